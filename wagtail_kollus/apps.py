@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WagtailKollusConfig(AppConfig):
+    name = "wagtail_kollus"
+    label = "wagtail_kollus"
+    verbose_name = _("Kollus VOD")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Imported for their side effects: system checks and signal receivers register
+        # themselves on import. Kept here (not at module level) so app loading stays lazy.
+        from . import checks  # noqa: F401
+        from . import signal_handlers  # noqa: F401

@@ -1,0 +1,122 @@
+"""The ``WAGTAIL_KOLLUS`` settings dict, read through one object.
+
+Every setting has a documented default (see ``docs/configuration.md``). Secrets may also come
+from the environment as ``WAGTAIL_KOLLUS_<NAME>`` so that they never need to live in a settings
+file. The object re-reads Django settings when ``setting_changed`` fires, so ``override_settings``
+and pytest-django's ``settings`` fixture work in tests (the wagtailmedia pattern).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+SETTINGS_NAME = "WAGTAIL_KOLLUS"
+ENV_PREFIX = "WAGTAIL_KOLLUS_"
+
+DEFAULTS: dict[str, Any] = {
+    # --- contents API (the customer's class/commerce site) ---
+    "CONTENTS_API_URL": "",  # e.g. "https://shop.example.com/api/public/v1"
+    "CONTENTS_API_KEY": "",  # SERVER_PRIVATE_API_KEY: server-side only
+    "DEFAULT_LANGUAGE": "ko",  # ko, en or ja
+    # --- Kollus VOD ---
+    "KOLLUS_API_URL": "https://c-api-kr.kollus.com",
+    "KOLLUS_API_PATHS": {},  # overrides of wagtail_kollus.api.paths.KOLLUS_PATHS
+    "KOLLUS_ACCESS_TOKEN": "",
+    "KOLLUS_SECURITY_KEY": "",
+    "KOLLUS_CUSTOM_KEY": "",
+    "KOLLUS_SERVICE_ACCOUNT_KEY": "",  # content_provider_key, sent in every callback
+    "KOLLUS_CHANNEL_KEY": "",  # channel new uploads are attached to
+    "KOLLUS_CATEGORY_KEY": "",  # default category for new uploads
+    "PLAYER_URL": "https://v.kr.kollus.com",
+    "CALLBACK_TOKEN": "",  # secret path segment of the callback URLs
+    # --- HTTP behaviour ---
+    "CONNECT_TIMEOUT": 3.05,
+    "READ_TIMEOUT": 15.0,
+    "MAX_RETRIES": 3,
+    "BACKOFF_FACTOR": 0.5,
+    "BACKOFF_MAX": 30.0,
+    "KOLLUS_RATE_LIMIT_PER_SECOND": 1,
+    "KOLLUS_RATE_LIMIT_PER_MINUTE": 60,
+    "RATE_LIMIT_CACHE": "default",  # Django cache alias shared by every process
+    # --- playback ---
+    "PLAYER_TOKEN_LIFETIME": 300,  # seconds; the JWT's ``expt``
+    "CACHE_SAFE_PLAYBACK": False,
+    "CUID_RESOLVER": "wagtail_kollus.player.default_cuid",
+    # --- caching of remote lists in the admin ---
+    "CHOOSER_CACHE_TIMEOUT": 60,
+    "CACHE_ALIAS": "default",
+    "CACHE_VERSION": 1,
+    # --- background work (django-q2) ---
+    "Q_CLUSTER_NAME": None,  # None: django-q2's default cluster
+}
+
+# Settings that are secrets: they may come from the environment and are redacted wherever the
+# plugin prints, logs or raises.
+SECRET_SETTINGS = (
+    "CONTENTS_API_KEY",
+    "KOLLUS_ACCESS_TOKEN",
+    "KOLLUS_SECURITY_KEY",
+    "KOLLUS_CUSTOM_KEY",
+    "KOLLUS_SERVICE_ACCOUNT_KEY",
+    "CALLBACK_TOKEN",
+)
+ENV_SETTINGS = SECRET_SETTINGS + ("CONTENTS_API_URL", "KOLLUS_API_URL", "PLAYER_URL")
+
+
+class KollusSettings:
+    """Attribute access to ``settings.WAGTAIL_KOLLUS`` with defaults and env fallbacks."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        value = getattr(settings, SETTINGS_NAME, None) or {}
+        if not isinstance(value, dict):
+            return {}
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in DEFAULTS:
+            raise AttributeError(f"Unknown {SETTINGS_NAME} setting: {name!r}")
+        if name in self._cache:
+            return self._cache[name]
+        value = self.user_settings.get(name)
+        if value in (None, "") and name in ENV_SETTINGS:
+            value = os.environ.get(ENV_PREFIX + name) or None
+        if value is None:
+            value = DEFAULTS[name]
+        self._cache[name] = value
+        return value
+
+    def get(self, name: str, default: Any = None) -> Any:
+        try:
+            return getattr(self, name)
+        except AttributeError:
+            return default
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for redaction. Short values are skipped to avoid noise."""
+        values = []
+        for name in SECRET_SETTINGS:
+            value = getattr(self, name)
+            if isinstance(value, str) and len(value) >= 4:
+                values.append(value)
+        return values
+
+    def reload(self) -> None:
+        self._cache.clear()
+
+
+kollus_settings = KollusSettings()
+
+
+@receiver(setting_changed)
+def _reload_on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == SETTINGS_NAME:
+        kollus_settings.reload()

@@ -1,0 +1,1 @@
+"""Django/Wagtail signal receivers. Each feature connects its receivers here."""

@@ -1,0 +1,10 @@
+"""Public (non-admin) URLs of the plugin: include with ``path("kollus/", include("wagtail_kollus.urls"))``.
+
+Admin URLs are registered through Wagtail hooks instead.
+"""
+
+from django.urls import path  # noqa: F401
+
+app_name = "wagtail_kollus"
+
+urlpatterns: list = []
