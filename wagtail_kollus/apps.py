@@ -11,5 +11,7 @@ class WagtailKollusConfig(AppConfig):
     def ready(self) -> None:
         # Imported for their side effects: system checks and signal receivers register
         # themselves on import. Kept here (not at module level) so app loading stays lazy.
-        from . import checks  # noqa: F401
-        from . import signal_handlers  # noqa: F401
+        from . import (
+            checks,  # noqa: F401
+            signal_handlers,  # noqa: F401
+        )

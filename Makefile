@@ -1,0 +1,45 @@
+# The two commands of the README contract: `make demo` and `make test`.
+# Both build the environment from nothing; neither needs an account or a manual step.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+DEMO_PORT ?= 8000
+SANDBOX_PORT ?= 8765
+ONLY ?=
+
+.PHONY: demo test lint unit browser bench system-deps env clean docs
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e ".[test,redis,docs]"
+	touch $(STAMP)
+
+env: $(STAMP)
+
+# Debian packages the browser and Redis tests need (chromium, redis-server); installs only
+# what is missing, and only when it can (root with apt).
+system-deps:
+	@bash scripts/system-deps.sh
+
+lint: env
+	$(VENV)/bin/ruff check wagtail_kollus tests example_site benchmarks
+
+test: env system-deps lint
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+demo: env
+	@bash scripts/demo.sh $(DEMO_PORT) $(SANDBOX_PORT)
+
+bench: env
+	$(PY) -m benchmarks $(if $(ONLY),--only $(ONLY),)
+
+docs: env
+	$(VENV)/bin/mkdocs build --strict
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info tests/.test-db*.sqlite3 example_site/db.sqlite3

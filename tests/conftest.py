@@ -1,0 +1,1 @@
+"""Shared fixtures. The sandbox fixtures live in ``wagtail_kollus.sandbox.testing``."""

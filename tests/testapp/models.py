@@ -1,0 +1,1 @@
+"""Page types the test suite uses. Features add their own here."""
