@@ -1,0 +1,104 @@
+"""The local mirror of Kollus library media.
+
+Kollus allows 1 API call per second and itself recommends a callback-fed local database, so
+the admin and page rendering read these rows; the API is asked only to refresh them.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class MediaState(models.TextChoices):
+    # A local row exists before Kollus is asked for an upload URL, so an interrupted request
+    # leaves a visible "uploading" row instead of an orphan on Kollus.
+    UPLOADING = "uploading", _("Uploading")
+    TRANSCODING = "transcoding", _("Transcoding")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+    DELETED = "deleted", _("Deleted")
+
+
+class KollusMediaQuerySet(models.QuerySet):
+    def live(self) -> KollusMediaQuerySet:
+        return self.exclude(state=MediaState.DELETED)
+
+    def ready(self) -> KollusMediaQuerySet:
+        return self.filter(state=MediaState.READY)
+
+
+class KollusMedia(models.Model):
+    upload_file_key = models.CharField(
+        _("upload file key"), max_length=100, unique=True, null=True, blank=True
+    )
+    title = models.CharField(_("title"), max_length=255)
+    category_key = models.CharField(_("category key"), max_length=100, blank=True)
+    category_name = models.CharField(_("category"), max_length=255, blank=True)
+    state = models.CharField(
+        _("state"), max_length=20, choices=MediaState.choices, default=MediaState.UPLOADING
+    )
+    error_message = models.TextField(_("error"), blank=True)
+    duration_seconds = models.PositiveIntegerField(_("duration (seconds)"), null=True, blank=True)
+    use_encryption = models.BooleanField(_("encrypted"), default=False)
+    is_audio = models.BooleanField(_("audio only"), default=False)
+    poster_url = models.URLField(_("poster URL"), max_length=1000, blank=True)
+    snapshot_url = models.URLField(_("snapshot URL"), max_length=1000, blank=True)
+    # The media content key of the configured (or first) channel: what playback uses.
+    media_content_key = models.CharField(
+        _("media content key"), max_length=100, blank=True, db_index=True
+    )
+    # Every channel the media is in: [{"channel_key", "channel_name", "media_content_key",
+    # "profile_keys"}]. One upload has one media content key per channel.
+    channels = models.JSONField(_("channels"), default=list, blank=True)
+    original_file_name = models.CharField(_("original file name"), max_length=255, blank=True)
+    original_file_size = models.BigIntegerField(_("original file size"), null=True, blank=True)
+    # sha256 of the uploaded file, so `kollus_upload` can skip files already uploaded.
+    checksum_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    # Replace flow: the new upload whose source will replace this media's source.
+    replacement = models.ForeignKey(
+        "self",
+        verbose_name=_("replacement upload"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaces",
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    kollus_created_at = models.DateTimeField(null=True, blank=True)
+    kollus_updated_at = models.DateTimeField(null=True, blank=True)
+    last_refreshed_at = models.DateTimeField(_("refreshed from Kollus"), null=True, blank=True)
+    last_callback_at = models.DateTimeField(_("last callback"), null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = KollusMediaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Kollus video")
+        verbose_name_plural = _("Kollus videos")
+        ordering = ["-created_at"]
+        permissions = [("view_kollus_statistics", _("Can view Kollus viewing statistics"))]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_ready(self) -> bool:
+        return self.state == MediaState.READY
+
+    def media_content_key_for(self, channel_key: str) -> str:
+        for channel in self.channels or []:
+            if channel.get("channel_key") == channel_key:
+                return channel.get("media_content_key") or ""
+        return ""
