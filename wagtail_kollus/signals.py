@@ -1,24 +1,49 @@
-"""Public signals site code can listen to.
+"""The public signals of wagtail-kollus: the one place site code listens to.
 
-Every signal is sent *after* the local mirror has been updated and committed, from the
-background worker (never from the request that received a Kollus callback), with
-``sender=<the model class>`` and ``instance=<the row>``.
+Every signal is sent *after* the local mirror was updated and the transaction that updated it
+committed, so receivers can read consistent rows and may enqueue their own work. Receivers must
+not raise: a failing receiver is logged by the sender and never undoes the sync or callback.
+
+Keyword arguments are listed next to each signal; ``sender`` is always the model class named.
 """
+
+from __future__ import annotations
 
 from django.dispatch import Signal
 
-# A source file reached Kollus (the upload callback); transcoding starts next.
-video_uploaded = Signal()
-# Transcoding finished; the video can be played. Also sent after a replaced source is ready.
-video_ready = Signal()
-# Transcoding failed (``instance.error_message`` says why, when Kollus said).
-video_failed = Signal()
-# The media was attached to or detached from a channel (``channel_key``, ``action``).
-video_channel_changed = Signal()
-# Title, category or other metadata changed (``changed_fields``: list of field names).
-video_updated = Signal()
-# The media was deleted on Kollus and marked deleted locally.
-video_deleted = Signal()
-# Contents API sync (see docs/sync.md).
+# --- page → content record sync (sender: PageContentLink) ---------------------------------------
+#: A page's content record now matches the page. kwargs: ``link`` (PageContentLink), ``page_id``,
+#: ``content_id``, ``action`` ("create", "update", "unchanged", "status", "adopt", "unlink"),
+#: ``fields`` (list of field names sent; empty when nothing changed).
 content_synced = Signal()
+
+#: A sync gave up (after the retry horizon, or at once for 401/422). kwargs: ``link``,
+#: ``page_id``, ``content_id`` (may be None), ``error`` (dict: error, message, status_code,
+#: field_errors), ``retryable`` (bool: whether "retry now" may help without changing the page).
 sync_failed = Signal()
+
+# --- Kollus media (sender: KollusMedia) --------------------------------------------------------
+#: A file reached Kollus storage. kwargs: ``media``.
+video_uploaded = Signal()
+#: Transcoding finished; the media is playable. kwargs: ``media``.
+video_ready = Signal()
+#: Transcoding failed. kwargs: ``media``, ``message``.
+video_failed = Signal()
+#: The media was attached to or detached from a channel. kwargs: ``media``, ``channel_key``,
+#: ``attached`` (bool).
+video_channel_changed = Signal()
+#: Title, category, poster or another attribute changed. kwargs: ``media``, ``fields``.
+video_updated = Signal()
+#: The media was deleted in Kollus (or from the admin). kwargs: ``media``.
+video_deleted = Signal()
+
+__all__ = [
+    "content_synced",
+    "sync_failed",
+    "video_channel_changed",
+    "video_deleted",
+    "video_failed",
+    "video_ready",
+    "video_updated",
+    "video_uploaded",
+]
