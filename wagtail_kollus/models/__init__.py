@@ -1,6 +1,15 @@
 """Local mirror rows. One module per concern; every model is re-exported here."""
 
+from .callbacks import CallbackDelivery, CallbackKind, DeliveryStatus
 from .media import KollusMedia, MediaState
 from .videos import KollusVideo, VideoSource
 
-__all__ = ["KollusMedia", "KollusVideo", "MediaState", "VideoSource"]
+__all__ = [
+    "CallbackDelivery",
+    "CallbackKind",
+    "DeliveryStatus",
+    "KollusMedia",
+    "KollusVideo",
+    "MediaState",
+    "VideoSource",
+]
