@@ -22,19 +22,20 @@ content_synced = Signal()
 #: field_errors), ``retryable`` (bool: whether "retry now" may help without changing the page).
 sync_failed = Signal()
 
-# --- Kollus media (sender: KollusMedia) --------------------------------------------------------
-#: A file reached Kollus storage. kwargs: ``media``.
+# --- Kollus media (sender: KollusMedia; kwargs always include ``instance``, the row) ----------
+# These are sent from the background worker (never from the request that received a Kollus
+# callback). The media feature defined their arguments first; they are kept as it wrote them.
+#: A source file reached Kollus (the upload callback); transcoding starts next.
 video_uploaded = Signal()
-#: Transcoding finished; the media is playable. kwargs: ``media``.
+#: Transcoding finished; the video can be played. Also sent after a replaced source is ready.
 video_ready = Signal()
-#: Transcoding failed. kwargs: ``media``, ``message``.
+#: Transcoding failed (``instance.error_message`` says why, when Kollus said).
 video_failed = Signal()
-#: The media was attached to or detached from a channel. kwargs: ``media``, ``channel_key``,
-#: ``attached`` (bool).
+#: The media was attached to or detached from a channel. kwargs: ``channel_key``, ``action``.
 video_channel_changed = Signal()
-#: Title, category, poster or another attribute changed. kwargs: ``media``, ``fields``.
+#: Title, category or other metadata changed. kwargs: ``changed_fields`` (list of field names).
 video_updated = Signal()
-#: The media was deleted in Kollus (or from the admin). kwargs: ``media``.
+#: The media was deleted on Kollus and marked deleted locally.
 video_deleted = Signal()
 
 __all__ = [
