@@ -1,0 +1,140 @@
+"""Kollus's per-account rate limit (1 call/s, 60 calls/min), shared by every process.
+
+A site runs several web workers and a django-q2 cluster; each has its own memory, so a
+per-process limiter would let N processes make N calls a second. The count therefore lives in
+Django's cache (the alias in ``WAGTAIL_KOLLUS["RATE_LIMIT_CACHE"]``).
+
+How a call claims a slot: time is cut into fixed windows (one second, one minute, wall clock).
+A window of capacity N has N slot keys; a caller owns a slot when ``cache.add(slot_key)``
+succeeds. ``add`` is "set if absent", which is atomic on Redis and memcached, guarded by a lock
+in locmem, and, on the file-based cache, atomic enough in practice (it is the primitive Django
+itself relies on for that backend). ``incr`` is *not* atomic on the file-based or database
+caches, which is why slots are claimed with ``add`` rather than counted with ``incr``. A
+per-minute counter is kept with ``incr`` only as a *hint* of where to start scanning; a lost
+update there costs an extra ``add``, never an extra call.
+
+Fixed windows allow two calls close together across a boundary (at 0.99 s and 1.00 s); over
+any span of T seconds at most T + 1 calls pass. Keys carry a hash of the account key, never the
+raw access token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable
+
+from django.core.cache import caches
+
+from .errors import RateLimitedError
+
+KEY_PREFIX = "wagtail_kollus:ratelimit"
+
+
+def account_hash(secret: str) -> str:
+    """A short stable id for an account key, safe to put in cache keys and logs."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()[:16]
+
+
+class CacheRateLimiter:
+    """Blocks until a per-second and a per-minute slot are free for ``key``'s account.
+
+    ``key`` is the account's secret (hashed here) or any other string naming the account.
+    ``clock`` must be wall time shared by all processes (``time.time``); ``sleep`` is injectable
+    so tests can drive a fake clock.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        per_second: int | None = 1,
+        per_minute: int | None = 60,
+        cache_alias: str = "default",
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.key_hash = account_hash(key)
+        self.per_second = int(per_second or 0)
+        self.per_minute = int(per_minute or 0)
+        self.cache_alias = cache_alias
+        self.clock = clock
+        self.sleep = sleep
+        self._prefix = f"{KEY_PREFIX}:{self.key_hash}"
+
+    def __repr__(self) -> str:
+        return (
+            f"<CacheRateLimiter account={self.key_hash} {self.per_second}/s "
+            f"{self.per_minute}/min cache={self.cache_alias!r}>"
+        )
+
+    @property
+    def cache(self):
+        return caches[self.cache_alias]
+
+    def acquire(self, max_wait: float | None = None) -> float:
+        """Wait for a free slot and claim it; return the seconds waited.
+
+        Raises :class:`RateLimitedError` (with ``retry_after``) instead of sleeping when the
+        wait would exceed ``max_wait``. ``None`` waits as long as needed.
+        """
+        waited = 0.0
+        while True:
+            now = self.clock()
+            delay = self._try_claim(now)
+            if delay <= 0:
+                return waited
+            if max_wait is not None and waited + delay > max_wait:
+                raise RateLimitedError(
+                    "Kollus rate limit reached (shared across processes); "
+                    f"the next slot is in {delay:.2f} s.",
+                    service="kollus",
+                    retry_after=delay,
+                )
+            self.sleep(delay)
+            waited += delay
+
+    def _try_claim(self, now: float) -> float:
+        """Claim a slot at ``now``; 0 on success, else seconds until the next window."""
+        second = math.floor(now)
+        if self.per_second and not self._claim_second(second):
+            return max(second + 1 - now, 0.001)
+        if self.per_minute:
+            minute = second // 60
+            if not self._claim_minute(minute):
+                # The per-second slot just claimed is simply wasted: it only makes us stricter.
+                return max((minute + 1) * 60 - now, 0.001)
+        return 0.0
+
+    def _claim_second(self, second: int) -> bool:
+        cache = self.cache
+        for slot in range(self.per_second):
+            if cache.add(f"{self._prefix}:s:{second}:{slot}", 1, timeout=5):
+                return True
+        return False
+
+    def _claim_minute(self, minute: int) -> bool:
+        cache = self.cache
+        hint_key = f"{self._prefix}:m:{minute}:next"
+        start = cache.get(hint_key) or 0
+        for slot in range(min(int(start), self.per_minute), self.per_minute):
+            if cache.add(f"{self._prefix}:m:{minute}:{slot}", 1, timeout=125):
+                cache.set(hint_key, slot + 1, timeout=125)
+                return True
+        return False
+
+
+def limiter_from_settings(access_token: str) -> CacheRateLimiter | None:
+    """The shared limiter configured in ``WAGTAIL_KOLLUS``; None when both limits are 0."""
+    from ..conf import kollus_settings
+
+    per_second = kollus_settings.KOLLUS_RATE_LIMIT_PER_SECOND
+    per_minute = kollus_settings.KOLLUS_RATE_LIMIT_PER_MINUTE
+    if not per_second and not per_minute:
+        return None
+    return CacheRateLimiter(
+        access_token,
+        per_second=per_second,
+        per_minute=per_minute,
+        cache_alias=kollus_settings.RATE_LIMIT_CACHE,
+    )
