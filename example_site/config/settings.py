@@ -1,0 +1,135 @@
+"""Settings of the example site.
+
+By default it talks to the bundled sandbox (``python -m wagtail_kollus.sandbox``), so it runs
+with no Kollus account. To use real accounts, set ``KOLLUS_USE_SANDBOX=0`` and the
+``WAGTAIL_KOLLUS_*`` environment variables (see docs/configuration.md).
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-site-not-secret")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+
+INSTALLED_APPS = [
+    "videos",
+    "wagtail_kollus",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.settings",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_q",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": BASE_DIR / "db.sqlite3",
+        "OPTIONS": {"timeout": 20},
+    }
+}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache"
+        if os.environ.get("REDIS_URL") is None
+        else "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("REDIS_URL", "kollus_cache"),
+    }
+}
+
+LANGUAGE_CODE = "ko"
+LANGUAGES = [("ko", "한국어"), ("en", "English"), ("ja", "日本語")]
+TIME_ZONE = "Asia/Seoul"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "static_collected"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = BASE_DIR / "media"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+WAGTAIL_SITE_NAME = "wagtail-kollus example"
+WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+
+# --- wagtail-kollus -------------------------------------------------------------------------
+SANDBOX_URL = os.environ.get("KOLLUS_SANDBOX_URL", "http://127.0.0.1:8765")
+if os.environ.get("KOLLUS_USE_SANDBOX", "1") == "1":
+    # The sandbox's documented demo keys: not secrets, they only open the local emulator.
+    WAGTAIL_KOLLUS = {
+        "CONTENTS_API_URL": f"{SANDBOX_URL}/api/public/v1",
+        "CONTENTS_API_KEY": "sandbox-server-key",
+        "KOLLUS_API_URL": f"{SANDBOX_URL}/kollus",
+        "KOLLUS_ACCESS_TOKEN": "sandbox-access-token",
+        "KOLLUS_SECURITY_KEY": "sandbox-security-key",
+        "KOLLUS_CUSTOM_KEY": "sandbox-custom-key",
+        "KOLLUS_SERVICE_ACCOUNT_KEY": "sandbox-account",
+        "PLAYER_URL": f"{SANDBOX_URL}/player",
+        "CALLBACK_TOKEN": os.environ.get("KOLLUS_CALLBACK_TOKEN", "demo-callback-token-0123456789"),
+    }
+else:
+    # Every value comes from WAGTAIL_KOLLUS_<NAME> environment variables.
+    WAGTAIL_KOLLUS = {}
+
+Q_CLUSTER = {
+    "name": "example_site",
+    "workers": 2,
+    "timeout": 60,
+    "retry": 120,
+    "orm": "default",
+    "poll": 0.5,
+    "catch_up": False,
+}
+if os.environ.get("REDIS_URL"):
+    Q_CLUSTER.pop("orm")
+    Q_CLUSTER["redis"] = os.environ["REDIS_URL"]
