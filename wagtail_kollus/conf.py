@@ -53,6 +53,15 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_VERSION": 1,
     # --- background work (django-q2) ---
     "Q_CLUSTER_NAME": None,  # None: django-q2's default cluster
+    # --- uploads and the video library (docs/media.md) ---
+    "UPLOAD_EXPIRE_TIME": 600,  # seconds the one-time upload URL stays valid (Kollus max 21600)
+    "UPLOAD_ENCRYPTION": False,  # default of Kollus's is_encryption_upload for new uploads
+    "UPLOAD_AUDIO": False,  # default of is_audio_upload
+    # Upload fields an editor (not only a superuser) may change from the defaults above.
+    # Any of: "title", "category_key", "is_encryption_upload", "is_audio_upload".
+    "UPLOAD_EDITOR_OVERRIDES": ["title", "category_key"],
+    # An upload or transcode with no callback for this long is listed as "stuck".
+    "STUCK_AFTER_MINUTES": 60,
 }
 
 # Settings that are secrets: they may come from the environment and are redacted wherever the

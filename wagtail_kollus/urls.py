@@ -3,8 +3,11 @@
 Admin URLs are registered through Wagtail hooks instead.
 """
 
-from django.urls import path  # noqa: F401
+from django.urls import include, path  # noqa: F401
 
 app_name = "wagtail_kollus"
 
 urlpatterns: list = []
+
+# Kollus platform callbacks (media feature): callbacks/<kind>/<token>/
+urlpatterns += [path("callbacks/", include("wagtail_kollus.media.urls"))]  # noqa: E305

@@ -1,0 +1,185 @@
+"""Endpoints for Kollus's platform callbacks, one per kind, in the django-anymail webhook style.
+
+Kollus callbacks carry no signature. Each request must therefore
+1. hit a URL holding the secret ``CALLBACK_TOKEN`` (compared in constant time),
+2. carry our ``content_provider_key`` (the service account key),
+3. be a well-formed form post for its kind.
+A request that fails 1 or 2 gets 403, one that fails 3 gets 400, and nothing is recorded.
+A good delivery is logged once (a repeat finds the same fingerprint and changes nothing) and
+the real work is queued for the django-q2 worker on commit, so Kollus gets its 200 well
+inside its 3 s limit. The worker re-reads the media from the API: the payload is only a hint.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from datetime import timedelta
+from typing import ClassVar
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from ..conf import kollus_settings
+from ..models import CallbackDelivery, CallbackKind, DeliveryStatus
+from ..models.callbacks import delivery_fingerprint
+
+logger = logging.getLogger(__name__)
+
+_MAX_FIELD_LENGTH = 1000
+# Kollus retries an unanswered callback every 5 minutes, up to 3 times (15 minutes). The same
+# payload arriving later than this is a new event (a console edit of the same media twice
+# sends identical content-update payloads), so it is processed again. Processing is
+# idempotent and signals fire only on real changes, so this costs one API read at most.
+REDELIVERY_WINDOW = timedelta(minutes=20)
+_REPEATABLE_KINDS = (CallbackKind.CONTENT_UPDATE, CallbackKind.CHANNEL_ADD, CallbackKind.CHANNEL_DELETE)
+
+
+class CallbackRejected(Exception):
+    """The request is not from our Kollus account (403)."""
+
+
+class MalformedCallback(Exception):
+    """The request is from our account but cannot be understood (400)."""
+
+
+def _equal(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class KollusCallbackView(View):
+    """Base view: ``validate_request`` → ``parse_payload`` → ``record_delivery`` → queue."""
+
+    kind: ClassVar[str]
+    required_fields: ClassVar[tuple[str, ...]] = ("upload_file_key",)
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        try:
+            self.validate_token(token)
+            payload = self.parse_payload(request)
+            self.validate_account(payload)
+            self.validate_payload(payload)
+        except CallbackRejected as error:
+            # Never log the token or the key that was sent: only that one was refused.
+            logger.warning("Refused a Kollus %s callback: %s", self.kind, error)
+            return HttpResponse(status=403)
+        except MalformedCallback as error:
+            logger.warning("Malformed Kollus %s callback: %s", self.kind, error)
+            return HttpResponseBadRequest(str(error))
+        record_delivery(self.kind, payload)
+        return HttpResponse("OK", content_type="text/plain")
+
+    def validate_token(self, token: str) -> None:
+        expected = str(kollus_settings.CALLBACK_TOKEN or "")
+        # An unset token refuses everything rather than accepting everything.
+        if not expected or not _equal(token, expected):
+            raise CallbackRejected("wrong or missing callback token in the URL")
+
+    def parse_payload(self, request: HttpRequest) -> dict[str, str]:
+        if request.content_type not in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            raise MalformedCallback("expected a form post")
+        payload = {}
+        for name, value in request.POST.items():
+            if len(value) > _MAX_FIELD_LENGTH:
+                raise MalformedCallback(f"field {name!r} is too long")
+            payload[name] = value.strip()
+        return payload
+
+    def validate_account(self, payload: dict[str, str]) -> None:
+        expected = str(kollus_settings.KOLLUS_SERVICE_ACCOUNT_KEY or "")
+        given = payload.get("content_provider_key", "")
+        if not expected or not _equal(given, expected):
+            raise CallbackRejected("content_provider_key is not our service account key")
+
+    def validate_payload(self, payload: dict[str, str]) -> None:
+        missing = [name for name in self.required_fields if not payload.get(name)]
+        if missing:
+            raise MalformedCallback("missing field(s): " + ", ".join(missing))
+
+
+class UploadCallbackView(KollusCallbackView):
+    kind = CallbackKind.UPLOAD
+
+
+class TranscodingCallbackView(KollusCallbackView):
+    kind = CallbackKind.TRANSCODING
+    required_fields = ("upload_file_key", "transcoding_result")
+
+    def validate_payload(self, payload: dict[str, str]) -> None:
+        super().validate_payload(payload)
+        if payload["transcoding_result"] not in ("success", "fail"):
+            raise MalformedCallback("transcoding_result must be 'success' or 'fail'")
+
+
+class ContentUpdateCallbackView(KollusCallbackView):
+    kind = CallbackKind.CONTENT_UPDATE
+
+
+class ChannelAddCallbackView(KollusCallbackView):
+    kind = CallbackKind.CHANNEL_ADD
+    required_fields = ("upload_file_key", "channel_key")
+
+
+class ChannelDeleteCallbackView(KollusCallbackView):
+    kind = CallbackKind.CHANNEL_DELETE
+    required_fields = ("upload_file_key", "channel_key")
+
+
+CALLBACK_VIEWS: dict[str, type[KollusCallbackView]] = {
+    view.kind: view
+    for view in (
+        UploadCallbackView,
+        TranscodingCallbackView,
+        ContentUpdateCallbackView,
+        ChannelAddCallbackView,
+        ChannelDeleteCallbackView,
+    )
+}
+
+
+def record_delivery(kind: str, payload: dict[str, str]) -> bool:
+    """Log a delivery and queue its processing; ``False`` when it was a repeat."""
+    # Imported here: tasks import the API client, which a refused request never needs.
+    from .tasks import enqueue_callback_processing
+
+    fingerprint = delivery_fingerprint(kind, payload)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            delivery = CallbackDelivery.objects.create(
+                kind=kind,
+                fingerprint=fingerprint,
+                upload_file_key=payload["upload_file_key"],
+                payload=payload,
+            )
+            enqueue_callback_processing(delivery.pk)
+        return True
+    except IntegrityError:
+        pass
+    with transaction.atomic():
+        requeued = 0
+        if kind in _REPEATABLE_KINDS:
+            requeued = (
+                CallbackDelivery.objects.filter(
+                    fingerprint=fingerprint, last_received_at__lt=now - REDELIVERY_WINDOW
+                )
+                .exclude(status__in=(DeliveryStatus.QUEUED, DeliveryStatus.PROCESSING))
+                .update(status=DeliveryStatus.QUEUED)
+            )
+        CallbackDelivery.objects.filter(fingerprint=fingerprint).update(
+            times_received=F("times_received") + 1, last_received_at=now
+        )
+        if requeued:
+            pk = CallbackDelivery.objects.values_list("pk", flat=True).get(fingerprint=fingerprint)
+            enqueue_callback_processing(pk)
+    return bool(requeued)

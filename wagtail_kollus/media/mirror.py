@@ -1,0 +1,104 @@
+"""Copy what the Kollus API says about one media onto its local ``KollusMedia`` row.
+
+The API is the truth; callbacks and the browser are only hints that it is worth asking.
+Kept free of views and tasks so the callback worker, the refresh command and the library's
+"refresh" button all update rows the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from ..api.types import Media
+from ..conf import kollus_settings
+from ..models import KollusMedia, MediaState
+
+# Fields that editors see change; a change in one of them is worth a ``video_updated`` signal.
+METADATA_FIELDS = ("title", "category_key", "category_name", "duration_seconds", "poster_url")
+
+
+@dataclass
+class MirrorChange:
+    """What :func:`apply_remote_media` changed, so the caller can send the right signals."""
+
+    old_state: str
+    new_state: str
+    changed_fields: list[str] = field(default_factory=list)
+    channels_changed: bool = False
+
+    @property
+    def state_changed(self) -> bool:
+        return self.old_state != self.new_state
+
+    @property
+    def metadata_changed(self) -> bool:
+        return any(name in METADATA_FIELDS for name in self.changed_fields)
+
+
+def configured_channel_key() -> str:
+    return str(kollus_settings.KOLLUS_CHANNEL_KEY or "")
+
+
+def playback_key(channels: list[dict]) -> str:
+    """The media content key playback uses: the configured channel's, else the first one."""
+    wanted = configured_channel_key()
+    for channel in channels:
+        if wanted and channel.get("channel_key") == wanted:
+            return channel.get("media_content_key") or ""
+    if wanted:
+        return ""
+    return next((c.get("media_content_key") or "" for c in channels), "")
+
+
+def apply_remote_media(row: KollusMedia, remote: Media) -> MirrorChange:
+    """Update ``row`` in memory from ``remote`` (not saved) and report what changed."""
+    channels = [
+        {
+            "channel_key": c.channel_key,
+            "channel_name": c.channel_name,
+            "media_content_key": c.media_content_key,
+            "profile_keys": list(c.profile_keys),
+        }
+        for c in remote.channels
+    ]
+    # A deleted row stays deleted: a late callback must not resurrect it.
+    new_state = row.state if row.state == MediaState.DELETED else remote.state
+    values = {
+        "upload_file_key": remote.upload_file_key or row.upload_file_key,
+        "title": remote.title or row.title,
+        "category_key": remote.category_key,
+        "category_name": remote.category_name,
+        "state": new_state,
+        "duration_seconds": remote.duration,
+        "use_encryption": remote.use_encryption,
+        "is_audio": remote.is_audio,
+        "poster_url": remote.poster_url,
+        "snapshot_url": remote.snapshot_url,
+        "channels": channels,
+        "media_content_key": playback_key(channels),
+        "original_file_name": remote.original_file_name or row.original_file_name,
+        "original_file_size": remote.original_file_size or row.original_file_size,
+        "kollus_created_at": remote.created_at,
+        "kollus_updated_at": remote.updated_at,
+    }
+    change = MirrorChange(old_state=row.state, new_state=new_state)
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            change.changed_fields.append(name)
+            setattr(row, name, value)
+    change.channels_changed = "channels" in change.changed_fields
+    if new_state == MediaState.READY and row.error_message:
+        row.error_message = ""
+        change.changed_fields.append("error_message")
+    row.last_refreshed_at = timezone.now()
+    return change
+
+
+def needs_channel_attach(row: KollusMedia) -> bool:
+    """Ready media not yet in the configured channel (so it has no playback key there)."""
+    wanted = configured_channel_key()
+    if not wanted or row.state != MediaState.READY:
+        return False
+    return not any(c.get("channel_key") == wanted for c in row.channels or [])

@@ -1,0 +1,227 @@
+"""django-q2 tasks of the video lifecycle. Thin: they ask the Kollus API, update the mirror
+through :mod:`.mirror`, and send the public signals once the row is committed.
+
+Every task takes primitive arguments (ids), re-reads the database and the API, and is safe to
+run twice. Views and callbacks queue them with :func:`enqueue`, which waits for the commit so
+a worker never looks for a row that is not there yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import signals
+from ..api.errors import KollusAPIError, NotFoundError
+from ..conf import kollus_settings
+from ..models import CallbackDelivery, CallbackKind, DeliveryStatus, KollusMedia, MediaState
+from .mirror import MirrorChange, apply_remote_media, needs_channel_attach
+
+logger = logging.getLogger(__name__)
+
+TASK_GROUP = "wagtail_kollus.media"
+# When the API has not caught up with a callback yet (Kollus caches reads), look again later.
+RECHECK_DELAYS = (10, 30, 60, 300)
+
+
+def kollus_client() -> Any:
+    from ..api.vod import KollusClient
+
+    return KollusClient.from_settings()
+
+
+def _async_task(name: str, *args: Any) -> None:
+    from django_q.tasks import async_task
+
+    options: dict[str, Any] = {"group": TASK_GROUP}
+    if kollus_settings.Q_CLUSTER_NAME:
+        options["cluster"] = kollus_settings.Q_CLUSTER_NAME
+    async_task(f"{__name__}.{name}", *args, **options)
+
+
+def enqueue(name: str, *args: Any) -> None:
+    """Queue ``tasks.<name>(*args)`` once the current transaction commits."""
+    transaction.on_commit(lambda: _async_task(name, *args))
+
+
+def _schedule_later(name: str, delay: int, *args: Any) -> None:
+    from django_q.models import Schedule
+    from django_q.tasks import schedule
+
+    schedule(
+        f"{__name__}.{name}",
+        *args,
+        schedule_type=Schedule.ONCE,
+        next_run=timezone.now() + timedelta(seconds=delay),
+        repeats=1,
+    )
+
+
+def enqueue_callback_processing(delivery_id: int) -> None:
+    enqueue("process_callback", delivery_id)
+
+
+# --- signals ----------------------------------------------------------------------------------
+
+
+def send_lifecycle_signals(row: KollusMedia, change: MirrorChange, *, created: bool) -> None:
+    """The public signals for what ``change`` did to ``row`` (sent after commit)."""
+    sender = KollusMedia
+    left_uploading = change.old_state == MediaState.UPLOADING and change.new_state in (
+        MediaState.TRANSCODING,
+        MediaState.READY,
+    )
+    if left_uploading or (created and change.new_state == MediaState.TRANSCODING):
+        signals.video_uploaded.send(sender=sender, instance=row)
+    if change.state_changed and change.new_state == MediaState.READY:
+        signals.video_ready.send(sender=sender, instance=row)
+    if change.state_changed and change.new_state == MediaState.FAILED:
+        signals.video_failed.send(sender=sender, instance=row)
+    if not created and change.metadata_changed:
+        signals.video_updated.send(
+            sender=sender, instance=row, changed_fields=list(change.changed_fields)
+        )
+
+
+# --- callbacks --------------------------------------------------------------------------------
+
+
+def _claim(delivery_id: int) -> CallbackDelivery | None:
+    """Mark the delivery as being processed; ``None`` if another worker already has it."""
+    claimed = CallbackDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED).update(
+        status=DeliveryStatus.PROCESSING
+    )
+    return CallbackDelivery.objects.get(pk=delivery_id) if claimed else None
+
+
+def _finish(delivery: CallbackDelivery, status: str, error: str = "") -> None:
+    delivery.status = status
+    delivery.error_message = error
+    delivery.processed_at = timezone.now()
+    delivery.save(update_fields=["status", "error_message", "processed_at"])
+
+
+def _api_lags_behind(delivery: CallbackDelivery, state: str) -> bool:
+    """The callback says transcoding ended but the API still says it has not."""
+    return delivery.kind == CallbackKind.TRANSCODING and state in (
+        MediaState.UPLOADING,
+        MediaState.TRANSCODING,
+    )
+
+
+def process_callback(delivery_id: int, attempt: int = 0) -> str:
+    """Act on one logged callback: re-read the media, update the mirror, signal."""
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return "already processed"
+    ufk = delivery.upload_file_key
+    client = kollus_client()
+    try:
+        remote = client.get_media(ufk)
+    except NotFoundError:
+        if KollusMedia.objects.filter(upload_file_key=ufk).exists() and attempt < len(RECHECK_DELAYS):
+            return _retry_later(delivery, attempt, "Kollus does not list this media yet")
+        _finish(delivery, DeliveryStatus.IGNORED, "Kollus does not know this upload file key.")
+        return "ignored"
+    except KollusAPIError as error:
+        if error.retryable and attempt < len(RECHECK_DELAYS):
+            return _retry_later(delivery, attempt, error.describe())
+        _finish(delivery, DeliveryStatus.FAILED, error.describe())
+        return "failed"
+    if _api_lags_behind(delivery, remote.state) and attempt < len(RECHECK_DELAYS):
+        return _retry_later(delivery, attempt, "The API has not caught up with the callback yet")
+
+    result = mirror_from_remote(ufk, remote, client=client, default_title=delivery.payload.get("filename", ""))
+    with transaction.atomic():
+        if result is not None:
+            KollusMedia.objects.filter(pk=result.pk).update(last_callback_at=delivery.received_at)
+        _finish(delivery, DeliveryStatus.PROCESSED)
+    return "processed"
+
+
+def _retry_later(delivery: CallbackDelivery, attempt: int, reason: str) -> str:
+    delivery.status = DeliveryStatus.QUEUED
+    delivery.error_message = reason
+    delivery.save(update_fields=["status", "error_message"])
+    _schedule_later("process_callback", RECHECK_DELAYS[attempt], delivery.pk, attempt + 1)
+    return "retry scheduled"
+
+
+def mirror_from_remote(
+    ufk: str, remote: Any, *, client: Any, default_title: str = ""
+) -> KollusMedia | None:
+    """Create or update the row for ``ufk`` from ``remote``; attach to the channel; signal."""
+    with transaction.atomic():
+        row = KollusMedia.objects.select_for_update().filter(upload_file_key=ufk).first()
+        created = row is None
+        if row is None:
+            # A video uploaded from the Kollus console (or lost locally): mirror it now.
+            row = KollusMedia(upload_file_key=ufk, title=remote.title or default_title or ufk)
+        change = apply_remote_media(row, remote)
+        row.save()
+    if needs_channel_attach(row):
+        _attach_to_channel(row, client, change)
+    if row.state == MediaState.READY and row.replaces.exists():
+        from .replace import complete_replacements
+
+        complete_replacements(row, client=client)
+    transaction.on_commit(lambda: send_lifecycle_signals(row, change, created=created))
+    return row
+
+
+def _attach_to_channel(row: KollusMedia, client: Any, change: MirrorChange) -> None:
+    channel_key = kollus_settings.KOLLUS_CHANNEL_KEY
+    try:
+        client.attach_to_channel(channel_key, row.upload_file_key)
+        remote = client.get_media(row.upload_file_key)
+    except KollusAPIError as error:
+        # Kollus answers 404 until it has processed the upload; the channel-add callback or
+        # a refresh finishes the job. The video stays without a playback key meanwhile.
+        logger.info("Could not attach %s to the channel yet: %s", row.pk, error.describe())
+        return
+    attach_change = apply_remote_media(row, remote)
+    row.save()
+    change.changed_fields.extend(attach_change.changed_fields)
+    if attach_change.channels_changed:
+        transaction.on_commit(
+            lambda: signals.video_channel_changed.send(
+                sender=KollusMedia, instance=row, channel_key=channel_key, action="add"
+            )
+        )
+
+
+# --- editor actions ---------------------------------------------------------------------------
+
+
+def refresh_media(media_id: int) -> str:
+    """Re-read one media from Kollus (the library's "refresh" and the stuck-upload fix)."""
+    row = KollusMedia.objects.filter(pk=media_id).exclude(state=MediaState.DELETED).first()
+    if row is None or not row.upload_file_key:
+        return "nothing to refresh"
+    client = kollus_client()
+    try:
+        remote = client.get_media(row.upload_file_key)
+    except NotFoundError:
+        KollusMedia.objects.filter(pk=row.pk).update(
+            error_message="Kollus does not know this upload (yet).", last_refreshed_at=timezone.now()
+        )
+        return "not found"
+    mirror_from_remote(row.upload_file_key, remote, client=client)
+    return "refreshed"
+
+
+def push_metadata(media_id: int) -> str:
+    """Send the row's title and category to Kollus (after an edit in the library)."""
+    row = KollusMedia.objects.filter(pk=media_id).exclude(state=MediaState.DELETED).first()
+    if row is None or not row.upload_file_key:
+        return "nothing to push"
+    client = kollus_client()
+    remote = client.update_media(
+        row.upload_file_key, title=row.title, category_key=row.category_key or None
+    )
+    mirror_from_remote(row.upload_file_key, remote, client=client)
+    return "pushed"
