@@ -47,10 +47,26 @@ DEFAULTS: dict[str, Any] = {
     "PLAYER_TOKEN_LIFETIME": 300,  # seconds; the JWT's ``expt``
     "CACHE_SAFE_PLAYBACK": False,
     "CUID_RESOLVER": "wagtail_kollus.player.default_cuid",
+    # Cache-safe playback: how long a page's signed player reference stays valid (seconds).
+    # Long on purpose: a page cached for a day must still play. 30 days.
+    "PLAYER_REFERENCE_MAX_AGE": 30 * 24 * 3600,
+    # Token endpoint rate limits, per fixed window of PLAYER_TOKEN_RATE_WINDOW seconds:
+    # per client (IP + session) and per IP (higher: offices and mobile carriers share IPs).
+    "PLAYER_TOKEN_RATE_LIMIT": 30,
+    "PLAYER_TOKEN_RATE_LIMIT_PER_IP": 300,
+    "PLAYER_TOKEN_RATE_WINDOW": 60,
     # --- caching of remote lists in the admin ---
     "CHOOSER_CACHE_TIMEOUT": 60,
     "CACHE_ALIAS": "default",
     "CACHE_VERSION": 1,
+    # --- viewing statistics (wagtail_kollus.stats; docs/statistics.md) ---
+    "STATS_CACHE_TIMEOUT": 300,  # seconds; Kollus itself caches statistics for 5 minutes
+    "STATS_LAST_GOOD_TIMEOUT": 60 * 60 * 24 * 30,  # keep last good figures for "stale since"
+    "STATS_OUTAGE_PAUSE": 60,  # seconds without remote calls after Kollus failed to answer
+    "STATS_REQUEST_RETRIES": 1,  # retries inside an admin page load (the schedule uses MAX_RETRIES)
+    "STATS_RECORD_DAYS": 3,  # days the daily schedule (re)records: covers Kollus's 36 h lag
+    "STATS_SCHEDULE_TIME": "02:30",  # UTC time of the daily snapshot schedule
+    "STATS_LIVE_DAYS_PER_VIDEO": 3,  # unrecorded recent days a per-video chart may ask Kollus for
     # --- background work (django-q2) ---
     "Q_CLUSTER_NAME": None,  # None: django-q2's default cluster
     # --- uploads and the video library (docs/media.md) ---

@@ -1,0 +1,1 @@
+"""Views of the plugin: one module per feature (``player``, ``callbacks``, ``chooser``…)."""
