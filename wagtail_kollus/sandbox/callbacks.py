@@ -1,0 +1,118 @@
+"""Kollus platform callbacks, sent the way Kollus sends them.
+
+Form-encoded POSTs, one URL per kind. A delivery counts only with HTTP 200 (within
+``callback_timeout``); otherwise it is retried every ``callback_retry_interval`` seconds, up to
+``callback_max_retries`` more times — Kollus's own schedule is every 5 minutes, 3 more times.
+Every delivery runs in its own daemon thread, so an upload answer never waits for a callback.
+Deliveries scheduled before ``reset()`` are dropped (tests share one sandbox).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from .config import CALLBACK_KINDS
+
+
+class CallbackDispatcher:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._generation = 0
+        self.targets: dict[str, str] = {}
+        self.log: list[dict[str, Any]] = []
+        self._session = requests.Session()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self.targets = {
+                k: v for k, v in self.app.config.callback_urls.items() if k in CALLBACK_KINDS
+            }
+            self.log = []
+
+    def set_target(self, kind: str, url: str | None) -> None:
+        """``kind`` is one of ``CALLBACK_KINDS`` or ``"all"``; ``url=None`` removes the target."""
+        kinds = CALLBACK_KINDS if kind in ("all", "*") else (kind,)
+        for name in kinds:
+            if name not in CALLBACK_KINDS:
+                raise ValueError(
+                    f"unknown callback kind {kind!r}; use one of {', '.join(CALLBACK_KINDS)} or 'all'"
+                )
+        with self._lock:
+            for name in kinds:
+                if url:
+                    self.targets[name] = url
+                else:
+                    self.targets.pop(name, None)
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(e, attempts=list(e["attempts"])) for e in self.log]
+
+    # --- scheduling ------------------------------------------------------------------
+    def later(self, delay: float, job: Callable[[], None]) -> None:
+        """Run ``job`` after ``delay`` seconds in a daemon thread, unless a reset came first."""
+        generation = self._generation
+
+        def run() -> None:
+            if delay and self.app.stopping.wait(delay):
+                return
+            if generation == self._generation:
+                job()
+
+        threading.Thread(target=run, name="sandbox-later", daemon=True).start()
+
+    def send(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+        fields = {"content_provider_key": self.app.config.keys.service_account_key, **fields}
+        with self._lock:
+            entry = {
+                "id": next(self._ids),
+                "kind": kind,
+                "url": self.targets.get(kind),
+                "fields": {k: str(v) for k, v in fields.items()},
+                "attempts": [],
+                "delivered": False,
+                "gave_up": False,
+                "generation": self._generation,
+            }
+            self.log.append(entry)
+        if entry["url"]:
+            threading.Thread(
+                target=self._deliver, args=(entry,), name="sandbox-callback", daemon=True
+            ).start()
+        return entry
+
+    def _deliver(self, entry: dict[str, Any]) -> None:
+        config = self.app.config
+        for attempt in range(1 + config.callback_max_retries):
+            if attempt and self.app.stopping.wait(config.callback_retry_interval):
+                return
+            if entry["generation"] != self._generation:
+                return
+            started = time.time()
+            try:
+                answer = self._session.post(
+                    entry["url"],
+                    data=entry["fields"],
+                    timeout=(2.0, config.callback_timeout),
+                    allow_redirects=False,
+                )
+                result = {"at": started, "status": answer.status_code, "error": None}
+            except requests.RequestException as exc:
+                result = {"at": started, "status": None, "error": type(exc).__name__}
+            with self._lock:
+                entry["attempts"].append(result)
+                if result["status"] == 200:
+                    entry["delivered"] = True
+                    return
+        with self._lock:
+            entry["gave_up"] = True

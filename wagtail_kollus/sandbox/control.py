@@ -1,0 +1,139 @@
+"""``/_sandbox/...``: the control API tests and the demo use (faults, reset, logs, callbacks).
+
+Unauthenticated by design: the sandbox is a local test double. Never expose it publicly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .faults import FAULT_FIELDS
+from .http import HttpError, Request, Response, json_response
+from .routing import Route
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = request.json()
+    except ValueError as exc:
+        raise HttpError(json_response({"message": "Body must be JSON."}, 400)) from exc
+    if not isinstance(body, dict):
+        raise HttpError(json_response({"message": "Body must be a JSON object."}, 400))
+    return body
+
+
+def index(app: Any, request: Request) -> Response:
+    base = app.state.base_url
+    return json_response(
+        {
+            "contents_api_url": base + "/api/public/v1",
+            "kollus_api_url": base + "/kollus",
+            "player_url": base + "/player",
+            "control": [r.template for r in app.router.routes if r.control],
+            "contents": len(app.state.contents),
+            "media": len(app.state.media),
+        }
+    )
+
+
+def get_faults(app: Any, request: Request) -> Response:
+    return json_response({"faults": app.faults.as_dict()})
+
+
+def set_fault(app: Any, request: Request) -> Response:
+    """``{"endpoint": "contents.list", "status": 503, "times": 2, ...}``."""
+    body = _json_body(request)
+    endpoint = body.pop("endpoint", None)
+    if not endpoint or not isinstance(endpoint, str):
+        raise HttpError(
+            json_response({"message": "endpoint is required.", "fields": list(FAULT_FIELDS)}, 422)
+        )
+    try:
+        fault = app.faults.set(endpoint, **body)
+    except (TypeError, ValueError) as exc:
+        raise HttpError(json_response({"message": str(exc)}, 422)) from exc
+    return json_response({"endpoint": endpoint, "fault": fault.as_dict()}, 201)
+
+
+def clear_faults(app: Any, request: Request) -> Response:
+    app.faults.clear(request.query("endpoint") or None)
+    return json_response({"faults": app.faults.as_dict()})
+
+
+def reset(app: Any, request: Request) -> Response:
+    app.reset()
+    return json_response({"reset": True})
+
+
+def get_requests(app: Any, request: Request) -> Response:
+    endpoint = request.query("endpoint") or None
+    return json_response(
+        {"requests": app.requests.entries(endpoint), "counts": app.requests.counts()}
+    )
+
+
+def clear_requests(app: Any, request: Request) -> Response:
+    app.requests.clear()
+    return json_response({"requests": []})
+
+
+def get_callbacks(app: Any, request: Request) -> Response:
+    return json_response({"targets": dict(app.callbacks.targets), "log": app.callbacks.entries()})
+
+
+def set_callback_target(app: Any, request: Request) -> Response:
+    """``{"kind": "all" | "upload" | ..., "url": "http://..." | null}``."""
+    body = _json_body(request)
+    try:
+        app.callbacks.set_target(str(body.get("kind", "all")), body.get("url") or None)
+    except ValueError as exc:
+        raise HttpError(json_response({"message": str(exc)}, 422)) from exc
+    return json_response({"targets": dict(app.callbacks.targets)})
+
+
+def finish_transcoding(app: Any, request: Request) -> Response:
+    """Finish a pending transcoding now (demo: no need to wait for ``--callback-delay``)."""
+    from .library import finish_transcoding as finish
+
+    body = _json_body(request)
+    finish(app, request.route_params["upload_file_key"], body.get("result", "success") == "success")
+    with app.state.lock:
+        row = app.state.media.get(request.route_params["upload_file_key"])
+        if row is None:
+            raise HttpError(json_response({"message": "Unknown upload_file_key."}, 404))
+        return json_response({"data": app.state.render_media(row)})
+
+
+def image(app: Any, request: Request) -> Response:
+    name = request.route_params["name"]
+    with app.state.lock:
+        found = app.state.images.get(name)
+    if found is None:
+        from .posters import placeholder_jpeg
+
+        return Response(200, placeholder_jpeg(name), [("Content-Type", "image/jpeg")])
+    content_type, data = found
+    return Response(200, data, [("Content-Type", content_type)])
+
+
+ROUTES = [
+    Route("GET", "/_sandbox", "control.index", index, control=True),
+    Route("GET", "/_sandbox/faults", "control.faults", get_faults, control=True),
+    Route("POST", "/_sandbox/faults", "control.faults_set", set_fault, control=True),
+    Route("DELETE", "/_sandbox/faults", "control.faults_clear", clear_faults, control=True),
+    Route("POST", "/_sandbox/reset", "control.reset", reset, control=True),
+    Route("GET", "/_sandbox/requests", "control.requests", get_requests, control=True),
+    Route("DELETE", "/_sandbox/requests", "control.requests_clear", clear_requests, control=True),
+    Route("GET", "/_sandbox/callbacks", "control.callbacks", get_callbacks, control=True),
+    Route(
+        "POST", "/_sandbox/callbacks", "control.callbacks_set", set_callback_target, control=True
+    ),
+    Route(
+        "POST",
+        "/_sandbox/media/{upload_file_key}/finish",
+        "control.finish",
+        finish_transcoding,
+        control=True,
+    ),
+    Route("GET", "/_sandbox/images/{name}", "control.image", image, control=True),
+]
