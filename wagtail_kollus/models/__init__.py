@@ -2,11 +2,14 @@
 
 from .callbacks import CallbackDelivery, CallbackKind, DeliveryStatus
 from .media import KollusMedia, MediaState
+from .stats import DailyStatsSnapshot, DailyVideoViews
 from .videos import KollusVideo, VideoSource
 
 __all__ = [
     "CallbackDelivery",
     "CallbackKind",
+    "DailyStatsSnapshot",
+    "DailyVideoViews",
     "DeliveryStatus",
     "KollusMedia",
     "KollusVideo",

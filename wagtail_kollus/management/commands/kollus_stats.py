@@ -1,0 +1,73 @@
+"""``manage.py kollus_stats``: the statistics history's maintenance.
+
+    kollus_stats --install-schedule        create the daily django-q2 snapshot schedule
+    kollus_stats --backfill FROM TO        record every day FROM..TO that Kollus still answers
+    kollus_stats --record-recent           what the schedule runs, now
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from wagtail_kollus.api.errors import KollusAPIError
+from wagtail_kollus.stats.periods import DateRange
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise CommandError(f"{value!r} is not a date (YYYY-MM-DD).") from error
+
+
+class Command(BaseCommand):
+    help = "Record Kollus viewing statistics snapshots and install their daily schedule."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--install-schedule",
+            action="store_true",
+            help="Create the daily django-q2 schedule that records snapshots (idempotent).",
+        )
+        parser.add_argument(
+            "--backfill",
+            nargs=2,
+            metavar=("FROM", "TO"),
+            help="Record every day FROM..TO (YYYY-MM-DD, inclusive) within Kollus's one-year "
+            "window: one summary call per 92 days and one ranking call per day, paced by the "
+            "shared rate limiter (60 calls/min). Recorded days are replaced.",
+        )
+        parser.add_argument(
+            "--record-recent",
+            action="store_true",
+            help="Record the last STATS_RECORD_DAYS days now (what the schedule runs).",
+        )
+
+    def handle(self, *args, **options) -> None:
+        from wagtail_kollus.stats import snapshots, tasks
+
+        if not (options["install_schedule"] or options["backfill"] or options["record_recent"]):
+            raise CommandError("Give --install-schedule, --backfill FROM TO or --record-recent.")
+        if options["install_schedule"]:
+            schedule, created = tasks.ensure_schedule()
+            verb = "Created" if created else "Kept"
+            self.stdout.write(f"{verb} schedule {schedule.name!r}, next run {schedule.next_run}.")
+        try:
+            if options["backfill"]:
+                start, end = (_date(v) for v in options["backfill"])
+                if end < start:
+                    raise CommandError("TO is before FROM.")
+                verbosity = options["verbosity"]
+
+                def progress(day: date) -> None:
+                    if verbosity > 1:
+                        self.stdout.write(f"  {day}")
+
+                result = snapshots.record_days(DateRange(start, end), progress=progress)
+                self.stdout.write(f"Backfill: {result.summary}.")
+            if options["record_recent"]:
+                self.stdout.write(f"Recent days: {snapshots.record_recent_days().summary}.")
+        except KollusAPIError as error:
+            raise CommandError(f"Kollus did not answer: {error.describe()['message']}") from error

@@ -1,0 +1,174 @@
+"""Server-rendered SVG charts: no JavaScript, no CDN, readable in light and dark themes.
+
+Colours come from ``currentColor`` and Wagtail's admin CSS variables (set in
+``static/wagtail_kollus/css/stats.css``), so the admin theme decides them. Every chart is an
+``role="img"`` SVG with a ``<title>``, a ``<desc>`` and an ``aria-label`` summary, followed by
+a visually hidden table of the same figures for screen readers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+WIDTH, HEIGHT = 720, 220
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 64, 12, 12, 28
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    day: date
+    value: float | None  # None: no figures that day (drawn as a gap)
+
+
+def _nice_max(value: float) -> float:
+    """A round axis maximum ≥ value (1, 2, 2.5, 5 × 10^n)."""
+    if value <= 0:
+        return 1
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude  # pragma: no cover - the loop always returns
+
+
+def _summary(points: Sequence[Point], value_name: str, fmt: Callable[[float], str]) -> str:
+    known = [p for p in points if p.value is not None]
+    if not known:
+        return _("%(name)s: no figures for this period.") % {"name": value_name}
+    peak = max(known, key=lambda p: p.value)
+    return _(
+        "%(name)s from %(start)s to %(end)s: total %(total)s, highest %(peak)s on %(peak_day)s."
+    ) % {
+        "name": value_name,
+        "start": date_format(points[0].day, "SHORT_DATE_FORMAT"),
+        "end": date_format(points[-1].day, "SHORT_DATE_FORMAT"),
+        "total": fmt(sum(p.value for p in known)),
+        "peak": fmt(peak.value),
+        "peak_day": date_format(peak.day, "SHORT_DATE_FORMAT"),
+    }
+
+
+def render_chart(
+    points: Sequence[Point],
+    *,
+    chart_id: str,
+    title: str,
+    value_name: str,
+    format_value: Callable[[float], str] = lambda v: f"{v:,.0f}",
+    kind: str = "bars",
+    compact: bool = False,
+) -> SafeString:
+    """A ``<figure>`` holding the SVG chart and its hidden data table.
+
+    ``kind`` is ``"bars"`` (one bar per day) or ``"line"`` (an area line, for long ranges).
+    ``compact`` drops the axes (dashboard sparkline).
+    """
+    width, height = (240, 48) if compact else (WIDTH, HEIGHT)
+    left, right, top, bottom = (2, 2, 2, 2) if compact else (PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    known = [p.value for p in points if p.value is not None]
+    top_value = _nice_max(max(known) if known else 0)
+    count = max(len(points), 1)
+    step = plot_w / count
+
+    def y(value: float) -> float:
+        return top + plot_h - (value / top_value) * plot_h
+
+    summary = _summary(points, value_name, format_value)
+    parts = [
+        f'<svg class="kollus-chart__svg" role="img" viewBox="0 0 {width} {height}" '
+        f'preserveAspectRatio="none" aria-label="{escape(summary)}" '
+        f'focusable="false" data-chart="{escape(chart_id)}">',
+        f"<title>{escape(title)}</title><desc>{escape(summary)}</desc>",
+    ]
+    if not compact:
+        for fraction in (0, 0.5, 1):
+            gy = top + plot_h - fraction * plot_h
+            parts.append(
+                f'<line class="kollus-chart__grid" x1="{left}" x2="{width - right}" '
+                f'y1="{gy:.1f}" y2="{gy:.1f}"/>'
+                f'<text class="kollus-chart__label" x="{left - 6}" y="{gy + 4:.1f}" '
+                f'text-anchor="end">{escape(format_value(top_value * fraction))}</text>'
+            )
+        if points:
+            for anchor, point, x in (
+                ("start", points[0], left),
+                ("end", points[-1], width - right),
+            ):
+                parts.append(
+                    f'<text class="kollus-chart__label" x="{x}" y="{height - 8}" '
+                    f'text-anchor="{anchor}">{escape(date_format(point.day, "SHORT_DATE_FORMAT"))}</text>'
+                )
+    if kind == "line":
+        parts.append(_line(points, left, step, y))
+    else:
+        parts.append(_bars(points, left, step, y, top + plot_h, format_value))
+    parts.append("</svg>")
+    table = _table(points, title, value_name, format_value)
+    return mark_safe(  # noqa: S308 - every interpolated text above is escaped
+        f'<figure class="kollus-chart{" kollus-chart--compact" if compact else ""}" '
+        f'id="{escape(chart_id)}">{"".join(parts)}{table}</figure>'
+    )
+
+
+def _bars(points, left, step, y, baseline, fmt) -> str:
+    gap = min(2.0, step * 0.2)
+    out = []
+    for index, point in enumerate(points):
+        if point.value is None:
+            continue
+        top_y = y(point.value)
+        out.append(
+            f'<rect class="kollus-chart__bar" x="{left + index * step + gap / 2:.1f}" '
+            f'y="{top_y:.1f}" width="{max(step - gap, 0.5):.1f}" '
+            f'height="{max(baseline - top_y, 0):.1f}"><title>'
+            f"{escape(date_format(point.day, 'SHORT_DATE_FORMAT'))}: {escape(fmt(point.value))}"
+            "</title></rect>"
+        )
+    return "".join(out)
+
+
+def _line(points, left, step, y) -> str:
+    segments, current = [], []
+    for index, point in enumerate(points):
+        if point.value is None:
+            if current:
+                segments.append(current)
+            current = []
+            continue
+        current.append(f"{left + (index + 0.5) * step:.1f},{y(point.value):.1f}")
+    if current:
+        segments.append(current)
+    return "".join(
+        f'<polyline class="kollus-chart__line" points="{" ".join(segment)}"/>'
+        for segment in segments
+    )
+
+
+def _table(points, title, value_name, fmt) -> str:
+    rows = "".join(
+        f"<tr><th scope=\"row\">{escape(date_format(p.day, 'SHORT_DATE_FORMAT'))}</th>"
+        f"<td>{escape(fmt(p.value)) if p.value is not None else escape(_('no data'))}</td></tr>"
+        for p in points
+    )
+    return (
+        f'<table class="w-sr-only kollus-chart__data"><caption>{escape(title)}</caption>'
+        f'<thead><tr><th scope="col">{escape(_("Date"))}</th>'
+        f'<th scope="col">{escape(value_name)}</th></tr></thead><tbody>{rows}</tbody></table>'
+    )
+
+
+def format_bytes(value: float) -> str:
+    """1536 → "1.5 KB" (decimal units, as Kollus's console shows transfer)."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(value) < 1000 or unit == "TB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1000
+    return f"{value:,.1f} PB"  # pragma: no cover

@@ -1,0 +1,84 @@
+"""Kollus statistics calls, cached, with the last good answer kept for outages.
+
+Every remote call of the statistics feature goes through :func:`fetch`: Django's cache holds
+each answer for ``STATS_CACHE_TIMEOUT`` (Kollus caches 5 minutes anyway, so asking again sooner
+only spends the 1 call/s budget), and a second copy for ``STATS_LAST_GOOD_TIMEOUT`` that is
+served, marked stale, when Kollus fails. After a failure the feature pauses remote calls for
+``STATS_OUTAGE_PAUSE`` seconds so that every page load during an outage is not a slow one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.core.cache import caches
+
+from ..api.errors import KollusAPIError
+from ..conf import kollus_settings
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "wagtail_kollus:stats"
+OUTAGE_KEY = f"{KEY_PREFIX}:outage"
+
+
+class StatisticsUnavailable(Exception):
+    """Kollus did not answer and no earlier answer is kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    value: Any
+    fetched_at: datetime
+    stale: bool  # True: Kollus failed, this is the last good answer
+
+
+def _cache():
+    return caches[kollus_settings.CACHE_ALIAS]
+
+
+def _key(kind: str, start: date, end: date) -> str:
+    return f"{KEY_PREFIX}:v{kollus_settings.CACHE_VERSION}:{kind}:{start:%Y%m%d}:{end:%Y%m%d}"
+
+
+def make_client():
+    """A Kollus client for admin page loads: few retries, an editor is waiting."""
+    from ..api.vod import KollusClient
+
+    return KollusClient.from_settings(max_retries=kollus_settings.STATS_REQUEST_RETRIES)
+
+
+def fetch(kind: str, start: date, end: date, call: Callable[[], Any]) -> Fetched:
+    """``call()``'s answer for (kind, start, end): cached, else remote, else last good.
+
+    ``call`` must return plain, picklable data (it is cached as is).
+    """
+    cache = _cache()
+    key = _key(kind, start, end)
+    cached = cache.get(key)
+    if cached is not None:
+        return Fetched(cached[0], cached[1], stale=False)
+    if not cache.get(OUTAGE_KEY):
+        try:
+            value = call()
+        except KollusAPIError as error:
+            # describe() is redacted: never a token in the log.
+            logger.warning("Kollus statistics unavailable (%s): %s", kind, error.describe())
+            cache.set(OUTAGE_KEY, True, kollus_settings.STATS_OUTAGE_PAUSE)
+        else:
+            now = datetime.now(UTC)
+            cache.set(key, (value, now), kollus_settings.STATS_CACHE_TIMEOUT)
+            cache.set(f"{key}:last-good", (value, now), kollus_settings.STATS_LAST_GOOD_TIMEOUT)
+            return Fetched(value, now, stale=False)
+    last_good = cache.get(f"{key}:last-good")
+    if last_good is not None:
+        return Fetched(last_good[0], last_good[1], stale=True)
+    raise StatisticsUnavailable(kind)
+
+
+def clear_outage() -> None:
+    _cache().delete(OUTAGE_KEY)

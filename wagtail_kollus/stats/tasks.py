@@ -1,0 +1,52 @@
+"""The daily snapshot schedule (django-q2). Thin: the work is in ``stats.snapshots``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from ..conf import kollus_settings
+
+SCHEDULE_NAME = "wagtail_kollus: record daily statistics"
+TASK_PATH = "wagtail_kollus.stats.tasks.record_daily_snapshot"
+
+
+def record_daily_snapshot() -> str:
+    """django-q2 task: record the last few days (idempotent; a rerun replaces them)."""
+    from .snapshots import record_recent_days
+
+    return record_recent_days().summary
+
+
+def _next_run(now: datetime | None = None) -> datetime:
+    hour, minute = (int(part) for part in str(kollus_settings.STATS_SCHEDULE_TIME).split(":"))
+    now = now or datetime.now(UTC)
+    run = datetime.combine(now.date(), time(hour, minute), tzinfo=UTC)
+    return run if run > now else run + timedelta(days=1)
+
+
+def ensure_schedule() -> tuple[object, bool]:
+    """Create the daily schedule unless it exists; return ``(schedule, created)``.
+
+    Safe to call on every deploy (``manage.py kollus_stats --install-schedule``) or from
+    ``post_migrate``: an existing schedule keeps its next run, only its task path and cluster
+    are corrected.
+    """
+    from django_q.models import Schedule
+
+    schedule, created = Schedule.objects.get_or_create(
+        name=SCHEDULE_NAME,
+        defaults={
+            "func": TASK_PATH,
+            "schedule_type": Schedule.DAILY,
+            "repeats": -1,
+            "next_run": _next_run(),
+            "cluster": kollus_settings.Q_CLUSTER_NAME,
+        },
+    )
+    if not created and (
+        schedule.func != TASK_PATH or schedule.cluster != kollus_settings.Q_CLUSTER_NAME
+    ):
+        schedule.func = TASK_PATH
+        schedule.cluster = kollus_settings.Q_CLUSTER_NAME
+        schedule.save(update_fields=["func", "cluster"])
+    return schedule, created
