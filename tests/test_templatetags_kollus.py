@@ -28,7 +28,7 @@ SECRETS = ("sandbox-security-key", "sandbox-access-token", "sandbox-server-key")
 class BlockValue:
     """The ``KollusVideoValue`` contract (docs/dev/contracts.md), as the tag duck-types it."""
 
-    def __init__(self, key="mck-1", title="Lesson <1> & \"intro\"", playable=True, **options):
+    def __init__(self, key="mck-1", title='Lesson <1> & "intro"', playable=True, **options):
         self.video = None
         self.media_content_key = key
         self.title = title
@@ -69,7 +69,7 @@ def assert_no_secrets(output: str) -> None:
 
 def test_block_value_renders_an_accessible_responsive_iframe_with_a_valid_token():
     output = render("{% kollus_player value %}", value=BlockValue(autoplay=True, t=30))
-    assert 'aspect-ratio:16 / 9' in output
+    assert "aspect-ratio:16 / 9" in output
     assert 'title="Lesson &lt;1&gt; &amp; &quot;intro&quot;"' in output  # escaped once
     assert 'allow="autoplay; fullscreen; encrypted-media"' in output
     assert "allowfullscreen" in output
@@ -96,18 +96,19 @@ def test_the_token_is_for_the_viewer_of_the_request(django_user_model):
 
 def test_kollus_video_row_and_size_arguments():
     video = KollusVideo(title="Row video", media_content_key="mck-row")
-    output = render(
-        "{% kollus_player video width=640 height=360 css_class='wide' %}", video=video
-    )
+    output = render("{% kollus_player video width=640 height=360 css_class='wide' %}", video=video)
     assert 'class="kollus-player wide"' in output
-    assert 'aspect-ratio:640 / 360;max-width:640px' in output
+    assert "aspect-ratio:640 / 360;max-width:640px" in output
     assert 'width="640"' in output and 'height="360"' in output
     assert 'title="Row video"' in output
-    assert "mck-row" in jwt.decode(
-        parse_qs(urlsplit(iframe_src(output)).query)["jwt"][0],
-        "sandbox-security-key",
-        algorithms=["HS256"],
-    )["mc"][0]["mckey"]
+    assert (
+        "mck-row"
+        in jwt.decode(
+            parse_qs(urlsplit(iframe_src(output)).query)["jwt"][0],
+            "sandbox-security-key",
+            algorithms=["HS256"],
+        )["mc"][0]["mckey"]
+    )
 
 
 # --- cache-safe mode -----------------------------------------------------------------------
@@ -168,7 +169,15 @@ def test_cache_safe_output_is_the_same_for_every_viewer(django_user_model):
             media=KollusMedia(pk=1, title="t", state=MediaState.TRANSCODING),
         ),
     ],
-    ids=["none", "empty", "value-not-playable", "value-no-key", "unavailable", "no-key", "transcoding"],
+    ids=[
+        "none",
+        "empty",
+        "value-not-playable",
+        "value-no-key",
+        "unavailable",
+        "no-key",
+        "transcoding",
+    ],
 )
 def test_unplayable_values_render_the_placeholder(value):
     output = render("{% kollus_player value %}", value=value)
@@ -185,7 +194,9 @@ def test_placeholder_shows_the_escaped_title_and_poster():
 
 @pytest.mark.parametrize("cache_safe", [False, True])
 @pytest.mark.parametrize("missing", ["KOLLUS_SECURITY_KEY", "KOLLUS_CUSTOM_KEY"])
-def test_missing_configuration_renders_a_placeholder_and_logs(settings, caplog, missing, cache_safe):
+def test_missing_configuration_renders_a_placeholder_and_logs(
+    settings, caplog, missing, cache_safe
+):
     settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, missing: ""}
     with caplog.at_level(logging.WARNING, logger="wagtail_kollus.player"):
         output = render("{% kollus_player 'mck-1' cache_safe=cs %}", cs=cache_safe)

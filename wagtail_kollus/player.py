@@ -376,7 +376,9 @@ def load_reference(reference: str, *, max_age: float | None = None) -> Reference
             "The player reference has expired; reload the page.", code="expired_reference"
         ) from exc
     except (signing.BadSignature, ValueError) as exc:
-        raise InvalidReference("The player reference is invalid.", code="invalid_reference") from exc
+        raise InvalidReference(
+            "The player reference is invalid.", code="invalid_reference"
+        ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("k"), str):
         raise InvalidReference("The player reference is invalid.", code="invalid_reference")
     return Reference(

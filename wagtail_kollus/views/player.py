@@ -90,8 +90,14 @@ def _retry_after_if_limited(request: HttpRequest) -> int | None:
     cache = caches[kollus_settings.RATE_LIMIT_CACHE]
     ip_key, client_key = _client_keys(request)
     limits = (
-        (f"{_RATE_KEY_PREFIX}:ip:{ip_key}:{bucket}", kollus_settings.PLAYER_TOKEN_RATE_LIMIT_PER_IP),
-        (f"{_RATE_KEY_PREFIX}:client:{client_key}:{bucket}", kollus_settings.PLAYER_TOKEN_RATE_LIMIT),
+        (
+            f"{_RATE_KEY_PREFIX}:ip:{ip_key}:{bucket}",
+            kollus_settings.PLAYER_TOKEN_RATE_LIMIT_PER_IP,
+        ),
+        (
+            f"{_RATE_KEY_PREFIX}:client:{client_key}:{bucket}",
+            kollus_settings.PLAYER_TOKEN_RATE_LIMIT,
+        ),
     )
     limited = False
     for key, limit in limits:
