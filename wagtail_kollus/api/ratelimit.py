@@ -6,12 +6,16 @@ Django's cache (the alias in ``WAGTAIL_KOLLUS["RATE_LIMIT_CACHE"]``).
 
 How a call claims a slot: time is cut into fixed windows (one second, one minute, wall clock).
 A window of capacity N has N slot keys; a caller owns a slot when ``cache.add(slot_key)``
-succeeds. ``add`` is "set if absent", which is atomic on Redis and memcached, guarded by a lock
-in locmem, and, on the file-based cache, atomic enough in practice (it is the primitive Django
-itself relies on for that backend). ``incr`` is *not* atomic on the file-based or database
-caches, which is why slots are claimed with ``add`` rather than counted with ``incr``. A
-per-minute counter is kept with ``incr`` only as a *hint* of where to start scanning; a lost
-update there costs an extra ``add``, never an extra call.
+succeeds. ``add`` is "set if absent": atomic on Redis and memcached (``SET NX``/``add``),
+guarded by a lock in locmem, and a unique-key INSERT on the database cache. ``incr`` is *not*
+atomic on the file-based or database caches, which is why slots are claimed with ``add``
+rather than counted with ``incr``. A per-minute "next free slot" hint is kept with ``set``; a
+lost update there costs an extra ``add``, never an extra call.
+
+The file-based cache's ``add`` is ``has_key`` then ``set``: two processes waking at the same
+window boundary can both "win". For backends like that (``NON_ATOMIC_ADD_BACKENDS``) the
+limiter writes a unique owner value, waits ``settle_delay`` (20 ms) and reads it back: of two
+racing writers only the last one reads its own value, so only one call passes.
 
 Fixed windows allow two calls close together across a boundary (at 0.99 s and 1.00 s); over
 any span of T seconds at most T + 1 calls pass. Keys carry a hash of the account key, never the
@@ -23,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+import uuid
 from collections.abc import Callable
 
 from django.core.cache import caches
@@ -30,6 +35,8 @@ from django.core.cache import caches
 from .errors import RateLimitedError
 
 KEY_PREFIX = "wagtail_kollus:ratelimit"
+NON_ATOMIC_ADD_BACKENDS = ("FileBasedCache",)
+FILE_CACHE_SETTLE_DELAY = 0.02
 
 
 def account_hash(secret: str) -> str:
@@ -53,6 +60,7 @@ class CacheRateLimiter:
         cache_alias: str = "default",
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        settle_delay: float | None = None,
     ) -> None:
         self.key_hash = account_hash(key)
         self.per_second = int(per_second or 0)
@@ -61,6 +69,9 @@ class CacheRateLimiter:
         self.clock = clock
         self.sleep = sleep
         self._prefix = f"{KEY_PREFIX}:{self.key_hash}"
+        self._settle_delay = settle_delay
+        #: The wall-clock second whose slot the last ``acquire`` claimed (for tests/metrics).
+        self.last_window: int | None = None
 
     def __repr__(self) -> str:
         return (
@@ -71,6 +82,26 @@ class CacheRateLimiter:
     @property
     def cache(self):
         return caches[self.cache_alias]
+
+    @property
+    def settle_delay(self) -> float:
+        if self._settle_delay is None:
+            backend = type(self.cache).__name__
+            self._settle_delay = (
+                FILE_CACHE_SETTLE_DELAY if backend in NON_ATOMIC_ADD_BACKENDS else 0.0
+            )
+        return self._settle_delay
+
+    def _add(self, key: str, timeout: int) -> bool:
+        """Claim ``key``; on non-atomic backends confirm that we are the last writer."""
+        cache = self.cache
+        owner = uuid.uuid4().hex
+        if not cache.add(key, owner, timeout=timeout):
+            return False
+        if not self.settle_delay:
+            return True
+        self.sleep(self.settle_delay)
+        return cache.get(key) == owner
 
     def acquire(self, max_wait: float | None = None) -> float:
         """Wait for a free slot and claim it; return the seconds waited.
@@ -99,6 +130,7 @@ class CacheRateLimiter:
         second = math.floor(now)
         if self.per_second and not self._claim_second(second):
             return max(second + 1 - now, 0.001)
+        self.last_window = second
         if self.per_minute:
             minute = second // 60
             if not self._claim_minute(minute):
@@ -107,9 +139,8 @@ class CacheRateLimiter:
         return 0.0
 
     def _claim_second(self, second: int) -> bool:
-        cache = self.cache
         for slot in range(self.per_second):
-            if cache.add(f"{self._prefix}:s:{second}:{slot}", 1, timeout=5):
+            if self._add(f"{self._prefix}:s:{second}:{slot}", timeout=5):
                 return True
         return False
 
@@ -118,7 +149,7 @@ class CacheRateLimiter:
         hint_key = f"{self._prefix}:m:{minute}:next"
         start = cache.get(hint_key) or 0
         for slot in range(min(int(start), self.per_minute), self.per_minute):
-            if cache.add(f"{self._prefix}:m:{minute}:{slot}", 1, timeout=125):
+            if self._add(f"{self._prefix}:m:{minute}:{slot}", timeout=125):
                 cache.set(hint_key, slot + 1, timeout=125)
                 return True
         return False
