@@ -1,1 +1,191 @@
-ROUTES: list = []
+"""The Kollus player, as far as the plugin can see it: JWT checks and a page to embed.
+
+``/player/s?jwt=…&custom_key=…`` verifies exactly what Kollus documents: HS256 only, signed
+with the security key; the custom key must match; no registered claims (``exp``, ``iat``,
+``nbf``); ``expt`` an integer in the future; a ``cuid``; ``mc`` a non-empty list whose
+non-intro items name known media content keys. Failures answer 403 with a page that says which
+rule failed in ``data-reason`` (tests and the demo read it).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import html
+import json
+import time
+from typing import Any
+
+from .http import HttpError, Request, Response, html_response
+from .posters import poster_jpeg
+from .routing import Route
+
+REGISTERED_CLAIMS = ("exp", "iat", "nbf")
+
+_MESSAGES = {
+    "missing-jwt": "The jwt parameter is missing.",
+    "custom-key": "The custom_key parameter is missing or does not match the account.",
+    "malformed": "The jwt is not a well-formed JSON Web Token.",
+    "bad-algorithm": "The jwt must be signed with HS256.",
+    "bad-signature": "The jwt signature does not verify with the security key.",
+    "registered-claim": "The jwt must not contain exp, iat or nbf; use expt.",
+    "bad-expt": "The expt claim must be an integer (unix seconds).",
+    "expired": "The jwt has expired (expt is in the past).",
+    "missing-cuid": "The cuid claim is missing.",
+    "bad-mc": "The mc claim must be a non-empty list of media items.",
+    "unknown-mckey": "A media content key in mc is not known.",
+    "signature-required": "This channel is secured: play it through a signed URL.",
+}
+
+
+class PlayerRejected(Exception):
+    def __init__(self, reason: str, status: int = 403) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+def _b64decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _decode_hs256(token: str, secret: str) -> tuple[dict[str, Any], Any]:
+    """Verify a compact JWS by hand: HS256 only, constant-time compare. (PyJWT would also do,
+    but it warns about short keys on every call, and demo keys are short.)"""
+    try:
+        header_b64, payload_b64, signature_b64 = token.split(".")
+        header = json.loads(_b64decode(header_b64))
+        signature = _b64decode(signature_b64)
+        payload = json.loads(_b64decode(payload_b64))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PlayerRejected("malformed") from exc
+    if not isinstance(header, dict) or header.get("alg") != "HS256":
+        raise PlayerRejected("bad-algorithm")
+    expected = hmac.new(
+        secret.encode(), f"{header_b64}.{payload_b64}".encode(), hashlib.sha256
+    ).digest()
+    if not hmac.compare_digest(expected, signature):
+        raise PlayerRejected("bad-signature")
+    return header, payload
+
+
+def verify_player_token(
+    app: Any, token: str | None, custom_key: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """→ (payload, main mc item) or raise ``PlayerRejected``."""
+    keys = app.config.keys
+    if not token:
+        raise PlayerRejected("missing-jwt")
+    if custom_key != keys.custom_key:
+        raise PlayerRejected("custom-key")
+    header, payload = _decode_hs256(token, keys.security_key)
+    if not isinstance(payload, dict):
+        raise PlayerRejected("malformed")
+    if any(claim in payload for claim in REGISTERED_CLAIMS):
+        raise PlayerRejected("registered-claim")
+    expt = payload.get("expt")
+    if not isinstance(expt, int) or isinstance(expt, bool):
+        raise PlayerRejected("bad-expt")
+    if expt <= time.time():
+        raise PlayerRejected("expired")
+    cuid = payload.get("cuid")
+    if cuid in (None, "") or not isinstance(cuid, (str, int)):
+        raise PlayerRejected("missing-cuid")
+    items = payload.get("mc")
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        raise PlayerRejected("bad-mc")
+    main = [i for i in items if not i.get("intr")]
+    if not main:
+        raise PlayerRejected("bad-mc")
+    with app.state.lock:
+        for item in items:
+            if (
+                not isinstance(item.get("mckey"), str)
+                or app.state.media_by_mckey(item["mckey"]) is None
+            ):
+                raise PlayerRejected("unknown-mckey")
+    return payload, main[0]
+
+
+def _rejection_page(reason: str, status: int) -> Response:
+    message = html.escape(_MESSAGES.get(reason, reason))
+    return html_response(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Kollus sandbox player: refused</title></head>"
+        f"<body><div data-sandbox-player='error' data-reason='{html.escape(reason)}'>"
+        f"<h1>Playback refused</h1><p>{message}</p></div></body></html>",
+        status,
+    )
+
+
+def _player_page(
+    app: Any, request: Request, mckey: str, title: str, *, cuid: str = "", signed: bool
+) -> Response:
+    poster = f"{app.state.player_url}/poster/{html.escape(mckey)}.jpg"
+    options = {k: v for k, v in request.query_pairs if k not in ("jwt", "custom_key")}
+    option_attrs = "".join(
+        f" data-option-{html.escape(k.replace('_', '-'))}='{html.escape(v)}'"
+        for k, v in options.items()
+        if k.isidentifier()
+    )
+    title_html = html.escape(title)
+    return html_response(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{title_html}</title><style>body{{margin:0;background:#000;color:#fff;font:14px sans-serif}}"
+        "video{width:100%;max-height:90vh;background:#000}</style></head><body>"
+        f"<div data-sandbox-player='ok' data-mckey='{html.escape(mckey)}' data-cuid='{html.escape(str(cuid))}'"
+        f" data-signed='{'true' if signed else 'false'}' data-title='{title_html}'{option_attrs}>"
+        f"<video controls playsinline poster='{poster}'></video>"
+        f"<p class='title'>{title_html}</p><p>Kollus sandbox player: no real video is streamed.</p>"
+        "</div></body></html>"
+    )
+
+
+def signed_player(app: Any, request: Request) -> Response:
+    try:
+        payload, item = verify_player_token(app, request.query("jwt"), request.query("custom_key"))
+    except PlayerRejected as rejected:
+        return _rejection_page(rejected.reason, rejected.status)
+    with app.state.lock:
+        media = app.state.media_by_mckey(item["mckey"])
+        title = (
+            item.get("title")
+            if isinstance(item.get("title"), str) and item.get("title")
+            else media["title"]
+        )
+    return _player_page(app, request, item["mckey"], title, cuid=payload["cuid"], signed=True)
+
+
+def share_player(app: Any, request: Request) -> Response:
+    mckey = request.route_params["mckey"]
+    with app.state.lock:
+        ufk = app.state.mckey_index.get(mckey)
+        media = app.state.media.get(ufk) if ufk else None
+        if media is None:
+            return _rejection_page("unknown-mckey", 404)
+        link = next(c for c in media["channels"] if c["media_content_key"] == mckey)
+        if app.state.channels.get(link["channel_key"], {}).get("secure"):
+            return _rejection_page("signature-required", 403)
+        title = media["title"]
+    return _player_page(app, request, mckey, title, signed=False)
+
+
+def poster(app: Any, request: Request) -> Response:
+    key = request.route_params["key"]
+    with app.state.lock:
+        media = app.state.media_by_mckey(key) or app.state.media.get(key)
+        title = media["title"] if media else None
+    if title is None:
+        raise HttpError(html_response("<p>Unknown media.</p>", 404))
+    return Response(
+        200,
+        poster_jpeg(key, title),
+        [("Content-Type", "image/jpeg"), ("Cache-Control", "max-age=3600")],
+    )
+
+
+ROUTES = [
+    Route("GET", "/player/s", "player.signed", signed_player),
+    Route("GET", "/player/poster/{key}.jpg", "player.poster", poster),
+    Route("GET", "/player/{mckey}", "player.share", share_player),
+]
