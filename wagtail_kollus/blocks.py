@@ -1,0 +1,225 @@
+"""``KollusVideoBlock``: a StreamField block that plays one chosen Kollus video.
+
+The block stores the pk of a local ``KollusVideo`` row (copied when the editor chose it), so
+rendering a page, loading the editor and building API output never call a remote API: N blocks
+cost one query (``bulk_to_python`` with ``select_related("media")``) and zero HTTP.
+
+Extend it like any StructBlock: subclass, add child blocks, or point ``Meta.template`` at your
+own template (the default, ``wagtail_kollus/blocks/kollus_video.html``, is overridable).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django.utils.functional import cached_property
+from django.utils.html import escape
+from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
+from wagtail.admin.compare import BlockComparison
+from wagtail.coreutils import resolve_model_string
+
+VIDEO_MODEL = "wagtail_kollus.KollusVideo"
+
+
+class KollusVideoChooserBlockComparison(BlockComparison):
+    """Revision diffs name the video (its title and where it comes from), not a pk."""
+
+    @staticmethod
+    def describe(video: Any) -> str:
+        if video is None:
+            return ""
+        where = " / ".join(part for part in (video.content_title, video.chapter_title) if part)
+        return f"{video.title} ({where})" if where else video.title
+
+    def htmlvalue(self, val: Any) -> str:
+        return escape(self.describe(val))
+
+    def htmldiff(self) -> str:
+        # Imported here: the diff helpers live with the comparison machinery.
+        from wagtail.admin.compare import diff_text
+
+        return diff_text(self.describe(self.val_a), self.describe(self.val_b)).to_html()
+
+    def has_changed(self) -> bool:
+        return getattr(self.val_a, "pk", None) != getattr(self.val_b, "pk", None)
+
+
+class KollusVideoChooserBlock(blocks.ChooserBlock):
+    """Chooses a ``KollusVideo`` through the contents API chooser modal."""
+
+    @cached_property
+    def target_model(self) -> type:
+        return resolve_model_string(VIDEO_MODEL)
+
+    @cached_property
+    def widget(self) -> Any:
+        # Late import: the viewset pulls in admin views, which must not load with the models.
+        from .chooser.viewsets import kollus_video_chooser_viewset
+
+        return kollus_video_chooser_viewset.widget_class()
+
+    def bulk_to_python(self, values: list[Any]) -> list[Any]:
+        """All videos of a page in one query, their library media joined in (``is_playable``)."""
+        ids = [value for value in values if value is not None]
+        objects = self.model_class.objects.select_related("media").in_bulk(ids) if ids else {}
+        seen: set = set()
+        result = []
+        for pk in values:
+            video = objects.get(pk) if pk is not None else None
+            if video is None and pk is not None:
+                # Stored pks may be strings (older revisions, imports): look those up too.
+                video = next((o for k, o in objects.items() if str(k) == str(pk)), None)
+            if video is not None and pk in seen:
+                video = copy.copy(video)  # one object per block, as Wagtail's ChooserBlock does
+            result.append(video)
+            seen.add(pk)
+        return result
+
+    def get_searchable_content(self, value: Any) -> list[str]:
+        if value is None:
+            return []
+        return [text for text in (value.title, value.content_title) if text]
+
+    def get_api_representation(self, value: Any, context: Any = None) -> Any:
+        if value is None:
+            return None
+        return {
+            "id": value.pk,
+            "title": value.title,
+            "content_id": value.content_id,
+            "chapter_id": value.chapter_id,
+            "item_id": value.item_id,
+            "language": value.language,
+            "content_title": value.content_title,
+            "chapter_title": value.chapter_title,
+            "thumbnail_url": value.thumbnail_url,
+            "duration_seconds": value.duration_seconds,
+            "is_playable": value.is_playable,
+        }
+
+    def get_comparison_class(self) -> type:
+        return KollusVideoChooserBlockComparison
+
+    class Meta:
+        icon = "media"
+
+
+class KollusVideoValue(blocks.StructValue):
+    """The block's value: the chosen video plus how to play it. No property calls an API."""
+
+    @property
+    def video(self) -> Any:
+        return self.get("video")
+
+    @property
+    def media_content_key(self) -> str:
+        video = self.video
+        return video.media_content_key if video is not None else ""
+
+    @property
+    def title(self) -> str:
+        override = (self.get("title_override") or "").strip()
+        if override:
+            return override
+        video = self.video
+        return video.title if video is not None else ""
+
+    @property
+    def poster_url(self) -> str:
+        video = self.video
+        if video is None:
+            return ""
+        if video.thumbnail_url:
+            return video.thumbnail_url
+        media = video.media if video.media_id is not None else None
+        return media.poster_url if media is not None else ""
+
+    @property
+    def duration_seconds(self) -> int | None:
+        video = self.video
+        return video.duration_seconds if video is not None else None
+
+    @property
+    def is_playable(self) -> bool:
+        video = self.video
+        return video is not None and video.is_playable
+
+    def mc_options(self) -> dict[str, Any]:
+        """Per-item options signed into the player JWT (Kollus's names)."""
+        options: dict[str, Any] = {
+            "seek": bool(self.get("allow_seek", True)),
+            "disable_playrate": bool(self.get("disable_playrate", False)),
+        }
+        override = (self.get("title_override") or "").strip()
+        if override:
+            options["title"] = override
+        return options
+
+    def url_params(self) -> dict[str, Any]:
+        """Player URL options; only the ones that differ from the player's defaults."""
+        params: dict[str, Any] = {}
+        if self.get("autoplay"):
+            params["autoplay"] = True
+        if self.get("mute"):
+            params["mute"] = True
+        start = self.get("start_time") or 0
+        if start > 0:
+            params["t"] = int(start)
+        return params
+
+
+class KollusVideoBlock(blocks.StructBlock):
+    video = KollusVideoChooserBlock(label=_("Video"))
+    autoplay = blocks.BooleanBlock(
+        label=_("Autoplay"),
+        required=False,
+        help_text=_("Browsers only autoplay muted videos."),
+    )
+    mute = blocks.BooleanBlock(label=_("Start muted"), required=False)
+    start_time = blocks.IntegerBlock(
+        label=_("Start at (seconds)"), required=False, min_value=0, default=0
+    )
+    allow_seek = blocks.BooleanBlock(label=_("Allow seeking"), required=False, default=True)
+    disable_playrate = blocks.BooleanBlock(
+        label=_("Disable playback speed control"), required=False
+    )
+    title_override = blocks.CharBlock(
+        label=_("Title shown in the player"),
+        required=False,
+        max_length=255,
+        help_text=_("Leave blank to use the video's own title."),
+    )
+
+    class Meta:
+        icon = "media"
+        label = _("Kollus video")
+        template = "wagtail_kollus/blocks/kollus_video.html"
+        value_class = KollusVideoValue
+        form_classname = "struct-block kollus-video-block"
+
+    def get_api_representation(self, value: Any, context: Any = None) -> dict[str, Any]:
+        """Metadata and what a headless front end needs to fetch a player URL; never a key."""
+        data = super().get_api_representation(value, context=context)
+        data["title"] = value.title
+        data["poster_url"] = value.poster_url
+        data["player"] = self._player_representation(value)
+        return data
+
+    @staticmethod
+    def _player_representation(value: KollusVideoValue) -> dict[str, Any] | None:
+        if not value.is_playable:
+            return None
+        # Late imports: the player and URLs belong to the playback feature.
+        from django.urls import NoReverseMatch, reverse
+
+        from .player import playable_from, sign_reference
+
+        try:
+            token_url = reverse("wagtail_kollus:player_token")
+        except NoReverseMatch:
+            token_url = None
+        # A signed, non-secret reference: the token endpoint turns it into a short-lived
+        # player URL. No security key, access token or JWT ever leaves the server here.
+        return {"token_url": token_url, "reference": sign_reference(playable_from(value))}

@@ -1,0 +1,6 @@
+"""The video chooser: browse the contents API live, copy the chosen chapter item locally.
+
+Modules: ``remote`` (the queryish over ``ContentsClient``, with caching), ``forms`` (search and
+filters), ``language`` (the default language of the page being edited), ``copying`` (chosen item
+→ ``KollusVideo`` row), ``columns`` and ``views`` (the modal), ``viewsets`` (registration).
+"""

@@ -1,0 +1,326 @@
+"""The modal's views: Wagtail's generic chooser views over the contents API.
+
+Steps, all rendered through Wagtail's own modal JavaScript (no custom modal code):
+1. ``ChooseView`` / ``ChooseResultsView``: search, filter and page through contents.
+2. ``ChooseItemView``: the chapters and video items of one content (returned as a "choose"
+   step, so the stock handler wires its links); a content with a single Kollus item skips it.
+3. ``ChosenView``: copies the chosen item into a ``KollusVideo`` and answers with that row.
+Remote failures render an error step with a retry link in place of a listing; never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.views.generic import View
+from wagtail.admin.modal_workflow import render_modal_workflow
+from wagtail.admin.views.generic.chooser import (
+    ChooseResultsView,
+    ChooseView,
+    ChosenResponseMixin,
+    ModelLookupMixin,
+)
+
+from ..api.errors import (
+    AuthenticationError,
+    BadResponseError,
+    ConfigurationError,
+    KollusAPIError,
+    NotFoundError,
+    RateLimitedError,
+)
+from ..api.types import Content
+from .columns import content_columns
+from .copying import copy_item_to_video
+from .forms import FILTER_PARAMETERS, ContentFilterForm
+from .language import api_language, editor_language
+from .remote import ContentsBrowser, PlayableItem, RemoteContentQuerySet, playable_items
+
+logger = logging.getLogger(__name__)
+
+
+def describe_remote_error(error: KollusAPIError) -> str:
+    """What an editor should read when the contents API failed; no keys, no stack traces."""
+    if isinstance(error, ConfigurationError):
+        return _("The contents API is not configured. Ask an administrator to set it up.")
+    if isinstance(error, AuthenticationError):
+        return _(
+            "The contents API refused this site's key. Ask an administrator to check the "
+            "configured contents API key."
+        )
+    if isinstance(error, NotFoundError):
+        return _("This content no longer exists in the contents API.")
+    if isinstance(error, RateLimitedError):
+        return _("The contents API asked us to slow down. Wait a moment, then try again.")
+    if isinstance(error, BadResponseError):
+        return _("The contents API sent an answer that could not be read. Try again shortly.")
+    return _("The contents API is not answering right now. Try again in a moment.")
+
+
+class RemoteErrorMixin:
+    """Turn a failed remote call into a readable step with a "Try again" link."""
+
+    request: HttpRequest
+    error_template_name = "wagtail_kollus/chooser/error.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except KollusAPIError as error:
+            # The exception text is already redacted (api.errors); log it for the operator.
+            logger.warning("Kollus video chooser: contents API call failed: %s", error)
+            return self.render_remote_error(error)
+
+    def get_retry_url(self) -> str:
+        return self.request.get_full_path()
+
+    def get_error_context(self, error: KollusAPIError) -> dict[str, Any]:
+        return {
+            "message": describe_remote_error(error),
+            "retry_url": self.get_retry_url(),
+            "header_icon": "media",
+            "page_title": _("Choose a video"),
+        }
+
+    def render_remote_error(self, error: KollusAPIError) -> HttpResponse:
+        # A modal-workflow "choose" step: the stock handler binds the retry link, which is
+        # marked like a result link, so it reloads this step in the modal.
+        return render_modal_workflow(
+            self.request,
+            self.error_template_name,
+            None,
+            self.get_error_context(error),
+            json_data={"step": "choose", "error": True},
+        )
+
+
+class ContentListingMixin:
+    """The listing over the contents API, shared by the full modal and its results fragment."""
+
+    request: HttpRequest
+    filter_form_class = ContentFilterForm
+    choose_item_url_name: str | None = None
+
+    @cached_property
+    def browser(self) -> ContentsBrowser:
+        return ContentsBrowser()
+
+    @cached_property
+    def default_language(self) -> str:
+        return editor_language(self.request)
+
+    def get_object_list(self) -> RemoteContentQuerySet:
+        return RemoteContentQuerySet(self.browser, page_size=self.per_page).for_page(
+            self._requested_page()
+        )
+
+    def _requested_page(self) -> int:
+        try:
+            return int(self.request.GET.get("p", 1))
+        except (TypeError, ValueError):
+            return 1
+
+    def apply_object_list_ordering(self, objects: RemoteContentQuerySet) -> RemoteContentQuerySet:
+        return objects  # the API's own order; it has no ordering parameter
+
+    def get_filter_form(self) -> ContentFilterForm:
+        language = api_language(self.request.GET.get("language")) or self.default_language
+        return self.filter_form_class(
+            self.request.GET,
+            default_language=self.default_language,
+            categories=self.browser.categories(language),
+        )
+
+    def filter_object_list(self, objects: RemoteContentQuerySet) -> RemoteContentQuerySet:
+        if self.filter_form.is_valid():
+            return self.filter_form.filter(objects)
+        # An invalid filter (say, a tag that is not a number) must not widen the listing to
+        # every language: keep the language at least.
+        return objects.filter(language=self.filter_form.selected_language)
+
+    def listing_querystring(self) -> str:
+        """The current search/filter/page parameters, carried into the item step and back."""
+        params = {
+            name: self.request.GET[name] for name in FILTER_PARAMETERS if self.request.GET.get(name)
+        }
+        params["language"] = self.filter_form.selected_language
+        if "content_type" not in self.request.GET:
+            params.pop("content_type", None)
+        return urlencode(params)
+
+    def get_item_step_url(self, content: Content) -> str:
+        url = reverse(self.choose_item_url_name, args=(content.content_id,))
+        return f"{url}?{self.listing_querystring()}"
+
+    @property
+    def columns(self) -> list:
+        return content_columns(self.get_item_step_url)
+
+
+class KollusContentChooseView(RemoteErrorMixin, ContentListingMixin, ChooseView):
+    pass
+
+
+class KollusContentChooseResultsView(RemoteErrorMixin, ContentListingMixin, ChooseResultsView):
+    choose_url_name: str | None = None
+    results_error_template_name = "wagtail_kollus/chooser/results_error.html"
+
+    def render_remote_error(self, error: KollusAPIError) -> HttpResponse:
+        # This view answers an HTML fragment that replaces the results, not a modal step.
+        return TemplateResponse(
+            self.request, self.results_error_template_name, self.get_error_context(error)
+        )
+
+    def get_retry_url(self) -> str:
+        # The fragment is swapped into the modal; retrying reloads the whole step, filters kept.
+        query = self.request.GET.urlencode()
+        url = reverse(self.choose_url_name)
+        return f"{url}?{query}" if query else url
+
+
+def _item_choice_pk(content: Content, entry: PlayableItem) -> str:
+    return f"{content.content_id}-{entry.item.item_id}"
+
+
+def chosen_response(
+    view: ChosenResponseMixin,
+    content: Content,
+    entry: PlayableItem,
+    *,
+    language: str,
+) -> HttpResponse:
+    video = copy_item_to_video(
+        content,
+        entry.chapter,
+        entry.item,
+        language=language,
+        media_content_key=entry.media_content_key or "",
+    )
+    return view.get_chosen_response(video)
+
+
+class KollusVideoChosenResponseMixin(ChosenResponseMixin):
+    """The chosen answer carries what the widget and a future thumbnail preview can show."""
+
+    def get_chosen_response_data(self, item: Any) -> dict[str, Any]:
+        data = super().get_chosen_response_data(item)
+        data.update(
+            {
+                "preview": {"url": item.thumbnail_url, "width": 160, "height": 90},
+                "duration_seconds": item.duration_seconds,
+            }
+        )
+        return data
+
+
+class ChooseItemView(RemoteErrorMixin, KollusVideoChosenResponseMixin, View):
+    """Step 2: pick the exact video item of one content."""
+
+    template_name = "wagtail_kollus/chooser/items.html"
+    choose_url_name: str | None = None
+    chosen_url_name: str | None = None
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        self.language = api_language(request.GET.get("language")) or editor_language(request)
+
+    def get(self, request: HttpRequest, content_id: int) -> HttpResponse:
+        browser = ContentsBrowser()
+        content = browser.content(content_id, self.language)
+        entries = playable_items(content)
+        choosable = [entry for entry in entries if entry.media_content_key]
+        if len(choosable) == 1 and len(entries) == 1:
+            # One video, nothing to decide: choose it in the same click.
+            return chosen_response(self, content, choosable[0], language=self.language)
+        return render_modal_workflow(
+            request,
+            self.template_name,
+            None,
+            self.get_context_data(content, entries),
+            json_data={"step": "choose"},
+        )
+
+    def get_context_data(self, content: Content, entries: list[PlayableItem]) -> dict[str, Any]:
+        listing_query = self.request.GET.urlencode()
+        back_url = reverse(self.choose_url_name)
+        chapters: list[dict[str, Any]] = []
+        for entry in entries:
+            if not chapters or chapters[-1]["chapter"] is not entry.chapter:
+                chapters.append({"chapter": entry.chapter, "items": []})
+            chosen_url = reverse(self.chosen_url_name, args=(_item_choice_pk(content, entry),))
+            chapters[-1]["items"].append(
+                {
+                    "item": entry.item,
+                    "choosable": bool(entry.media_content_key),
+                    "chosen_url": f"{chosen_url}?{urlencode({'language': self.language})}",
+                    "reason": "" if entry.media_content_key else self.not_choosable_reason(entry),
+                }
+            )
+        return {
+            "content": content,
+            "chapters": chapters,
+            "back_url": f"{back_url}?{listing_query}" if listing_query else back_url,
+            "header_icon": "media",
+            "page_title": _("Choose a video"),
+            "page_subtitle": content.title,
+        }
+
+    @staticmethod
+    def not_choosable_reason(entry: PlayableItem) -> str:
+        if not entry.item.media_url:
+            return _("This item has no video.")
+        return _("This item's video is not hosted on Kollus, so it cannot be played here.")
+
+
+class KollusVideoChosenView(
+    RemoteErrorMixin, KollusVideoChosenResponseMixin, ModelLookupMixin, View
+):
+    """Step 3: copy the chosen chapter item locally and hand its ``KollusVideo`` to the widget.
+
+    The URL's ``pk`` is ``"<content_id>-<item_id>"``: the remote coordinates, because the local
+    row does not exist until this view creates it.
+    """
+
+    def get(self, request: HttpRequest, pk: str) -> HttpResponse:
+        try:
+            content_id, item_id = (int(part) for part in pk.split("-", 1))
+        except ValueError as error:
+            raise Http404 from error
+        language = api_language(request.GET.get("language")) or editor_language(request)
+        browser = ContentsBrowser()
+        content = browser.fresh_content(content_id, language)
+        for entry in playable_items(content):
+            if entry.item.item_id == item_id:
+                break
+        else:
+            raise NotFoundError(_("This item is no longer part of the content."))
+        if not entry.media_content_key:
+            # Never trust the link: the item step shows these greyed out, but a hand-made URL
+            # must not create a row that cannot play.
+            return render_modal_workflow(
+                request,
+                self.error_template_name,
+                None,
+                {
+                    **self.get_error_context(NotFoundError()),
+                    "message": ChooseItemView.not_choosable_reason(entry),
+                    "retry_url": "",
+                },
+                json_data={"step": "choose", "error": True},
+            )
+        return chosen_response(self, content, entry, language=language)
+
+
+__all__ = [
+    "ChooseItemView",
+    "KollusContentChooseResultsView",
+    "KollusContentChooseView",
+    "KollusVideoChosenView",
+]
