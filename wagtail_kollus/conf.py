@@ -69,6 +69,20 @@ DEFAULTS: dict[str, Any] = {
     "STATS_LIVE_DAYS_PER_VIDEO": 3,  # unrecorded recent days a per-video chart may ask Kollus for
     # --- background work (django-q2) ---
     "Q_CLUSTER_NAME": None,  # None: django-q2's default cluster
+    # --- page → content record sync (docs/sync.md) ---
+    "SYNC_ENABLED": True,  # False: receivers record nothing and enqueue nothing
+    "SYNC_CONTENT_TYPE": "vod",  # content_type of records created from pages
+    "SYNC_DEFAULT_CATEGORY_IDS": [],  # category_ids when the mapping names no field
+    "SYNC_DEFAULT_TAG_IDS": [],  # tag_ids when the mapping names no field
+    "SYNC_UNPUBLISHED_STATUS": "paused",  # record status after the page is unpublished
+    "SYNC_DELETED_STATUS": "paused",  # record status after the page is deleted
+    "SYNC_UNLINK_ON_DELETE": True,  # forget the content_id once the deleted page's record is paused
+    "SYNC_CONFLICT_POLICY": "page_wins",  # remote edited since our push: page_wins, remote_wins, fail
+    "SYNC_RETRY_HORIZON": 24 * 3600,  # seconds of retrying an unavailable API before "failed"
+    "SYNC_RETRY_BACKOFF": 30.0,  # first retry delay (seconds), doubled per attempt
+    "SYNC_RETRY_BACKOFF_MAX": 3600.0,  # longest delay between two attempts
+    "SYNC_INLINE_RETRY_MAX": 5.0,  # shorter waits sleep in the worker; longer ones are scheduled
+    "SYNC_CLAIM_SECONDS": 120.0,  # a worker's lease on a page; keep Q_CLUSTER timeout < this ≤ retry
     # --- uploads and the video library (docs/media.md) ---
     "UPLOAD_EXPIRE_TIME": 600,  # seconds the one-time upload URL stays valid (Kollus max 21600)
     "UPLOAD_ENCRYPTION": False,  # default of Kollus's is_encryption_upload for new uploads

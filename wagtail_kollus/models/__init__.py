@@ -3,6 +3,7 @@
 from .callbacks import CallbackDelivery, CallbackKind, DeliveryStatus
 from .media import KollusMedia, MediaState
 from .stats import DailyStatsSnapshot, DailyVideoViews
+from .sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState  # noqa: F401
 from .videos import KollusVideo, VideoSource
 
 __all__ = [

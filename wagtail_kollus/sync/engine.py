@@ -1,0 +1,528 @@
+"""The push: claim a page's outbox row, make its content record match the page, record it.
+
+Rules this module keeps (docs/sync.md explains them to site developers):
+
+* A worker holds a *claim* (a lease in the row) while it pushes; no DB lock is held during a
+  remote call. Other tasks for the same page see the claim and leave: the holder loops until
+  ``synced_version`` caught up with ``version``, so quick publishes coalesce and none is lost.
+* The page is re-read inside the task: the record gets the *latest* published state.
+* Only fields whose value changed since the last successful push are sent.
+* A create is reserved (marker and time saved) before the POST; a POST that may have landed is
+  never repeated blindly: the record is looked up by its marker and adopted.
+* The engine owns retries (the HTTP client is built with ``max_retries=0``) so that one policy
+  applies: backoff, ``Retry-After`` honoured, a horizon, then "failed".
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..api.errors import KollusAPIError, NotFoundError, ValidationError
+from ..conf import kollus_settings
+from ..models.sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState
+from .mapping import ContentMapping, project, value_hash
+from .registry import get_mapping
+
+logger = logging.getLogger("wagtail_kollus.sync")
+
+POLICIES = ("page_wins", "remote_wins", "fail")
+
+
+class ConflictError(KollusAPIError):
+    """The record changed remotely since our last push and the policy is ``fail``."""
+
+    default_message = "The content record was changed outside Wagtail since the last sync."
+
+
+@dataclass
+class PushResult:
+    operation: str  # create, adopt, update, unchanged, unlink, skipped
+    content_id: int | None = None
+    fields: list[str] = field(default_factory=list)
+    overwritten: dict[str, Any] = field(default_factory=dict)
+    remote_updated_at: str = ""
+
+
+def make_client() -> Any:
+    from ..api.contents import ContentsClient
+
+    # Retries are the engine's job (see module docstring): one attempt per call here.
+    return ContentsClient.from_settings(max_retries=0)
+
+
+# --- claiming ---------------------------------------------------------------------------------
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+def claim(page_key: int, *, force: bool = False) -> str | None:
+    """Take the lease on ``page_key`` if there is work and nobody else holds it."""
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    rows = (
+        PageContentLink.objects.filter(page_key=page_key, version__gt=F("synced_version"))
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .exclude(state=SyncState.FAILED)
+    )
+    if not force:
+        rows = rows.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    lease = timedelta(seconds=float(kollus_settings.SYNC_CLAIM_SECONDS))
+    updated = rows.update(claim_token=token, claimed_until=now + lease, claimed_by=_worker_name())
+    return token if updated else None
+
+
+def _mine(page_key: int, token: str):
+    return PageContentLink.objects.filter(page_key=page_key, claim_token=token)
+
+
+def _release(page_key: int, token: str, **changes: Any) -> bool:
+    return bool(
+        _mine(page_key, token).update(claim_token="", claimed_until=None, claimed_by="", **changes)
+    )
+
+
+# --- the task body ----------------------------------------------------------------------------
+def sync_page(page_key: int, *, client: Any = None) -> str:
+    """Push ``page_key`` until its record matches the latest requested version.
+
+    Returns a short word for the task result (``synced``, ``retrying``, ``failed``, ``idle``).
+    Never raises for remote failures: they are recorded on the row for editors.
+    """
+    outcome = "idle"
+    owned_client = client is None
+    token = claim(page_key)
+    if token is None:
+        return outcome
+    try:
+        fresh_remote_stamp: str | None = None
+        while token:
+            link = _mine(page_key, token).first()
+            if link is None:  # lease lost (expired and taken): the new holder finishes
+                return outcome
+            target_version = link.version
+            try:
+                client = client or make_client()
+                result = push(link, client, fresh_remote_stamp=fresh_remote_stamp)
+            except KollusAPIError as error:
+                outcome, wait = _record_failure(link, token, error)
+                if wait is None:
+                    return outcome
+                time.sleep(wait)
+                token = claim(page_key)
+                continue
+            except Exception as error:  # a bug in a mapping must not leave "pending" forever
+                logger.exception("Sync of page %s failed unexpectedly", page_key)
+                wrapped = KollusAPIError(_("Unexpected error: %(error)s") % {"error": error})
+                outcome, _wait = _record_failure(link, token, wrapped, final=True)
+                return outcome
+            outcome = "synced"
+            _record_success(link, token, target_version, result)
+            fresh_remote_stamp = result.remote_updated_at or None
+            token = claim(page_key)  # more publishes arrived while we pushed?
+    finally:
+        if token:
+            _release(page_key, token)
+        if owned_client and client is not None:
+            client.close()
+    return outcome
+
+
+def push(
+    link: PageContentLink, client: Any, *, fresh_remote_stamp: str | None = None
+) -> PushResult:
+    """One attempt to make ``link``'s record match its page. Raises ``KollusAPIError``."""
+    page = _load_page(link.page_key)
+    if page is None or link.action == SyncAction.DELETE:
+        return _push_deleted(link, client)
+    mapping = get_mapping(page)
+    if mapping is None:  # the page type stopped syncing: leave the record alone
+        return PushResult("skipped", link.content_id)
+    if link.content_id is None:
+        if not page.live:
+            return PushResult("skipped")  # never created, nothing to pause
+        return _push_create(link, page, mapping, client)
+    return _push_update(link, page, mapping, client, fresh_remote_stamp)
+
+
+def _load_page(page_key: int) -> Any:
+    from wagtail.models import Page
+
+    page = Page.objects.filter(pk=page_key).first()
+    return page.specific if page is not None else None
+
+
+def _push_deleted(link: PageContentLink, client: Any) -> PushResult:
+    if link.content_id is None:
+        return PushResult("unlink")
+    status = kollus_settings.SYNC_DELETED_STATUS
+    if link.pushed_values.get("status") == status:
+        return PushResult("unlink", link.content_id)
+    response = client.update_content(link.content_id, {"status": status})
+    _mirror(response)
+    _remember(link, {"status": status}, response)
+    return PushResult("unlink", link.content_id, ["status"], remote_updated_at=_stamp(response))
+
+
+def _push_create(
+    link: PageContentLink, page: Any, mapping: ContentMapping, client: Any
+) -> PushResult:
+    payload = mapping.build_payload(page)
+    if link.create_attempted_at is not None and link.marker:
+        adopted = _find_by_marker(client, mapping, link.marker, [link.page_title, page.title])
+        if adopted is not None:
+            # The earlier POST landed: adopt that record, then send what differs from it.
+            link.content_id = adopted.content_id
+            known = {k: project(adopted.raw.get(k), v) for k, v in payload.items()}
+            PageContentLink.objects.filter(pk=link.pk).update(
+                content_id=adopted.content_id,
+                pushed_values=known,
+                pushed_hashes={k: value_hash(v) for k, v in known.items()},
+                remote_updated_at=_stamp(adopted),
+            )
+            link.pushed_values = known
+            link.pushed_hashes = {k: value_hash(v) for k, v in known.items()}
+            link.remote_updated_at = _stamp(adopted)
+            result = _push_update(link, page, mapping, client, _stamp(adopted))
+            result.operation = "adopt"
+            return result
+    # Reserve before sending: if we die after the POST, the next attempt looks for the marker.
+    marker = link.marker or f"wagtail-kollus:{link.page_key}:{uuid.uuid4().hex[:12]}"
+    PageContentLink.objects.filter(pk=link.pk).update(
+        marker=marker, create_attempted_at=timezone.now(), page_title=page.title[:255]
+    )
+    created = client.create_content(mapping.mark_payload(payload, marker))
+    _mirror(created)
+    _remember(link, payload, created)
+    return PushResult(
+        "create", created.content_id, list(payload), remote_updated_at=_stamp(created)
+    )
+
+
+def _remember(link: PageContentLink, sent: dict[str, Any], response: Any) -> None:
+    """Store what the API acknowledged: the base of the next diff and conflict check."""
+    values = {**link.pushed_values, **sent}
+    link.content_id = response.content_id or link.content_id
+    link.pushed_values = values
+    link.pushed_hashes = {k: value_hash(v) for k, v in values.items()}
+    link.remote_updated_at = _stamp(response)
+    PageContentLink.objects.filter(pk=link.pk).update(
+        content_id=link.content_id,
+        pushed_values=link.pushed_values,
+        pushed_hashes=link.pushed_hashes,
+        remote_updated_at=link.remote_updated_at,
+    )
+
+
+def _find_by_marker(
+    client: Any, mapping: ContentMapping, marker: str, titles: list[str]
+) -> Any | None:
+    for title in dict.fromkeys(t for t in titles if t):
+        page = client.list_contents(search=title, limit=100)
+        for item in page.items:
+            if mapping.marker_of(item.raw) == marker:
+                return item
+    return None
+
+
+def _push_update(
+    link: PageContentLink,
+    page: Any,
+    mapping: ContentMapping,
+    client: Any,
+    fresh_remote_stamp: str | None,
+) -> PushResult:
+    payload = {
+        k: v for k, v in mapping.build_payload(page).items() if k not in mapping.create_only_fields
+    }
+    changed = {k: v for k, v in payload.items() if value_hash(v) != link.pushed_hashes.get(k)}
+    overwritten: dict[str, Any] = {}
+    policy = kollus_settings.SYNC_CONFLICT_POLICY
+    # The conflict check costs a GET; it is skipped only right after our own write in the same
+    # claim (the record's updated_at is the one that write returned).
+    if changed and (fresh_remote_stamp is None or fresh_remote_stamp != link.remote_updated_at):
+        try:
+            remote = client.get_content(link.content_id)
+        except NotFoundError:
+            # Deleted outside Wagtail: start over with a new record for the live page.
+            _forget_record(link)
+            return _push_create(link, page, mapping, client)
+        changed, overwritten = _resolve_conflict(link, payload, changed, remote, policy)
+    if not changed:
+        return PushResult("unchanged", link.content_id, overwritten=overwritten)
+    response = client.update_content(link.content_id, changed)
+    _mirror(response)
+    _remember(link, changed, response)
+    return PushResult(
+        "update", link.content_id, list(changed), overwritten, remote_updated_at=_stamp(response)
+    )
+
+
+def _resolve_conflict(
+    link: PageContentLink,
+    payload: dict[str, Any],
+    changed: dict[str, Any],
+    remote: Any,
+    policy: str,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Apply the conflict policy; returns (fields to send, remote values they overwrite)."""
+    if _stamp(remote) == link.remote_updated_at:
+        return changed, {}
+    edited = {
+        name: project(remote.raw.get(name), pushed)
+        for name, pushed in link.pushed_values.items()
+        if name in payload and project(remote.raw.get(name), pushed) != pushed
+    }
+    if not edited:
+        return changed, {}
+    if policy == "fail":
+        raise ConflictError(
+            _(
+                "The content record was edited outside Wagtail (%(fields)s). Conflict policy is "
+                "'fail': resolve it remotely or change WAGTAIL_KOLLUS['SYNC_CONFLICT_POLICY']."
+            )
+            % {"fields": ", ".join(sorted(edited))}
+        )
+    if policy == "remote_wins":
+        # Keep the remote edit: remember it as the pushed value so it is not sent again until
+        # the page changes that field.
+        kept = {**link.pushed_values, **edited}
+        PageContentLink.objects.filter(pk=link.pk).update(
+            pushed_values=kept, pushed_hashes={k: value_hash(v) for k, v in kept.items()}
+        )
+        link.pushed_values = kept
+        link.pushed_hashes = {k: value_hash(v) for k, v in kept.items()}
+        return {k: v for k, v in changed.items() if k not in edited}, {}
+    # page_wins: the page is the source of truth, so remote edits are overwritten (and logged)
+    # even for fields the page did not change.
+    send = {**changed, **{k: payload[k] for k in edited}}
+    return send, {k: remote.raw.get(k) for k in edited}
+
+
+def _forget_record(link: PageContentLink) -> None:
+    PageContentLink.objects.filter(pk=link.pk).update(
+        content_id=None,
+        pushed_values={},
+        pushed_hashes={},
+        remote_updated_at="",
+        marker="",
+        create_attempted_at=None,
+    )
+    link.content_id = None
+    link.pushed_values, link.pushed_hashes = {}, {}
+    link.remote_updated_at, link.marker, link.create_attempted_at = "", "", None
+
+
+def _stamp(content: Any) -> str:
+    value = getattr(content, "updated_at", None)
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _mirror(content: Any) -> None:
+    """Keep the local ``ContentRecord`` mirror current with what the API answered."""
+    if content is None or getattr(content, "content_id", None) is None:
+        return
+    ContentRecord.objects.update_or_create(
+        content_id=content.content_id,
+        defaults=record_fields(content),
+    )
+
+
+def record_fields(content: Any) -> dict[str, Any]:
+    return {
+        "title": (content.title or "")[:500],
+        "status": content.status or "",
+        "content_type": content.content_type or "",
+        "language": content.language or "",
+        "remote_updated_at": _stamp(content),
+        "raw": content.raw or {},
+    }
+
+
+# --- outcomes ---------------------------------------------------------------------------------
+def _record_success(
+    link: PageContentLink, token: str, target_version: int, result: PushResult
+) -> None:
+    now = timezone.now()
+    changes: dict[str, Any] = {
+        "synced_version": target_version,
+        "state": SyncState.SYNCED,
+        "last_error": "",
+        "field_errors": {},
+        "attempts": 0,
+        "first_failure_at": None,
+        "next_attempt_at": None,
+        "last_synced_at": now,
+    }
+    if result.operation == "unlink" and kollus_settings.SYNC_UNLINK_ON_DELETE:
+        changes["state"] = SyncState.UNLINKED
+    with transaction.atomic():
+        # Only the claim holder may advance synced_version (a lost lease writes nothing).
+        if not _mine(link.page_key, token).update(**changes):
+            return
+        if result.operation != "unchanged" or result.overwritten:
+            SyncLogEntry.objects.create(
+                link=link,
+                operation=result.operation,
+                content_id=result.content_id,
+                fields=result.fields,
+                overwritten=result.overwritten,
+            )
+        transaction.on_commit(lambda: _send_synced(link.page_key, result))
+
+
+def _record_failure(
+    link: PageContentLink, token: str, error: KollusAPIError, *, final: bool = False
+) -> tuple[str, float | None]:
+    """Record ``error``; returns (outcome, seconds to wait in this worker or None)."""
+    now = timezone.now()
+    first = link.first_failure_at or now
+    horizon = timedelta(seconds=float(kollus_settings.SYNC_RETRY_HORIZON))
+    attempts = link.attempts + 1
+    description = error.describe()
+    field_errors = error.field_errors if isinstance(error, ValidationError) else {}
+    retry = error.retryable and not final and now - first < horizon
+    delay = _retry_delay(attempts, getattr(error, "retry_after", None)) if retry else None
+    changes: dict[str, Any] = {
+        "attempts": attempts,
+        "first_failure_at": first,
+        "last_error": error.message,
+        "field_errors": field_errors,
+        "state": SyncState.PENDING if retry else SyncState.FAILED,
+        "next_attempt_at": now + timedelta(seconds=delay) if delay is not None else None,
+    }
+    with transaction.atomic():
+        SyncLogEntry.objects.create(
+            link=link,
+            operation="error",
+            content_id=link.content_id,
+            error=description,
+            success=False,
+        )
+        _release(link.page_key, token, **changes)
+        if not retry:
+            transaction.on_commit(lambda: _send_failed(link.page_key, description, error))
+    logger.warning(
+        "Sync of page %s: %s (attempt %s%s)",
+        link.page_key,
+        error.message,
+        attempts,
+        f", retry in {delay:.1f}s" if delay is not None else ", giving up",
+    )
+    if delay is None:
+        return "failed", None
+    if delay <= float(kollus_settings.SYNC_INLINE_RETRY_MAX):
+        return "retrying", delay
+    from .tasks import schedule_sync
+
+    schedule_sync(link.page_key, delay)
+    return "retrying", None
+
+
+def _retry_delay(attempts: int, retry_after: float | None) -> float:
+    base = float(kollus_settings.SYNC_RETRY_BACKOFF) * (2 ** (attempts - 1))
+    delay = min(base, float(kollus_settings.SYNC_RETRY_BACKOFF_MAX))
+    # Retry-After is the server's word: never retry sooner than it asked.
+    return max(delay, float(retry_after or 0))
+
+
+def _send_synced(page_key: int, result: PushResult) -> None:
+    from ..signals import content_synced
+
+    link = PageContentLink.objects.filter(page_key=page_key).first()
+    _send_safely(
+        content_synced,
+        link=link,
+        page_id=page_key,
+        content_id=result.content_id,
+        action=result.operation,
+        fields=result.fields,
+    )
+
+
+def _send_failed(page_key: int, description: dict[str, Any], error: KollusAPIError) -> None:
+    from ..signals import sync_failed
+
+    link = PageContentLink.objects.filter(page_key=page_key).first()
+    _send_safely(
+        sync_failed,
+        link=link,
+        page_id=page_key,
+        content_id=link.content_id if link else None,
+        error=description,
+        retryable=error.retryable,
+    )
+
+
+def _send_safely(signal: Any, **kwargs: Any) -> None:
+    for receiver, response in signal.send_robust(sender=PageContentLink, **kwargs):
+        if isinstance(response, Exception):
+            logger.error("Receiver %r of %s failed: %s", receiver, signal, response)
+
+
+# --- requests from receivers, the admin and the command ---------------------------------------
+def request_sync(page: Any, action: str = SyncAction.PUBLISH) -> bool:
+    """Record that ``page`` needs pushing and enqueue the task when the transaction commits.
+
+    Cheap and local: one upsert. Returns False when the page does not sync.
+    """
+    if not kollus_settings.SYNC_ENABLED or get_mapping(page) is None:
+        return False
+    now = timezone.now()
+    with transaction.atomic():
+        link = PageContentLink.objects.select_for_update().filter(page_key=page.pk).first()
+        if link is None:
+            if action != SyncAction.PUBLISH or not page.live:
+                return False  # nothing was ever pushed: nothing to pause or unlink
+            link = PageContentLink.objects.create(
+                page_key=page.pk,
+                page=page,
+                page_type=page._meta.label_lower,
+                page_title=page.title[:255],
+            )
+        elif link.state == SyncState.UNLINKED and action == SyncAction.DELETE:
+            return False
+        PageContentLink.objects.filter(pk=link.pk).update(
+            version=F("version") + 1,
+            action=action,
+            state=SyncState.PENDING,
+            attempts=0,
+            first_failure_at=None,
+            next_attempt_at=None,
+            last_error="",
+            field_errors={},
+            requested_at=now,
+        )
+    from .tasks import enqueue_sync
+
+    transaction.on_commit(lambda: enqueue_sync(page.pk))
+    return True
+
+
+def retry_now(link: PageContentLink) -> None:
+    """The editor's "retry now": forget the backoff and failure, enqueue at once."""
+    with transaction.atomic():
+        PageContentLink.objects.filter(pk=link.pk).update(
+            state=SyncState.PENDING,
+            version=F("version") + (1 if link.version <= link.synced_version else 0),
+            attempts=0,
+            first_failure_at=None,
+            next_attempt_at=None,
+            requested_at=timezone.now(),
+        )
+    from .tasks import enqueue_sync
+
+    transaction.on_commit(lambda: enqueue_sync(link.page_key))

@@ -1,0 +1,13 @@
+"""Admin URLs of the sync feature, mounted under /admin/kollus/sync/ by ``sync.hooks``."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "wagtail_kollus_sync"
+
+urlpatterns = [
+    path("", views.report, name="report"),
+    path("pages/<int:page_id>/status/", views.page_status, name="status"),
+    path("pages/<int:page_id>/retry/", views.retry_page, name="retry"),
+]
