@@ -88,7 +88,11 @@ class KollusMedia(models.Model):
         verbose_name = _("Kollus video")
         verbose_name_plural = _("Kollus videos")
         ordering = ["-created_at"]
-        permissions = [("view_kollus_statistics", _("Can view Kollus viewing statistics"))]
+        permissions = [
+            ("view_kollus_statistics", _("Can view Kollus viewing statistics")),
+            # Deleting a video pages still play breaks them (they show a placeholder).
+            ("delete_used_kollusmedia", _("Can delete Kollus videos that are still used")),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -1,0 +1,68 @@
+"""Filters of the video library listing: state, category and "stuck"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import WagtailFilterSet
+
+from ..conf import kollus_settings
+from ..models import KollusMedia, MediaState
+
+
+def stuck_media(queryset: QuerySet[KollusMedia] | None = None) -> QuerySet[KollusMedia]:
+    """Uploads/transcodes with no callback for ``STUCK_AFTER_MINUTES``.
+
+    Kollus sends a callback at the end of upload and of transcoding; silence for longer than
+    a transcode takes usually means a lost callback (or a browser closed mid-upload).
+    """
+    if queryset is None:
+        queryset = KollusMedia.objects.all()
+    cutoff = timezone.now() - timedelta(minutes=int(kollus_settings.STUCK_AFTER_MINUTES))
+    return (
+        queryset.filter(state__in=(MediaState.UPLOADING, MediaState.TRANSCODING))
+        .annotate(_last_heard=Coalesce("last_callback_at", "created_at"))
+        .filter(_last_heard__lt=cutoff)
+    )
+
+
+def _category_choices() -> list[tuple[str, str]]:
+    rows = (
+        KollusMedia.objects.exclude(category_key="")
+        .values_list("category_key", "category_name")
+        .distinct()
+        .order_by("category_name")
+    )
+    return [(key, name or key) for key, name in rows]
+
+
+class KollusMediaFilterSet(WagtailFilterSet):
+    state = django_filters.ChoiceFilter(label=_("State"), choices=MediaState.choices)
+    category_key = django_filters.ChoiceFilter(label=_("Category"), choices=_category_choices)
+    stuck = django_filters.BooleanFilter(
+        label=_("Stuck (no callback for a while)"),
+        method="filter_stuck",
+        widget=django_filters.widgets.BooleanWidget(),
+    )
+
+    class Meta:
+        model = KollusMedia
+        fields = ["state", "category_key"]
+
+    def filter_stuck(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        stuck = stuck_media(queryset)
+        if value:
+            return stuck
+        return queryset.exclude(pk__in=stuck.values("pk"))
+
+
+def exclude_deleted(queryset: QuerySet[KollusMedia]) -> QuerySet[KollusMedia]:
+    """Deleted rows stay in the database (pages may still point at them) but not in the list."""
+    return queryset.filter(~Q(state=MediaState.DELETED))

@@ -1,0 +1,134 @@
+"""Forms of the video library: editing metadata, upload options, and delete confirmation."""
+
+from __future__ import annotations
+
+import logging
+
+from django import forms
+from django.core.cache import caches
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
+
+from ..api.errors import KollusAPIError
+from ..conf import kollus_settings
+from ..models import KollusMedia
+
+logger = logging.getLogger(__name__)
+
+CATEGORIES_CACHE_KEY = "wagtail_kollus:media:categories"
+
+
+def kollus_categories() -> list[tuple[str, str]]:
+    """``[(category_key, name)]`` from Kollus, cached (every call spends the 1 call/s budget).
+
+    Empty when Kollus cannot be reached: forms then fall back to a free-text key.
+    """
+    cache = caches[kollus_settings.CACHE_ALIAS]
+    cached = cache.get(CATEGORIES_CACHE_KEY)
+    if cached is not None:
+        return cached
+    from .tasks import kollus_client
+
+    try:
+        categories = [(c.category_key, c.name or c.category_key) for c in kollus_client().list_categories()]
+    except KollusAPIError as error:
+        logger.warning("Could not list Kollus categories: %s", error.describe())
+        return []
+    cache.set(CATEGORIES_CACHE_KEY, categories, kollus_settings.CHOOSER_CACHE_TIMEOUT)
+    return categories
+
+
+def _category_field(initial_key: str = "") -> forms.Field:
+    choices = kollus_categories()
+    if not choices:
+        return forms.CharField(label=_("Category key"), required=False, max_length=100)
+    if initial_key and initial_key not in dict(choices):
+        choices = [*choices, (initial_key, initial_key)]
+    return forms.ChoiceField(
+        label=_("Category"), required=False, choices=[("", _("(none)")), *choices]
+    )
+
+
+class MediaEditForm(WagtailAdminModelForm):
+    """Title and category; saving queues a push to Kollus (see ``tasks.push_metadata``)."""
+
+    class Meta:
+        model = KollusMedia
+        fields = ["title", "category_key"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category_key"] = _category_field(self.instance.category_key)
+
+    def save(self, commit: bool = True) -> KollusMedia:
+        instance = super().save(commit=False)
+        names = dict(kollus_categories())
+        if instance.category_key in names:
+            instance.category_name = names[instance.category_key]
+        elif not instance.category_key:
+            instance.category_name = ""
+        if commit:
+            instance.save()
+        return instance
+
+
+# Upload options the editor may be allowed to change, mapped to their defaults' settings.
+OVERRIDABLE_UPLOAD_FIELDS = ("title", "category_key", "is_encryption_upload", "is_audio_upload")
+
+
+class UploadOptionsForm(forms.Form):
+    """What the server sends Kollus when asking for an upload URL.
+
+    Defaults come from settings; fields the user may not change are left out, so a posted
+    value for them is ignored rather than trusted.
+    """
+
+    file_name = forms.CharField(max_length=255, widget=forms.HiddenInput)
+    file_size = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+    title = forms.CharField(label=_("Title"), max_length=255, required=False)
+    is_encryption_upload = forms.BooleanField(label=_("Encrypted (DRM)"), required=False)
+    is_audio_upload = forms.BooleanField(label=_("Audio only"), required=False)
+
+    def __init__(self, *args, user=None, **kwargs) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "is_encryption_upload": bool(kollus_settings.UPLOAD_ENCRYPTION),
+                "is_audio_upload": bool(kollus_settings.UPLOAD_AUDIO),
+                "category_key": kollus_settings.KOLLUS_CATEGORY_KEY,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["category_key"] = _category_field(kollus_settings.KOLLUS_CATEGORY_KEY)
+        allowed = self.allowed_overrides(user)
+        for name in OVERRIDABLE_UPLOAD_FIELDS:
+            if name not in allowed:
+                del self.fields[name]
+
+    @staticmethod
+    def allowed_overrides(user) -> set[str]:
+        if user is not None and user.is_superuser:
+            return set(OVERRIDABLE_UPLOAD_FIELDS)
+        return set(kollus_settings.UPLOAD_EDITOR_OVERRIDES or ()) & set(OVERRIDABLE_UPLOAD_FIELDS)
+
+    def upload_options(self) -> dict:
+        """Keyword arguments for ``KollusClient.create_upload_url``."""
+        data = self.cleaned_data
+        title = data.get("title") or data["file_name"].rsplit(".", 1)[0]
+        return {
+            "title": title[:255],
+            "category_key": data.get("category_key", kollus_settings.KOLLUS_CATEGORY_KEY) or None,
+            "is_encryption_upload": data.get(
+                "is_encryption_upload", bool(kollus_settings.UPLOAD_ENCRYPTION)
+            ),
+            "is_audio_upload": data.get("is_audio_upload", bool(kollus_settings.UPLOAD_AUDIO)),
+            "expire_time": int(kollus_settings.UPLOAD_EXPIRE_TIME),
+        }
+
+
+class ConfirmDeleteUsedForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I understand that the pages and content records listed above will show a "
+                "placeholder instead of this video."),
+        required=True,
+    )

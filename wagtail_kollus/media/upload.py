@@ -1,0 +1,245 @@
+"""Uploading a video from the admin, with the browser posting the file straight to Kollus.
+
+1. ``upload_ticket`` (POST, JSON): the server creates the local ``KollusMedia`` row first
+   (state "uploading", so an interrupted flow leaves a visible row, not an orphan on Kollus),
+   then asks Kollus for a one-time upload URL with the admin-set defaults (or the editor's
+   overrides, when allowed). It answers the upload URL, which is single-use and not a secret;
+   the access token never leaves the server.
+2. The browser posts the file to that URL (field ``upload-file``), showing progress
+   (``static/wagtail_kollus/js/upload.js``).
+3. ``upload_complete`` / ``upload_abort`` tell us how it ended; the state then moves on only
+   through Kollus's callbacks (or a refresh), because only Kollus knows.
+
+The same form is served as a full admin page (the library's "Upload" button), as a modal step
+(``upload_modal``, for the chooser's upload tab), and as an include
+(``wagtail_kollus/media/includes/upload_form.html`` with :func:`upload_form_context`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import TemplateView
+from wagtail.admin.modal_workflow import render_modal_workflow
+from wagtail.admin.views.generic import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
+from wagtail.permission_policies import ModelPermissionPolicy
+
+from ..api.errors import KollusAPIError
+from ..models import KollusMedia, MediaState
+from .forms import UploadOptionsForm
+
+logger = logging.getLogger(__name__)
+
+# A safety net when callbacks are not configured yet: look at Kollus once after the upload.
+REFRESH_AFTER_UPLOAD_SECONDS = 120
+
+
+class _MediaPermission(PermissionCheckedMixin):
+    @cached_property
+    def permission_policy(self):
+        return ModelPermissionPolicy(KollusMedia)
+
+
+def upload_form_context(request: HttpRequest, *, replace: KollusMedia | None = None) -> dict:
+    """Context for ``includes/upload_form.html``: the options form and the endpoints."""
+    return {
+        "upload_form": UploadOptionsForm(user=request.user),
+        "upload_ticket_url": reverse("kollus_media:upload_ticket")
+        + (f"?replace={replace.pk}" if replace else ""),
+        "replace": replace,
+    }
+
+
+class UploadView(_MediaPermission, WagtailAdminTemplateMixin, TemplateView):
+    """The library's upload page (the viewset's "add" view)."""
+
+    permission_required = "add"
+    template_name = "wagtail_kollus/media/upload.html"
+    page_title = gettext_lazy("Upload a video")
+    header_icon = "upload"
+    index_url_name = None
+    model = None
+
+    def get_breadcrumbs_items(self) -> list[dict]:
+        return [
+            {"url": reverse("kollus_media:index"), "label": _("Kollus videos")},
+            {"url": "", "label": self.page_title},
+        ]
+
+    def get_context_data(self, **kwargs: Any) -> dict:
+        context = super().get_context_data(**kwargs)
+        context.update(upload_form_context(self.request))
+        return context
+
+    @staticmethod
+    def extra_urlpatterns(viewset: Any) -> list:
+        return [
+            path("upload/ticket/", viewset.construct_view(UploadTicketView), name="upload_ticket"),
+            path(
+                "upload/<int:pk>/complete/",
+                viewset.construct_view(UploadCompleteView),
+                name="upload_complete",
+            ),
+            path(
+                "upload/<int:pk>/abort/", viewset.construct_view(UploadAbortView), name="upload_abort"
+            ),
+            path(
+                "upload/<int:pk>/status/",
+                viewset.construct_view(UploadStatusView),
+                name="upload_status",
+            ),
+            path("upload/modal/", viewset.construct_view(UploadModalView), name="upload_modal"),
+        ]
+
+
+class UploadModalView(_MediaPermission, View):
+    """The upload form as a modal-workflow step, for the chooser's "Upload" tab."""
+
+    permission_required = "add"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render_modal_workflow(
+            request,
+            "wagtail_kollus/media/upload_modal.html",
+            None,
+            upload_form_context(request),
+            json_data={"step": "upload"},
+        )
+
+
+def _error(message: str, status: int = 400, **extra: Any) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status)
+
+
+def media_json(media: KollusMedia) -> dict:
+    return {
+        "id": media.pk,
+        "title": media.title,
+        "state": media.state,
+        "state_label": str(media.get_state_display()),
+        "error": media.error_message,
+        "poster_url": media.poster_url,
+        "media_content_key": media.media_content_key,
+        "edit_url": reverse("kollus_media:edit", args=(media.pk,)),
+        "status_url": reverse("kollus_media:upload_status", args=(media.pk,)),
+    }
+
+
+class UploadTicketView(_MediaPermission, View):
+    """POST the upload options → create the row, get a one-time upload URL (JSON)."""
+
+    permission_required = "add"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> JsonResponse:
+        replaced = self.replaced_media(request)
+        form = UploadOptionsForm(request.POST, user=request.user)
+        if not form.is_valid():
+            return _error(_("The upload options are not valid."), fields=form.errors.get_json_data())
+        options = form.upload_options()
+        if replaced is not None:
+            # Kollus replaces only like with like (encrypted↔encrypted, video↔video).
+            options["is_encryption_upload"] = replaced.use_encryption
+            options["is_audio_upload"] = replaced.is_audio
+        media = KollusMedia.objects.create(
+            title=options["title"],
+            category_key=options["category_key"] or "",
+            state=MediaState.UPLOADING,
+            use_encryption=options["is_encryption_upload"],
+            is_audio=options["is_audio_upload"],
+            original_file_name=form.cleaned_data["file_name"],
+            original_file_size=form.cleaned_data.get("file_size"),
+            uploaded_by=request.user,
+        )
+        from .tasks import kollus_client
+
+        try:
+            ticket = kollus_client().create_upload_url(**options)
+        except KollusAPIError as error:
+            logger.warning("Kollus refused an upload URL: %s", error.describe())
+            media.state = MediaState.FAILED
+            media.error_message = error.describe()
+            media.save(update_fields=["state", "error_message", "updated_at"])
+            return _error(
+                _("Kollus did not give an upload URL: %(reason)s") % {"reason": error.describe()},
+                status=502,
+            )
+        media.upload_file_key = ticket.upload_file_key
+        media.save(update_fields=["upload_file_key", "updated_at"])
+        if replaced is not None:
+            replaced.replacement = media
+            replaced.save(update_fields=["replacement", "updated_at"])
+        return JsonResponse(
+            {
+                **media_json(media),
+                "upload_url": ticket.upload_url,
+                "complete_url": reverse("kollus_media:upload_complete", args=(media.pk,)),
+                "abort_url": reverse("kollus_media:upload_abort", args=(media.pk,)),
+            }
+        )
+
+    def replaced_media(self, request: HttpRequest) -> KollusMedia | None:
+        pk = request.GET.get("replace")
+        if not pk:
+            return None
+        if not self.user_has_permission("change"):
+            raise Http404
+        return get_object_or_404(
+            KollusMedia.objects.filter(state=MediaState.READY).exclude(upload_file_key=None),
+            pk=pk,
+        )
+
+
+class _OwnUploadMixin(_MediaPermission):
+    permission_required = "add"
+
+    def get_media(self, pk: int) -> KollusMedia:
+        return get_object_or_404(KollusMedia, pk=pk)
+
+
+class UploadCompleteView(_OwnUploadMixin, View):
+    """POST: the upload host accepted the file. State changes come from Kollus, not from here."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> JsonResponse:
+        media = self.get_media(pk)
+        if media.state == MediaState.UPLOADING:
+            from .tasks import _schedule_later
+
+            _schedule_later("refresh_media", REFRESH_AFTER_UPLOAD_SECONDS, media.pk)
+        return JsonResponse(media_json(media))
+
+
+class UploadAbortView(_OwnUploadMixin, View):
+    """POST: the browser cancelled or failed; record why so the row says so."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> JsonResponse:
+        media = self.get_media(pk)
+        if media.state == MediaState.UPLOADING:
+            reason = (request.POST.get("reason") or "").strip()[:500]
+            media.state = MediaState.FAILED
+            media.error_message = reason or _("The upload was cancelled.")
+            media.save(update_fields=["state", "error_message", "updated_at"])
+            KollusMedia.objects.filter(replacement=media).update(replacement=None)
+        return JsonResponse(media_json(media))
+
+
+class UploadStatusView(_MediaPermission, View):
+    """GET: the row's state as JSON, polled by the upload page until ready or failed."""
+
+    any_permission_required = ["add", "change", "view"]
+
+    def get(self, request: HttpRequest, pk: int) -> JsonResponse:
+        return JsonResponse(media_json(get_object_or_404(KollusMedia, pk=pk)))

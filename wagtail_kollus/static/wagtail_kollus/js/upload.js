@@ -1,0 +1,255 @@
+/*
+ * wagtail-kollus: upload a video straight from the browser to Kollus.
+ *
+ * 1. POST the options to the server (data-ticket-url). The server creates the local row and
+ *    answers a ONE-TIME upload URL. No key or access token ever reaches this page.
+ * 2. POST the file to that URL (multipart field "upload-file") with XMLHttpRequest, because
+ *    fetch() has no upload progress events. Show percentage, speed and time left; allow cancel.
+ * 3. Tell the server how it ended (complete_url / abort_url), then poll status_url until
+ *    Kollus's callbacks say "ready" or "failed".
+ *
+ * Binds every form[data-kollus-upload], now and when one is inserted later (the chooser's
+ * modal inserts its HTML after page load).
+ */
+(function () {
+  "use strict";
+
+  if (window.wagtailKollusUpload) {
+    window.wagtailKollusUpload.bindAll(document);
+    return;
+  }
+
+  var POLL_INTERVAL_MS = 2000;
+  var FINAL_STATES = ["ready", "failed", "deleted"];
+
+  function csrfToken(form) {
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function postForm(url, form, data) {
+    return fetch(url, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(form), "X-Requested-With": "XMLHttpRequest" },
+    }).then(function (response) {
+      return response
+        .json()
+        .catch(function () {
+          return { error: response.statusText || String(response.status) };
+        })
+        .then(function (body) {
+          if (!response.ok) {
+            var error = new Error(body.error || response.statusText);
+            error.body = body;
+            throw error;
+          }
+          return body;
+        });
+    });
+  }
+
+  function formatBytes(bytes) {
+    var units = ["B", "KB", "MB", "GB"];
+    var i = 0;
+    while (bytes >= 1024 && i < units.length - 1) {
+      bytes /= 1024;
+      i += 1;
+    }
+    return bytes.toFixed(i === 0 ? 0 : 1) + " " + units[i];
+  }
+
+  function formatSeconds(seconds) {
+    if (!isFinite(seconds) || seconds < 0) return "";
+    seconds = Math.round(seconds);
+    var m = Math.floor(seconds / 60);
+    var s = seconds % 60;
+    return m + ":" + (s < 10 ? "0" : "") + s;
+  }
+
+  function Uploader(form) {
+    this.form = form;
+    this.q = function (name) {
+      return form.querySelector("[data-kollus-upload-" + name + "]");
+    };
+    this.xhr = null;
+    this.media = null;
+    this.cancelled = false;
+    form.addEventListener("submit", this.start.bind(this));
+    this.q("cancel").addEventListener("click", this.cancel.bind(this));
+  }
+
+  Uploader.prototype.text = function (name) {
+    return this.form.getAttribute("data-text-" + name) || "";
+  };
+
+  Uploader.prototype.showError = function (message) {
+    var error = this.q("error");
+    error.textContent = message;
+    error.hidden = false;
+    this.q("message").textContent = "";
+    this.q("cancel").hidden = true;
+    this.q("start").disabled = false;
+  };
+
+  Uploader.prototype.start = function (event) {
+    event.preventDefault();
+    var file = this.q("file").files[0];
+    if (!file) {
+      this.q("file").focus();
+      return;
+    }
+    this.cancelled = false;
+    this.q("error").hidden = true;
+    this.q("start").disabled = true;
+    this.q("cancel").hidden = false;
+    this.q("message").textContent = this.text("uploading");
+
+    var options = new FormData(this.form);
+    options.delete("file");
+    options.set("file_name", file.name);
+    options.set("file_size", String(file.size));
+    var self = this;
+    postForm(this.form.getAttribute("data-ticket-url"), this.form, options)
+      .then(function (ticket) {
+        if (self.cancelled) return;
+        self.media = ticket;
+        self.send(ticket, file);
+      })
+      .catch(function (error) {
+        self.showError(error.message);
+      });
+  };
+
+  Uploader.prototype.send = function (ticket, file) {
+    var self = this;
+    var body = new FormData();
+    body.append("accept", "application/json");
+    body.append("disable_alert", "1");
+    body.append("upload-file", file, file.name);
+
+    var xhr = new XMLHttpRequest();
+    this.xhr = xhr;
+    var startedAt = performance.now();
+    this.q("progress").hidden = false;
+
+    xhr.upload.addEventListener("progress", function (e) {
+      if (!e.lengthComputable) return;
+      var percent = Math.floor((e.loaded / e.total) * 100);
+      var elapsed = (performance.now() - startedAt) / 1000;
+      var speed = elapsed > 0 ? e.loaded / elapsed : 0;
+      self.q("bar").value = percent;
+      self.q("percent").textContent = percent + " %";
+      self.q("speed").textContent = speed ? formatBytes(speed) + "/s" : "";
+      var eta = speed ? (e.total - e.loaded) / speed : NaN;
+      self.q("eta").textContent = formatSeconds(eta) ? formatSeconds(eta) + " " + self.text("left") : "";
+    });
+    xhr.addEventListener("load", function () {
+      self.xhr = null;
+      if (xhr.status >= 200 && xhr.status < 300) {
+        self.q("bar").value = 100;
+        self.q("percent").textContent = "100 %";
+        self.q("eta").textContent = "";
+        self.finished();
+      } else {
+        self.failed(self.text("failed") + " " + (xhr.statusText || xhr.status));
+      }
+    });
+    xhr.addEventListener("error", function () {
+      self.xhr = null;
+      self.failed(self.text("network"));
+    });
+    xhr.addEventListener("abort", function () {
+      self.xhr = null;
+    });
+    // A cross-origin POST without credentials: the upload URL itself is the authorisation.
+    xhr.open("POST", ticket.upload_url);
+    xhr.send(body);
+  };
+
+  Uploader.prototype.finished = function () {
+    var self = this;
+    this.q("cancel").hidden = true;
+    this.q("message").textContent = this.text("done");
+    postForm(this.media.complete_url, this.form, new FormData())
+      .then(function (media) {
+        self.showState(media);
+        self.form.dispatchEvent(
+          new CustomEvent("wagtail-kollus:upload-complete", { bubbles: true, detail: media })
+        );
+        self.poll();
+      })
+      .catch(function (error) {
+        self.showError(error.message);
+      });
+  };
+
+  Uploader.prototype.failed = function (message) {
+    this.showError(message);
+    if (!this.media) return;
+    var data = new FormData();
+    data.set("reason", message);
+    postForm(this.media.abort_url, this.form, data).catch(function () {});
+  };
+
+  Uploader.prototype.cancel = function () {
+    this.cancelled = true;
+    if (this.xhr) this.xhr.abort();
+    this.failed(this.text("cancelled"));
+  };
+
+  Uploader.prototype.showState = function (media) {
+    this.q("state").hidden = false;
+    var label = this.q("state-label");
+    label.textContent = media.state_label;
+    label.setAttribute("data-state", media.state);
+    var edit = this.q("edit");
+    if (media.edit_url) {
+      edit.href = media.edit_url;
+      edit.hidden = false;
+    }
+    if (media.state === "failed" && media.error) this.showError(media.error);
+  };
+
+  Uploader.prototype.poll = function () {
+    var self = this;
+    fetch(this.media.status_url, { credentials: "same-origin" })
+      .then(function (response) {
+        return response.json();
+      })
+      .then(function (media) {
+        self.showState(media);
+        if (FINAL_STATES.indexOf(media.state) === -1) {
+          window.setTimeout(self.poll.bind(self), POLL_INTERVAL_MS);
+        } else {
+          self.form.dispatchEvent(
+            new CustomEvent("wagtail-kollus:upload-" + media.state, { bubbles: true, detail: media })
+          );
+        }
+      })
+      .catch(function () {
+        window.setTimeout(self.poll.bind(self), POLL_INTERVAL_MS * 2);
+      });
+  };
+
+  function bindAll(root) {
+    var forms = root.querySelectorAll ? root.querySelectorAll("form[data-kollus-upload]") : [];
+    Array.prototype.forEach.call(forms, function (form) {
+      if (form.kollusUploader) return;
+      form.kollusUploader = new Uploader(form);
+    });
+  }
+
+  window.wagtailKollusUpload = { bindAll: bindAll };
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () {
+      bindAll(document);
+    });
+  } else {
+    bindAll(document);
+  }
+  new MutationObserver(function () {
+    bindAll(document);
+  }).observe(document.documentElement, { childList: true, subtree: true });
+})();
