@@ -203,7 +203,7 @@ def content_records(
             "language": language,
             "translations": translations,
             "category_ids": sorted(set(category_ids)),
-            "tag_ids": [TAG_IDS[index % len(TAG_IDS)]] if index % 4 != 3 else [],
+            "tag_ids": [TAG_IDS[(index // 4) % len(TAG_IDS)]] if index % 4 != 3 else [],
             "featured_image": (
                 f"{player_url}/poster/{poster_media['channels'][0]['media_content_key']}.jpg"
                 if poster_media
