@@ -1,0 +1,53 @@
+"""The dashboard panel: top videos of the last 7 and 30 days and the account's 30-day trend."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.forms import Media
+from django.templatetags.static import static
+from django.urls import reverse
+from wagtail.admin.ui.components import Component
+
+from . import service
+from .charts import format_bytes
+from .periods import DateRange
+from .rows import join_local, ranking_rows
+from .views import account_charts
+
+TOP_VIDEOS = 5
+
+
+class StatisticsPanel(Component):
+    name = "kollus_statistics"
+    template_name = "wagtail_kollus/stats/panel.html"
+    order = 150  # after "awaiting your review", before "your most recent edits"
+
+    @property
+    def media(self) -> Media:
+        return Media(css={"all": [static("wagtail_kollus/css/stats.css")]})
+
+    def get_context_data(self, parent_context: Mapping[str, Any] | None = None) -> dict:
+        month = DateRange.last_days(30)
+        week = DateRange.last_days(7)
+        account = service.account_series(month)
+        rankings = []
+        provenance = service.Provenance()
+        provenance.merge(account.provenance)
+        for period, query in ((week, "range=7"), (month, "range=30")):
+            ranking = service.ranking(period)
+            provenance.merge(ranking.provenance)
+            rows = ranking_rows(ranking.rows[:TOP_VIDEOS])
+            join_local(rows)
+            rankings.append({"period": period, "rows": rows, "query": query})
+        visitors_chart, transfer_chart = account_charts(account, "kollus-panel", compact=True)
+        return {
+            "rankings": rankings,
+            "account": account,
+            "total_transfer": format_bytes(account.total_transfer_bytes),
+            "visitors_chart": visitors_chart,
+            "transfer_chart": transfer_chart,
+            "provenance": provenance,
+            "report_url": reverse("wagtail_kollus_stats:report"),
+        }
