@@ -63,68 +63,66 @@ def _reference_from(request: HttpRequest) -> str:
     return request.POST.get("reference", "")
 
 
-def _client_keys(request: HttpRequest) -> tuple[str, str]:
-    """Cache keys for the per-IP and the per-client (IP + session) counters.
+def _counted_over_limit(scope: str, identity: str, limit: Any) -> int | None:
+    """Count one request for ``identity``; return seconds to wait if over ``limit``, else None.
 
-    Behind a proxy, make ``REMOTE_ADDR`` the visitor's address (see docs/player.md). Keys are
-    hashed so that no address is stored in the cache in clear.
+    Fixed windows of ``PLAYER_TOKEN_RATE_WINDOW`` seconds, shared by every process through
+    Django's cache (``add`` then ``incr`` is atomic on Redis and Memcached). Identities are
+    hashed so that no address is stored in the cache in clear. A limit of 0 switches it off.
     """
-    ip = request.META.get("REMOTE_ADDR", "") or "unknown"
-    session = getattr(request, "session", None)
-    session_key = (session.session_key if session is not None else "") or ""
-    ip_key = salted_hmac(_RATE_KEY_PREFIX, ip).hexdigest()[:32]
-    client_key = salted_hmac(_RATE_KEY_PREFIX, f"{ip}|{session_key}").hexdigest()[:32]
-    return ip_key, client_key
-
-
-def _retry_after_if_limited(request: HttpRequest) -> int | None:
-    """Count this request; return seconds to wait when a limit is exceeded, else ``None``.
-
-    Fixed windows shared by every process through Django's cache (``add`` then ``incr`` is
-    atomic on Redis and Memcached).
-    """
+    if not limit:
+        return None
     window = max(1, int(kollus_settings.PLAYER_TOKEN_RATE_WINDOW))
     now = time.time()
-    bucket = int(now // window)
-    retry_after = max(1, math.ceil(window - (now % window)))
+    digest = salted_hmac(_RATE_KEY_PREFIX, identity).hexdigest()[:32]
+    key = f"{_RATE_KEY_PREFIX}:{scope}:{digest}:{int(now // window)}"
     cache = caches[kollus_settings.RATE_LIMIT_CACHE]
-    ip_key, client_key = _client_keys(request)
-    limits = (
-        (
-            f"{_RATE_KEY_PREFIX}:ip:{ip_key}:{bucket}",
-            kollus_settings.PLAYER_TOKEN_RATE_LIMIT_PER_IP,
-        ),
-        (
-            f"{_RATE_KEY_PREFIX}:client:{client_key}:{bucket}",
-            kollus_settings.PLAYER_TOKEN_RATE_LIMIT,
-        ),
+    cache.add(key, 0, timeout=window + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr: count from here
+        cache.set(key, 1, timeout=window + 1)
+        count = 1
+    if count <= int(limit):
+        return None
+    return max(1, math.ceil(window - (now % window)))
+
+
+def _client_ip(request: HttpRequest) -> str:
+    # Behind a proxy, make REMOTE_ADDR the visitor's address (see docs/player.md).
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _session_key(request: HttpRequest) -> str:
+    """The caller's session key, creating the session now if this is their first request,
+    so that the first and later requests of one visitor count in the same bucket."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return ""
+    if not session.session_key:
+        session.save()
+    return session.session_key or ""
+
+
+def _rate_limited(retry_after: int) -> JsonResponse:
+    return _error(
+        "rate_limited",
+        _("Too many player requests; try again shortly."),
+        429,
+        Retry_After=str(retry_after),
     )
-    limited = False
-    for key, limit in limits:
-        if not limit:  # 0 or None switches that limit off
-            continue
-        cache.add(key, 0, timeout=window + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # evicted between add and incr: count from here
-            cache.set(key, 1, timeout=window + 1)
-            count = 1
-        limited = limited or count > int(limit)
-    return retry_after if limited else None
 
 
 @csrf_exempt  # read-only for the site: it mints a token for the caller's own session
 @require_http_methods(["GET", "POST"])
 def player_token(request: HttpRequest) -> JsonResponse:
     """``{"url", "expires_at", "expires_in"}`` for a valid reference; a JSON error otherwise."""
-    retry_after = _retry_after_if_limited(request)
+    # The per-IP counter comes first and counts every request, so that floods of garbage or of
+    # cookie-less requests are capped before they touch the session store.
+    ip = _client_ip(request)
+    retry_after = _counted_over_limit("ip", ip, kollus_settings.PLAYER_TOKEN_RATE_LIMIT_PER_IP)
     if retry_after is not None:
-        return _error(
-            "rate_limited",
-            _("Too many player requests; try again shortly."),
-            429,
-            Retry_After=str(retry_after),
-        )
+        return _rate_limited(retry_after)
     try:
         reference = load_reference(_reference_from(request))
     except InvalidReference as exc:
@@ -133,9 +131,18 @@ def player_token(request: HttpRequest) -> JsonResponse:
     if reference.video_id is not None and not _video_still_playable(reference.video_id):
         return _error("unavailable", _("This video is not available right now."), 410)
     try:
+        cuid = resolve_cuid(request)
+    except ConfigurationError as exc:
+        logger.warning("Player token refused: %s", exc)
+        return _error("not_configured", _("Playback is not configured."), 503)
+    client = f"{ip}|{_session_key(request)}"
+    retry_after = _counted_over_limit("client", client, kollus_settings.PLAYER_TOKEN_RATE_LIMIT)
+    if retry_after is not None:
+        return _rate_limited(retry_after)
+    try:
         link = build_player_link(
             reference.media_content_key,
-            resolve_cuid(request),
+            cuid,
             mc_options=reference.mc_options,
             url_params=reference.url_params,
         )

@@ -1,0 +1,193 @@
+"""The token endpoint of cache-safe playback, through Django's test client."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+from django.urls import reverse
+
+from wagtail_kollus import player
+from wagtail_kollus.models import KollusVideo
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.filterwarnings("ignore::jwt.InsecureKeyLengthWarning"),
+]
+
+# A distinct client address per test keeps the rate-limit counters of tests apart, also when
+# several tests share one process-wide cache.
+_addresses = (f"192.0.2.{n}" for n in itertools.count(1))
+
+
+@pytest.fixture
+def address():
+    return next(_addresses)
+
+
+@pytest.fixture
+def token_url():
+    return reverse("wagtail_kollus:player_token")
+
+
+def reference_for(key="mck-1", **kwargs) -> str:
+    return player.sign_reference(player.Playable(key, **kwargs))
+
+
+def claims_of(url: str) -> dict:
+    token = parse_qs(urlsplit(url).query)["jwt"][0]
+    return jwt.decode(token, "sandbox-security-key", algorithms=["HS256"])
+
+
+def test_a_valid_reference_gets_a_fresh_uncacheable_player_url(client, token_url, address):
+    reference = reference_for(
+        mc_options={"seek": False, "seekable_end": 30}, url_params={"mute": True}
+    )
+    response = client.get(token_url, {"reference": reference}, REMOTE_ADDR=address)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert "Cookie" in response["Vary"]
+    body = response.json()
+    assert set(body) == {"url", "expires_at", "expires_in"}
+    assert body["url"].startswith("http://127.0.0.1:9/player/s?jwt=")
+    assert parse_qs(urlsplit(body["url"]).query)["mute"] == ["1"]
+    claims = claims_of(body["url"])
+    assert claims["mc"] == [{"mckey": "mck-1", "seek": False, "seekable_end": 30}]
+    assert claims["expt"] == body["expires_at"]
+    assert 295 <= body["expires_in"] <= 300
+    assert abs(body["expires_at"] - (time.time() + 300)) <= 2
+
+
+def test_post_with_a_form_or_json_body_works_too(client, token_url, address):
+    reference = reference_for()
+    form = client.post(token_url, {"reference": reference}, REMOTE_ADDR=address)
+    as_json = client.post(
+        token_url,
+        json.dumps({"reference": reference}),
+        content_type="application/json",
+        REMOTE_ADDR=address,
+    )
+    assert form.status_code == as_json.status_code == 200
+
+
+def test_the_cuid_is_the_requesting_viewer_and_stable_per_session(client, token_url, address):
+    reference = reference_for()
+    first = claims_of(
+        client.get(token_url, {"reference": reference}, REMOTE_ADDR=address).json()["url"]
+    )
+    again = claims_of(
+        client.get(token_url, {"reference": reference}, REMOTE_ADDR=address).json()["url"]
+    )
+    assert first["cuid"].startswith("anon-") and first["cuid"] == again["cuid"]
+
+    other_client = type(client)()
+    other = claims_of(
+        other_client.get(token_url, {"reference": reference}, REMOTE_ADDR=address).json()["url"]
+    )
+    assert other["cuid"] != first["cuid"]
+
+
+def test_a_signed_in_viewer_gets_their_own_cuid(client, token_url, address, django_user_model):
+    user = django_user_model.objects.create_user("viewer", password="x")
+    client.force_login(user)
+    response = client.get(token_url, {"reference": reference_for()}, REMOTE_ADDR=address)
+    assert claims_of(response.json()["url"])["cuid"] == f"user-{user.pk}"
+
+
+@pytest.mark.parametrize(
+    ("reference", "status", "code"),
+    [
+        ("", 400, "missing_reference"),
+        ("not-a-reference", 403, "invalid_reference"),
+    ],
+)
+def test_missing_or_garbage_references_are_refused(
+    client, token_url, address, reference, status, code
+):
+    response = client.get(token_url, {"reference": reference}, REMOTE_ADDR=address)
+    assert response.status_code == status
+    assert response.json()["error"] == code
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_tampered_reference_cannot_mint_a_token_for_another_video(client, token_url, address):
+    reference = reference_for("mck-1")
+    payload, signature = reference.split(":", 1)
+    forged = reference_for("mck-other").split(":", 1)[0] + ":" + signature
+    for candidate in (forged, payload + ":" + signature[:-2] + "xx"):
+        response = client.get(token_url, {"reference": candidate}, REMOTE_ADDR=address)
+        assert response.status_code == 403
+        assert response.json()["error"] == "invalid_reference"
+        assert "url" not in response.json()
+
+
+def test_an_expired_reference_is_refused_but_a_day_old_one_is_not(client, token_url, address):
+    day_old = player.sign_reference(player.Playable("mck-1"), now=time.time() - 86400)
+    assert client.get(token_url, {"reference": day_old}, REMOTE_ADDR=address).status_code == 200
+    too_old = player.sign_reference(player.Playable("mck-1"), now=time.time() - 31 * 86400)
+    response = client.get(token_url, {"reference": too_old}, REMOTE_ADDR=address)
+    assert response.status_code == 403
+    assert response.json()["error"] == "expired_reference"
+
+
+def test_a_video_made_unavailable_after_caching_gets_no_token(client, token_url, address):
+    video = KollusVideo.objects.create(title="Later removed", media_content_key="mck-gone")
+    reference = reference_for("mck-gone", video_id=video.pk)
+    assert client.get(token_url, {"reference": reference}, REMOTE_ADDR=address).status_code == 200
+    KollusVideo.objects.filter(pk=video.pk).update(is_available=False)
+    response = client.get(token_url, {"reference": reference}, REMOTE_ADDR=address)
+    assert response.status_code == 410
+    assert response.json()["error"] == "unavailable"
+
+
+def test_clients_are_rate_limited_with_retry_after(client, token_url, address, settings):
+    settings.WAGTAIL_KOLLUS = {
+        **settings.WAGTAIL_KOLLUS,
+        "PLAYER_TOKEN_RATE_LIMIT": 3,
+        "PLAYER_TOKEN_RATE_WINDOW": 3600,  # one window for the whole test
+    }
+    reference = reference_for()
+    statuses = [
+        client.get(token_url, {"reference": reference}, REMOTE_ADDR=address).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    limited = client.get(token_url, {"reference": reference}, REMOTE_ADDR=address)
+    assert limited.status_code == 429
+    assert limited.json()["error"] == "rate_limited"
+    assert 1 <= int(limited["Retry-After"]) <= 3600
+    assert "no-store" in limited["Cache-Control"]
+    # Another visitor (another address) is not affected.
+    other = type(client)().get(token_url, {"reference": reference}, REMOTE_ADDR=next(_addresses))
+    assert other.status_code == 200
+
+
+def test_dropping_the_session_cookie_does_not_escape_the_per_ip_limit(
+    client, token_url, address, settings
+):
+    settings.WAGTAIL_KOLLUS = {
+        **settings.WAGTAIL_KOLLUS,
+        "PLAYER_TOKEN_RATE_LIMIT_PER_IP": 2,
+        "PLAYER_TOKEN_RATE_WINDOW": 3600,
+    }
+    reference = reference_for()
+    statuses = [
+        type(client)().get(token_url, {"reference": reference}, REMOTE_ADDR=address).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+
+
+def test_missing_security_key_is_a_503_without_details(client, token_url, address, settings):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "KOLLUS_SECURITY_KEY": ""}
+    response = client.get(token_url, {"reference": reference_for()}, REMOTE_ADDR=address)
+    assert response.status_code == 503
+    assert response.json() == {"error": "not_configured", "message": "Playback is not configured."}
+
+
+def test_other_methods_are_refused(client, token_url):
+    assert client.put(token_url).status_code == 405
