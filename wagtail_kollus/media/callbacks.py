@@ -52,6 +52,15 @@ def _equal(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
+def _unlogged(response: HttpResponse) -> HttpResponse:
+    """Keep Django's request logger from logging the path, which holds the secret token.
+
+    (Django skips responses it has already logged; we logged a redacted line ourselves.)
+    """
+    response._has_been_logged = True
+    return response
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class KollusCallbackView(View):
     """Base view: ``validate_request`` → ``parse_payload`` → ``record_delivery`` → queue."""
@@ -69,10 +78,10 @@ class KollusCallbackView(View):
         except CallbackRejected as error:
             # Never log the token or the key that was sent: only that one was refused.
             logger.warning("Refused a Kollus %s callback: %s", self.kind, error)
-            return HttpResponse(status=403)
+            return _unlogged(HttpResponse(status=403))
         except MalformedCallback as error:
             logger.warning("Malformed Kollus %s callback: %s", self.kind, error)
-            return HttpResponseBadRequest(str(error))
+            return _unlogged(HttpResponseBadRequest(str(error)))
         record_delivery(self.kind, payload)
         return HttpResponse("OK", content_type="text/plain")
 

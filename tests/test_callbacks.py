@@ -1,0 +1,172 @@
+"""The Kollus callback endpoints: who is let in, what is recorded, what is queued.
+
+The worker side (re-reading the API) is in ``test_callbacks_processing.py``; the whole flow
+with real callbacks from the sandbox and a real django-q2 cluster in ``test_media_flow.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from wagtail_kollus.models import CallbackDelivery, CallbackKind, DeliveryStatus, KollusMedia
+
+TOKEN = "test-callback-token-0123456789"
+ACCOUNT = "sandbox-account"
+
+PAYLOADS = {
+    "upload": {"filename": "intro", "full_filename": "intro.mp4", "upload_file_key": "ufk-1"},
+    "transcoding": {"filename": "intro", "upload_file_key": "ufk-1", "transcoding_result": "success"},
+    "content-update": {"filename": "intro", "upload_file_key": "ufk-1", "update_type": "title"},
+    "channel-add": {
+        "upload_file_key": "ufk-1",
+        "media_content_key": "mck-1",
+        "channel_key": "ch-1",
+        "channel_name": "Main",
+        "profile_key": "p1|p2",
+        "update_type": "add",
+    },
+    "channel-delete": {
+        "upload_file_key": "ufk-1",
+        "media_content_key": "mck-1",
+        "channel_key": "ch-1",
+        "channel_name": "Main",
+        "profile_key": "p1",
+        "update_type": "delete",
+    },
+}
+
+
+def url(kind: str, token: str = TOKEN) -> str:
+    return reverse(f"wagtail_kollus:callback-{kind}", kwargs={"token": token})
+
+
+def post(client: Client, kind: str, *, token: str = TOKEN, account: str | None = ACCOUNT, **extra):
+    data = dict(PAYLOADS[kind], **extra)
+    if account is not None:
+        data["content_provider_key"] = account
+    return client.post(url(kind, token), data)
+
+
+@pytest.fixture
+def csrf_client() -> Client:
+    # Kollus sends no CSRF token: the endpoints must work with CSRF checks on.
+    return Client(enforce_csrf_checks=True)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", list(PAYLOADS))
+def test_each_kind_is_logged_once_and_queued_on_commit(
+    csrf_client, kind, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as queued:
+        response = post(csrf_client, kind)
+    assert response.status_code == 200
+    delivery = CallbackDelivery.objects.get()
+    assert delivery.kind == kind
+    assert delivery.status == DeliveryStatus.QUEUED
+    assert delivery.upload_file_key == "ufk-1"
+    assert delivery.payload["content_provider_key"] == ACCOUNT
+    assert len(queued) == 1
+
+
+@pytest.mark.django_db
+def test_duplicate_delivery_is_200_and_queues_nothing_more(
+    csrf_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as queued:
+        first = post(csrf_client, "transcoding")
+        second = post(csrf_client, "transcoding")
+    assert first.status_code == second.status_code == 200
+    delivery = CallbackDelivery.objects.get()
+    assert delivery.times_received == 2
+    assert len(queued) == 1
+
+
+@pytest.mark.django_db
+def test_a_different_result_for_the_same_media_is_a_new_delivery(csrf_client):
+    post(csrf_client, "transcoding")
+    post(csrf_client, "transcoding", transcoding_result="fail")
+    assert CallbackDelivery.objects.count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "token, account",
+    [
+        ("wrong-token-0123456789-xxxxxxx", ACCOUNT),  # forged URL
+        (TOKEN[:-1], ACCOUNT),  # a prefix of the token
+        (TOKEN, "someone-else"),  # another Kollus account
+        (TOKEN, None),  # no account key at all
+        (TOKEN, ""),
+    ],
+)
+def test_forged_or_unauthenticated_is_403_and_changes_nothing(csrf_client, token, account):
+    KollusMedia.objects.create(title="Intro", upload_file_key="ufk-1", state="uploading")
+    response = post(csrf_client, "transcoding", token=token, account=account)
+    assert response.status_code == 403
+    assert not CallbackDelivery.objects.exists()
+    assert KollusMedia.objects.get().state == "uploading"
+
+
+@pytest.mark.django_db
+def test_unset_callback_token_refuses_everything(csrf_client, settings):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "CALLBACK_TOKEN": ""}
+    # Even the literal empty token (a URL Kollus could never be given) must not pass.
+    response = csrf_client.post(
+        "/kollus/callbacks/upload//", dict(PAYLOADS["upload"], content_provider_key=ACCOUNT)
+    )
+    assert response.status_code == 404
+    response = post(csrf_client, "upload", token="anything")
+    assert response.status_code == 403
+    assert not CallbackDelivery.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "kind, change",
+    [
+        ("upload", {"upload_file_key": ""}),
+        ("transcoding", {"transcoding_result": "maybe"}),
+        ("transcoding", {"transcoding_result": ""}),
+        ("channel-add", {"channel_key": ""}),
+        ("upload", {"filename": "x" * 5000}),
+    ],
+)
+def test_malformed_is_400_and_changes_nothing(csrf_client, kind, change):
+    response = post(csrf_client, kind, **change)
+    assert response.status_code == 400
+    assert not CallbackDelivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_json_body_is_400(csrf_client):
+    response = csrf_client.post(
+        url("upload"),
+        data={"content_provider_key": ACCOUNT, "upload_file_key": "ufk-1"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_get_is_not_allowed(csrf_client):
+    assert csrf_client.get(url("upload")).status_code == 405
+    assert not CallbackDelivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_refusals_never_log_the_token_or_key(csrf_client, caplog):
+    post(csrf_client, "upload", token="forged-" + TOKEN, account="forged-account-key")
+    post(csrf_client, "upload", account="forged-account-key")
+    text = caplog.text
+    assert "Refused" in text
+    assert TOKEN not in text and "forged-account-key" not in text
+
+
+def test_every_kind_has_an_endpoint():
+    kinds = {kind for kind, _ in CallbackKind.choices}
+    assert kinds == set(PAYLOADS)
+    for kind in kinds:
+        assert url(kind).startswith("/kollus/callbacks/")

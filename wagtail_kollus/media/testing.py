@@ -1,0 +1,49 @@
+"""Test helpers for the video lifecycle: a real django-q2 cluster and sandbox uploads.
+
+Used by this project's tests and usable by sites testing their own signal receivers::
+
+    with running_cluster():
+        ...  # queued tasks run in real worker processes
+
+    media = upload_to_sandbox(client, path_or_bytes, title="Intro")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.db import connections
+
+
+@contextlib.contextmanager
+def running_cluster() -> Iterator[Any]:
+    """A django-q2 cluster (``Q_CLUSTER`` settings) for the duration of the block.
+
+    Database connections are closed first: forked workers must not share the parent's
+    SQLite/PostgreSQL connection.
+    """
+    from django_q.brokers import get_broker
+    from django_q.cluster import Cluster
+
+    connections.close_all()
+    cluster = Cluster(get_broker())
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail with AssertionError."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
