@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from tests.sandbox_helpers import create_upload_url
 from wagtail_kollus.sandbox import statistics
+from wagtail_kollus.sandbox.testing import create_upload_url
 
 
 @pytest.fixture

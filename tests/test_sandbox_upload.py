@@ -10,7 +10,12 @@ import uuid
 import pytest
 import requests
 
-from tests.sandbox_helpers import CallbackReceiver, create_upload_url, generated_chunks, wait_until
+from wagtail_kollus.sandbox.testing import (
+    CallbackReceiver,
+    create_upload_url,
+    generated_chunks,
+    wait_until,
+)
 
 TWENTY_MB = 20 * 1024 * 1024
 
