@@ -44,23 +44,24 @@ class Provenance:
 
     remote_calls_needed: bool = False
     stale_since: datetime | None = None  # oldest last-good answer or snapshot used instead
-    missing: list[DateRange] = field(default_factory=list)  # days with no figures at all
+    missing_days: set[date] = field(default_factory=set)  # days with no figures at all
 
     def mark_stale(self, since: datetime) -> None:
         if self.stale_since is None or since < self.stale_since:
             self.stale_since = since
 
-    def add_missing(self, days: list[date]) -> None:
-        self.missing.extend(contiguous_runs(days))
-        self.missing.sort(key=lambda r: r.start)
+    def add_missing(self, days) -> None:
+        self.missing_days.update(days)
 
     def merge(self, other: Provenance) -> None:
         if other.stale_since is not None:
             self.mark_stale(other.stale_since)
-        self.missing = sorted(
-            {(r.start, r.end): r for r in [*self.missing, *other.missing]}.values(),
-            key=lambda r: r.start,
-        )
+        self.missing_days |= other.missing_days
+        self.remote_calls_needed |= other.remote_calls_needed
+
+    @property
+    def missing(self) -> list[DateRange]:
+        return contiguous_runs(self.missing_days)
 
     @property
     def is_stale(self) -> bool:
