@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 import pytest
 import requests
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.signed_cookies import SessionStore
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.urls import reverse
@@ -48,9 +50,6 @@ def play(url: str) -> dict[str, str]:
 def test_render_time_url_plays_with_the_title_cuid_and_options(sandbox):
     key, title = ready_media(sandbox, hostile_title=True)
     request = RequestFactory().get("/")
-    from django.contrib.auth.models import AnonymousUser
-    from django.contrib.sessions.backends.signed_cookies import SessionStore
-
     request.user, request.session = AnonymousUser(), SessionStore()
     output = Template("{% load kollus %}{% kollus_player key %}").render(
         Context({"request": request, "key": key})
@@ -148,3 +147,53 @@ def test_a_registered_claim_is_refused(sandbox, claim):
     claims = dict(valid_claims(sandbox), **{claim: int(time.time()) + 60})
     page = play(signed_url(sandbox, claims))
     assert (page["sandbox-player"], page["reason"]) == ("error", "registered-claim")
+
+
+# --- the real block value, end to end ------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cache_safe", [False, True], ids=["render-time", "cache-safe"])
+def test_a_kollus_video_block_value_plays_with_its_editor_options(sandbox, client, cache_safe):
+    from wagtail_kollus.blocks import KollusVideoBlock
+    from wagtail_kollus.models import KollusVideo
+
+    key, _ = ready_media(sandbox)
+    video = KollusVideo.objects.create(title="Chosen video", media_content_key=key)
+    value = KollusVideoBlock().to_python(
+        {
+            "video": video.pk,
+            "autoplay": True,
+            "mute": True,
+            "start_time": 12,
+            "allow_seek": False,
+            "disable_playrate": True,
+            "title_override": "Shown <title>",
+        }
+    )
+    request = RequestFactory().get("/")
+    request.user, request.session = AnonymousUser(), SessionStore()
+    output = Template("{% load kollus %}{% kollus_player value cache_safe=cs %}").render(
+        Context({"request": request, "value": value, "cs": cache_safe})
+    )
+    assert 'title="Shown &lt;title&gt;"' in output
+    if cache_safe:
+        reference = html.unescape(re.search(r'data-kollus-reference="([^"]+)"', output).group(1))
+        response = client.get(
+            reverse("wagtail_kollus:player_token"),
+            {"reference": reference},
+            REMOTE_ADDR="192.0.2.201",
+        )
+        url = response.json()["url"]
+    else:
+        url = html.unescape(re.search(r'src="([^"]+)"', output).group(1))
+    claims = jwt.decode(
+        parse_qs(urlsplit(url).query)["jwt"][0], sandbox.keys.security_key, algorithms=["HS256"]
+    )
+    assert claims["mc"] == [
+        {"mckey": key, "seek": False, "disable_playrate": True, "title": "Shown <title>"}
+    ]
+    page = play(url)
+    assert page["sandbox-player"] == "ok", page
+    assert page["title"] == "Shown <title>"
+    assert (page["option-autoplay"], page["option-mute"], page["option-t"]) == ("1", "1", "12")
