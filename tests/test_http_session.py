@@ -195,3 +195,16 @@ def test_credentials_are_not_sent_to_other_hosts(sandbox):
     assert all("access_token" not in r["query"] for r in logged)
     own = [r for r in sandbox.requests if r["endpoint"] == "kollus.media_list"]
     assert "access_token" in own[0]["query"]
+
+
+def test_each_request_is_logged_at_debug_without_the_token(sandbox, caplog):
+    import logging
+
+    session = kollus_session(sandbox)
+    with caplog.at_level(logging.DEBUG, logger="wagtail_kollus.api"):
+        session.request("GET", "/api/media-contents", params={"page": 2})
+    (record,) = [r for r in caplog.records if r.name == "wagtail_kollus.api"]
+    line = record.getMessage()
+    assert line.startswith("kollus GET ") and "-> 200 in " in line and line.endswith(" ms")
+    assert "page=2" in line and "access_token=[redacted]" in line
+    assert sandbox.keys.access_token not in line
