@@ -23,7 +23,7 @@ import jwt
 from django.core import signing
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 from .api.errors import ConfigurationError
 from .conf import kollus_settings
@@ -366,21 +366,21 @@ class Reference:
 def load_reference(reference: str, *, max_age: float | None = None) -> Reference:
     """Verify a reference from :func:`sign_reference`; raise :class:`InvalidReference`."""
     if not isinstance(reference, str) or not reference or len(reference) > 4096:
-        raise InvalidReference("A player reference is required.", code="missing_reference")
+        raise InvalidReference(_("A player reference is required."), code="missing_reference")
     if max_age is None:
         max_age = kollus_settings.PLAYER_REFERENCE_MAX_AGE
     try:
         data = _ReferenceSigner().unsign_object(reference, max_age=max_age)
     except signing.SignatureExpired as exc:
         raise InvalidReference(
-            "The player reference has expired; reload the page.", code="expired_reference"
+            _("The player reference has expired; reload the page."), code="expired_reference"
         ) from exc
     except (signing.BadSignature, ValueError) as exc:
         raise InvalidReference(
-            "The player reference is invalid.", code="invalid_reference"
+            _("The player reference is invalid."), code="invalid_reference"
         ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("k"), str):
-        raise InvalidReference("The player reference is invalid.", code="invalid_reference")
+        raise InvalidReference(_("The player reference is invalid."), code="invalid_reference")
     return Reference(
         media_content_key=data["k"],
         mc_options=dict(data.get("o") or {}),
