@@ -208,3 +208,12 @@ def test_each_request_is_logged_at_debug_without_the_token(sandbox, caplog):
     assert line.startswith("kollus GET ") and "-> 200 in " in line and line.endswith(" ms")
     assert "page=2" in line and "access_token=[redacted]" in line
     assert sandbox.keys.access_token not in line
+
+
+def test_503_retry_after_beyond_cap_is_kept_on_the_error(sandbox):
+    sandbox.faults.set("kollus.media_list", status=503, retry_after=300)
+    session = kollus_session(sandbox)
+    with pytest.raises(UnavailableError) as info:
+        session.request("GET", "/api/media-contents")
+    assert info.value.retry_after == 300
+    assert session.sleep == []

@@ -51,3 +51,15 @@ def test_connection_error_message_and_log_have_no_token(caplog):
     assert "127.0.0.1" in str(info.value)
     assert caplog.records, "the failed request is logged at DEBUG"
     assert all(TOKEN not in r.getMessage() for r in caplog.records)
+
+
+def test_from_settings_redacts_every_configured_secret(settings):
+    from wagtail_kollus.api.contents import ContentsClient
+
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "KOLLUS_SECURITY_KEY": "sec-key-987654"}
+    for client in (ContentsClient.from_settings(), KollusClient.from_settings(rate_limiter=None)):
+        assert "sec-key-987654" in client.http.secrets
+        error = UnavailableError(
+            "echo sec-key-987654", url="http://h/?x=sec-key-987654", secrets=client.http.secrets
+        )
+        assert "sec-key-987654" not in str(error)

@@ -102,10 +102,17 @@ class RateLimitedError(KollusAPIError):
 
 
 class UnavailableError(KollusAPIError):
-    """5xx, timeout or connection failure: the API is down or too slow. Retry later."""
+    """5xx, timeout or connection failure: the API is down or too slow. Retry later.
+
+    ``retry_after`` (seconds) is set when a 503 carried a ``Retry-After`` header.
+    """
 
     retryable = True
     default_message = "The API is unavailable or did not answer in time."
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None, **kw):
+        self.retry_after = retry_after
+        super().__init__(message, **kw)
 
 
 class BadResponseError(KollusAPIError):

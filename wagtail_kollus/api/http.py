@@ -293,9 +293,7 @@ class ApiSession:
         if status == 429:
             return RateLimitedError(message, retry_after=retry_after, **context)
         if status >= 500:
-            error = UnavailableError(message, **context)
-            error.retry_after = retry_after
-            return error
+            return UnavailableError(message, retry_after=retry_after, **context)
         return KollusAPIError(message or f"{name} API answered HTTP {status}.", **context)
 
     def _transport_error(
