@@ -98,7 +98,7 @@ def list_contents(app: Any, request: Request) -> Response:
     state = app.state
     with state.lock:
         matches = []
-        for record in state.contents.values():
+        for record in state.contents_newest_first():
             if language not in record["translations"]:
                 continue
             if status and record["status"] != status:
@@ -112,27 +112,25 @@ def list_contents(app: Any, request: Request) -> Response:
             if search and search not in record["translations"][language]["title"].casefold():
                 continue
             matches.append(record)
-        # Newest first, like an admin list; ties broken by id so pages never overlap.
-        matches.sort(key=lambda r: (r["created_at"], r["content_id"]), reverse=True)
         total = len(matches)
         start = (page - 1) * limit
         window = matches[start : start + limit]
         data = [state.render_content(r, language) for r in window]
-    last_page = max(1, math.ceil(total / limit))
-    return json_response(
-        {
-            "data": data,
-            "pagination": {
-                "current_page": page,
-                "per_page": limit,
-                "total": total,
-                "last_page": last_page,
-                "from": start + 1 if window else None,
-                "to": start + len(window) if window else None,
-                "has_more_pages": page < last_page,
-            },
-        }
-    )
+        last_page = max(1, math.ceil(total / limit))
+        return json_response(
+            {
+                "data": data,
+                "pagination": {
+                    "current_page": page,
+                    "per_page": limit,
+                    "total": total,
+                    "last_page": last_page,
+                    "from": start + 1 if window else None,
+                    "to": start + len(window) if window else None,
+                    "has_more_pages": page < last_page,
+                },
+            }
+        )
 
 
 def _query_ints(

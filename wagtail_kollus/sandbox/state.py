@@ -9,7 +9,6 @@ demo restarts keep uploads and edits.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
@@ -113,6 +112,7 @@ class SandboxState:
         self.dirty = False
 
     def _reindex(self) -> None:
+        self._ordered: list[dict[str, Any]] | None = None
         self.mckey_index: dict[str, str] = {
             ch["media_content_key"]: ufk for ufk, m in self.media.items() for ch in m["channels"]
         }
@@ -178,8 +178,21 @@ class SandboxState:
         self.dirty = True
 
     # --- contents rendering -----------------------------------------------------------
+    def contents_newest_first(self) -> list[dict[str, Any]]:
+        """Records newest first (ties by id, so pages never overlap); cached until a change."""
+        if self._ordered is None:
+            self._ordered = sorted(
+                self.contents.values(),
+                key=lambda r: (r["created_at"], r["content_id"]),
+                reverse=True,
+            )
+        return self._ordered
+
     def render_content(self, record: dict[str, Any], language: str | None = None) -> dict[str, Any]:
-        """The public shape of a content record, in ``language`` when translated."""
+        """The public shape of a content record, in ``language`` when translated.
+
+        Nested values are shared with the stored record, not copied (copying dominated list
+        timings): call it and serialise the result while holding ``lock``."""
         lang = language if language in record["translations"] else record["language"]
         text = record["translations"][lang]
         out = {
@@ -195,19 +208,19 @@ class SandboxState:
             ],
             "tag_ids": list(record["tag_ids"]),
             "featured_image": record["featured_image"],
-            "images": copy.deepcopy(record["images"]),
+            "images": record["images"],
             "base_price": record["base_price"],
             "sale_price": record["sale_price"],
             "is_on_sale": record["is_on_sale"],
             "is_free": record["is_free"],
             "connected_membership_ids": list(record["connected_membership_ids"]),
-            "options": copy.deepcopy(record["options"]),
-            "chapters": copy.deepcopy(record["chapters"]),
+            "options": record["options"],
+            "chapters": record["chapters"],
             "created_at": iso_utc(record["created_at"]),
             "updated_at": iso_utc(record["updated_at"]),
         }
         for key, value in record["extra"].items():
-            out.setdefault(key, copy.deepcopy(value))
+            out.setdefault(key, value)
         return out
 
     # --- Kollus rendering -------------------------------------------------------------
