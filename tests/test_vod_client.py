@@ -203,3 +203,19 @@ def test_api_calls_go_through_the_limiter_and_uploads_do_not(sandbox, tmp_path):
     strict = KollusClient.from_settings(rate_limiter=limiter, rate_limit_max_wait=0.1)
     with pytest.raises(RateLimitedError):
         strict.list_categories()
+
+
+def test_upload_answered_with_an_html_page_is_not_an_error(client, sandbox, tmp_path):
+    # Upload servers may answer a plain "upload complete" page: a 2xx there means it landed.
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"x" * 10)
+    ticket = client.create_upload_url()
+    sandbox.faults.set("kollus.upload", status=200, body="html", times=1)
+    assert client.upload_file(ticket.upload_url, path) == {"status_code": 200}
+
+
+def test_upload_refused_by_the_host_raises(client, sandbox, tmp_path):
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"x" * 10)
+    with pytest.raises(NotFoundError):
+        client.upload_file(sandbox.base_url + "/kollus-upload/no-such-ticket", path)

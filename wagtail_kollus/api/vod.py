@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from .envelopes import unwrap_kollus
-from .errors import ConfigurationError
+from .errors import BadResponseError, ConfigurationError
 from .http import ApiSession
 from .paths import build_path, resolve_paths
 from .ratelimit import limiter_from_settings
@@ -214,7 +214,7 @@ class KollusClient:
             )
         try:
             payload = self.http.parse_json(response)
-        except Exception:
+        except BadResponseError:
             # Some upload servers answer a plain "OK" page on success: the upload still landed.
             return {"status_code": response.status_code}
         result = unwrap_kollus(
