@@ -132,7 +132,8 @@ def test_callbacks_upload_transcoding_channel_add(sandbox, receiver):
     assert media["stage"] == "completed"
     assert channel_add["media_content_key"] == media["channels"][0]["media_content_key"]
     assert channel_add["channel_key"] == "sandbox-channel" and channel_add["update_type"] == "add"
-    assert {e["kind"] for e in sandbox.callbacks if e["delivered"]} == {"upload", "transcoding", "channel_add"}
+    # The log marks a delivery once the receiver's answer is read, a moment after it arrived.
+    wait_until(lambda: {e["kind"] for e in sandbox.callbacks if e["delivered"]} == {"upload", "transcoding", "channel_add"})
 
 
 def test_fail_in_title_fails_transcoding(sandbox, receiver):
@@ -205,3 +206,10 @@ def test_reset_drops_pending_transcoding(sandbox, receiver):
 
     time.sleep(0.5)
     assert len(receiver.received) == 1
+
+
+def test_kind_placeholder_in_callback_url(sandbox, receiver):
+    sandbox.set_callback_url("all", receiver.url + "/{kind}/")
+    _upload(sandbox)
+    got = receiver.wait_for(3)
+    assert sorted(r["path"].rsplit("/", 2)[1] for r in got) == ["channel-add", "transcoding", "upload"]

@@ -20,6 +20,12 @@ import requests
 from .config import CALLBACK_KINDS
 
 
+def expand_target(url: str, kind: str) -> str:
+    """``{kind}`` in a target URL becomes the kind with hyphens (``channel-add``), so one
+    template such as ``http://site/kollus/callbacks/{kind}/TOKEN/`` serves every kind."""
+    return url.replace("{kind}", kind.replace("_", "-"))
+
+
 class CallbackDispatcher:
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -50,7 +56,7 @@ class CallbackDispatcher:
         with self._lock:
             for name in kinds:
                 if url:
-                    self.targets[name] = url
+                    self.targets[name] = expand_target(url, name)
                 else:
                     self.targets.pop(name, None)
 
