@@ -37,15 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _serve(conn) -> None:  # runs in the child process
-    from wagtail_kollus.sandbox import server as sandbox_server
     from wagtail_kollus.sandbox.testing import SandboxServer
 
-    # The sandbox writes headers and body in two send()s; with Nagle on, a keep-alive client
-    # (ours) waits for the peer's delayed ACK: ~40 ms per call that real servers (nginx sets
-    # TCP_NODELAY) never add. A bare requests.get opens a new connection each time and escapes
-    # it, so without this the ratio measures the sandbox's socket option, not the client.
-    # TODO(sandbox owner): set ``disable_nagle_algorithm = True`` in sandbox/server.py.
-    sandbox_server.SandboxRequestHandler.disable_nagle_algorithm = True
     server = SandboxServer().start()
     conn.send(
         {
