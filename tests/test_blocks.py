@@ -1,0 +1,244 @@
+"""KollusVideoBlock: loading, rendering, API output, diffs, references, search, placeholders."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+from wagtail.admin.compare import get_comparison_class_for_block
+from wagtail.models import Page, ReferenceIndex
+
+from tests.testapp.models import VideoPage
+from wagtail_kollus.blocks import (
+    KollusVideoBlock,
+    KollusVideoChooserBlock,
+    KollusVideoChooserBlockComparison,
+    KollusVideoValue,
+)
+from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState
+
+pytestmark = pytest.mark.django_db
+
+
+def make_video(n: int = 1, **fields) -> KollusVideo:
+    values = {
+        "content_id": 5000 + n,
+        "chapter_id": 100 + n,
+        "item_id": 900 + n,
+        "language": "ko",
+        "title": f"Lesson {n}",
+        "content_title": f"Course {n}",
+        "chapter_title": "Chapter 1",
+        "media_content_key": f"mckey{n:04d}",
+        "thumbnail_url": f"https://img.example.com/{n}.jpg",
+        "duration_seconds": 60 + n,
+    }
+    values.update(fields)
+    return KollusVideo.objects.create(**values)
+
+
+def video_block_data(video: KollusVideo | None, **options) -> dict:
+    value = {
+        "video": video.pk if video else None,
+        "autoplay": False,
+        "mute": False,
+        "start_time": 0,
+        "allow_seek": True,
+        "disable_playrate": False,
+        "title_override": "",
+    }
+    value.update(options)
+    return {"type": "video", "value": value}
+
+
+def make_page(blocks: list[dict], title: str = "Videos") -> VideoPage:
+    home = Page.objects.get(depth=2)
+    page = VideoPage(title=title, slug=title.lower().replace(" ", "-"), body=json.dumps(blocks))
+    home.add_child(instance=page)
+    return page
+
+
+def struct_value(video: KollusVideo | None, **options) -> KollusVideoValue:
+    block = KollusVideoBlock()
+    return block.to_python(video_block_data(video, **options)["value"])
+
+
+def test_a_page_of_many_video_blocks_loads_in_one_query(django_assert_num_queries, sandbox):
+    media = KollusMedia.objects.create(
+        title="m", media_content_key="mckey0001", state=MediaState.READY
+    )
+    videos = [make_video(n, media=media if n == 1 else None) for n in range(1, 11)]
+    page = make_page([video_block_data(v) for v in videos] + [video_block_data(videos[0])])
+    page = VideoPage.objects.get(pk=page.pk)
+    before = sandbox.request_count()
+    with django_assert_num_queries(1):
+        values = [block.value for block in page.body]
+        assert [v.video.pk for v in values] == [v.pk for v in videos] + [videos[0].pk]
+        assert all(v.is_playable for v in values)  # reads media: joined, no extra query
+        assert values[0].video is not values[-1].video  # one object per block
+    assert sandbox.request_count() == before
+
+
+def test_page_render_makes_no_http_call_and_shows_the_player(client, sandbox):
+    video = make_video(1)
+    page = make_page([video_block_data(video, autoplay=True, start_time=30)])
+    before = sandbox.request_count()
+    response = client.get(page.url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<iframe" in html
+    assert sandbox.player_url in html
+    assert sandbox.request_count() == before
+
+
+def test_unavailable_video_renders_a_placeholder(sandbox):
+    video = make_video(1, is_available=False)
+    html = render_to_string(
+        "wagtail_kollus/blocks/kollus_video.html", {"value": struct_value(video)}
+    )
+    assert "data-kollus-unavailable" in html
+    assert "<iframe" not in html
+    # A video deleted locally (the block keeps a dangling pk) degrades the same way.
+    value = KollusVideoBlock().bulk_to_python([video_block_data(None)["value"]])[0]
+    assert value.video is None and not value.is_playable
+    html = KollusVideoBlock().render(value)
+    assert "data-kollus-unavailable" in html
+
+
+def test_value_properties_and_player_options():
+    video = make_video(1)
+    value = struct_value(
+        video,
+        autoplay=True,
+        mute=True,
+        start_time=42,
+        allow_seek=False,
+        disable_playrate=True,
+        title_override="Watch this",
+    )
+    assert value.video == video
+    assert value.media_content_key == "mckey0001"
+    assert value.title == "Watch this"
+    assert value.poster_url == video.thumbnail_url
+    assert value.duration_seconds == 61
+    assert value.is_playable
+    assert value.mc_options() == {"seek": False, "disable_playrate": True, "title": "Watch this"}
+    assert value.url_params() == {"autoplay": True, "mute": True, "t": 42}
+    plain = struct_value(video)
+    assert plain.title == "Lesson 1"
+    assert plain.url_params() == {}
+    assert plain.mc_options() == {"seek": True, "disable_playrate": False}
+
+
+def test_poster_falls_back_to_the_library_media():
+    media = KollusMedia.objects.create(
+        title="m", media_content_key="k", state=MediaState.READY, poster_url="https://p/x.jpg"
+    )
+    value = struct_value(make_video(1, thumbnail_url="", media=media))
+    assert value.poster_url == "https://p/x.jpg"
+
+
+def test_api_representation_has_metadata_and_no_secret(rf, sandbox):
+    video = make_video(1)
+    block = KollusVideoBlock()
+    data = block.get_api_representation(struct_value(video, title_override="T"))
+    assert data["video"]["id"] == video.pk
+    assert data["video"]["title"] == "Lesson 1"
+    assert data["title"] == "T"
+    assert data["player"]["token_url"] == "/kollus/player/token/"
+    assert data["player"]["reference"]
+    text = json.dumps(data)
+    for secret in (
+        sandbox.keys.security_key,
+        sandbox.keys.access_token,
+        sandbox.keys.custom_key,
+        sandbox.keys.server_key,
+    ):
+        assert secret not in text
+    assert "jwt" not in text
+    assert "mckey0001" not in text  # the reference is opaque; the key is not listed
+    unplayable = block.get_api_representation(struct_value(make_video(2, is_available=False)))
+    assert unplayable["player"] is None
+
+
+def test_the_reference_turns_into_a_player_url_at_the_token_endpoint(client, sandbox):
+    data = KollusVideoBlock().get_api_representation(struct_value(make_video(1)))
+    response = client.get(data["player"]["token_url"], {"reference": data["player"]["reference"]})
+    assert response.status_code == 200
+    assert response.json()["url"].startswith(sandbox.player_url)
+
+
+def test_revision_comparison_names_the_videos():
+    old, new = make_video(1), make_video(2, title="<b>New</b> lesson")
+    chooser = KollusVideoChooserBlock()
+    assert get_comparison_class_for_block(chooser) is KollusVideoChooserBlockComparison
+    comparison = KollusVideoChooserBlockComparison(chooser, True, True, old, new)
+    assert comparison.has_changed()
+    diff = comparison.htmldiff()
+    assert "Lesson 1" in diff and "&lt;b&gt;New&lt;/b&gt; lesson" in diff
+    assert "<b>New" not in diff
+    assert not KollusVideoChooserBlockComparison(chooser, True, True, old, old).has_changed()
+
+    struct = KollusVideoBlock()
+    struct_comparison = get_comparison_class_for_block(struct)(
+        struct, True, True, struct_value(old), struct_value(new)
+    )
+    assert struct_comparison.has_changed()
+    assert "Lesson 1" in struct_comparison.htmldiff()
+
+
+def test_reference_index_records_page_to_video():
+    video = make_video(1)
+    page = make_page([video_block_data(video)])
+    ReferenceIndex.create_or_update_for_object(page)
+    references = ReferenceIndex.get_references_to(video)
+    assert [r.object_id for r in references] == [str(page.pk)]
+    assert (
+        ReferenceIndex.get_references_for_object(page).filter(to_object_id=str(video.pk)).exists()
+    )
+
+
+def test_video_title_is_searchable_content():
+    video = make_video(1, title="Guitar chords", content_title="Guitar basics")
+    page = make_page([video_block_data(video, title_override="Lesson one")])
+    page = VideoPage.objects.get(pk=page.pk)
+    stream_block = VideoPage.body.field.stream_block
+    content = stream_block.get_searchable_content(page.body)
+    assert "Guitar chords" in content
+    assert "Guitar basics" in content
+    assert "Lesson one" in content
+
+
+def test_editor_form_state_and_page_edit_make_no_http_call(admin_client, sandbox):
+    video = make_video(1, title="<script>x</script>")
+    block = KollusVideoBlock()
+    state = block.get_form_state(struct_value(video))
+    assert state["video"]["id"] == video.pk
+    assert state["video"]["title"] == "<script>x</script>"  # raw data; telepath renders text
+    page = make_page([video_block_data(video)])
+    before = sandbox.request_count()
+    response = admin_client.get(f"/admin/pages/{page.pk}/edit/")
+    assert response.status_code == 200
+    assert sandbox.request_count() == before
+    assert "<script>x</script>" not in response.content.decode()
+
+
+def test_block_deconstructs_to_importable_paths():
+    name, args, kwargs = KollusVideoChooserBlock().deconstruct()
+    assert name == "wagtail_kollus.blocks.KollusVideoChooserBlock"
+
+
+def test_block_cleans_a_chosen_pk_back_to_the_row():
+    video = make_video(1)
+    block = KollusVideoChooserBlock()
+    assert block.clean(video) == video
+    assert block.value_from_form(str(video.pk)) == video
+    assert block.to_python(video.pk) == video
+    assert block.get_prep_value(video) == video.pk
+
+
+@pytest.fixture
+def rf():
+    return RequestFactory()
