@@ -128,6 +128,7 @@ def media_json(media: KollusMedia) -> dict:
         "state_label": str(media.get_state_display()),
         "error": media.error_message,
         "poster_url": media.poster_url,
+        "upload_file_key": media.upload_file_key,
         "media_content_key": media.media_content_key,
         "edit_url": reverse("kollus_media:edit", args=(media.pk,)),
         "status_url": reverse("kollus_media:upload_status", args=(media.pk,)),

@@ -1,0 +1,121 @@
+"""The whole lifecycle over real HTTP: the admin asks for an upload URL, the file goes to the
+sandbox's upload host, the sandbox sends its callbacks to the live server, a real django-q2
+cluster processes them, and the row becomes ready (or failed). Replace and delete follow.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from django.urls import reverse
+
+from wagtail_kollus.media.testing import running_cluster, wait_for
+from wagtail_kollus.models import CallbackDelivery, DeliveryStatus, KollusMedia, MediaState
+
+pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
+
+# The sandbox's callback kinds → this plugin's endpoint names.
+KINDS = {
+    "upload": "upload",
+    "transcoding": "transcoding",
+    "content_update": "content-update",
+    "channel_add": "channel-add",
+    "channel_delete": "channel-delete",
+}
+
+
+@pytest.fixture
+def kollus(sandbox, settings, live_server):
+    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
+        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
+    )
+    token = settings.WAGTAIL_KOLLUS["CALLBACK_TOKEN"]
+    for sandbox_kind, kind in KINDS.items():
+        path = reverse(f"wagtail_kollus:callback-{kind}", kwargs={"token": token})
+        sandbox.set_callback_url(sandbox_kind, live_server.url + path)
+    # Started after the settings above: the forked workers inherit them.
+    with running_cluster():
+        yield sandbox
+        # Drop callbacks still scheduled, so no worker writes while the test database is flushed.
+        sandbox.reset()
+
+
+def browser_upload(admin_client, title: str, *, replace: KollusMedia | None = None) -> dict:
+    """What upload.js does: ask for a ticket, post the file to Kollus, report completion."""
+    url = reverse("kollus_media:upload_ticket")
+    if replace is not None:
+        url += f"?replace={replace.pk}"
+    ticket = admin_client.post(url, {"file_name": f"{title}.mp4", "file_size": 4096, "title": title})
+    assert ticket.status_code == 200, ticket.content
+    ticket = ticket.json()
+    response = requests.post(
+        ticket["upload_url"],
+        data={"accept": "application/json"},
+        files={"upload-file": (f"{title}.mp4", b"\x01" * 4096, "video/mp4")},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert admin_client.post(ticket["complete_url"]).status_code == 200
+    return ticket
+
+
+def state_of(pk: int) -> str:
+    return KollusMedia.objects.values_list("state", flat=True).get(pk=pk)
+
+
+def test_upload_then_callbacks_make_the_video_ready(kollus, admin_client):
+    ticket = browser_upload(admin_client, "Lesson one")
+    media = KollusMedia.objects.get(pk=ticket["id"])
+    assert media.upload_file_key == ticket["upload_file_key"]
+
+    wait_for(lambda: state_of(media.pk) == MediaState.READY, timeout=30)
+
+    media.refresh_from_db()
+    assert media.media_content_key, "attached to the configured channel"
+    assert media.last_callback_at is not None
+    kinds = set(
+        CallbackDelivery.objects.filter(status=DeliveryStatus.PROCESSED).values_list("kind", flat=True)
+    )
+    assert {"upload", "transcoding"} <= kinds
+    status = admin_client.get(ticket["status_url"]).json()
+    assert status["state"] == "ready"
+
+
+def test_transcoding_failure_reaches_the_row(kollus, admin_client):
+    ticket = browser_upload(admin_client, "this one will fail")
+    wait_for(lambda: state_of(ticket["id"]) == MediaState.FAILED, timeout=30)
+    assert not KollusMedia.objects.get(pk=ticket["id"]).media_content_key
+
+
+def test_sandbox_retries_are_absorbed_once(kollus, admin_client):
+    """The sandbox (like Kollus) re-sends until it gets 200; duplicates change nothing."""
+    ticket = browser_upload(admin_client, "Retried")
+    wait_for(lambda: state_of(ticket["id"]) == MediaState.READY, timeout=30)
+    ufk = ticket["upload_file_key"]
+    before = CallbackDelivery.objects.filter(upload_file_key=ufk).count()
+    # Replay every callback the sandbox delivered, exactly as it sent them.
+    for entry in kollus.callbacks:
+        if entry["fields"].get("upload_file_key") == ufk:
+            requests.post(entry["url"], data=entry["fields"], timeout=5).raise_for_status()
+    assert CallbackDelivery.objects.filter(upload_file_key=ufk).count() == before
+    assert state_of(ticket["id"]) == MediaState.READY
+
+
+def test_replace_keeps_the_media_content_key(kollus, admin_client):
+    first = browser_upload(admin_client, "Version one")
+    wait_for(lambda: state_of(first["id"]) == MediaState.READY, timeout=30)
+    original = KollusMedia.objects.get(pk=first["id"])
+
+    second = browser_upload(admin_client, "Version two", replace=original)
+    assert KollusMedia.objects.get(pk=first["id"]).replacement_id == second["id"]
+
+    def replaced():
+        row = KollusMedia.objects.get(pk=first["id"])
+        return row.replacement_id is None and row.original_file_name == "Version two.mp4"
+
+    wait_for(replaced, timeout=30)
+    row = KollusMedia.objects.get(pk=first["id"])
+    assert row.media_content_key == original.media_content_key
+    assert row.state == MediaState.READY
+    served = kollus.state.media[original.upload_file_key]
+    assert served["original_file_name"] == "Version two.mp4"
