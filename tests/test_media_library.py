@@ -1,0 +1,318 @@
+"""The "Kollus videos" admin area: listing, filters, permissions on every view, usage,
+metadata edits pushed to Kollus, refresh, delete (refused while used), and the callback URLs
+panel. Views that reach Kollus do so over real HTTP to the sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
+from django.utils import timezone
+from wagtail.models import Page, ReferenceIndex
+
+from tests.testapp.models import VideoPage
+from wagtail_kollus.media import tasks
+from wagtail_kollus.media.testing import wait_for
+from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState, VideoSource
+
+from .test_callbacks_processing import sandbox_stage, sandbox_upload
+
+TOKEN = "test-callback-token-0123456789"
+
+
+@pytest.fixture
+def kollus(sandbox, settings):
+    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
+        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
+    )
+    return sandbox
+
+
+def make_user(django_user_model, name: str, *codenames: str):
+    user = django_user_model.objects.create_user(name, f"{name}@example.com", "pw")
+    group = Group.objects.create(name=f"{name}-group")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    for codename in codenames:
+        group.permissions.add(Permission.objects.get(codename=codename))
+    user.groups.add(group)
+    return user
+
+
+@pytest.fixture
+def media(db) -> KollusMedia:
+    return KollusMedia.objects.create(
+        title="Welcome tour",
+        upload_file_key="ufk-welcome",
+        state=MediaState.READY,
+        category_key="cat-1",
+        category_name="Lessons",
+        duration_seconds=125,
+        poster_url="http://posters.example/welcome.jpg",
+        media_content_key="mck-welcome",
+        channels=[{"channel_key": "ch", "media_content_key": "mck-welcome"}],
+    )
+
+
+def page_using(media: KollusMedia) -> VideoPage:
+    video = KollusVideo.objects.create(
+        source=VideoSource.LIBRARY, title=media.title, media=media,
+        media_content_key=media.media_content_key,
+    )
+    home = Page.objects.get(depth=2)
+    page = home.add_child(
+        instance=VideoPage(
+            title="Uses the video",
+            body=json.dumps([{"type": "video", "value": {"video": video.pk}}]),
+        )
+    )
+    ReferenceIndex.create_or_update_for_object(page)
+    return page
+
+
+# --- listing -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_listing_shows_poster_title_category_duration_state_and_date(admin_client, media):
+    KollusMedia.objects.create(title="Gone", state=MediaState.DELETED)
+    response = admin_client.get(reverse("kollus_media:index"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Welcome tour" in html
+    assert "http://posters.example/welcome.jpg" in html
+    assert "Lessons" in html
+    assert "2:05" in html
+    assert "Ready" in html
+    assert "Gone" not in html  # deleted rows stay for pages, not in the list
+
+
+@pytest.mark.django_db
+def test_search_filters_sorting_and_pagination(admin_client, media):
+    for i in range(25):
+        KollusMedia.objects.create(title=f"Clip {i:02d}", state=MediaState.TRANSCODING)
+    url = reverse("kollus_media:index")
+
+    searched = admin_client.get(url, {"q": "welcome"}).content.decode()
+    assert "Welcome tour" in searched and "Clip 01" not in searched
+
+    by_state = admin_client.get(url, {"state": "ready"}).content.decode()
+    assert "Welcome tour" in by_state and "Clip 01" not in by_state
+
+    by_category = admin_client.get(url, {"category_key": "cat-1"}).content.decode()
+    assert "Welcome tour" in by_category and "Clip 03" not in by_category
+
+    page_two = admin_client.get(url, {"p": 2, "ordering": "title"}).content.decode()
+    assert "Welcome tour" in page_two  # last by title → second page of 20
+    assert "Clip 00" not in page_two
+
+
+@pytest.mark.django_db
+def test_stuck_filter_lists_old_silent_uploads(admin_client, settings):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "STUCK_AFTER_MINUTES": 30}
+    old = timezone.now() - timedelta(hours=2)
+    stuck = KollusMedia.objects.create(title="Silent upload", state=MediaState.UPLOADING)
+    heard = KollusMedia.objects.create(
+        title="Heard recently", state=MediaState.TRANSCODING, last_callback_at=timezone.now()
+    )
+    KollusMedia.objects.filter(pk__in=[stuck.pk, heard.pk]).update(created_at=old)
+    KollusMedia.objects.create(title="Fresh upload", state=MediaState.UPLOADING)
+
+    html = admin_client.get(reverse("kollus_media:index"), {"stuck": "true"}).content.decode()
+    assert "Silent upload" in html
+    assert "Heard recently" not in html and "Fresh upload" not in html
+
+
+# --- permissions on every view ---------------------------------------------------------------
+
+
+def library_urls(media: KollusMedia) -> list[tuple[str, str, str]]:
+    """(method, url, permission codename that opens it)."""
+    pk = media.pk
+    return [
+        # The listing opens with any of view/add/change/delete (Wagtail's rule).
+        ("get", reverse("kollus_media:index"), "view_kollusmedia"),
+        ("get", reverse("kollus_media:add"), "add_kollusmedia"),
+        ("get", reverse("kollus_media:upload_modal"), "add_kollusmedia"),
+        ("get", reverse("kollus_media:edit", args=(pk,)), "change_kollusmedia"),
+        ("get", reverse("kollus_media:usage", args=(pk,)), "change_kollusmedia"),
+        ("get", reverse("kollus_media:replace", args=(pk,)), "change_kollusmedia"),
+        ("post", reverse("kollus_media:refresh", args=(pk,)), "change_kollusmedia"),
+        ("post", reverse("kollus_media:refresh_stuck"), "change_kollusmedia"),
+        ("get", reverse("kollus_media:delete", args=(pk,)), "delete_kollusmedia"),
+        ("post", reverse("kollus_media:upload_ticket"), "add_kollusmedia"),
+        ("post", reverse("kollus_media:upload_complete", args=(pk,)), "add_kollusmedia"),
+        ("post", reverse("kollus_media:upload_abort", args=(pk,)), "add_kollusmedia"),
+    ]
+
+
+@pytest.mark.django_db
+def test_every_library_view_refuses_users_without_the_permission(client, django_user_model, media):
+    # An admin user with every *other* Kollus media permission must still be refused.
+    all_codenames = {"view_kollusmedia", "add_kollusmedia", "change_kollusmedia", "delete_kollusmedia"}
+    for method, url, codename in library_urls(media):
+        name = f"u{abs(hash(url)) % 10**8}"
+        others = set() if codename == "view_kollusmedia" else all_codenames - {codename, "view_kollusmedia"}
+        user = make_user(django_user_model, name, *others)
+        client.force_login(user)
+        response = getattr(client, method)(url)
+        assert response.status_code in (302, 403), (url, response.status_code)
+        if response.status_code == 302:
+            assert "/admin/" in response["Location"] and url not in response["Location"]
+    assert KollusMedia.objects.get(pk=media.pk).state == MediaState.READY
+
+
+@pytest.mark.django_db
+def test_anonymous_users_are_sent_to_the_login(client, media):
+    for method, url, _codename in library_urls(media):
+        response = getattr(client, method)(url)
+        assert response.status_code == 302 and "/login/" in response["Location"], url
+
+
+@pytest.mark.django_db
+def test_each_library_view_opens_with_its_permission(client, django_user_model, media, kollus):
+    for method, url, codename in library_urls(media):
+        if "upload" in url and method == "post":
+            continue  # the upload endpoints are exercised in test_media_upload.py
+        user = make_user(django_user_model, f"ok{abs(hash(url)) % 10**8}", codename, "view_kollusmedia")
+        client.force_login(user)
+        response = getattr(client, method)(url)
+        assert response.status_code in (200, 302), (url, response.status_code)
+
+
+# --- callback URLs panel -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_callback_urls_with_token_are_shown_to_superusers_only(client, admin_client, django_user_model, media):
+    html = admin_client.get(reverse("kollus_media:index"), HTTP_HOST="cms.example.org").content.decode()
+    assert f"http://cms.example.org/kollus/callbacks/transcoding/{TOKEN}/" in html
+    assert f"http://cms.example.org/kollus/callbacks/channel-delete/{TOKEN}/" in html
+
+    editor = make_user(django_user_model, "editor", "view_kollusmedia", "change_kollusmedia")
+    client.force_login(editor)
+    html = client.get(reverse("kollus_media:index")).content.decode()
+    assert TOKEN not in html
+
+
+# --- edit, refresh --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_editing_the_title_pushes_it_to_kollus(admin_client, kollus, django_capture_on_commit_callbacks):
+    ufk = sandbox_upload("Before edit")
+    wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
+    row = KollusMedia.objects.create(title="Before edit", upload_file_key=ufk, state=MediaState.READY)
+
+    with django_capture_on_commit_callbacks() as queued:
+        response = admin_client.post(
+            reverse("kollus_media:edit", args=(row.pk,)),
+            {"title": "After edit", "category_key": ""},
+        )
+    assert response.status_code == 302
+    assert len(queued) == 1  # queued, not sent during the request
+    assert kollus.state.media[ufk]["title"] == "Before edit"
+
+    tasks.push_metadata(row.pk)  # what the worker runs
+    assert kollus.state.media[ufk]["title"] == "After edit"
+
+
+@pytest.mark.django_db
+def test_saving_without_changes_does_not_call_kollus(admin_client, media, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as queued:
+        admin_client.post(
+            reverse("kollus_media:edit", args=(media.pk,)),
+            {"title": media.title, "category_key": media.category_key},
+        )
+    assert queued == []
+
+
+@pytest.mark.django_db
+def test_refresh_reads_the_media_again(admin_client, kollus, django_capture_on_commit_callbacks):
+    ufk = sandbox_upload("Refresh me")
+    wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
+    row = KollusMedia.objects.create(title="Refresh me", upload_file_key=ufk, state=MediaState.TRANSCODING)
+    with django_capture_on_commit_callbacks() as queued:
+        response = admin_client.post(reverse("kollus_media:refresh", args=(row.pk,)))
+    assert response.status_code == 302 and len(queued) == 1
+    tasks.refresh_media(row.pk)
+    row.refresh_from_db()
+    assert row.state == MediaState.READY
+
+
+# --- usage and delete ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_usage_lists_pages_using_the_video(admin_client, media):
+    page_using(media)
+    html = admin_client.get(reverse("kollus_media:usage", args=(media.pk,))).content.decode()
+    assert "Uses the video" in html
+
+
+@pytest.mark.django_db
+def test_delete_is_refused_while_used_without_the_permission(client, django_user_model, media):
+    page_using(media)
+    user = make_user(django_user_model, "deleter", "delete_kollusmedia", "view_kollusmedia")
+    client.force_login(user)
+    url = reverse("kollus_media:delete", args=(media.pk,))
+    html = client.get(url).content.decode()
+    assert "cannot be deleted" in html
+    response = client.post(url, {"confirm": "on"})
+    assert response.status_code == 403
+    assert KollusMedia.objects.get(pk=media.pk).state == MediaState.READY
+
+
+@pytest.mark.django_db
+def test_delete_while_used_needs_confirmation_then_pages_get_the_placeholder(
+    client, django_user_model, kollus
+):
+    ufk = sandbox_upload("Used")
+    wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
+    media = KollusMedia.objects.create(
+        title="Used", upload_file_key=ufk, state=MediaState.READY, media_content_key="mck-used"
+    )
+    page_using(media)
+    user = make_user(
+        django_user_model, "boss", "delete_kollusmedia", "delete_used_kollusmedia", "view_kollusmedia"
+    )
+    client.force_login(user)
+    url = reverse("kollus_media:delete", args=(media.pk,))
+
+    unconfirmed = client.post(url, {})
+    assert unconfirmed.status_code == 200
+    assert ufk in kollus.state.media
+
+    confirmed = client.post(url, {"confirm": "on"})
+    assert confirmed.status_code == 302
+    media.refresh_from_db()
+    assert media.state == MediaState.DELETED
+    assert ufk not in kollus.state.media
+    video = KollusVideo.objects.get(media=media)
+    assert video.is_playable is False
+
+
+@pytest.mark.django_db
+def test_delete_unused_video(admin_client, kollus):
+    ufk = sandbox_upload("Unused")
+    wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
+    media = KollusMedia.objects.create(title="Unused", upload_file_key=ufk, state=MediaState.READY)
+    response = admin_client.post(reverse("kollus_media:delete", args=(media.pk,)))
+    assert response.status_code == 302
+    assert KollusMedia.objects.get(pk=media.pk).state == MediaState.DELETED
+    assert ufk not in kollus.state.media
+
+
+@pytest.mark.django_db
+def test_delete_failure_on_kollus_is_a_message_not_a_500(admin_client, kollus):
+    ufk = sandbox_upload("Stays")
+    wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
+    media = KollusMedia.objects.create(title="Stays", upload_file_key=ufk, state=MediaState.READY)
+    kollus.faults.set("kollus.media_delete", status=503, times=10)
+    response = admin_client.post(reverse("kollus_media:delete", args=(media.pk,)))
+    assert response.status_code == 502
+    assert "did not delete" in response.content.decode()
+    assert KollusMedia.objects.get(pk=media.pk).state == MediaState.READY
