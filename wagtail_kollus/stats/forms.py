@@ -27,6 +27,7 @@ class StatisticsRangeForm(forms.Form):
         choices=[(str(days), _("Last %(days)s days") % {"days": days}) for days in PRESET_DAYS]
         + [(CUSTOM, _("Custom range"))],
         initial=str(DEFAULT_PRESET_DAYS),
+        widget=forms.RadioSelect,
         required=False,
     )
     start = forms.DateField(label=_("From"), required=False, widget=DateInput())

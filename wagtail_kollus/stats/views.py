@@ -188,6 +188,7 @@ class StatisticsReportView(StatisticsPermissionMixin, RangeMixin, ReportView):
                 "visitors_chart": visitors_chart,
                 "transfer_chart": transfer_chart,
                 "total_views": sum(row.views for row in self.ranking.rows),
+                "total_transfer": format_bytes(self.account.total_transfer_bytes),
             }
         )
         return context
