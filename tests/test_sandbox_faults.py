@@ -212,3 +212,18 @@ def test_cli_runs_without_django(tmp_path):
         process.terminate()
         process.wait(timeout=10)
     assert process.returncode == 0
+
+
+def test_finish_transcoding_now_over_http():
+    from wagtail_kollus.sandbox.testing import create_upload_url
+
+    slow = SandboxServer(callback_delay=60).start()
+    try:
+        ticket = create_upload_url(slow)
+        requests.post(ticket["upload_url"], files={"upload-file": ("a.mp4", b"x")}, timeout=5)
+        answer = requests.post(f"{slow.base_url}/_sandbox/media/{ticket['upload_file_key']}/finish", json={}, timeout=5)
+        assert answer.json()["data"]["transcoding_stage_name"] == "completed"
+        assert answer.json()["data"]["media_content_keys"][0]["channel_key"] == "sandbox-channel"
+        assert requests.post(f"{slow.base_url}/_sandbox/media/nope/finish", json={}, timeout=5).status_code == 404
+    finally:
+        slow.stop()
