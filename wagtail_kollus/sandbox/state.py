@@ -123,6 +123,8 @@ class SandboxState:
             if self.dirty:
                 self.images.clear()
                 self._load_seed()
+                if self.config.state_file:
+                    self._schedule_save()
 
     def changed(self) -> None:
         """Call under the lock after any mutation."""
