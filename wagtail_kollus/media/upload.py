@@ -204,7 +204,11 @@ class _OwnUploadMixin(_MediaPermission):
     permission_required = "add"
 
     def get_media(self, pk: int) -> KollusMedia:
-        return get_object_or_404(KollusMedia, pk=pk)
+        media = get_object_or_404(KollusMedia, pk=pk)
+        # Only the uploader (or someone who may change videos) reports how an upload ended.
+        if media.uploaded_by_id != self.request.user.pk and not self.user_has_permission("change"):
+            raise Http404
+        return media
 
 
 class UploadCompleteView(_OwnUploadMixin, View):

@@ -1,0 +1,152 @@
+"""The upload endpoints: row first, then a one-time URL; defaults and overrides; failures are
+messages; no key or access token in the page. Kollus is the sandbox, over real HTTP.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
+
+from wagtail_kollus.models import KollusMedia, MediaState
+
+SECRETS = ("sandbox-access-token", "sandbox-security-key", "sandbox-custom-key", "sandbox-account")
+
+
+@pytest.fixture
+def kollus(sandbox, settings):
+    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
+        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
+    )
+    return sandbox
+
+
+@pytest.fixture
+def editor(django_user_model, client):
+    user = django_user_model.objects.create_user("editor", "e@example.com", "pw")
+    group = Group.objects.create(name="Kollus uploaders")
+    for codename in ("access_admin", "add_kollusmedia", "view_kollusmedia"):
+        group.permissions.add(Permission.objects.get(codename=codename))
+    user.groups.add(group)
+    client.force_login(user)
+    return client
+
+
+def ticket(client, **data):
+    data = {"file_name": "lesson.mp4", "file_size": "1234", **data}
+    return client.post(reverse("kollus_media:upload_ticket"), data)
+
+
+@pytest.mark.django_db
+def test_ticket_creates_the_row_then_asks_kollus(admin_client, kollus):
+    response = ticket(admin_client, title="Lesson")
+    assert response.status_code == 200
+    body = response.json()
+    media = KollusMedia.objects.get(pk=body["id"])
+    assert media.state == MediaState.UPLOADING
+    assert media.title == "Lesson"
+    assert media.original_file_name == "lesson.mp4" and media.original_file_size == 1234
+    assert media.upload_file_key == body["upload_file_key"]
+    assert body["upload_url"].startswith(kollus.upload_url_prefix)
+    sent = kollus.state.tickets
+    assert any(t["upload_file_key"] == media.upload_file_key for t in sent.values())
+    for secret in SECRETS:
+        assert secret not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_title_defaults_to_the_file_name(admin_client, kollus):
+    body = ticket(admin_client, file_name="Chapter 3.mov").json()
+    assert KollusMedia.objects.get(pk=body["id"]).title == "Chapter 3"
+
+
+@pytest.mark.django_db
+def test_admin_defaults_apply_and_editors_cannot_override_encryption(editor, kollus, settings):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "UPLOAD_ENCRYPTION": True}
+    body = ticket(editor, title="Secret", is_encryption_upload="", is_audio_upload="on").json()
+    media = KollusMedia.objects.get(pk=body["id"])
+    # Not in UPLOAD_EDITOR_OVERRIDES: the posted values are ignored, the defaults win.
+    assert media.use_encryption is True
+    assert media.is_audio is False
+    sent = next(t for t in kollus.state.tickets.values() if t["upload_file_key"] == body["upload_file_key"])
+    assert sent["is_encryption_upload"] in (1, True, "1")
+
+
+@pytest.mark.django_db
+def test_superusers_may_override_the_defaults(admin_client, kollus):
+    body = ticket(admin_client, title="Audio", is_audio_upload="on").json()
+    assert KollusMedia.objects.get(pk=body["id"]).is_audio is True
+
+
+@pytest.mark.django_db
+def test_kollus_refusing_an_upload_url_is_a_message_and_a_failed_row(admin_client, kollus):
+    kollus.faults.set("kollus.upload_create_url", status=500, times=10)
+    response = ticket(admin_client, title="Nope")
+    assert response.status_code == 502
+    assert "upload URL" in response.json()["error"]
+    media = KollusMedia.objects.get()
+    assert media.state == MediaState.FAILED and media.error_message
+
+
+@pytest.mark.django_db
+def test_invalid_options_are_400_json(admin_client, kollus):
+    response = admin_client.post(reverse("kollus_media:upload_ticket"), {})
+    assert response.status_code == 400
+    assert "error" in response.json()
+    assert not KollusMedia.objects.exists()
+
+
+@pytest.mark.django_db
+def test_abort_marks_the_row_failed_with_the_reason(admin_client, kollus):
+    body = ticket(admin_client, title="Cancel me").json()
+    response = admin_client.post(body["abort_url"], {"reason": "Upload cancelled."})
+    assert response.status_code == 200
+    media = KollusMedia.objects.get(pk=body["id"])
+    assert media.state == MediaState.FAILED and media.error_message == "Upload cancelled."
+
+
+@pytest.mark.django_db
+def test_browser_can_post_the_file_cross_origin(admin_client, kollus):
+    """What the browser does with the ticket: CORS preflight, then the multipart POST."""
+    body = ticket(admin_client, title="Direct").json()
+    preflight = requests.options(
+        body["upload_url"],
+        headers={"Origin": "http://cms.example", "Access-Control-Request-Method": "POST"},
+        timeout=5,
+    )
+    assert preflight.headers.get("Access-Control-Allow-Origin") in ("*", "http://cms.example")
+    upload = requests.post(
+        body["upload_url"],
+        files={"upload-file": ("lesson.mp4", b"\0" * 100)},
+        data={"accept": "application/json"},
+        headers={"Origin": "http://cms.example"},
+        timeout=5,
+    )
+    assert upload.status_code == 200
+    assert admin_client.post(body["complete_url"]).json()["state"] == "uploading"
+
+
+@pytest.mark.django_db
+def test_upload_page_and_modal_hold_no_secret(admin_client, kollus):
+    for url in (reverse("kollus_media:add"), reverse("kollus_media:upload_modal")):
+        response = admin_client.get(url)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "data-kollus-upload" in html
+        assert "wagtail_kollus/js/upload.js" in html
+        for secret in SECRETS:
+            assert secret not in html, (url, secret)
+    modal = admin_client.get(reverse("kollus_media:upload_modal")).json()
+    assert modal["step"] == "upload"
+
+
+def test_upload_script_holds_no_secret_and_posts_the_right_field():
+    from pathlib import Path
+
+    import wagtail_kollus
+
+    script = (Path(wagtail_kollus.__file__).parent / "static/wagtail_kollus/js/upload.js").read_text()
+    assert '"upload-file"' in script
+    assert "upload.addEventListener(\"progress\"" in script
+    assert "access_token" not in script
