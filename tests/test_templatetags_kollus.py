@@ -222,3 +222,11 @@ def test_templates_can_be_overridden(settings, tmp_path):
     ]
     output = render("{% kollus_player value %}", value=BlockValue(playable=False))
     assert output.startswith("<p class='site-own'>Lesson &lt;1&gt;")
+
+
+def test_cache_safe_player_shows_the_poster_until_the_player_loads():
+    output = render("{% kollus_player value cache_safe=True %}", value=BlockValue())
+    assert (
+        '<img class="kollus-player__poster" src="https://img.example/poster.jpg" alt=""' in output
+    )
+    assert output.index("kollus-player__poster") < output.index("<iframe")

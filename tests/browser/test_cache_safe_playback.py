@@ -130,3 +130,25 @@ def test_a_started_player_is_never_reloaded(
     page.wait_for_timeout(7_000)  # well past the token's expiry and the refresh time
     assert page.locator(FRAME).get_attribute("src") == first["src"]
     expect(page.locator(PLAYER)).to_have_attribute("data-kollus-state", "ready")
+
+
+@pytest.mark.browser
+def test_a_cached_page_whose_video_was_withdrawn_shows_a_message(
+    page, live_server, sandbox_live, transactional_db
+):
+    from wagtail_kollus.models import KollusVideo
+
+    key, title = ready_media(sandbox_live)
+    video = KollusVideo.objects.create(title=title, media_content_key=key)
+    url = f"{live_server.url}/_tests/cached-player/?video={video.pk}&case=withdrawn"
+    warm = requests.get(url, timeout=10)
+    assert "data-kollus-reference" in warm.text
+
+    KollusVideo.objects.filter(pk=video.pk).update(is_available=False)  # e.g. unpublished
+    page.goto(url)
+    assert page.locator("body").get_attribute("data-rendered") == rendered_nonce(warm.text)
+    expect(page.locator(PLAYER)).to_have_attribute("data-kollus-state", "error")
+    expect(page.locator(f"{PLAYER} [role=alert]")).to_have_text(
+        "This video cannot be played right now. Please reload the page."
+    )
+    assert page.locator(FRAME).get_attribute("src") is None

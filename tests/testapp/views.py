@@ -8,18 +8,25 @@ from django.http import HttpRequest, HttpResponse
 from django.template import engines
 from django.views.decorators.cache import cache_page
 
+from wagtail_kollus.models import KollusVideo
+
 # Rendered per cache miss only: ``rendered`` changes on every real render, so a test can tell a
 # cached response from a fresh one.
 CACHED_PLAYER_PAGE = """<!DOCTYPE html>{% load kollus %}
 <html><head><meta charset="utf-8"><title>Cached player page</title></head>
 <body data-rendered="{{ rendered }}">
-<main style="max-width:800px">{% kollus_player key cache_safe=True %}</main>
+<main style="max-width:800px">{% kollus_player video|default:key cache_safe=True %}</main>
 </body></html>"""
 
 
 @cache_page(3600, key_prefix="wagtail_kollus_tests_cached_player")
 def cached_player_page(request: HttpRequest) -> HttpResponse:
-    """A page with a cache-safe player, behind Django's per-view cache (``?key=<mckey>``)."""
+    """A page with a cache-safe player, behind Django's per-view cache.
+
+    ``?key=<mckey>`` plays a media content key; ``?video=<pk>`` a chosen ``KollusVideo`` row.
+    """
     template = engines["django"].from_string(CACHED_PLAYER_PAGE)
-    context = {"key": request.GET.get("key", ""), "rendered": uuid.uuid4().hex}
+    video_id = request.GET.get("video", "")
+    video = KollusVideo.objects.filter(pk=video_id).first() if video_id.isdigit() else None
+    context = {"key": request.GET.get("key", ""), "video": video, "rendered": uuid.uuid4().hex}
     return HttpResponse(template.render(context, request))
