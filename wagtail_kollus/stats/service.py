@@ -240,11 +240,28 @@ def _add(totals: dict[str, VideoRank], key: str, title: str, views: int, play: i
         row.title = row.title or title
 
 
+def _days_filter(days: list[date]) -> dict:
+    """A lookup for ``days`` that stays small: long ranges are a date range minus a few gaps
+    (databases cap the number of query parameters; SQLite's old limit is 999)."""
+    first, last = min(days), max(days)
+    gaps = set(DateRange(first, last)) - set(days)
+    if not gaps:
+        return {"date__range": (first, last)}
+    if len(gaps) < len(days):
+        return {"date__range": (first, last), "gaps": gaps}
+    return {"date__in": days}
+
+
 def _add_snapshot_views(totals: dict[str, VideoRank], days: list[date]) -> None:
     if not days:
         return
+    lookup = _days_filter(days)
+    gaps = lookup.pop("gaps", None)
+    rows = DailyVideoViews.objects.filter(**lookup)
+    if gaps:
+        rows = rows.exclude(date__in=gaps)
     sums = (
-        DailyVideoViews.objects.filter(date__in=days)
+        rows
         .values("upload_file_key")
         .annotate(views=Sum("views"), play=Sum("play_time_seconds"), title=Max("title"))
     )
