@@ -34,7 +34,8 @@ def kollus_client() -> Any:
     return KollusClient.from_settings()
 
 
-def _async_task(name: str, *args: Any) -> None:
+def enqueue_now(name: str, *args: Any) -> None:
+    """Queue ``tasks.<name>(*args)`` now (outside a transaction, e.g. from a command)."""
     from django_q.tasks import async_task
 
     options: dict[str, Any] = {"group": TASK_GROUP}
@@ -45,10 +46,10 @@ def _async_task(name: str, *args: Any) -> None:
 
 def enqueue(name: str, *args: Any) -> None:
     """Queue ``tasks.<name>(*args)`` once the current transaction commits."""
-    transaction.on_commit(lambda: _async_task(name, *args))
+    transaction.on_commit(lambda: enqueue_now(name, *args))
 
 
-def _schedule_later(name: str, delay: int, *args: Any) -> None:
+def schedule_later(name: str, delay: int, *args: Any) -> None:
     from django_q.models import Schedule
     from django_q.tasks import schedule
 
@@ -147,7 +148,7 @@ def _retry_later(delivery: CallbackDelivery, attempt: int, reason: str) -> str:
     delivery.status = DeliveryStatus.QUEUED
     delivery.error_message = reason
     delivery.save(update_fields=["status", "error_message"])
-    _schedule_later("process_callback", RECHECK_DELAYS[attempt], delivery.pk, attempt + 1)
+    schedule_later("process_callback", RECHECK_DELAYS[attempt], delivery.pk, attempt + 1)
     return "retry scheduled"
 
 

@@ -219,9 +219,9 @@ class UploadCompleteView(_OwnUploadMixin, View):
     def post(self, request: HttpRequest, pk: int) -> JsonResponse:
         media = self.get_media(pk)
         if media.state == MediaState.UPLOADING:
-            from .tasks import _schedule_later
+            from .tasks import schedule_later
 
-            _schedule_later("refresh_media", REFRESH_AFTER_UPLOAD_SECONDS, media.pk)
+            schedule_later("refresh_media", REFRESH_AFTER_UPLOAD_SECONDS, media.pk)
         return JsonResponse(media_json(media))
 
 

@@ -1,0 +1,104 @@
+"""``manage.py kollus_upload PATH…``: upload local video files to Kollus.
+
+Streams every file in constant memory with a progress bar, skips files whose content is
+already in the library (sha256), and prints a summary. Kollus's callbacks then move each
+video to "ready" as for uploads from the admin.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from wagtail_kollus.api.errors import KollusAPIError
+from wagtail_kollus.media.bulk_upload import UploadSummary, expand_paths, upload_one
+
+
+class ProgressBar:
+    """``[#####     ]  52 %  12.3 MB/s`` on one line, redrawn at most 10 times a second."""
+
+    width = 30
+
+    def __init__(self, stream: Any, label: str) -> None:
+        self.stream = stream
+        self.label = label
+        self.started = time.monotonic()
+        self.last_draw = 0.0
+
+    def __call__(self, sent: int, total: int) -> None:
+        now = time.monotonic()
+        if sent < total and now - self.last_draw < 0.1:
+            return
+        self.last_draw = now
+        fraction = sent / total if total else 1.0
+        filled = int(self.width * fraction)
+        speed = sent / max(now - self.started, 1e-6) / 1e6
+        self.stream.write(
+            f"\r{self.label} [{'#' * filled}{' ' * (self.width - filled)}] "
+            f"{fraction * 100:5.1f} %  {speed:6.1f} MB/s"
+        )
+        self.stream.flush()
+
+    def done(self) -> None:
+        self.stream.write("\n")
+
+
+class Command(BaseCommand):
+    help = "Upload video files to Kollus (skips files already uploaded, by sha256)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("paths", nargs="+", help="Files, or directories to walk.")
+        parser.add_argument("--title", help="Title (one file only; default: the file name).")
+        parser.add_argument("--category", dest="category_key", help="Kollus category key.")
+        flags = parser.add_mutually_exclusive_group()
+        flags.add_argument("--encrypt", dest="encrypt", action="store_true", default=None)
+        flags.add_argument("--no-encrypt", dest="encrypt", action="store_false")
+        parser.add_argument("--audio", action="store_true", default=None, help="Audio-only upload.")
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from wagtail_kollus.api.vod import KollusClient
+
+        paths = list(expand_paths(options["paths"]))
+        if options["title"] and len(paths) != 1:
+            raise CommandError("--title needs exactly one file.")
+        try:
+            client = KollusClient.from_settings()
+        except KollusAPIError as error:
+            raise CommandError(error.describe()) from error
+        summary = UploadSummary()
+        show_progress = not options["no_progress"] and options["verbosity"] > 0
+        for path in paths:
+            bar = ProgressBar(self.stdout, path.name) if show_progress else None
+            outcome = upload_one(
+                path,
+                client=client,
+                title=options["title"],
+                category_key=options["category_key"],
+                is_encryption_upload=options["encrypt"],
+                is_audio_upload=options["audio"],
+                progress=bar,
+            )
+            if bar is not None and outcome.status == "uploaded":
+                bar.done()
+            summary.outcomes.append(outcome)
+            self.report(outcome)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{summary.count('uploaded')} uploaded, {summary.count('skipped')} skipped, "
+                f"{summary.count('failed')} failed."
+            )
+        )
+        if summary.count("failed"):
+            sys.exit(1)
+
+    def report(self, outcome: Any) -> None:
+        if outcome.status == "uploaded":
+            self.stdout.write(f"uploaded  {outcome.path}  → #{outcome.media.pk} ({outcome.media.upload_file_key})")
+        elif outcome.status == "skipped":
+            self.stdout.write(f"skipped   {outcome.path}  ({outcome.message})")
+        else:
+            self.stderr.write(self.style.ERROR(f"failed    {outcome.path}  ({outcome.message})"))
