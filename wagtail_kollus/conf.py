@@ -74,6 +74,7 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_CONTENT_TYPE": "vod",  # content_type of records created from pages
     "SYNC_DEFAULT_CATEGORY_IDS": [],  # category_ids when the mapping names no field
     "SYNC_DEFAULT_TAG_IDS": [],  # tag_ids when the mapping names no field
+    "SYNC_DEFAULT_FEATURED_IMAGE": "",  # URL sent when the page has no image (the API requires one)
     "SYNC_UNPUBLISHED_STATUS": "paused",  # record status after the page is unpublished
     "SYNC_DELETED_STATUS": "paused",  # record status after the page is deleted
     "SYNC_UNLINK_ON_DELETE": True,  # forget the content_id once the deleted page's record is paused
@@ -82,6 +83,8 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_RETRY_BACKOFF": 30.0,  # first retry delay (seconds), doubled per attempt
     "SYNC_RETRY_BACKOFF_MAX": 3600.0,  # longest delay between two attempts
     "SYNC_INLINE_RETRY_MAX": 5.0,  # shorter waits sleep in the worker; longer ones are scheduled
+    "SYNC_COALESCE_SECONDS": 1.0,  # a worker waits for this much quiet so bursts become one push
+    "SYNC_COALESCE_MAX": 10.0,  # ... but never longer than this before pushing
     "SYNC_CLAIM_SECONDS": 120.0,  # a worker's lease on a page; keep Q_CLUSTER timeout < this ≤ retry
     # --- uploads and the video library (docs/media.md) ---
     "UPLOAD_EXPIRE_TIME": 600,  # seconds the one-time upload URL stays valid (Kollus max 21600)

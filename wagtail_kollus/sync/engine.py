@@ -111,6 +111,9 @@ def sync_page(page_key: int, *, client: Any = None) -> str:
             link = _mine(page_key, token).first()
             if link is None:  # lease lost (expired and taken): the new holder finishes
                 return outcome
+            link = _settle(link, token)
+            if link is None:
+                return outcome
             target_version = link.version
             try:
                 client = client or make_client()
@@ -137,6 +140,23 @@ def sync_page(page_key: int, *, client: Any = None) -> str:
         if owned_client and client is not None:
             client.close()
     return outcome
+
+
+def _settle(link: PageContentLink, token: str) -> PageContentLink | None:
+    """Wait until the page has been quiet for ``SYNC_COALESCE_SECONDS`` (at most
+    ``SYNC_COALESCE_MAX``), so a burst of publishes becomes one push of the last one."""
+    quiet = float(kollus_settings.SYNC_COALESCE_SECONDS)
+    deadline = time.monotonic() + float(kollus_settings.SYNC_COALESCE_MAX)
+    while quiet > 0 and link.requested_at is not None:
+        idle = (timezone.now() - link.requested_at).total_seconds()
+        left = deadline - time.monotonic()
+        if idle >= quiet or left <= 0:
+            break
+        time.sleep(min(quiet - idle, left))
+        link = _mine(link.page_key, token).first()
+        if link is None:
+            return None
+    return link
 
 
 def push(
@@ -366,6 +386,11 @@ def _record_success(
         "first_failure_at": None,
         "next_attempt_at": None,
         "last_synced_at": now,
+        # Released here, in the same UPDATE: the loop in sync_page re-claims if more
+        # publishes arrived, so a publish landing between release and re-claim is never lost.
+        "claim_token": "",
+        "claimed_until": None,
+        "claimed_by": "",
     }
     if result.operation == "unlink" and kollus_settings.SYNC_UNLINK_ON_DELETE:
         changes["state"] = SyncState.UNLINKED

@@ -122,7 +122,7 @@ class ContentMapping:
     def get_featured_image(self, page: Any) -> str | None:
         image = getattr(page, self.image_field, None) if self.image_field else None
         if image is None:
-            return None
+            return kollus_settings.SYNC_DEFAULT_FEATURED_IMAGE or None
         return image.get_rendition(self.image_rendition).full_url
 
     def get_category_ids(self, page: Any) -> list[int]:

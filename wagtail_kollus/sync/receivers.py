@@ -21,6 +21,16 @@ from .registry import is_synced
 logger = logging.getLogger("wagtail_kollus.sync")
 
 
+def _synced_page(instance: Any) -> Any:
+    """The specific page when its type syncs, else None (signals may carry a base Page)."""
+    if is_synced(instance):
+        return instance
+    specific_class = getattr(instance, "specific_class", None)
+    if specific_class is not None and is_synced(specific_class):
+        return instance.specific
+    return None
+
+
 def _safely(page: Any, action: str) -> None:
     # A broken outbox write must not turn a publish into a 500: the editor's work is saved,
     # and ``kollus_sync`` can push the page later.
@@ -32,22 +42,25 @@ def _safely(page: Any, action: str) -> None:
 
 @receiver(page_published, dispatch_uid="wagtail_kollus_sync_published")
 def on_page_published(sender: type, instance: Any, **kwargs: Any) -> None:
-    if is_synced(instance):
-        _safely(instance, SyncAction.PUBLISH)
+    page = _synced_page(instance)
+    if page is not None:
+        _safely(page, SyncAction.PUBLISH)
 
 
 @receiver(page_unpublished, dispatch_uid="wagtail_kollus_sync_unpublished")
 def on_page_unpublished(sender: type, instance: Any, **kwargs: Any) -> None:
-    if is_synced(instance):
-        _safely(instance, SyncAction.UNPUBLISH)
+    page = _synced_page(instance)
+    if page is not None:
+        _safely(page, SyncAction.UNPUBLISH)
 
 
 @receiver(post_page_move, dispatch_uid="wagtail_kollus_sync_moved")
 def on_page_moved(sender: type, instance: Any, **kwargs: Any) -> None:
     # A mapping may derive fields from the page's place (URL, parent's categories); an
     # unchanged payload costs no remote call, so re-checking after every move is cheap.
-    if is_synced(instance) and instance.live:
-        _safely(instance.specific, SyncAction.PUBLISH)
+    page = _synced_page(instance)
+    if page is not None and page.live:
+        _safely(page, SyncAction.PUBLISH)
 
 
 @receiver(post_delete, dispatch_uid="wagtail_kollus_sync_deleted")

@@ -1,0 +1,308 @@
+"""Sync through the real django-q2 cluster (ORM broker) against the sandbox over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+from wagtail.models import Locale, Page
+
+from tests.testapp.models import CoursePage
+from wagtail_kollus.models import KollusVideo, PageContentLink, SyncLogEntry
+from wagtail_kollus.sync.testing import running_cluster, wait_for
+
+pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
+
+SYNC_TEST_SETTINGS = {
+    "SYNC_DEFAULT_CATEGORY_IDS": [5],
+    "SYNC_DEFAULT_FEATURED_IMAGE": "https://example.com/course.jpg",
+    "SYNC_RETRY_BACKOFF": 0.2,
+    "SYNC_RETRY_BACKOFF_MAX": 1.0,
+    "SYNC_INLINE_RETRY_MAX": 5.0,
+    "SYNC_CLAIM_SECONDS": 10.0,
+    "SYNC_COALESCE_SECONDS": 0.3,
+    "READ_TIMEOUT": 2.0,
+}
+
+
+@pytest.fixture
+def synced(sandbox, settings):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_TEST_SETTINGS}
+    return sandbox
+
+
+def configure(settings, **overrides):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **overrides}
+
+
+def home() -> Page:
+    # transactional_db flushes what Wagtail's migrations created: rebuild the tree root.
+    Locale.objects.get_or_create(language_code="en")
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root"))
+    return root
+
+
+def make_course(title="Python basics", **fields) -> CoursePage:
+    video = KollusVideo.objects.create(
+        title="Lesson 1", media_content_key="mck-lesson-1", duration_seconds=75
+    )
+    body = fields.pop(
+        "body",
+        [
+            {"type": "heading", "value": "Getting started"},
+            {"type": "video", "value": {"video": video.pk}},
+        ],
+    )
+    page = CoursePage(title=title, intro="<p>Learn Python</p>", body=body, live=False, **fields)
+    home().add_child(instance=page)
+    return page
+
+
+def publish(page: CoursePage, **changes) -> CoursePage:
+    page = CoursePage.objects.get(pk=page.pk)
+    for name, value in changes.items():
+        setattr(page, name, value)
+    page.save_revision().publish()
+    return page
+
+
+def link_of(page) -> PageContentLink | None:
+    return PageContentLink.objects.filter(page_key=page.pk).first()
+
+
+def synced_link(page, version: int | None = None) -> PageContentLink:
+    def done():
+        link = link_of(page)
+        settled = link and link.state in ("synced", "unlinked") and not link.is_outstanding
+        if settled and (version is None or link.synced_version >= version):
+            return link
+        return None
+
+    return wait_for(done, message=f"page {page.pk} did not sync: {link_of(page)!r}")
+
+
+def remote(sandbox, content_id: int) -> dict:
+    record = sandbox.state.contents[content_id]
+    return sandbox.state.render_content(record)
+
+
+def test_first_publish_creates_one_record_with_mapping_fields(synced):
+    page = make_course()
+    with running_cluster():
+        publish(page)
+        link = synced_link(page)
+    assert link.content_id is not None
+    record = remote(synced, link.content_id)
+    assert record["title"] == "Python basics"
+    assert record["description_html"] == "<p>Learn Python</p>"
+    assert record["status"] == "publish"
+    assert record["category_ids"] == [5]
+    assert record["content_type"] == "vod"
+    assert record["base_price"] == 0
+    assert record["external_id"] == link.marker
+    [chapter] = record["chapters"]
+    assert chapter["title"] == "Getting started"
+    [item] = chapter["items"]
+    assert (item["title"], item["media_url"], item["media_source_type"]) == (
+        "Lesson 1",
+        "mck-lesson-1",
+        "kollus",
+    )
+    assert item["duration_text"] == "1:15"
+    assert synced.request_count("contents.create") == 1
+    assert SyncLogEntry.objects.filter(link=link, operation="create").count() == 1
+
+
+def synced_course(sandbox) -> tuple[CoursePage, PageContentLink]:
+    """A course whose record exists already; the request log is cleared afterwards."""
+    page = make_course()
+    publish(page)
+    link = synced_link(page)
+    sandbox._app.requests.clear()
+    return page, link
+
+
+def contents_calls(sandbox) -> int:
+    return sandbox.request_count("contents.*")
+
+
+def test_edit_of_one_field_sends_only_that_field(synced):
+    with running_cluster():
+        page, link = synced_course(synced)
+        publish(page, intro="<p>Learn Python fast</p>")
+        link = synced_link(page, version=link.version + 1)
+    record = remote(synced, link.content_id)
+    assert record["description_html"] == "<p>Learn Python fast</p>"
+    assert record["title"] == "Python basics"
+    entry = SyncLogEntry.objects.filter(link=link).first()
+    assert (entry.operation, entry.fields) == ("update", ["description_html"])
+    assert synced.request_count("contents.update") == 1
+
+
+def test_unchanged_republish_makes_no_remote_call(synced):
+    with running_cluster():
+        page, link = synced_course(synced)
+        publish(page)
+        synced_link(page, version=link.version + 1)
+    assert contents_calls(synced) == 0
+
+
+def test_unpublish_pauses_the_record(synced):
+    with running_cluster():
+        page, link = synced_course(synced)
+        CoursePage.objects.get(pk=page.pk).unpublish()
+        link = synced_link(page, version=link.version + 1)
+    assert remote(synced, link.content_id)["status"] == "paused"
+    assert SyncLogEntry.objects.filter(link=link).first().fields == ["status"]
+
+
+def test_delete_pauses_and_unlinks(synced):
+    with running_cluster():
+        page, link = synced_course(synced)
+        content_id = link.content_id
+        CoursePage.objects.get(pk=page.pk).delete()
+        link = wait_for(
+            lambda: PageContentLink.objects.filter(page_key=page.pk, state="unlinked").first()
+        )
+    assert link.page_id is None
+    assert remote(synced, content_id)["status"] == "paused"
+    assert synced.request_count("contents.create") == 0
+
+
+def test_move_is_synced_without_a_write_when_nothing_changed(synced):
+    with running_cluster():
+        page, link = synced_course(synced)
+        other = home().add_child(instance=Page(title="Other section"))
+        CoursePage.objects.get(pk=page.pk).move(other, pos="last-child")
+        moved = synced_link(page, version=link.version + 1)
+    assert moved.synced_version == link.version + 1
+    assert synced.request_count("contents.update") == 0
+    assert synced.request_count("contents.create") == 0
+
+
+def test_ten_rapid_publishes_coalesce_to_at_most_two_writes(synced, settings):
+    # A publish takes up to ~1 s on a loaded SQLite test database: the quiet period must be
+    # longer than the gap between two publishes of the burst.
+    configure(settings, SYNC_COALESCE_SECONDS=2.0, SYNC_COALESCE_MAX=15.0)
+    with running_cluster():
+        page, link = synced_course(synced)
+        for number in range(10):
+            publish(page, title=f"Python basics, take {number}")
+        link = synced_link(page, version=link.version + 10)
+    assert remote(synced, link.content_id)["title"] == "Python basics, take 9"
+    assert 1 <= synced.request_count("contents.update") <= 2
+    assert synced.request_count("contents.create") == 0
+
+
+def test_api_down_then_back_up_lands_the_edit(synced):
+    synced.faults.set("contents.create", status=503, times=3)
+    page = make_course()
+    with running_cluster():
+        publish(page)
+        pending = wait_for(lambda: (link_of(page) and link_of(page).last_error) and link_of(page))
+        assert pending.state == "pending"
+        link = synced_link(page)
+    assert synced.request_count("contents.create") == 4
+    assert len([c for c in synced.state.contents.values() if c["extra"].get("external_id")]) == 1
+    assert remote(synced, link.content_id)["title"] == "Python basics"
+
+
+def test_create_that_timed_out_after_committing_is_adopted_not_duplicated(synced):
+    synced.faults.set("contents.create", commit_then_timeout=4, times=1)
+    page = make_course()
+    with running_cluster():
+        publish(page)
+        link = synced_link(page)
+    ours = [
+        c for c in synced.state.contents.values() if c["extra"].get("external_id") == link.marker
+    ]
+    assert len(ours) == 1
+    assert ours[0]["content_id"] == link.content_id
+    assert synced.request_count("contents.create") == 1
+    assert SyncLogEntry.objects.filter(link=link, operation="adopt").count() == 1
+
+
+def test_validation_error_fails_at_once_with_field_errors(synced, settings):
+    configure(settings, SYNC_DEFAULT_CATEGORY_IDS=[999])
+    page = make_course()
+    with running_cluster():
+        publish(page)
+        link = wait_for(
+            lambda: PageContentLink.objects.filter(page_key=page.pk, state="failed").first()
+        )
+    assert "category_ids.0" in link.field_errors
+    assert link.content_id is None
+    assert synced.request_count("contents.create") == 1  # 422 is not retried
+
+
+def test_rate_limit_retry_after_is_honoured(synced):
+    with running_cluster():
+        page, link = synced_course(synced)
+        synced.faults.set("contents.update", status=429, retry_after=1, times=1)
+        publish(page, title="Python basics, revised")
+        link = synced_link(page, version=link.version + 1)
+    puts = synced._app.requests.entries("contents.update")
+    assert [p["status"] for p in puts] == [429, 200]
+    assert puts[1]["at"] - puts[0]["at"] >= 1.0
+    assert remote(synced, link.content_id)["title"] == "Python basics, revised"
+
+
+def edit_remotely(sandbox, content_id: int, **fields) -> None:
+    from wagtail_kollus.api.contents import ContentsClient
+
+    ContentsClient.from_settings().update_content(content_id, fields)
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected_title", "expected_state"),
+    [
+        ("page_wins", "Python basics", "synced"),
+        ("remote_wins", "Edited on the shop", "synced"),
+        ("fail", "Edited on the shop", "failed"),
+    ],
+)
+def test_conflict_policies(synced, settings, policy, expected_title, expected_state):
+    configure(settings, SYNC_CONFLICT_POLICY=policy)
+    with running_cluster():
+        page, link = synced_course(synced)
+        edit_remotely(synced, link.content_id, title="Edited on the shop")
+        publish(page, intro="<p>New intro</p>")
+        link = wait_for(
+            lambda: (
+                PageContentLink.objects.filter(
+                    page_key=page.pk, state=expected_state, attempts__lte=1
+                )
+                .exclude(version__gt=0, synced_version__lt=link.version + 1, state="synced")
+                .first()
+            )
+        )
+    record = remote(synced, link.content_id)
+    assert record["title"] == expected_title
+    if policy == "page_wins":
+        entry = SyncLogEntry.objects.filter(link=link, operation="update").first()
+        assert entry.overwritten == {"title": "Edited on the shop"}
+        assert record["description_html"] == "<p>New intro</p>"
+    elif policy == "remote_wins":
+        assert record["description_html"] == "<p>New intro</p>"
+    else:
+        assert "title" in link.last_error
+        assert record["description_html"] == "<p>Learn Python</p>"
+
+
+def test_worker_killed_mid_push_is_picked_up_again(synced, settings):
+    import os
+    import signal
+
+    configure(settings, SYNC_CLAIM_SECONDS=1.0)
+    with running_cluster(RETRY=2):
+        page, link = synced_course(synced)
+        synced.faults.set("contents.update", latency=3, times=1)
+        publish(page, title="Python basics, after the crash")
+        busy = wait_for(
+            lambda: (
+                synced.request_count("contents.update") >= 1
+                and PageContentLink.objects.filter(page_key=page.pk).exclude(claimed_by="").first()
+            )
+        )
+        os.kill(int(busy.claimed_by.rsplit(":", 1)[1]), signal.SIGKILL)
+        link = synced_link(page, version=link.version + 1)
+    assert remote(synced, link.content_id)["title"] == "Python basics, after the crash"
+    assert synced.request_count("contents.update") >= 2  # the killed attempt and the retry
