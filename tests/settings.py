@@ -69,7 +69,10 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": BASE_DIR / ".test-db.sqlite3",
         "TEST": {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")},
-        "OPTIONS": {"timeout": 20},
+        # IMMEDIATE: a transaction takes the write lock at BEGIN, so a publish in the test
+        # process waits for a django-q2 worker's write instead of failing with "database is
+        # locked" (SQLite cannot upgrade a deferred read transaction while another writes).
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
 if os.environ.get("DATABASE_URL", "").startswith("postgres"):
