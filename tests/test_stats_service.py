@@ -194,3 +194,24 @@ def test_the_schedule_is_installed_once(kollus):
     assert Schedule.objects.filter(name=tasks.SCHEDULE_NAME).count() == 1
     assert again.func == "wagtail_kollus.stats.tasks.record_daily_snapshot"
     assert again.schedule_type == Schedule.DAILY
+
+
+def test_the_command_installs_the_schedule_and_needs_an_action(kollus):
+    from django_q.models import Schedule
+
+    call_command("kollus_stats", "--install-schedule")
+    call_command("kollus_stats", "--install-schedule")
+
+    assert Schedule.objects.filter(name=tasks.SCHEDULE_NAME).count() == 1
+    with pytest.raises(CommandError):
+        call_command("kollus_stats")
+
+
+def test_an_outage_is_logged_without_the_access_token(kollus, caplog):
+    kollus.faults.set(SUMMARY, status=503)
+
+    with caplog.at_level("WARNING", logger="wagtail_kollus"):
+        service.account_series(DateRange.last_days(3))
+
+    assert "Kollus statistics unavailable" in caplog.text
+    assert kollus.keys.access_token not in caplog.text

@@ -211,3 +211,26 @@ def test_the_video_view_derives_daily_views_from_snapshots(kollus, admin_client_
     # now - 3 is neither recorded nor within the live budget: a gap, said so.
     assert points[now - timedelta(days=3)] is None
     assert 'data-chart="kollus-video-views"' in response.content.decode()
+
+
+def test_the_permission_is_offered_to_groups():
+    from wagtail import hooks
+
+    offered = {
+        perm.codename for hook in hooks.get_hooks("register_permissions") for perm in hook()
+    }
+    assert "view_kollus_statistics" in offered
+
+
+def test_the_results_fragment_and_an_unknown_video(kollus, admin_client_with_stats):
+    fragment = admin_client_with_stats.get(
+        reverse("wagtail_kollus_stats:report_results"), {"range": "7"}
+    )
+    assert fragment.status_code == 200
+    assert b"<html" not in fragment.content
+
+    unknown = admin_client_with_stats.get(
+        reverse("wagtail_kollus_stats:video", args=["no-such-key"]), {"range": "7"}
+    )
+    assert unknown.status_code == 200
+    assert "no-such-key" in unknown.content.decode()
