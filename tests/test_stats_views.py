@@ -234,3 +234,29 @@ def test_the_results_fragment_and_an_unknown_video(kollus, admin_client_with_sta
     )
     assert unknown.status_code == 200
     assert "no-such-key" in unknown.content.decode()
+
+
+def test_the_ranking_lists_the_pages_that_show_the_video(kollus, admin_client_with_stats):
+    from wagtail.models import Page
+
+    from tests.testapp.models import VideoPage
+    from wagtail_kollus.models import KollusVideo
+
+    views = expected_views(kollus, DateRange.last_days(7))
+    key = max(views, key=lambda k: (views[k], k))
+    KollusMedia.objects.create(upload_file_key=key, title="Lesson one", media_content_key="mck-1")
+    # Chosen from the contents API: linked to the media by its content key only.
+    video = KollusVideo.objects.create(
+        title="Lesson one", media_content_key="mck-1", content_id=1, item_id=1, language="ko"
+    )
+    root = Page.objects.get(depth=1)
+    page = root.add_child(
+        instance=VideoPage(title="Course landing", slug="course", body=[("video", {"video": video})])
+    )
+
+    response = admin_client_with_stats.get(reverse(REPORT), {"range": "7", "export": "csv"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    row = next(r for r in rows if r["Upload file key"] == key)
+    assert row["Used on pages"] == "Course landing"
+    html = admin_client_with_stats.get(reverse(REPORT), {"range": "7"}).content.decode()
+    assert reverse("wagtailadmin_pages:edit", args=[page.pk]) in html

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import swapper
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 from django.urls import reverse
 from wagtail.models import ReferenceIndex
 
@@ -64,14 +65,27 @@ def ranking_rows(ranks: Sequence[VideoRank]) -> list[RankingRow]:
 
 
 def join_local(rows: Sequence[RankingRow]) -> None:
-    """Fill ``media`` and ``pages`` of ``rows`` in place (three queries, whatever the count)."""
+    """Fill ``media`` and ``pages`` of ``rows`` in place (a few queries, whatever the count)."""
     keys = [row.upload_file_key for row in rows if row.upload_file_key]
     if not keys:
         return
-    media_by_key = {m.upload_file_key: m for m in KollusMedia.objects.filter(upload_file_key__in=keys)}
-    video_media = dict(
-        KollusVideo.objects.filter(media__in=media_by_key.values()).values_list("pk", "media_id")
-    )
+    media_by_key = {
+        m.upload_file_key: m for m in KollusMedia.objects.filter(upload_file_key__in=keys)
+    }
+    # A block points at a KollusVideo; that row plays the media through its FK, or (chosen from
+    # the contents API) through one of the media's content keys.
+    media_by_content_key = {}
+    for media in media_by_key.values():
+        for channel in media.channels or []:
+            if channel.get("media_content_key"):
+                media_by_content_key[channel["media_content_key"]] = media.pk
+        if media.media_content_key:
+            media_by_content_key[media.media_content_key] = media.pk
+    video_media = {}
+    for pk, media_id, content_key in KollusVideo.objects.filter(
+        Q(media__in=media_by_key.values()) | Q(media_content_key__in=media_by_content_key)
+    ).values_list("pk", "media_id", "media_content_key"):
+        video_media[pk] = media_id or media_by_content_key.get(content_key)
     pages_by_media = defaultdict(list)
     if video_media:
         references = ReferenceIndex.objects.filter(
