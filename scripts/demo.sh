@@ -25,7 +25,7 @@ trap cleanup EXIT INT TERM
 # The sandbox sends Kollus's platform callbacks to the site, exactly as Kollus would.
 "$PY" -m wagtail_kollus.sandbox --host 127.0.0.1 --port "$SANDBOX_PORT" \
   --callback-url "http://127.0.0.1:${DEMO_PORT}/kollus/callbacks/{kind}/${KOLLUS_CALLBACK_TOKEN}/" \
-  --state-file "$ROOT/example_site/.sandbox-state.json" &
+  --state-file "${SANDBOX_STATE_FILE:-$ROOT/example_site/.sandbox-state.json}" &
 pids+=($!)
 for _ in $(seq 1 50); do
   if "$PY" - "$SANDBOX_PORT" <<'PYEOF' 2>/dev/null; then break; fi

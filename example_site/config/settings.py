@@ -73,7 +73,8 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": BASE_DIR / "db.sqlite3",
+        # EXAMPLE_SITE_DB lets a test run the demo without touching your own demo database.
+        "NAME": os.environ.get("EXAMPLE_SITE_DB", BASE_DIR / "db.sqlite3"),
         "OPTIONS": {"timeout": 20},
     }
 }
@@ -116,6 +117,10 @@ if os.environ.get("KOLLUS_USE_SANDBOX", "1") == "1":
         "KOLLUS_SERVICE_ACCOUNT_KEY": "sandbox-account",
         "PLAYER_URL": f"{SANDBOX_URL}/player",
         "CALLBACK_TOKEN": os.environ.get("KOLLUS_CALLBACK_TOKEN", "demo-callback-token-0123456789"),
+        # The contents API requires categories on create; pages without their own get these.
+        "SYNC_DEFAULT_CATEGORY_IDS": [2],
+        # Short waits so the demo shows "synced" within a second or two of publishing.
+        "SYNC_COALESCE_SECONDS": 0.5,
     }
 else:
     # Every value comes from WAGTAIL_KOLLUS_<NAME> environment variables.
