@@ -129,7 +129,7 @@ def test_value_properties_and_player_options():
     plain = struct_value(video)
     assert plain.title == "Lesson 1"
     assert plain.url_params() == {}
-    assert plain.mc_options() == {"seek": True, "disable_playrate": False}
+    assert plain.mc_options() == {"seek": True, "disable_playrate": False, "title": "Lesson 1"}
 
 
 def test_poster_falls_back_to_the_library_media():

@@ -152,9 +152,10 @@ class KollusVideoValue(blocks.StructValue):
             "seek": bool(self.get("allow_seek", True)),
             "disable_playrate": bool(self.get("disable_playrate", False)),
         }
-        override = (self.get("title_override") or "").strip()
-        if override:
-            options["title"] = override
+        # The player shows the title of what the editor chose (the chapter item, or their
+        # override) rather than the library file's name.
+        if self.title:
+            options["title"] = self.title
         return options
 
     def url_params(self) -> dict[str, Any]:
