@@ -1,0 +1,256 @@
+"""The sync engine in this process (no cluster): mapping, signals, failures, admin, command.
+
+Remote calls still go over HTTP to the sandbox; queuing is covered by test_sync_cluster.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+from django.core.management import call_command
+from django.urls import reverse
+from wagtail.models import GroupPagePermission
+
+from tests.test_sync_cluster import SYNC_TEST_SETTINGS, configure, link_of, make_course, publish
+from tests.testapp.models import CourseMapping, CoursePage, VideoPage
+from wagtail_kollus.models import ContentRecord, KollusVideo, PageContentLink
+from wagtail_kollus.signals import content_synced, sync_failed
+from wagtail_kollus.sync import ChapterGrouping, ContentMapping, get_mapping
+from wagtail_kollus.sync.engine import sync_page
+from wagtail_kollus.sync.panels import SyncStatusPanel
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def synced(sandbox, settings):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_TEST_SETTINGS}
+    return sandbox
+
+
+@pytest.fixture
+def received():
+    events: list[tuple[str, dict]] = []
+
+    def on_synced(sender, **kwargs):
+        events.append(("synced", kwargs))
+
+    def on_failed(sender, **kwargs):
+        events.append(("failed", kwargs))
+
+    content_synced.connect(on_synced)
+    sync_failed.connect(on_failed)
+    yield events
+    content_synced.disconnect(on_synced)
+    sync_failed.disconnect(on_failed)
+
+
+def push_now(page, capture) -> PageContentLink:
+    with capture(execute=True):
+        publish(page)
+    with capture(execute=True):
+        sync_page(page.pk)
+    return link_of(page)
+
+
+# --- registry and mapping ---------------------------------------------------------------------
+def test_registry_returns_the_registered_mapping_and_adds_the_status_panel():
+    assert isinstance(get_mapping(CoursePage), CourseMapping)
+    assert get_mapping(VideoPage) is None
+    assert isinstance(CoursePage.content_panels[0], SyncStatusPanel)
+
+
+def test_default_mapping_uses_an_absolute_rendition_url_and_one_chapter(settings):
+    from wagtail.images.models import Image
+    from wagtail.images.tests.utils import get_test_image_file
+
+    settings.WAGTAILADMIN_BASE_URL = "https://cms.example.com"
+    image = Image.objects.create(title="cover", file=get_test_image_file())
+    first = KollusVideo.objects.create(title="One", media_content_key="mck-1", duration_seconds=5)
+    second = KollusVideo.objects.create(title="Two", media_content_key="mck-2")
+    page = make_course(
+        image=image,
+        body=[
+            {"type": "heading", "value": "Part A"},
+            {"type": "video", "value": {"video": first.pk}},
+            {"type": "heading", "value": "Part B"},
+            {"type": "video", "value": {"video": second.pk}},
+        ],
+    )
+    single = ContentMapping(CoursePage)
+    single.image_field = "image"
+    payload = single.build_payload(CoursePage.objects.get(pk=page.pk))
+    assert payload["featured_image"].startswith("https://cms.example.com/")
+    assert [c["title"] for c in payload["chapters"]] == ["Python basics"]
+    assert [i["media_url"] for i in payload["chapters"][0]["items"]] == ["mck-1", "mck-2"]
+    by_heading = CourseMapping(CoursePage)
+    assert by_heading.chapter_grouping is ChapterGrouping.BY_HEADING
+    chapters = by_heading.build_payload(CoursePage.objects.get(pk=page.pk))["chapters"]
+    assert [(c["title"], len(c["items"])) for c in chapters] == [("Part A", 1), ("Part B", 1)]
+
+
+# --- signals and failures ---------------------------------------------------------------------
+def test_content_synced_signal_carries_the_record(
+    synced, received, django_capture_on_commit_callbacks
+):
+    link = push_now(make_course(), django_capture_on_commit_callbacks)
+    assert link.state == "synced"
+    [(kind, kwargs)] = [e for e in received if e[0] == "synced"]
+    assert kwargs["content_id"] == link.content_id
+    assert kwargs["action"] == "create"
+
+
+def test_validation_error_sends_sync_failed_with_field_errors(
+    synced, settings, received, django_capture_on_commit_callbacks
+):
+    configure(settings, SYNC_DEFAULT_CATEGORY_IDS=[999])
+    link = push_now(make_course(), django_capture_on_commit_callbacks)
+    assert link.state == "failed"
+    [(kind, kwargs)] = received
+    assert kind == "failed"
+    assert "category_ids.0" in kwargs["error"]["field_errors"]
+    assert kwargs["retryable"] is False
+
+
+def test_unavailable_api_fails_after_the_retry_horizon(
+    synced, settings, received, django_capture_on_commit_callbacks
+):
+    configure(settings, SYNC_RETRY_HORIZON=0)
+    synced.faults.set("contents.create", status=503)
+    link = push_now(make_course(), django_capture_on_commit_callbacks)
+    assert link.state == "failed"
+    assert "unavailable" in link.last_error.lower() or "503" in link.last_error
+    assert received[0][1]["retryable"] is True
+
+
+def test_api_key_never_appears_in_the_recorded_error(
+    synced, settings, django_capture_on_commit_callbacks
+):
+    configure(settings, CONTENTS_API_KEY="wrong-key-0123456789")
+    link = push_now(make_course(), django_capture_on_commit_callbacks)
+    assert link.state == "failed"  # 401 is not retried
+    assert "wrong-key-0123456789" not in link.last_error
+    assert all("wrong-key" not in str(e.error) for e in link.log.all())
+
+
+# --- editor and report ------------------------------------------------------------------------
+def test_edit_view_shows_the_sync_state_and_message(
+    admin_client, synced, settings, django_capture_on_commit_callbacks
+):
+    configure(settings, SYNC_DEFAULT_CATEGORY_IDS=[999])
+    page = make_course()
+    push_now(page, django_capture_on_commit_callbacks)
+    html = admin_client.get(reverse("wagtailadmin_pages:edit", args=[page.pk])).content.decode()
+    assert "Contents sync" in html
+    assert 'data-kollus-sync-state="failed"' in html
+    assert "category_ids.0" in html
+
+
+def test_retry_now_requeues_a_failed_page(
+    admin_client, synced, settings, django_capture_on_commit_callbacks
+):
+    configure(settings, SYNC_DEFAULT_CATEGORY_IDS=[999])
+    page = make_course()
+    failed = push_now(page, django_capture_on_commit_callbacks)
+    configure(settings, SYNC_DEFAULT_CATEGORY_IDS=[5])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("wagtail_kollus_sync:retry", args=[page.pk]), HTTP_ACCEPT="application/json"
+        )
+    assert response.json()["state"] == "pending"
+    assert (link_of(page).attempts, failed.attempts) == (0, 1)
+    sync_page(page.pk)
+    assert link_of(page).state == "synced"
+
+
+@pytest.fixture
+def editor_without_access(client):
+    user = User.objects.create_user("visitor", password="pw", is_staff=True)
+    group = Group.objects.create(name="no pages")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    user.groups.add(group)
+    client.force_login(user)
+    return client
+
+
+def test_status_and_retry_need_edit_permission(
+    editor_without_access, synced, django_capture_on_commit_callbacks
+):
+    page = make_course()
+    push_now(page, django_capture_on_commit_callbacks)
+    # Wagtail turns PermissionDenied in admin views into a redirect with a message.
+    denied = (302, 403)
+    status_url = reverse("wagtail_kollus_sync:status", args=[page.pk])
+    assert editor_without_access.get(status_url).status_code in denied
+    retry_url = reverse("wagtail_kollus_sync:retry", args=[page.pk])
+    assert editor_without_access.post(retry_url).status_code in denied
+    assert link_of(page).state == "synced"  # the refused retry changed nothing
+    report_url = reverse("wagtail_kollus_sync:report")
+    assert editor_without_access.get(report_url).status_code in denied
+
+
+def test_page_editor_may_retry_but_not_see_the_report(
+    client, synced, django_capture_on_commit_callbacks
+):
+    from wagtail.models import Page
+
+    page = make_course()
+    push_now(page, django_capture_on_commit_callbacks)
+    user = User.objects.create_user("editor", password="pw", is_staff=True)
+    group = Group.objects.create(name="editors")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    GroupPagePermission.objects.create(
+        group=group,
+        page=Page.get_first_root_node(),
+        permission=Permission.objects.get(codename="change_page"),
+    )
+    user.groups.add(group)
+    client.force_login(user)
+    assert (
+        client.get(reverse("wagtail_kollus_sync:status", args=[page.pk])).json()["state"]
+        == "synced"
+    )
+    assert client.get(reverse("wagtail_kollus_sync:report")).status_code in (302, 403)
+
+
+def test_report_lists_failed_pages_and_bulk_retries(
+    admin_client, synced, settings, django_capture_on_commit_callbacks
+):
+    configure(settings, SYNC_DEFAULT_CATEGORY_IDS=[999])
+    failing = make_course("Failing course")
+    push_now(failing, django_capture_on_commit_callbacks)
+    configure(settings, SYNC_DEFAULT_CATEGORY_IDS=[5])
+    fine = make_course("Fine course")
+    push_now(fine, django_capture_on_commit_callbacks)
+    url = reverse("wagtail_kollus_sync:report")
+    html = admin_client.get(url, {"state": "failed"}).content.decode()
+    assert "Failing course" in html and "Fine course" not in html
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(url, {"page_key": [failing.pk]})
+    assert link_of(failing).state == "pending"
+    sync_page(failing.pk)
+    assert link_of(failing).state == "synced"
+    assert "Failing course" not in admin_client.get(url).content.decode()
+
+
+# --- command ----------------------------------------------------------------------------------
+def test_command_pushes_selected_pages_now_and_pulls_the_mirror(synced, capsys):
+    page = make_course()
+    CoursePage.objects.filter(pk=page.pk).update(live=True)
+    call_command("kollus_sync", "--page", str(page.pk), "--now", "--no-progress")
+    link = link_of(page)
+    assert link.state == "synced" and link.content_id
+    assert "synced: 1" in capsys.readouterr().out
+    call_command("kollus_sync", "--pull", "--pause", "0")
+    out = capsys.readouterr().out
+    korean = [c for c in synced.state.contents.values() if "ko" in c["translations"]]
+    assert ContentRecord.objects.count() == len(korean)
+    assert ContentRecord.objects.filter(content_id=link.content_id).exists()
+    assert "record(s)" in out and "[" in out  # summary and progress bar
+
+
+def test_command_rejects_a_type_that_does_not_sync(synced):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("kollus_sync", "--type", "testapp.VideoPage")

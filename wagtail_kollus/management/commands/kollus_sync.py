@@ -1,0 +1,180 @@
+"""``manage.py kollus_sync``: push pages to their content records, or pull the records.
+
+manage.py kollus_sync                     # queue every live page of every synced type
+manage.py kollus_sync --page 12 --page 40 # only these pages
+manage.py kollus_sync --type courses.CoursePage
+manage.py kollus_sync --now               # push in this process (no cluster needed)
+manage.py kollus_sync --pending           # re-queue pages still waiting (after an outage)
+manage.py kollus_sync --pull              # refresh the local ContentRecord mirror
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from django.apps import apps
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from wagtail_kollus.api.errors import KollusAPIError
+from wagtail_kollus.sync.registry import registered_models
+
+
+class CountBar:
+    """``label [#####     ] 12/40`` on one line; redrawn at most ten times a second."""
+
+    width = 30
+
+    def __init__(self, stream: Any, label: str, total: int | None, enabled: bool) -> None:
+        self.stream, self.label, self.total, self.enabled = stream, label, total, enabled
+        self.last_draw = 0.0
+
+    def update(self, done: int, total: int | None = None) -> None:
+        self.total = total if total is not None else self.total
+        now = time.monotonic()
+        if not self.enabled or (now - self.last_draw < 0.1 and done != self.total):
+            return
+        self.last_draw = now
+        total = self.total or max(done, 1)
+        filled = int(self.width * min(done / total, 1.0))
+        self.stream.write(
+            f"\r{self.label} [{'#' * filled}{' ' * (self.width - filled)}] {done}/{total}",
+            ending="",
+        )
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            self.stream.write("")
+
+
+class Command(BaseCommand):
+    help = _("Push pages to their contents API records, or pull the records into the mirror.")
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--page", type=int, action="append", default=[], help=_("Page ID."))
+        parser.add_argument(
+            "--type", action="append", default=[], help=_("Page type as app_label.ModelName.")
+        )
+        parser.add_argument(
+            "--now", action="store_true", help=_("Push in this process instead of queuing.")
+        )
+        parser.add_argument(
+            "--pending", action="store_true", help=_("Re-queue pages whose push is outstanding.")
+        )
+        parser.add_argument(
+            "--pull", action="store_true", help=_("Refresh the ContentRecord mirror from the API.")
+        )
+        parser.add_argument(
+            "--pause",
+            type=float,
+            default=0.2,
+            help=_("Seconds between two list calls of --pull (stay within API limits)."),
+        )
+        parser.add_argument(
+            "--language", default=None, help=_("Language of --pull (default: DEFAULT_LANGUAGE).")
+        )
+        parser.add_argument("--no-progress", action="store_true", help=_("No progress bar."))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.show_progress = not options["no_progress"] and options["verbosity"] > 0
+        if options["pull"]:
+            return self.pull(options["pause"], options["language"])
+        if options["pending"]:
+            from wagtail_kollus.sync.tasks import sweep_outstanding
+
+            count = sweep_outstanding()
+            self.stdout.write(_("%(count)d outstanding page(s) queued.") % {"count": count})
+            return None
+        return self.push(options["page"], options["type"], options["now"])
+
+    # --- push -----------------------------------------------------------------------------
+    def _pages(self, page_ids: list[int], type_labels: list[str]) -> Any:
+        from wagtail.models import Page
+
+        models = registered_models()
+        if not models:
+            raise CommandError(_("No page type is registered with register_sync()."))
+        if type_labels:
+            chosen = []
+            for label in type_labels:
+                try:
+                    model = apps.get_model(label)
+                except (LookupError, ValueError) as error:
+                    raise CommandError(
+                        _("Unknown page type %(label)s.") % {"label": label}
+                    ) from error
+                if model not in models:
+                    raise CommandError(_("%(label)s does not sync.") % {"label": label})
+                chosen.append(model)
+            models = chosen
+        pages = Page.objects.type(*models)
+        if page_ids:
+            pages = pages.filter(pk__in=page_ids)
+        return pages.order_by("path")
+
+    def push(self, page_ids: list[int], type_labels: list[str], now: bool) -> None:
+        from wagtail_kollus.sync.engine import request_sync, sync_page
+        from wagtail_kollus.sync.registry import is_synced
+
+        pages = self._pages(page_ids, type_labels)
+        total = pages.count()
+        bar = CountBar(self.stdout, _("Pages"), total, self.show_progress)
+        outcomes: Counter[str] = Counter()
+        for done, page in enumerate(pages.specific().iterator(), start=1):
+            if not is_synced(page):
+                outcomes["skipped"] += 1
+            elif not page.live:
+                outcomes["not live"] += 1
+            elif request_sync(page):
+                # request_sync enqueues on commit; --now also pushes right here.
+                outcomes[sync_page(page.pk) if now else "queued"] += 1
+            bar.update(done)
+        bar.done()
+        summary = ", ".join(f"{name}: {count}" for name, count in sorted(outcomes.items()))
+        self.stdout.write(
+            _("%(total)d page(s). %(summary)s") % {"total": total, "summary": summary or "-"}
+        )
+        if outcomes.get("failed"):
+            self.stderr.write(_("Some pushes failed: see Reports → Contents sync."))
+
+    # --- pull -----------------------------------------------------------------------------
+    def pull(self, pause: float, language: str | None) -> None:
+        from wagtail_kollus.api.contents import ContentsClient
+        from wagtail_kollus.conf import kollus_settings
+        from wagtail_kollus.models.sync import ContentRecord
+        from wagtail_kollus.sync.engine import record_fields
+
+        client = ContentsClient.from_settings()
+        language = language or kollus_settings.DEFAULT_LANGUAGE
+        counts: Counter[str] = Counter()
+        bar = CountBar(self.stdout, _("Records"), None, self.show_progress)
+        page_number, seen = 1, 0
+        try:
+            while True:
+                result = client.list_contents(language=language, page=page_number, limit=100)
+                for content in result.items:
+                    _record, created = ContentRecord.objects.update_or_create(
+                        content_id=content.content_id, defaults=record_fields(content)
+                    )
+                    counts["created" if created else "updated"] += 1
+                    seen += 1
+                bar.update(seen, result.pagination.total or seen)
+                if not result.pagination.has_more_pages or not result.items:
+                    break
+                page_number += 1
+                time.sleep(pause)
+        except KollusAPIError as error:
+            bar.done()
+            raise CommandError(
+                _("Stopped after %(seen)d record(s): %(error)s") % {"seen": seen, "error": error}
+            ) from error
+        finally:
+            client.close()
+        bar.done()
+        self.stdout.write(
+            _("%(seen)d record(s): %(created)d new, %(updated)d refreshed.")
+            % {"seen": seen, "created": counts["created"], "updated": counts["updated"]}
+        )
