@@ -64,6 +64,7 @@ DEFAULTS: dict[str, Any] = {
     "STATS_LAST_GOOD_TIMEOUT": 60 * 60 * 24 * 30,  # keep last good figures for "stale since"
     "STATS_OUTAGE_PAUSE": 60,  # seconds without remote calls after Kollus failed to answer
     "STATS_REQUEST_RETRIES": 1,  # retries inside an admin page load (the schedule uses MAX_RETRIES)
+    "STATS_REQUEST_MAX_WAIT": 10.0,  # seconds a page load may wait for the rate limiter, else stale
     "STATS_RECORD_DAYS": 3,  # days the daily schedule (re)records: covers Kollus's 36 h lag
     "STATS_SCHEDULE_TIME": "02:30",  # UTC time of the daily snapshot schedule
     "STATS_LIVE_DAYS_PER_VIDEO": 3,  # unrecorded recent days a per-video chart may ask Kollus for

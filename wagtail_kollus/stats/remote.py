@@ -49,7 +49,12 @@ def make_client():
     """A Kollus client for admin page loads: few retries, an editor is waiting."""
     from ..api.vod import KollusClient
 
-    return KollusClient.from_settings(max_retries=kollus_settings.STATS_REQUEST_RETRIES)
+    return KollusClient.from_settings(
+        max_retries=kollus_settings.STATS_REQUEST_RETRIES,
+        # When the schedule or a backfill is using the account's calls, show the last good
+        # figures rather than keep the editor waiting.
+        rate_limit_max_wait=kollus_settings.STATS_REQUEST_MAX_WAIT,
+    )
 
 
 def fetch(kind: str, start: date, end: date, call: Callable[[], Any]) -> Fetched:
