@@ -1,0 +1,205 @@
+"""Helpers of the security sweep (``tests/test_security_*.py``).
+
+- :func:`plugin_url_entries` finds every URL the plugin adds, by walking Django's resolver:
+  a pattern belongs to the plugin when its view lives in ``wagtail_kollus`` or when it sits in a
+  namespace that one of the plugin's Wagtail hooks registered (a viewset may use a stock
+  Wagtail view class).
+- :data:`SECRETS` are recognisable secret values; :func:`find_secrets` says which appear.
+- :data:`HOSTILE` are remote strings that must come out escaped; :func:`unsafe_markup` parses
+  HTML and reports any element or attribute that hostile data managed to create.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from wagtail import hooks
+
+PLUGIN_PACKAGE = "wagtail_kollus"
+
+# --- secrets ----------------------------------------------------------------------------------
+
+# Long, unique and unlike anything else, so a substring search cannot give false positives.
+SECRETS = {
+    "CONTENTS_API_KEY": "SEKRIT-contents-server-key-7f3a9c",
+    "KOLLUS_ACCESS_TOKEN": "SEKRIT-access-token-51be02",
+    "KOLLUS_SECURITY_KEY": "SEKRIT-security-key-c0ffee",
+    "KOLLUS_CUSTOM_KEY": "SEKRIT-custom-key-d15ea5e",
+    "KOLLUS_SERVICE_ACCOUNT_KEY": "SEKRIT-service-account-8badf00d",
+    "CALLBACK_TOKEN": "SEKRIT-callback-token-feedface",
+}
+# Keyword arguments of ``SandboxServer`` that make the sandbox accept exactly these secrets.
+SANDBOX_KEYS = {
+    "server_key": SECRETS["CONTENTS_API_KEY"],
+    "access_token": SECRETS["KOLLUS_ACCESS_TOKEN"],
+    "security_key": SECRETS["KOLLUS_SECURITY_KEY"],
+    "custom_key": SECRETS["KOLLUS_CUSTOM_KEY"],
+    "service_account_key": SECRETS["KOLLUS_SERVICE_ACCOUNT_KEY"],
+}
+
+
+def find_secrets(text: str, names: tuple[str, ...] | None = None) -> list[str]:
+    """Names of the secrets (all, or ``names``) present in ``text``."""
+    names = tuple(SECRETS) if names is None else names
+    return [name for name in names if SECRETS[name] in text]
+
+
+def response_text(response: Any) -> str:
+    """Body and headers of a Django test response, as one string to search."""
+    if getattr(response, "streaming", False):
+        body = b"".join(response.streaming_content)
+    else:
+        body = response.content
+    headers = "\n".join(f"{k}: {v}" for k, v in response.items())
+    return headers + "\n" + body.decode("utf-8", "replace")
+
+
+# --- hostile remote data --------------------------------------------------------------------
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = '"><img src=x onerror=alert(1)>'
+HOSTILE = {
+    "script": SCRIPT,
+    "img": IMG,
+    "quotes": 'O\'Reilly "quoted" `tick` & <b>bold</b>',
+    "long": "L" * 5000,
+    "arabic": "مرحبا بالعالم \u202eevil\u202c",
+    "hebrew": "שלום עולם",
+    "emoji": "🎬🔥👩‍👩‍👧‍👦",
+    "null": "before\x00after",
+}
+
+
+def hostile_title(tag: str = "") -> str:
+    """One title holding every kind of hostile text (but the 5,000 characters)."""
+    parts = [HOSTILE[k] for k in ("script", "img", "quotes", "arabic", "hebrew", "emoji")]
+    return (tag + " " if tag else "") + " ".join(parts)
+
+
+class _MarkupScanner(HTMLParser):
+    """Collects every element and attribute that hostile strings could have injected."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            self._in_script = True
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.problems.append(f"<{tag} {name}={value!r}>")
+        if tag == "img" and dict(attrs).get("src") == "x":
+            self.problems.append("<img src=x>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script and "alert(1)" in data:
+            self.problems.append(f"<script>{data[:60]}</script>")
+
+
+def unsafe_markup(html: str) -> list[str]:
+    """Elements/attributes in ``html`` that only unescaped hostile data could have produced."""
+    scanner = _MarkupScanner()
+    scanner.feed(html)
+    scanner.close()
+    problems = list(scanner.problems)
+    for raw in (SCRIPT, "<img src=x onerror=alert(1)>"):
+        if raw in html:
+            problems.append(f"raw {raw!r}")
+    return problems
+
+
+def html_of(response: Any) -> str:
+    """The HTML of an admin response; modal-workflow answers are JSON with an ``html`` key."""
+    text = response.content.decode("utf-8", "replace")
+    if response.get("Content-Type", "").startswith("application/json"):
+        data = json.loads(text)
+        if isinstance(data, dict):
+            return (
+                str(data.get("html", ""))
+                + "\n"
+                + json.dumps({k: v for k, v in data.items() if k != "html"}, ensure_ascii=False)
+            )
+    return text
+
+
+# --- the URL walk ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PluginURL:
+    name: str  # "namespace:name"
+    route: str  # "admin/kollus-videos/edit/<int:pk>/"
+    view_module: str
+    is_admin: bool
+
+    @property
+    def params(self) -> list[str]:
+        import re
+
+        return re.findall(r"<(?:\w+:)?(\w+)>", self.route)
+
+
+def _view_module(callback: Any) -> str:
+    view_class = getattr(callback, "view_class", None)
+    if view_class is not None:
+        return view_class.__module__
+    return getattr(inspect.unwrap(callback), "__module__", "") or ""
+
+
+def plugin_namespaces() -> set[str]:
+    """Namespaces registered by the plugin's own Wagtail hooks."""
+    names: set[str] = set()
+    for fn in hooks.get_hooks("register_admin_viewset"):
+        if not fn.__module__.startswith(PLUGIN_PACKAGE):
+            continue
+        viewset = fn()
+        for item in getattr(viewset, "viewsets", None) or [viewset]:
+            names.add(item.name)
+    for fn in hooks.get_hooks("register_admin_urls"):
+        if not fn.__module__.startswith(PLUGIN_PACKAGE):
+            continue
+        for pattern in fn():
+            if isinstance(pattern, URLResolver) and pattern.namespace:
+                names.add(pattern.namespace)
+    return names
+
+
+def plugin_url_entries() -> list[PluginURL]:
+    """Every URL pattern the plugin adds to the project (admin and public)."""
+    admin_prefix = reverse("wagtailadmin_home").lstrip("/")
+    own_namespaces = plugin_namespaces() | {"wagtail_kollus"}
+    found: list[PluginURL] = []
+
+    def walk(resolver: URLResolver, prefix: str, namespaces: tuple[str, ...]) -> None:
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                ns = namespaces + ((pattern.namespace,) if pattern.namespace else ())
+                walk(pattern, prefix + str(pattern.pattern), ns)
+                continue
+            assert isinstance(pattern, URLPattern)
+            module = _view_module(pattern.callback)
+            if not (module.startswith(PLUGIN_PACKAGE) or own_namespaces & set(namespaces)):
+                continue
+            route = prefix + str(pattern.pattern)
+            found.append(
+                PluginURL(
+                    name=":".join((*namespaces, pattern.name or f"<unnamed {route}>")),
+                    route=route,
+                    view_module=module,
+                    is_admin=route.startswith(admin_prefix),
+                )
+            )
+
+    walk(get_resolver(), "", ())
+    return found

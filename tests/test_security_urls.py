@@ -1,0 +1,400 @@
+"""The URL walk: every URL the plugin adds is classified, and each class keeps its promise.
+
+The plugin's URLs are found by walking Django's resolver (``security_support.plugin_url_entries``),
+so a URL added tomorrow fails :func:`test_every_plugin_url_is_classified` until someone says
+here who may open it; then the checks below run for it automatically.
+
+Wagtail's conventions, which the admin checks follow precisely:
+- anonymous → 302 to the admin login with ``?next=`` (``wagtail.admin.auth.reject_request``);
+  an XHR gets 403 instead.
+- logged in without ``wagtailadmin.access_admin`` → 302 to the login as well, with the message
+  "You do not have permission to access the admin."
+- an admin user whose view raises ``PermissionDenied`` → 302 to the dashboard with the error
+  message "Sorry, you do not have permission to access this area."
+  (``wagtail.admin.auth.permission_denied``); an XHR gets 403. Views may also answer 403
+  themselves (the statistics screens do, on purpose: see ``wagtail_kollus/stats/views.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from wagtail.models import GroupPagePermission, Page
+
+from wagtail_kollus.models import CallbackDelivery, KollusMedia, MediaState
+from wagtail_kollus.player import Playable, sign_reference
+
+from .security_support import plugin_url_entries
+
+PERMISSION_DENIED_MESSAGE = "Sorry, you do not have permission to access this area."
+
+
+@dataclass(frozen=True)
+class AdminRule:
+    """Who may open an admin URL.
+
+    ``opens_with``: permission codenames that open it (checked positively, so a view that
+    refuses everyone fails too); ``"page:change_page"`` means edit permission on the page;
+    ``None`` means any admin user (Wagtail's choosers work that way: editors without any
+    plugin permission must be able to pick a video in a page they edit).
+    ``methods``: what a superuser exercises (each must not be a 5xx).
+    """
+
+    opens_with: tuple[str, ...] | None
+    method: str = "get"
+    superuser_methods: tuple[str, ...] = ("get",)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+MEDIA_VIEW = ("view_kollusmedia",)
+ADMIN_URLS: dict[str, AdminRule] = {
+    # Video library (ModelViewSet over KollusMedia, ModelPermissionPolicy)
+    "kollus_media:index": AdminRule(MEDIA_VIEW),
+    "kollus_media:index_results": AdminRule(MEDIA_VIEW),
+    "kollus_media:add": AdminRule(("add_kollusmedia",)),
+    "kollus_media:upload_modal": AdminRule(("add_kollusmedia",)),
+    "kollus_media:edit": AdminRule(("change_kollusmedia",), superuser_methods=("get", "post")),
+    "kollus_media:usage": AdminRule(("change_kollusmedia",)),
+    "kollus_media:replace": AdminRule(("change_kollusmedia",)),
+    "kollus_media:delete": AdminRule(("delete_kollusmedia",)),
+    "kollus_media:refresh": AdminRule(
+        ("change_kollusmedia",), method="post", superuser_methods=("post",)
+    ),
+    "kollus_media:refresh_stuck": AdminRule(
+        ("change_kollusmedia",), method="post", superuser_methods=("post",)
+    ),
+    "kollus_media:upload_ticket": AdminRule(
+        ("add_kollusmedia",),
+        method="post",
+        superuser_methods=("post",),
+        data={"file_name": "clip.mp4", "file_size": "2048", "title": "Walk"},
+    ),
+    "kollus_media:upload_complete": AdminRule(
+        ("add_kollusmedia", "change_kollusmedia"), method="post", superuser_methods=("post",)
+    ),
+    "kollus_media:upload_abort": AdminRule(
+        ("add_kollusmedia", "change_kollusmedia"), method="post", superuser_methods=("post",)
+    ),
+    "kollus_media:upload_status": AdminRule(MEDIA_VIEW),
+    # Stock Wagtail views the ModelViewSet adds (history of a row)
+    "kollus_media:history": AdminRule(("change_kollusmedia",)),
+    "kollus_media:history_results": AdminRule(("change_kollusmedia",)),
+    # Statistics (own permission; 403 page instead of Wagtail's redirect, by design)
+    "wagtail_kollus_stats:report": AdminRule(("view_kollus_statistics",)),
+    "wagtail_kollus_stats:report_results": AdminRule(("view_kollus_statistics",)),
+    "wagtail_kollus_stats:video": AdminRule(("view_kollus_statistics",)),
+    # Sync report and the page panel's endpoints
+    "wagtail_kollus_sync:report": AdminRule(
+        ("view_pagecontentlink",), superuser_methods=("get", "post")
+    ),
+    "wagtail_kollus_sync:status": AdminRule(("page:change_page",)),
+    "wagtail_kollus_sync:retry": AdminRule(
+        ("page:change_page",), superuser_methods=("get", "post")
+    ),
+    # The chooser: any admin user (as Wagtail's own choosers)
+    "kollus_video_chooser:choose": AdminRule(None),
+    "kollus_video_chooser:choose_results": AdminRule(None),
+    "kollus_video_chooser:choose_item": AdminRule(None),
+    "kollus_video_chooser:chosen": AdminRule(None),
+    "kollus_video_chooser:chosen_multiple": AdminRule(None),
+    # Stock ChooserViewSet creation view: KollusVideo rows are only made by choosing.
+    "kollus_video_chooser:create": AdminRule(("add_kollusvideo",)),
+}
+
+# Public URLs, each with its own rule (tested below): the allow-list.
+PUBLIC_URLS = {
+    "wagtail_kollus:callback-upload": "callback",
+    "wagtail_kollus:callback-transcoding": "callback",
+    "wagtail_kollus:callback-content-update": "callback",
+    "wagtail_kollus:callback-channel-add": "callback",
+    "wagtail_kollus:callback-channel-delete": "callback",
+    "wagtail_kollus:player_token": "player_token",
+}
+
+
+def entries_by_name():
+    return {entry.name: entry for entry in plugin_url_entries()}
+
+
+def test_every_plugin_url_is_classified():
+    found = entries_by_name()
+    known = set(ADMIN_URLS) | set(PUBLIC_URLS)
+    unknown = sorted(set(found) - known)
+    assert not unknown, (
+        f"New plugin URL(s) {unknown}: classify them in ADMIN_URLS or PUBLIC_URLS of "
+        f"{__file__} so that the security walk checks them."
+    )
+    stale = sorted(known - set(found))
+    assert not stale, f"Classified URL(s) no longer exist: {stale}; update {__file__}."
+    for name, entry in found.items():
+        assert entry.is_admin == (name in ADMIN_URLS), (name, entry.route)
+
+
+def test_the_walk_finds_urls_behind_stock_wagtail_views():
+    # The walk must not depend on every view living in wagtail_kollus: a viewset may use
+    # Wagtail's own view class. Every URL of the plugin's namespaces is included.
+    found = entries_by_name()
+    assert {
+        "kollus_media:index",
+        "kollus_video_chooser:chosen",
+        "wagtail_kollus:player_token",
+    } <= set(found)
+    assert all(not name.startswith("wagtailadmin") for name in found)
+
+
+# --- objects that fill the URL parameters ------------------------------------------------------
+
+
+@pytest.fixture
+def kollus(sandbox, settings):
+    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
+        KOLLUS_RATE_LIMIT_PER_SECOND=1000, KOLLUS_RATE_LIMIT_PER_MINUTE=60000
+    )
+    return sandbox
+
+
+def sandbox_choice(sandbox) -> tuple[int, int]:
+    """A real (content_id, item_id) whose item plays through Kollus, and has siblings."""
+    with sandbox.state.lock:
+        for content in sandbox.state.contents_newest_first():
+            items = [i for ch in content["chapters"] for i in ch["items"]]
+            kollus_items = [i for i in items if i["media_source_type"] == "kollus"]
+            if len(items) > 1 and kollus_items:
+                return content["content_id"], kollus_items[0]["item_id"]
+    raise AssertionError("the sandbox seed has no multi-item content")
+
+
+@pytest.fixture
+def objects(kollus, db):
+    with kollus.state.lock:
+        ufk, remote = next(
+            (k, m) for k, m in kollus.state.media.items() if m["stage"] == "completed"
+        )
+    media = KollusMedia.objects.create(
+        title=remote["title"],
+        upload_file_key=ufk,
+        state=MediaState.READY,
+        media_content_key=remote["channels"][0]["media_content_key"],
+        channels=remote["channels"],
+    )
+    home = Page.objects.get(depth=2)
+    from wagtail_kollus.models import PageContentLink
+
+    PageContentLink.objects.create(page=home, page_key=home.pk, page_type="testapp.videopage")
+    content_id, item_id = sandbox_choice(kollus)
+    return {
+        "pk": media.pk,
+        "upload_file_key": ufk,
+        "page_id": home.pk,
+        "content_id": content_id,
+        "chooser_pk": f"{content_id}-{item_id}",
+    }
+
+
+def concrete_url(name: str, objects: dict[str, Any]) -> str:
+    entry = entries_by_name()[name]
+    kwargs = {}
+    for param in entry.params:
+        if param == "pk" and name.startswith("kollus_video_chooser:"):
+            kwargs["pk"] = objects["chooser_pk"]
+        elif param == "token":
+            kwargs["token"] = "x"
+        else:
+            assert param in objects, f"{name}: no object for URL parameter {param!r}"
+            kwargs[param] = objects[param]
+    return reverse(name, kwargs=kwargs)
+
+
+def make_user(django_user_model, name: str, *codenames: str, admin: bool = True, page=None):
+    user = django_user_model.objects.create_user(name, f"{name}@example.com", "pw")
+    group = Group.objects.create(name=f"{name}-group")
+    if admin:
+        group.permissions.add(Permission.objects.get(codename="access_admin"))
+    for codename in codenames:
+        if codename.startswith("page:"):
+            GroupPagePermission.objects.create(
+                group=group,
+                page=page or Page.get_first_root_node(),
+                permission=Permission.objects.get(codename=codename.split(":", 1)[1]),
+            )
+        else:
+            group.permissions.add(
+                Permission.objects.get(
+                    content_type__app_label__in=("wagtail_kollus",), codename=codename
+                )
+            )
+    user.groups.add(group)
+    return user
+
+
+def call(client, method: str, url: str, data: dict | None = None, **extra):
+    return getattr(client, method)(url, data or {}, **extra)
+
+
+def assert_sent_to_login(response, url: str) -> None:
+    assert response.status_code == 302, (url, response.status_code)
+    login = reverse("wagtailadmin_login")
+    assert response["Location"].startswith(login + "?next="), (url, response["Location"])
+
+
+def assert_refused(response, url: str) -> None:
+    """Wagtail's refusal: a 403, or the redirect to the dashboard with the permission message."""
+    if response.status_code == 403:
+        return
+    assert response.status_code == 302, f"{url}: expected a refusal, got {response.status_code}"
+    assert response["Location"] == reverse("wagtailadmin_home"), (url, response["Location"])
+    messages = [str(m).strip() for m in get_messages(response.wsgi_request)]
+    assert PERMISSION_DENIED_MESSAGE in messages, (url, messages)
+
+
+def is_refusal(response) -> bool:
+    if response.status_code in (401, 403):
+        return True
+    if response.status_code == 302:
+        location = response["Location"]
+        return location == reverse("wagtailadmin_home") or location.startswith(
+            reverse("wagtailadmin_login")
+        )
+    return False
+
+
+# --- admin URLs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(ADMIN_URLS))
+def test_admin_url_refuses_anonymous_and_non_admin_users(name, client, objects, django_user_model):
+    rule = ADMIN_URLS[name]
+    url = concrete_url(name, objects)
+    assert_sent_to_login(call(client, rule.method, url, rule.data), url)
+    # An XHR (the upload page, the sync panel) gets a plain 403, not a login page.
+    xhr = call(client, rule.method, url, rule.data, HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+    assert xhr.status_code == 403, (url, xhr.status_code)
+    # Logged in but not an admin user, even with the plugin's permissions.
+    codenames = [c for c in (rule.opens_with or ()) if not c.startswith("page:")]
+    client.force_login(make_user(django_user_model, "outsider", *codenames, admin=False))
+    assert_sent_to_login(call(client, rule.method, url, rule.data), url)
+    assert KollusMedia.objects.filter(state=MediaState.READY).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(ADMIN_URLS))
+def test_admin_url_needs_the_plugin_permission(name, client, objects, django_user_model):
+    rule = ADMIN_URLS[name]
+    url = concrete_url(name, objects)
+    # An admin user with no plugin permission and no page permission.
+    client.force_login(make_user(django_user_model, "plain", admin=True))
+    response = call(client, rule.method, url, rule.data)
+    if rule.opens_with is None:
+        assert not is_refusal(response) and response.status_code < 500, (url, response.status_code)
+    else:
+        assert_refused(response, url)
+        xhr = call(client, rule.method, url, rule.data, HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+        assert xhr.status_code == 403, (url, xhr.status_code)
+        # ... and nothing changed.
+        media = KollusMedia.objects.get(pk=objects["pk"])
+        assert media.state == MediaState.READY
+        assert KollusMedia.objects.count() == 1
+        # With the permission, the same request is not refused (so the check above can fail).
+        client.force_login(make_user(django_user_model, "allowed", *rule.opens_with))
+        response = call(client, rule.method, url, rule.data)
+        assert not is_refusal(response), (url, response.status_code)
+        assert response.status_code < 500, (url, response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(ADMIN_URLS))
+def test_admin_url_works_for_a_superuser(name, client, objects, django_user_model):
+    rule = ADMIN_URLS[name]
+    url = concrete_url(name, objects)
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "pw"))
+    for method in rule.superuser_methods:
+        response = call(client, method, url, rule.data)
+        assert response.status_code < 500, (url, method, response.status_code)
+        assert not is_refusal(response), (url, method, response.status_code)
+
+
+# --- public URLs ---------------------------------------------------------------------------------
+
+TOKEN = "test-callback-token-0123456789"  # tests/settings.py and the sandbox fixture
+
+
+def callback_form(sandbox, **fields: str) -> dict[str, str]:
+    return {
+        "content_provider_key": sandbox.keys.service_account_key,
+        "upload_file_key": "ufk-walk",
+        "transcoding_result": "success",
+        "channel_key": "sandbox-channel",
+        **fields,
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(n for n, kind in PUBLIC_URLS.items() if kind == "callback"))
+def test_callback_url_needs_the_token_and_our_account(name, client, kollus, django_user_model):
+    good = reverse(name, kwargs={"token": TOKEN})
+    wrong = reverse(name, kwargs={"token": TOKEN[:-1] + "X"})
+    # Only POST; GET never reveals anything.
+    assert client.get(good).status_code == 405
+    # A wrong token → 403, whoever asks (a superuser's session does not help).
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "pw"))
+    assert client.post(wrong, callback_form(kollus)).status_code == 403
+    client.logout()
+    assert client.post(wrong, callback_form(kollus)).status_code == 403
+    # The right token with another account's key → 403.
+    other = callback_form(kollus, content_provider_key="someone-else")
+    assert client.post(good, other).status_code == 403
+    assert client.post(good, callback_form(kollus, content_provider_key="")).status_code == 403
+    assert CallbackDelivery.objects.count() == 0, "a refused callback was recorded"
+    # Both right → accepted (so the refusals above are not a broken endpoint).
+    response = client.post(good, callback_form(kollus))
+    assert response.status_code == 200
+    assert CallbackDelivery.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_callbacks_refuse_everything_when_no_token_is_configured(client, kollus, settings):
+    settings.WAGTAIL_KOLLUS = kollus.kollus_settings(CALLBACK_TOKEN="")
+    for name, kind in PUBLIC_URLS.items():
+        if kind != "callback":
+            continue
+        for token in ("", "x", "None"):
+            if not token:
+                continue
+            url = reverse(name, kwargs={"token": token})
+            assert client.post(url, callback_form(kollus)).status_code == 403, url
+    assert CallbackDelivery.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_player_token_endpoint_is_public_but_refuses_tampered_references(client, kollus):
+    url = reverse("wagtail_kollus:player_token")
+    reference = sign_reference(Playable(media_content_key="mck-walk", title="Walk"))
+    # Anonymous visitors may ask (public by design) ...
+    response = client.get(url, {"reference": reference})
+    assert response.status_code == 200, response.content
+    assert "no-store" in response["Cache-Control"]
+    assert response.json()["url"].startswith(kollus.player_url)
+    # ... but only for a reference this site signed.
+    assert client.get(url).status_code == 400
+    value, _, signature = reference.rpartition(":")
+    tampered = [
+        reference[:-1] + ("A" if reference[-1] != "A" else "B"),
+        value + ":" + signature[::-1],
+        reference.replace(reference[1], "Z", 1) if reference[1] != "Z" else "Y" + reference[1:],
+        "x" * 5000,
+        "<script>alert(1)</script>",
+    ]
+    for bad in tampered:
+        for method in ("get", "post"):
+            response = getattr(client, method)(url, {"reference": bad})
+            assert 400 <= response.status_code < 500, (bad[:40], method, response.status_code)
+            assert "url" not in response.json()
+    # Only GET and POST.
+    assert client.put(url, {"reference": reference}).status_code == 405
+    assert client.delete(url).status_code == 405
