@@ -531,9 +531,15 @@ def request_sync(page: Any, action: str = SyncAction.PUBLISH) -> bool:
             field_errors={},
             requested_at=now,
         )
-    from .tasks import enqueue_sync
+    from .tasks import enqueue_in_transaction, enqueue_sync
 
-    transaction.on_commit(lambda: enqueue_sync(page.pk))
+    if enqueue_in_transaction():
+        # ORM broker on this database: the job row commits (or rolls back) with the outbox
+        # row, and no worker can see it earlier. Saves the publish a second commit.
+        enqueue_sync(page.pk)
+    else:
+        # Redis & co. are outside the transaction: a worker must not run before the commit.
+        transaction.on_commit(lambda: enqueue_sync(page.pk))
     return True
 
 

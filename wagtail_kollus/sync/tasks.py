@@ -51,12 +51,29 @@ def _q_options() -> dict[str, Any]:
     return options
 
 
+def enqueue_in_transaction() -> bool:
+    """True when jobs go to django-q2's ORM broker on the database the outbox lives on."""
+    from django.db import router
+    from django_q.brokers import get_broker
+    from django_q.brokers.orm import ORM
+    from django_q.conf import Conf
+
+    from ..models.sync import PageContentLink
+
+    broker = get_broker(kollus_settings.Q_CLUSTER_NAME)
+    return isinstance(broker, ORM) and router.db_for_write(PageContentLink) == Conf.ORM
+
+
 def enqueue_sync(page_key: int) -> None:
-    """Queue a push of ``page_key``. Called on commit; a broker error must not break a publish."""
+    """Queue a push of ``page_key``. A broker error must not break a publish."""
+    from django.db import transaction
     from django_q.tasks import async_task
 
     try:
-        async_task(SYNC_TASK, int(page_key), **_q_options())
+        # A savepoint: when called inside the publish transaction, a broker error must not
+        # poison that transaction.
+        with transaction.atomic():
+            async_task(SYNC_TASK, int(page_key), **_q_options())
     except Exception:
         # The outbox row is committed, so nothing is lost: the sweep or the next publish
         # enqueues it again.
