@@ -2,5 +2,5 @@
 
 Modules: ``remote`` (the queryish over ``ContentsClient``, with caching), ``forms`` (search and
 filters), ``language`` (the default language of the page being edited), ``copying`` (chosen item
-→ ``KollusVideo`` row), ``columns`` and ``views`` (the modal), ``viewsets`` (registration).
+→ ``KollusVideo`` row), ``rows`` and ``views`` (the modal), ``viewsets`` (registration).
 """

@@ -37,11 +37,11 @@ from ..api.errors import (
     RateLimitedError,
 )
 from ..api.types import Content
-from .columns import content_columns
 from .copying import copy_item_to_video
 from .forms import FILTER_PARAMETERS, ContentFilterForm
 from .language import api_language, editor_language
 from .remote import ContentsBrowser, PlayableItem, RemoteContentQuerySet, playable_items
+from .rows import content_rows
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ class ContentListingMixin:
 
     request: HttpRequest
     filter_form_class = ContentFilterForm
+    results_template_name = "wagtail_kollus/chooser/results.html"
     choose_item_url_name: str | None = None
 
     @cached_property
@@ -161,7 +162,14 @@ class ContentListingMixin:
 
     @property
     def columns(self) -> list:
-        return content_columns(self.get_item_step_url)
+        return []  # the rows are rendered by results_template_name, not by table components
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["content_rows"] = content_rows(
+            list(self.results.object_list), self.get_item_step_url
+        )
+        return context
 
 
 class KollusContentChooseView(RemoteErrorMixin, ContentListingMixin, ChooseView):
