@@ -12,7 +12,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 
 from .. import signals
@@ -44,9 +44,24 @@ def enqueue_now(name: str, *args: Any) -> None:
     async_task(f"{__name__}.{name}", *args, **options)
 
 
-def enqueue(name: str, *args: Any) -> None:
-    """Queue ``tasks.<name>(*args)`` once the current transaction commits."""
-    transaction.on_commit(lambda: enqueue_now(name, *args))
+def _queue_shares_the_database(using: str) -> bool:
+    """django-q2's ORM broker keeps its queue in a table of database ``using``."""
+    from django_q.conf import Conf
+
+    return bool(Conf.ORM) and using == Conf.ORM and not Conf.SYNC
+
+
+def enqueue(name: str, *args: Any, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Queue ``tasks.<name>(*args)`` so a worker sees it only once our rows are committed.
+
+    With the ORM broker in the same database, the queue row is written inside the current
+    transaction: it commits or rolls back with ours, in one commit (one fsync instead of two
+    on the callback path). Any other broker (Redis…) is written to after the commit.
+    """
+    if transaction.get_connection(using).in_atomic_block and _queue_shares_the_database(using):
+        enqueue_now(name, *args)
+    else:
+        transaction.on_commit(lambda: enqueue_now(name, *args), using=using)
 
 
 def schedule_later(name: str, delay: int, *args: Any) -> None:
