@@ -1,0 +1,63 @@
+"""An editor publishes a synced page and watches its contents record follow, fail and recover.
+
+Real parts: headless Chromium on the Wagtail admin (live server), a django-q2 cluster in other
+processes, the sandbox over HTTP. The panel updates itself by polling the status endpoint.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_sync_cluster import SYNC_TEST_SETTINGS, link_of, make_course
+from wagtail_kollus.sync.testing import running_cluster
+
+pytestmark = pytest.mark.cluster
+
+STATE = "[data-kollus-sync-state='{}']"
+
+
+def publish_in_editor(page, live_server, course) -> None:
+    page.goto(f"{live_server.url}/admin/pages/{course.pk}/edit/")
+    page.locator(".w-dropdown-button").get_by_role("button", name="More actions").click()
+    page.locator("button[name='action-publish']").click()
+    page.wait_for_url(lambda url: "/edit/" not in url)  # Wagtail goes back to the listing
+
+
+def test_publish_shows_pending_then_synced_then_failure_and_retry(
+    admin_page, live_server, sandbox_live, settings
+):
+    page = admin_page
+    settings.WAGTAIL_KOLLUS = {
+        **settings.WAGTAIL_KOLLUS,
+        **SYNC_TEST_SETTINGS,
+        "SYNC_COALESCE_SECONDS": 0.1,
+    }
+    course = make_course("Browser course")
+    # Slow enough for the editor to see "pending" before the record exists.
+    sandbox_live.faults.set("contents.create", latency=3, times=1)
+    with running_cluster():
+        publish_in_editor(page, live_server, course)
+        page.goto(f"{live_server.url}/admin/pages/{course.pk}/edit/")
+        page.locator(STATE.format("pending")).wait_for()
+        page.locator(STATE.format("synced")).wait_for(timeout=20_000)
+        assert "Content #" in page.locator("[data-kollus-sync-body]").inner_text()
+
+        # The API refuses the next push: the editor sees why.
+        sandbox_live.faults.set("contents.update", status=422)
+        page.fill("#id_title", "Browser course, renamed")
+        page.locator(".w-dropdown-button").get_by_role("button", name="More actions").click()
+        page.locator("button[name='action-publish']").click()
+        page.wait_for_url(lambda url: "/edit/" not in url)
+        page.goto(f"{live_server.url}/admin/pages/{course.pk}/edit/")
+        page.locator(STATE.format("failed")).wait_for(timeout=20_000)
+        assert "Sandbox fault" in page.locator("[data-kollus-sync-message]").inner_text()
+
+        # Healed: "Retry now" lands the edit without reloading the editor.
+        sandbox_live.faults.clear()
+        page.get_by_role("button", name="Retry now").click()
+        page.locator(STATE.format("synced")).wait_for(timeout=20_000)
+
+    link = link_of(course)
+    record = sandbox_live.state.render_content(sandbox_live.state.contents[link.content_id])
+    assert record["title"] == "Browser course, renamed"
+    assert page.console_errors == []
