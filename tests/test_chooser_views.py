@@ -300,3 +300,14 @@ def test_the_modal_needs_an_admin(client, sandbox):
     response = client.get(reverse(CHOOSE))
     assert response.status_code == 302
     assert sandbox.request_count() == 0
+
+
+def test_sites_can_scope_the_listing_with_a_hook(admin_client, sandbox):
+    from wagtail import hooks
+
+    def only_category_5(objects, request):
+        return objects.filter(category_id=5)
+
+    with hooks.register_temporarily("construct_kollus_video_chooser_queryset", only_category_5):
+        modal(admin_client.get(reverse(CHOOSE)))
+    assert list_queries(sandbox)[-1]["category_id"] == ["5"]

@@ -45,10 +45,6 @@ class PlayableItem:
     item: ChapterItem
     media_content_key: str | None
 
-    @property
-    def choice_id(self) -> str:
-        return f"{self.item.item_id}"
-
 
 def playable_items(content: Content) -> list[PlayableItem]:
     """Every chapter item of ``content``, each with its Kollus key (or None)."""

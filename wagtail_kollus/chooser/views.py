@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.generic import View
+from wagtail import hooks
 from wagtail.admin.modal_workflow import render_modal_workflow
 from wagtail.admin.views.generic.chooser import (
     ChooseResultsView,
@@ -44,6 +45,8 @@ from .remote import ContentsBrowser, PlayableItem, RemoteContentQuerySet, playab
 from .rows import content_rows
 
 logger = logging.getLogger(__name__)
+
+CONSTRUCT_QUERYSET_HOOK = "construct_kollus_video_chooser_queryset"
 
 
 def describe_remote_error(error: KollusAPIError) -> str:
@@ -141,10 +144,16 @@ class ContentListingMixin:
 
     def filter_object_list(self, objects: RemoteContentQuerySet) -> RemoteContentQuerySet:
         if self.filter_form.is_valid():
-            return self.filter_form.filter(objects)
-        # An invalid filter (say, a tag that is not a number) must not widen the listing to
-        # every language: keep the language at least.
-        return objects.filter(language=self.filter_form.selected_language)
+            objects = self.filter_form.filter(objects)
+        else:
+            # An invalid filter (say, a tag that is not a number) must not widen the listing
+            # to every language: keep the language at least.
+            objects = objects.filter(language=self.filter_form.selected_language)
+        # Sites scope what editors may browse (a category per team, say) with this hook:
+        # ``fn(objects, request)`` returns ``objects.filter(category_id=...)`` or similar.
+        for hook in hooks.get_hooks(CONSTRUCT_QUERYSET_HOOK):
+            objects = hook(objects, self.request)
+        return objects
 
     def listing_querystring(self) -> str:
         """The current search/filter/page parameters, carried into the item step and back."""

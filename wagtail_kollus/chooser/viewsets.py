@@ -31,9 +31,6 @@ class KollusVideoChooserViewSet(ChooserViewSet):
     chosen_view_class = views.KollusVideoChosenView
     choose_item_view_class = views.ChooseItemView
 
-    def get_common_view_kwargs(self, **kwargs):
-        return super().get_common_view_kwargs(**kwargs)
-
     @property
     def choose_view(self):
         return self.construct_view(
