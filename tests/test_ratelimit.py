@@ -189,3 +189,17 @@ def redis_url(tmp_path):
 def test_three_processes_sharing_redis_stay_at_one_call_per_second(redis_url):
     cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
     assert_one_call_per_window(claimed_windows(cache, processes=3))
+
+
+def test_file_slot_claims_are_exclusive_and_swept(tmp_path):
+    from wagtail_kollus.api import file_slots
+
+    assert file_slots.claim_file_slot(str(tmp_path), "slot-a") is True
+    assert file_slots.claim_file_slot(str(tmp_path), "slot-a") is False
+    assert file_slots.claim_file_slot(str(tmp_path), "slot-b") is True
+    markers = [p for p in tmp_path.iterdir() if p.name.endswith(".claim")]
+    assert len(markers) == 2 and all("slot-a" not in p.name for p in markers)
+    old = time.time() - 1000
+    os.utime(markers[0], (old, old))
+    assert file_slots.sweep_old_markers(str(tmp_path), force=True) == 1
+    assert len(list(tmp_path.iterdir())) == 1

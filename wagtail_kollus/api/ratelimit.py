@@ -13,9 +13,9 @@ rather than counted with ``incr``. A per-minute "next free slot" hint is kept wi
 lost update there costs an extra ``add``, never an extra call.
 
 The file-based cache's ``add`` is ``has_key`` then ``set``: two processes waking at the same
-window boundary can both "win". For backends like that (``NON_ATOMIC_ADD_BACKENDS``) the
-limiter writes a unique owner value, waits ``settle_delay`` (20 ms) and reads it back: of two
-racing writers only the last one reads its own value, so only one call passes.
+window boundary could both "win". On that backend slots are claimed by creating a marker file
+with ``O_EXCL`` in the cache's directory instead (``file_slots.py``), which the operating system
+makes exclusive across processes.
 
 Fixed windows allow two calls close together across a boundary (at 0.99 s and 1.00 s); over
 any span of T seconds at most T + 1 calls pass. Keys carry a hash of the account key, never the
@@ -27,16 +27,15 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-import uuid
 from collections.abc import Callable
 
 from django.core.cache import caches
+from django.core.cache.backends.filebased import FileBasedCache
 
 from .errors import RateLimitedError
+from .file_slots import claim_file_slot
 
 KEY_PREFIX = "wagtail_kollus:ratelimit"
-NON_ATOMIC_ADD_BACKENDS = ("FileBasedCache",)
-FILE_CACHE_SETTLE_DELAY = 0.02
 
 
 def account_hash(secret: str) -> str:
@@ -60,7 +59,6 @@ class CacheRateLimiter:
         cache_alias: str = "default",
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
-        settle_delay: float | None = None,
     ) -> None:
         self.key_hash = account_hash(key)
         self.per_second = int(per_second or 0)
@@ -69,7 +67,6 @@ class CacheRateLimiter:
         self.clock = clock
         self.sleep = sleep
         self._prefix = f"{KEY_PREFIX}:{self.key_hash}"
-        self._settle_delay = settle_delay
         #: The wall-clock second whose slot the last ``acquire`` claimed (for tests/metrics).
         self.last_window: int | None = None
 
@@ -83,25 +80,12 @@ class CacheRateLimiter:
     def cache(self):
         return caches[self.cache_alias]
 
-    @property
-    def settle_delay(self) -> float:
-        if self._settle_delay is None:
-            backend = type(self.cache).__name__
-            self._settle_delay = (
-                FILE_CACHE_SETTLE_DELAY if backend in NON_ATOMIC_ADD_BACKENDS else 0.0
-            )
-        return self._settle_delay
-
     def _add(self, key: str, timeout: int) -> bool:
-        """Claim ``key``; on non-atomic backends confirm that we are the last writer."""
+        """Claim ``key``: ``cache.add``, or an exclusive marker file on the file-based cache."""
         cache = self.cache
-        owner = uuid.uuid4().hex
-        if not cache.add(key, owner, timeout=timeout):
-            return False
-        if not self.settle_delay:
-            return True
-        self.sleep(self.settle_delay)
-        return cache.get(key) == owner
+        if isinstance(cache, FileBasedCache):
+            return claim_file_slot(cache._dir, key)  # its add() is not atomic (module doc)
+        return cache.add(key, 1, timeout=timeout)
 
     def acquire(self, max_wait: float | None = None) -> float:
         """Wait for a free slot and claim it; return the seconds waited.
