@@ -84,7 +84,7 @@ def render_chart(
     summary = _summary(points, value_name, format_value)
     parts = [
         f'<svg class="kollus-chart__svg" role="img" viewBox="0 0 {width} {height}" '
-        f'preserveAspectRatio="none" aria-label="{escape(summary)}" '
+        f'aria-label="{escape(summary)}" '
         f'focusable="false" data-chart="{escape(chart_id)}">',
         f"<title>{escape(title)}</title><desc>{escape(summary)}</desc>",
     ]
