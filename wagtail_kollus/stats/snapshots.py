@@ -9,14 +9,19 @@ so re-running the schedule or a backfill is harmless.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from ..conf import kollus_settings
 from ..models.stats import DailyStatsSnapshot, DailyVideoViews
 from .periods import DateRange, oldest_day_kollus_answers, utc_today
+
+if TYPE_CHECKING:
+    from ..api.vod import KollusClient
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +45,9 @@ class RecordResult:
 def record_days(
     period: DateRange,
     *,
-    client=None,
+    client: KollusClient | None = None,
     today: date | None = None,
-    progress=None,
+    progress: Callable[[date], None] | None = None,
 ) -> RecordResult:
     """Ask Kollus for every day of ``period`` it still answers for, and store them.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.ui.tables import Column
@@ -58,7 +59,10 @@ class RangeMixin:
         return self.range_form.query_string(self.period)
 
 
-def account_charts(series: service.AccountSeries, prefix: str, *, compact: bool = False):
+def account_charts(
+    series: service.AccountSeries, prefix: str, *, compact: bool = False
+) -> tuple[SafeString, SafeString]:
+    """The visitors and transfer charts of ``series`` (bars up to 92 days, then a line)."""
     kind = "bars" if series.period.days <= BARS_UP_TO_DAYS else "line"
     visitors = render_chart(
         [Point(p.date, p.unique_visitors) for p in series.points],
