@@ -254,3 +254,31 @@ def test_command_rejects_a_type_that_does_not_sync(synced):
 
     with pytest.raises(CommandError):
         call_command("kollus_sync", "--type", "testapp.VideoPage")
+
+
+def test_long_backoff_is_scheduled_and_the_sweep_requeues_due_pages(
+    synced, settings, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_q.models import OrmQ, Schedule
+
+    configure(settings, SYNC_RETRY_BACKOFF=60.0, SYNC_RETRY_BACKOFF_MAX=600.0)
+    synced.faults.set("contents.create", status=503)
+    page = make_course()
+    link = push_now(page, django_capture_on_commit_callbacks)
+    assert link.state == "pending" and link.attempts == 1
+    assert 55 <= (link.next_attempt_at - timezone.now()).total_seconds() <= 61
+    [scheduled] = Schedule.objects.filter(func="wagtail_kollus.sync.tasks.sync_page_task")
+    assert scheduled.args == f"({page.pk},)"
+    # Not due yet: the sweep leaves it alone; once due, it queues it again.
+    from wagtail_kollus.sync.tasks import sweep_outstanding
+
+    before = OrmQ.objects.count()
+    assert sweep_outstanding() == 0
+    PageContentLink.objects.filter(pk=link.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert sweep_outstanding() == 1
+    assert OrmQ.objects.count() == before + 1
