@@ -187,6 +187,26 @@ def test_content_update_from_the_console_updates_the_title(kollus, received, dja
 
 
 @pytest.mark.django_db
+def test_channel_removed_in_the_console_updates_channels_and_signals(
+    kollus, received, django_capture_on_commit_callbacks
+):
+    ufk = sandbox_upload("Channel hop")
+    wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
+    run(deliver("transcoding", upload_file_key=ufk, transcoding_result="success"), django_capture_on_commit_callbacks)
+    row = KollusMedia.objects.get(upload_file_key=ufk)
+    channel_key = row.channels[0]["channel_key"]
+    KollusClient.from_settings().detach_from_channel(channel_key, ufk)  # the console's doing
+    received.clear()
+
+    run(deliver("channel-delete", upload_file_key=ufk, channel_key=channel_key), django_capture_on_commit_callbacks)
+
+    row.refresh_from_db()
+    assert row.channels == [] and row.media_content_key == ""
+    assert [r for r in received if r[0] == "video_channel_changed"] == [("video_channel_changed", row.pk)]
+    assert not row.channels, "not re-attached: the console's choice stands"
+
+
+@pytest.mark.django_db
 def test_deleted_rows_are_not_resurrected_by_a_late_callback(kollus, django_capture_on_commit_callbacks):
     ufk = sandbox_upload("Gone")
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")

@@ -73,10 +73,14 @@ def test_upload_then_callbacks_make_the_video_ready(kollus, admin_client):
     media.refresh_from_db()
     assert media.media_content_key, "attached to the configured channel"
     assert media.last_callback_at is not None
-    kinds = set(
-        CallbackDelivery.objects.filter(status=DeliveryStatus.PROCESSED).values_list("kind", flat=True)
-    )
-    assert {"upload", "transcoding"} <= kinds
+
+    def processed_kinds():
+        done = CallbackDelivery.objects.filter(status=DeliveryStatus.PROCESSED)
+        return {"upload", "transcoding"} <= set(done.values_list("kind", flat=True))
+
+    # The upload callback's API read may already see "ready"; the transcoding one follows.
+    wait_for(processed_kinds, timeout=30)
+    assert state_of(media.pk) == MediaState.READY
     status = admin_client.get(ticket["status_url"]).json()
     assert status["state"] == "ready"
 

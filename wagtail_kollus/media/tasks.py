@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 TASK_GROUP = "wagtail_kollus.media"
 # When the API has not caught up with a callback yet (Kollus caches reads), look again later.
 RECHECK_DELAYS = (10, 30, 60, 300)
+_CHANNEL_ACTIONS = {CallbackKind.CHANNEL_ADD: "add", CallbackKind.CHANNEL_DELETE: "delete"}
 
 
 def kollus_client() -> Any:
@@ -151,11 +152,27 @@ def process_callback(delivery_id: int, attempt: int = 0) -> str:
     if _api_lags_behind(delivery, remote.state) and attempt < len(RECHECK_DELAYS):
         return _retry_later(delivery, attempt, "The API has not caught up with the callback yet")
 
-    result = mirror_from_remote(ufk, remote, client=client, default_title=delivery.payload.get("filename", ""))
+    channels_before = (
+        KollusMedia.objects.filter(upload_file_key=ufk).values_list("channels", flat=True).first()
+    )
+    row = mirror_from_remote(
+        ufk,
+        remote,
+        client=client,
+        default_title=delivery.payload.get("filename", ""),
+        attach=delivery.kind in (CallbackKind.UPLOAD, CallbackKind.TRANSCODING),
+    )
     with transaction.atomic():
-        if result is not None:
-            KollusMedia.objects.filter(pk=result.pk).update(last_callback_at=delivery.received_at)
+        KollusMedia.objects.filter(pk=row.pk).update(last_callback_at=delivery.received_at)
         _finish(delivery, DeliveryStatus.PROCESSED)
+    if delivery.kind in _CHANNEL_ACTIONS and row.channels != channels_before:
+        # A console change (our own attach already sent its signal and left nothing to change).
+        signals.video_channel_changed.send(
+            sender=KollusMedia,
+            instance=row,
+            channel_key=delivery.payload.get("channel_key", ""),
+            action=_CHANNEL_ACTIONS[delivery.kind],
+        )
     return "processed"
 
 
@@ -168,9 +185,14 @@ def _retry_later(delivery: CallbackDelivery, attempt: int, reason: str) -> str:
 
 
 def mirror_from_remote(
-    ufk: str, remote: Any, *, client: Any, default_title: str = ""
-) -> KollusMedia | None:
-    """Create or update the row for ``ufk`` from ``remote``; attach to the channel; signal."""
+    ufk: str, remote: Any, *, client: Any, default_title: str = "", attach: bool = False
+) -> KollusMedia:
+    """Create or update the row for ``ufk`` from ``remote``; signal.
+
+    ``attach``: put a ready video in ``KOLLUS_CHANNEL_KEY`` if it is not there. Only for the
+    events that end processing (upload/transcoding callbacks, refreshing a video that was not
+    ready): a video someone removed from the channel in the console must stay removed.
+    """
     with transaction.atomic():
         row = KollusMedia.objects.select_for_update().filter(upload_file_key=ufk).first()
         created = row is None
@@ -179,7 +201,7 @@ def mirror_from_remote(
             row = KollusMedia(upload_file_key=ufk, title=remote.title or default_title or ufk)
         change = apply_remote_media(row, remote)
         row.save()
-    if needs_channel_attach(row):
+    if attach and needs_channel_attach(row):
         _attach_to_channel(row, client, change)
     if row.state == MediaState.READY and row.replaces.exists():
         from .replace import complete_replacements
@@ -226,7 +248,9 @@ def refresh_media(media_id: int) -> str:
             error_message="Kollus does not know this upload (yet).", last_refreshed_at=timezone.now()
         )
         return "not found"
-    mirror_from_remote(row.upload_file_key, remote, client=client)
+    mirror_from_remote(
+        row.upload_file_key, remote, client=client, attach=row.state != MediaState.READY
+    )
     return "refreshed"
 
 
