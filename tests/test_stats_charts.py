@@ -36,7 +36,7 @@ def test_a_bar_chart_has_its_text_alternatives():
 
 def test_colours_come_from_the_theme_not_from_the_chart():
     html = render_chart([Point(DAYS[0], 1)], chart_id="c", title="t", value_name="v", kind="line")
-    assert "fill=\"#" not in html and "stroke=\"#" not in html
+    assert 'fill="#' not in html and 'stroke="#' not in html
     assert "kollus-chart__line" in html
 
 

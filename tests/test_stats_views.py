@@ -216,9 +216,7 @@ def test_the_video_view_derives_daily_views_from_snapshots(kollus, admin_client_
 def test_the_permission_is_offered_to_groups():
     from wagtail import hooks
 
-    offered = {
-        perm.codename for hook in hooks.get_hooks("register_permissions") for perm in hook()
-    }
+    offered = {perm.codename for hook in hooks.get_hooks("register_permissions") for perm in hook()}
     assert "view_kollus_statistics" in offered
 
 
@@ -251,7 +249,9 @@ def test_the_ranking_lists_the_pages_that_show_the_video(kollus, admin_client_wi
     )
     root = Page.objects.get(depth=1)
     page = root.add_child(
-        instance=VideoPage(title="Course landing", slug="course", body=[("video", {"video": video})])
+        instance=VideoPage(
+            title="Course landing", slug="course", body=[("video", {"video": video})]
+        )
     )
 
     response = admin_client_with_stats.get(reverse(REPORT), {"range": "7", "export": "csv"})

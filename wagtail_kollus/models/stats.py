@@ -53,9 +53,8 @@ class DailyStatsSnapshot(models.Model):
 
     @property
     def videos_are_final(self) -> bool:
-        return (
-            self.videos_recorded_at is not None
-            and self.videos_recorded_at >= day_is_settled_at(self.date)
+        return self.videos_recorded_at is not None and self.videos_recorded_at >= day_is_settled_at(
+            self.date
         )
 
 

@@ -71,7 +71,9 @@ def render_chart(
     ``compact`` drops the axes (dashboard sparkline).
     """
     width, height = (240, 48) if compact else (WIDTH, HEIGHT)
-    left, right, top, bottom = (2, 2, 2, 2) if compact else (PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM)
+    left, right, top, bottom = (
+        (2, 2, 2, 2) if compact else (PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM)
+    )
     plot_w, plot_h = width - left - right, height - top - bottom
     known = [p.value for p in points if p.value is not None]
     top_value = _nice_max(max(known) if known else 0)
@@ -154,7 +156,7 @@ def _line(points, left, step, y) -> str:
 
 def _table(points, title, value_name, fmt) -> str:
     rows = "".join(
-        f"<tr><th scope=\"row\">{escape(date_format(p.day, 'SHORT_DATE_FORMAT'))}</th>"
+        f'<tr><th scope="row">{escape(date_format(p.day, "SHORT_DATE_FORMAT"))}</th>'
         f"<td>{escape(fmt(p.value)) if p.value is not None else escape(_('no data'))}</td></tr>"
         for p in points
     )

@@ -260,10 +260,8 @@ def _add_snapshot_views(totals: dict[str, VideoRank], days: list[date]) -> None:
     rows = DailyVideoViews.objects.filter(**lookup)
     if gaps:
         rows = rows.exclude(date__in=gaps)
-    sums = (
-        rows
-        .values("upload_file_key")
-        .annotate(views=Sum("views"), play=Sum("play_time_seconds"), title=Max("title"))
+    sums = rows.values("upload_file_key").annotate(
+        views=Sum("views"), play=Sum("play_time_seconds"), title=Max("title")
     )
     for row in sums:
         _add(totals, row["upload_file_key"], row["title"] or "", row["views"], row["play"])

@@ -37,9 +37,7 @@ def user_can_view_statistics(user) -> bool:
 class StatisticsPermissionMixin:
     def dispatch(self, request, *args, **kwargs):
         if not user_can_view_statistics(request.user):
-            return TemplateResponse(
-                request, "wagtail_kollus/stats/forbidden.html", {}, status=403
-            )
+            return TemplateResponse(request, "wagtail_kollus/stats/forbidden.html", {}, status=403)
         return super().dispatch(request, *args, **kwargs)
 
 

@@ -1,8 +1,8 @@
 """``manage.py kollus_stats``: the statistics history's maintenance.
 
-    kollus_stats --install-schedule        create the daily django-q2 snapshot schedule
-    kollus_stats --backfill FROM TO        record every day FROM..TO that Kollus still answers
-    kollus_stats --record-recent           what the schedule runs, now
+kollus_stats --install-schedule        create the daily django-q2 snapshot schedule
+kollus_stats --backfill FROM TO        record every day FROM..TO that Kollus still answers
+kollus_stats --record-recent           what the schedule runs, now
 """
 
 from __future__ import annotations
