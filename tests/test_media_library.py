@@ -225,6 +225,18 @@ def test_editing_the_title_pushes_it_to_kollus(admin_client, kollus):
 
 
 @pytest.mark.django_db
+def test_a_refused_metadata_push_is_recorded_on_the_row(kollus):
+    ufk = sandbox_upload("Refused")
+    wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
+    row = KollusMedia.objects.create(title="Edited", upload_file_key=ufk, state=MediaState.READY)
+    kollus.faults.set("kollus.media_update", status=422, times=5)
+    assert tasks.push_metadata(row.pk) == "failed"
+    row.refresh_from_db()
+    assert row.title == "Edited" and "did not accept" in row.error_message
+    assert kollus.state.media[ufk]["title"] == "Refused"
+
+
+@pytest.mark.django_db
 def test_saving_without_changes_does_not_call_kollus(admin_client, media):
     admin_client.post(
         reverse("kollus_media:edit", args=(media.pk,)),

@@ -254,14 +254,24 @@ def refresh_media(media_id: int) -> str:
     return "refreshed"
 
 
-def push_metadata(media_id: int) -> str:
+def push_metadata(media_id: int, attempt: int = 0) -> str:
     """Send the row's title and category to Kollus (after an edit in the library)."""
     row = KollusMedia.objects.filter(pk=media_id).exclude(state=MediaState.DELETED).first()
     if row is None or not row.upload_file_key:
         return "nothing to push"
     client = kollus_client()
-    remote = client.update_media(
-        row.upload_file_key, title=row.title, category_key=row.category_key or None
-    )
+    try:
+        remote = client.update_media(
+            row.upload_file_key, title=row.title, category_key=row.category_key or None
+        )
+    except KollusAPIError as error:
+        if error.retryable and attempt < len(RECHECK_DELAYS):
+            schedule_later("push_metadata", RECHECK_DELAYS[attempt], media_id, attempt + 1)
+            return "retry scheduled"
+        # The editor's values stay on the row; the library shows why Kollus has other ones.
+        KollusMedia.objects.filter(pk=media_id).update(
+            error_message=f"Kollus did not accept the new title/category: {error.describe()}"
+        )
+        return "failed"
     mirror_from_remote(row.upload_file_key, remote, client=client)
     return "pushed"
