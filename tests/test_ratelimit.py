@@ -106,8 +106,8 @@ def test_zero_limits_disable():
 # --- two real processes sharing a file-based cache -------------------------------------------
 
 
-def hammer(cache: dict, token: str, until: float, queue) -> None:
-    """Child process: take slots from the shared ``cache`` until ``until``; report windows."""
+def hammer(cache: dict, token: str, seconds: float, ready, queue) -> None:
+    """Child process: once all are ready, take slots for ``seconds``; report the windows."""
     import django
     from django.conf import settings
 
@@ -115,6 +115,8 @@ def hammer(cache: dict, token: str, until: float, queue) -> None:
         settings.configure(CACHES={"rl": cache})
         django.setup()
     limiter = CacheRateLimiter(token, per_second=1, per_minute=60, cache_alias="rl")
+    ready.wait(timeout=60)  # start together, however long each interpreter took to boot
+    until = time.time() + seconds
     stamps = []
     while True:
         limiter.acquire()
@@ -129,13 +131,13 @@ def claimed_windows(cache: dict, processes: int = 2) -> list[list[int]]:
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter, as a second worker is
     queue = ctx.Queue()
     token = f"shared-{uuid.uuid4()}"
-    until = time.time() + 7  # spawning takes 1-3 s; then they contend for several windows
+    ready = ctx.Barrier(processes)
     procs = [
-        ctx.Process(target=hammer, args=(cache, token, until, queue)) for _ in range(processes)
+        ctx.Process(target=hammer, args=(cache, token, 4.0, ready, queue)) for _ in range(processes)
     ]
     for proc in procs:
         proc.start()
-    windows = [queue.get(timeout=30) for _ in procs]
+    windows = [queue.get(timeout=90) for _ in procs]
     for proc in procs:
         proc.join(timeout=10)
     return windows
