@@ -58,6 +58,7 @@ class MediaPermissionMixin(PermissionCheckedMixin):
 class MediaIndexView(MediaPermissionMixin, generic.IndexView):
     filterset_class = KollusMediaFilterSet
     default_ordering = "-created_at"
+    add_item_label = _("Upload a video")
 
     def get_base_queryset(self):
         return exclude_deleted(super().get_base_queryset())
