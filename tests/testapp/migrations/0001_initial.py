@@ -5,20 +5,23 @@ import wagtail.fields
 from django.conf import settings
 from django.db import migrations, models
 
+# Portable across Wagtail 7.x (no swappable page) and 8.x (WAGTAIL_PAGE_MODEL).
+PAGE_MODEL = getattr(settings, "WAGTAIL_PAGE_MODEL", "wagtailcore.Page")
+
 
 class Migration(migrations.Migration):
 
     initial = True
 
     dependencies = [
-        ('wagtailcore', '0098_apitoken'),
+        ('wagtailcore', '0094_alter_page_locale'),  # present in Wagtail 7.0 and 8.0
     ]
 
     operations = [
         migrations.CreateModel(
             name='VideoPage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=PAGE_MODEL)),
                 ('body', wagtail.fields.StreamField([('video', 7), ('paragraph', 8)], blank=True, block_lookup={0: ('wagtail_kollus.blocks.KollusVideoChooserBlock', (), {'label': 'Video'}), 1: ('wagtail.blocks.BooleanBlock', (), {'help_text': 'Browsers only autoplay muted videos.', 'label': 'Autoplay', 'required': False}), 2: ('wagtail.blocks.BooleanBlock', (), {'label': 'Start muted', 'required': False}), 3: ('wagtail.blocks.IntegerBlock', (), {'default': 0, 'label': 'Start at (seconds)', 'min_value': 0, 'required': False}), 4: ('wagtail.blocks.BooleanBlock', (), {'default': True, 'label': 'Allow seeking', 'required': False}), 5: ('wagtail.blocks.BooleanBlock', (), {'label': 'Disable playback speed control', 'required': False}), 6: ('wagtail.blocks.CharBlock', (), {'help_text': "Leave blank to use the video's own title.", 'label': 'Title shown in the player', 'max_length': 255, 'required': False}), 7: ('wagtail.blocks.StructBlock', [[('video', 0), ('autoplay', 1), ('mute', 2), ('start_time', 3), ('allow_seek', 4), ('disable_playrate', 5), ('title_override', 6)]], {}), 8: ('wagtail.blocks.RichTextBlock', (), {})})),
             ],
             options={
