@@ -72,6 +72,12 @@ class ContentsBrowser:
             self._client = chooser_client()
         return self._client
 
+    def close(self) -> None:
+        """Release the HTTP session (one per chooser request), if one was opened."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
     def _remember(self, kind: str, params: dict[str, Any], fetch) -> Any:
         memo_key = (kind, tuple(sorted(params.items())))
         if memo_key not in self._memo:

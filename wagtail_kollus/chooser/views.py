@@ -73,13 +73,25 @@ class RemoteErrorMixin:
     request: HttpRequest
     error_template_name = "wagtail_kollus/chooser/error.html"
 
+    @cached_property
+    def browser(self) -> ContentsBrowser:
+        return ContentsBrowser()
+
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            return super().dispatch(request, *args, **kwargs)
+            response = super().dispatch(request, *args, **kwargs)
+            if hasattr(response, "render"):
+                # Lazy template responses read the listing while rendering: do it while the
+                # errors can still be caught and the HTTP session is still open.
+                response.render()
+            return response
         except KollusAPIError as error:
             # The exception text is already redacted (api.errors); log it for the operator.
             logger.warning("Kollus video chooser: contents API call failed: %s", error)
             return self.render_remote_error(error)
+        finally:
+            if "browser" in self.__dict__:
+                self.browser.close()
 
     def get_retry_url(self) -> str:
         return self.request.get_full_path()
@@ -111,10 +123,6 @@ class ContentListingMixin:
     filter_form_class = ContentFilterForm
     results_template_name = "wagtail_kollus/chooser/results.html"
     choose_item_url_name: str | None = None
-
-    @cached_property
-    def browser(self) -> ContentsBrowser:
-        return ContentsBrowser()
 
     @cached_property
     def default_language(self) -> str:
@@ -249,8 +257,7 @@ class ChooseItemView(RemoteErrorMixin, KollusVideoChosenResponseMixin, View):
         self.language = api_language(request.GET.get("language")) or editor_language(request)
 
     def get(self, request: HttpRequest, content_id: int) -> HttpResponse:
-        browser = ContentsBrowser()
-        content = browser.content(content_id, self.language)
+        content = self.browser.content(content_id, self.language)
         entries = playable_items(content)
         choosable = [entry for entry in entries if entry.media_content_key]
         if len(choosable) == 1 and len(entries) == 1:
@@ -311,8 +318,7 @@ class KollusVideoChosenView(
         except ValueError as error:
             raise Http404 from error
         language = api_language(request.GET.get("language")) or editor_language(request)
-        browser = ContentsBrowser()
-        content = browser.fresh_content(content_id, language)
+        content = self.browser.fresh_content(content_id, language)
         for entry in playable_items(content):
             if entry.item.item_id == item_id:
                 break
