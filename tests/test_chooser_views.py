@@ -311,3 +311,16 @@ def test_sites_can_scope_the_listing_with_a_hook(admin_client, sandbox):
     with hooks.register_temporarily("construct_kollus_video_chooser_queryset", only_category_5):
         modal(admin_client.get(reverse(CHOOSE)))
     assert list_queries(sandbox)[-1]["category_id"] == ["5"]
+
+
+def test_a_page_number_past_the_end_shows_the_last_page(admin_client, sandbox, client_api):
+    params = {"status": "publish", "language": "ko"}
+    last = client_api.list_contents(language="ko", content_type="vod", status="publish")
+    response = admin_client.get(reverse(RESULTS), {**params, "p": "9999"})
+    assert response.status_code == 200
+    expected = client_api.list_contents(
+        language="ko", content_type="vod", status="publish", page=last.pagination.last_page
+    )
+    assert listed_ids(response.content.decode()) == [c.content_id for c in expected.items]
+    response = admin_client.get(reverse(RESULTS), {**params, "p": "abc"})
+    assert response.status_code == 200

@@ -139,6 +139,14 @@ class ContentListingMixin:
         except (TypeError, ValueError):
             return 1
 
+    def get_results_page(self, request: HttpRequest) -> Any:
+        try:
+            return super().get_results_page(request)
+        except Http404:
+            # The listing shrank since the link was made (or the number is nonsense): show
+            # its last page rather than an admin 404 inside the modal.
+            return self.paginator.page(self.paginator.num_pages)
+
     def apply_object_list_ordering(self, objects: RemoteContentQuerySet) -> RemoteContentQuerySet:
         return objects  # the API's own order; it has no ordering parameter
 
