@@ -324,3 +324,13 @@ def test_a_page_number_past_the_end_shows_the_last_page(admin_client, sandbox, c
     assert listed_ids(response.content.decode()) == [c.content_id for c in expected.items]
     response = admin_client.get(reverse(RESULTS), {**params, "p": "abc"})
     assert response.status_code == 200
+
+
+def test_searching_and_paging_cost_one_list_call_each(admin_client, sandbox):
+    admin_client.get(reverse(RESULTS), {"q": "기초", "category": "5"})
+    admin_client.get(reverse(RESULTS), {"q": "기초", "category": "5", "p": "2"})
+    assert sandbox.request_count("contents.list") == 2
+    assert sandbox.request_count("contents.categories") == 0  # only the full modal shows names
+    response = admin_client.get(reverse(RESULTS), {"category": "not-a-number"})
+    assert response.status_code == 200
+    assert list_queries(sandbox)[-1]["language"] == ["ko"]

@@ -86,7 +86,7 @@ class ContentFilterForm(BaseFilterForm):
         data: Any = None,
         *,
         default_language: str,
-        categories: list[Category] = (),
+        categories: list[Category] | None = None,
         **kwargs: Any,
     ) -> None:
         # Defaults apply when the parameter is absent, not when it is empty: "All types"
@@ -97,11 +97,16 @@ class ContentFilterForm(BaseFilterForm):
         if not data.get("language"):
             data["language"] = default_language
         super().__init__(data, **kwargs)
-        self.fields["category"].choices = [("", _("Any category"))] + [
-            (category.category_id, category.path or category.name)
-            for category in categories
-            if category.category_id is not None
-        ]
+        if categories is None:
+            # The results fragment never renders the select: validating the id as a number is
+            # enough, and it spares a categories call on every keystroke and page.
+            self.fields["category"] = forms.IntegerField(required=False, min_value=1)
+        else:
+            self.fields["category"].choices = [("", _("Any category"))] + [
+                (category.category_id, category.path or category.name)
+                for category in categories
+                if category.category_id is not None
+            ]
 
     @property
     def selected_language(self) -> str:

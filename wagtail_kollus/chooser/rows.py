@@ -31,6 +31,10 @@ class ContentRow:
     categories: str
     updated_at: datetime | None
 
+    @property
+    def updated_iso(self) -> str:
+        return self.updated_at.isoformat() if self.updated_at else ""
+
 
 def content_row(content: Content, url: str) -> ContentRow:
     return ContentRow(

@@ -150,12 +150,16 @@ class ContentListingMixin:
     def apply_object_list_ordering(self, objects: RemoteContentQuerySet) -> RemoteContentQuerySet:
         return objects  # the API's own order; it has no ordering parameter
 
+    # Only the full modal renders the filter form, so only it needs the category names.
+    lists_categories = True
+
     def get_filter_form(self) -> ContentFilterForm:
-        language = api_language(self.request.GET.get("language")) or self.default_language
+        categories = None
+        if self.lists_categories:
+            language = api_language(self.request.GET.get("language")) or self.default_language
+            categories = self.browser.categories(language)
         return self.filter_form_class(
-            self.request.GET,
-            default_language=self.default_language,
-            categories=self.browser.categories(language),
+            self.request.GET, default_language=self.default_language, categories=categories
         )
 
     def filter_object_list(self, objects: RemoteContentQuerySet) -> RemoteContentQuerySet:
@@ -171,6 +175,7 @@ class ContentListingMixin:
             objects = hook(objects, self.request)
         return objects
 
+    @cached_property
     def listing_querystring(self) -> str:
         """The current search/filter/page parameters, carried into the item step and back."""
         params = {
@@ -183,7 +188,7 @@ class ContentListingMixin:
 
     def get_item_step_url(self, content: Content) -> str:
         url = reverse(self.choose_item_url_name, args=(content.content_id,))
-        return f"{url}?{self.listing_querystring()}"
+        return f"{url}?{self.listing_querystring}"
 
     @property
     def columns(self) -> list:
@@ -203,6 +208,7 @@ class KollusContentChooseView(RemoteErrorMixin, ContentListingMixin, ChooseView)
 
 class KollusContentChooseResultsView(RemoteErrorMixin, ContentListingMixin, ChooseResultsView):
     choose_url_name: str | None = None
+    lists_categories = False
     results_error_template_name = "wagtail_kollus/chooser/results_error.html"
 
     def render_remote_error(self, error: KollusAPIError) -> HttpResponse:
