@@ -16,6 +16,7 @@ from django_q.models import OrmQ
 from wagtail.models import Page, ReferenceIndex
 
 from tests.testapp.models import VideoPage
+from wagtail_kollus import signals
 from wagtail_kollus.media import tasks
 from wagtail_kollus.media.testing import wait_for
 from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState, VideoSource
@@ -311,14 +312,26 @@ def test_delete_while_used_needs_confirmation_then_pages_get_the_placeholder(
 
 
 @pytest.mark.django_db
-def test_delete_unused_video(admin_client, kollus):
+def test_delete_unused_video(admin_client, kollus, django_capture_on_commit_callbacks):
     ufk = sandbox_upload("Unused")
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     media = KollusMedia.objects.create(title="Unused", upload_file_key=ufk, state=MediaState.READY)
-    response = admin_client.post(reverse("kollus_media:delete", args=(media.pk,)))
+    deleted = []
+    signals.video_deleted.connect(receiver := lambda sender, instance, **kw: deleted.append(instance.pk))
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(reverse("kollus_media:delete", args=(media.pk,)))
+    finally:
+        signals.video_deleted.disconnect(receiver)
     assert response.status_code == 302
     assert KollusMedia.objects.get(pk=media.pk).state == MediaState.DELETED
     assert ufk not in kollus.state.media
+    assert deleted == [media.pk]
+    # Gone from the listing, and a second delete finds nothing.
+    first = admin_client.get(reverse("kollus_media:index")).content.decode()
+    assert "Video &#x27;Unused&#x27; deleted." in first  # the message, once
+    assert "Unused" not in admin_client.get(reverse("kollus_media:index")).content.decode()
+    assert admin_client.get(reverse("kollus_media:delete", args=(media.pk,))).status_code == 404
 
 
 @pytest.mark.django_db
@@ -331,3 +344,11 @@ def test_delete_failure_on_kollus_is_a_message_not_a_500(admin_client, kollus):
     assert response.status_code == 502
     assert "did not delete" in response.content.decode()
     assert KollusMedia.objects.get(pk=media.pk).state == MediaState.READY
+
+
+@pytest.mark.django_db
+def test_without_a_token_the_panel_shows_a_placeholder_and_a_warning(admin_client, settings, media):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "CALLBACK_TOKEN": ""}
+    html = admin_client.get(reverse("kollus_media:index")).content.decode()
+    assert "/kollus/callbacks/upload/%3CCALLBACK_TOKEN%3E/" in html
+    assert "Set CALLBACK_TOKEN first" in html
