@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import signals
 from ..api.errors import KollusAPIError, NotFoundError
@@ -142,7 +143,7 @@ def process_callback(delivery_id: int, attempt: int = 0) -> str:
     except NotFoundError:
         if KollusMedia.objects.filter(upload_file_key=ufk).exists() and attempt < len(RECHECK_DELAYS):
             return _retry_later(delivery, attempt, "Kollus does not list this media yet")
-        _finish(delivery, DeliveryStatus.IGNORED, "Kollus does not know this upload file key.")
+        _finish(delivery, DeliveryStatus.IGNORED, _("Kollus does not know this upload file key."))
         return "ignored"
     except KollusAPIError as error:
         if error.retryable and attempt < len(RECHECK_DELAYS):
@@ -245,7 +246,8 @@ def refresh_media(media_id: int) -> str:
         remote = client.get_media(row.upload_file_key)
     except NotFoundError:
         KollusMedia.objects.filter(pk=row.pk).update(
-            error_message="Kollus does not know this upload (yet).", last_refreshed_at=timezone.now()
+            error_message=_("Kollus does not know this upload (yet)."),
+            last_refreshed_at=timezone.now(),
         )
         return "not found"
     mirror_from_remote(
@@ -270,7 +272,8 @@ def push_metadata(media_id: int, attempt: int = 0) -> str:
             return "retry scheduled"
         # The editor's values stay on the row; the library shows why Kollus has other ones.
         KollusMedia.objects.filter(pk=media_id).update(
-            error_message=f"Kollus did not accept the new title/category: {error.describe()}"
+            error_message=_("Kollus did not accept the new title/category: %(reason)s")
+            % {"reason": error.describe()}
         )
         return "failed"
     mirror_from_remote(row.upload_file_key, remote, client=client)
