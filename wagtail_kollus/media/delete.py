@@ -86,6 +86,13 @@ class MediaDeleteView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templat
     def get_page_subtitle(self) -> str:
         return str(self.object)
 
+    def get_breadcrumbs_items(self) -> list[dict]:
+        return [
+            {"url": reverse("kollus_media:index"), "label": _("Kollus videos")},
+            {"url": reverse("kollus_media:edit", args=(self.object.pk,)), "label": str(self.object)},
+            {"url": "", "label": self.page_title},
+        ]
+
     def get_context_data(self, **kwargs: Any) -> dict:
         context = super().get_context_data(**kwargs)
         used = self.usage.is_used
