@@ -29,7 +29,7 @@ system-deps:
 lint: env
 	$(VENV)/bin/ruff check wagtail_kollus tests example_site benchmarks
 
-test: env system-deps lint
+test: env system-deps lint docs
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 demo: env
@@ -39,7 +39,7 @@ bench: env
 	$(PY) -m benchmarks $(if $(ONLY),--only $(ONLY),)
 
 docs: env
-	$(VENV)/bin/mkdocs build --strict
+	$(VENV)/bin/mkdocs build --strict --quiet --site-dir build/site
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info tests/.test-db*.sqlite3 example_site/db.sqlite3
