@@ -334,3 +334,13 @@ def test_searching_and_paging_cost_one_list_call_each(admin_client, sandbox):
     response = admin_client.get(reverse(RESULTS), {"category": "not-a-number"})
     assert response.status_code == 200
     assert list_queries(sandbox)[-1]["language"] == ["ko"]
+
+
+def test_all_types_and_a_bad_language_survive_the_item_step(admin_client, sandbox):
+    html = admin_client.get(reverse(RESULTS), {"content_type": "", "language": "xx"}).content
+    html = html.decode()
+    query = list_queries(sandbox)[-1]
+    assert query["language"] == ["ko"] and "content_type" not in query
+    link = re.search(r'href="(/admin/kollus/video-chooser/content/\d+/\?[^"]+)"', html).group(1)
+    params = parse_qs(link.split("?", 1)[1].replace("&amp;", "&"), keep_blank_values=True)
+    assert params["content_type"] == [""] and params["language"] == ["ko"]

@@ -91,6 +91,7 @@ class ContentFilterForm(BaseFilterForm):
     ) -> None:
         # Defaults apply when the parameter is absent, not when it is empty: "All types"
         # (an empty content_type) is a real choice the editor can make.
+        self.default_language = default_language
         data = data.copy() if data is not None else {}
         if "content_type" not in data:
             data["content_type"] = DEFAULT_CONTENT_TYPE
@@ -110,9 +111,8 @@ class ContentFilterForm(BaseFilterForm):
 
     @property
     def selected_language(self) -> str:
-        if self.is_valid():
-            return self.cleaned_data["language"]
-        return self.data["language"]
+        language = self.data.get("language")
+        return language if language in API_LANGUAGES else self.default_language
 
     def api_filters(self) -> dict[str, Any]:
         """The cleaned values, named as ``ContentsClient.list_contents`` takes them."""

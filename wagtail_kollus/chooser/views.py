@@ -181,9 +181,10 @@ class ContentListingMixin:
         params = {
             name: self.request.GET[name] for name in FILTER_PARAMETERS if self.request.GET.get(name)
         }
+        if "content_type" in self.request.GET:
+            # An empty type is the editor's "All types", not an absent filter.
+            params["content_type"] = self.request.GET["content_type"]
         params["language"] = self.filter_form.selected_language
-        if "content_type" not in self.request.GET:
-            params.pop("content_type", None)
         return urlencode(params)
 
     def get_item_step_url(self, content: Content) -> str:
