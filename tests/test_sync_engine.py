@@ -282,3 +282,12 @@ def test_long_backoff_is_scheduled_and_the_sweep_requeues_due_pages(
     )
     assert sweep_outstanding() == 1
     assert OrmQ.objects.count() == before + 1
+
+
+def test_create_view_explains_when_the_record_will_be_created(admin_client):
+    from tests.test_sync_cluster import home
+
+    url = reverse("wagtailadmin_pages:add", args=["testapp", "coursepage", home().pk])
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert "created when this page is first published" in response.content.decode()
