@@ -5,20 +5,22 @@ import wagtail.fields
 from django.conf import settings
 from django.db import migrations, models
 
+# Portable across Wagtail 7.x (no swappable page) and 8.x (WAGTAIL_PAGE_MODEL), like 0001.
+PAGE_MODEL = getattr(settings, "WAGTAIL_PAGE_MODEL", "wagtailcore.Page")
+
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('testapp', '0001_initial'),
-        ('wagtailcore', '0098_apitoken'),
-        ('wagtailimages', '0027_image_description'),
+        ('wagtailimages', '0025_alter_image_file_alter_rendition_file'),  # in Wagtail 7.0 and 8.0
     ]
 
     operations = [
         migrations.CreateModel(
             name='CoursePage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=PAGE_MODEL)),
                 ('intro', wagtail.fields.RichTextField(blank=True)),
                 ('base_price', models.PositiveIntegerField(default=0)),
                 ('body', wagtail.fields.StreamField([('heading', 0), ('video', 8), ('paragraph', 9)], blank=True, block_lookup={0: ('wagtail.blocks.CharBlock', (), {}), 1: ('wagtail_kollus.blocks.KollusVideoChooserBlock', (), {'label': 'Video'}), 2: ('wagtail.blocks.BooleanBlock', (), {'help_text': 'Browsers only autoplay muted videos.', 'label': 'Autoplay', 'required': False}), 3: ('wagtail.blocks.BooleanBlock', (), {'label': 'Start muted', 'required': False}), 4: ('wagtail.blocks.IntegerBlock', (), {'default': 0, 'label': 'Start at (seconds)', 'min_value': 0, 'required': False}), 5: ('wagtail.blocks.BooleanBlock', (), {'default': True, 'label': 'Allow seeking', 'required': False}), 6: ('wagtail.blocks.BooleanBlock', (), {'label': 'Disable playback speed control', 'required': False}), 7: ('wagtail.blocks.CharBlock', (), {'help_text': "Leave blank to use the video's own title.", 'label': 'Title shown in the player', 'max_length': 255, 'required': False}), 8: ('wagtail.blocks.StructBlock', [[('video', 1), ('autoplay', 2), ('mute', 3), ('start_time', 4), ('allow_seek', 5), ('disable_playrate', 6), ('title_override', 7)]], {}), 9: ('wagtail.blocks.RichTextBlock', (), {})})),
