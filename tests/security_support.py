@@ -91,7 +91,10 @@ class _MarkupScanner(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "script":
-            self._in_script = True
+            # Data islands (json_script, telepath) are not executed; a breakout out of them
+            # would show as a raw "<script>" or "<img" and is caught below.
+            kind = (dict(attrs).get("type") or "text/javascript").lower()
+            self._in_script = "javascript" in kind or kind == "module"
         for name, value in attrs:
             if name.startswith("on"):
                 self.problems.append(f"<{tag} {name}={value!r}>")
@@ -120,16 +123,13 @@ def unsafe_markup(html: str) -> list[str]:
 
 
 def html_of(response: Any) -> str:
-    """The HTML of an admin response; modal-workflow answers are JSON with an ``html`` key."""
+    """The HTML of a response. Modal-workflow and status answers are JSON: only their
+    ``html`` member is markup; the other members are data that Wagtail's JavaScript sets as
+    text (a raw "<script>" is correct there), so they are left out."""
     text = response.content.decode("utf-8", "replace")
     if response.get("Content-Type", "").startswith("application/json"):
         data = json.loads(text)
-        if isinstance(data, dict):
-            return (
-                str(data.get("html", ""))
-                + "\n"
-                + json.dumps({k: v for k, v in data.items() if k != "html"}, ensure_ascii=False)
-            )
+        return str(data.get("html", "")) if isinstance(data, dict) else ""
     return text
 
 
