@@ -96,6 +96,14 @@ def test_sandbox_retries_are_absorbed_once(kollus, admin_client):
     ticket = browser_upload(admin_client, "Retried")
     wait_for(lambda: state_of(ticket["id"]) == MediaState.READY, timeout=30)
     ufk = ticket["upload_file_key"]
+
+    def settled():
+        mine = [e for e in kollus.callbacks if e["fields"].get("upload_file_key") == ufk]
+        queued = CallbackDelivery.objects.filter(upload_file_key=ufk, status=DeliveryStatus.QUEUED)
+        return len(mine) >= 3 and all(e["delivered"] for e in mine) and not queued.exists()
+
+    # Upload, transcoding and our own channel attach: all delivered and processed.
+    wait_for(settled, timeout=30)
     before = CallbackDelivery.objects.filter(upload_file_key=ufk).count()
     # Replay every callback the sandbox delivered, exactly as it sent them.
     for entry in kollus.callbacks:

@@ -83,6 +83,12 @@ def apply_remote_media(row: KollusMedia, remote: Media) -> MirrorChange:
         "kollus_created_at": remote.created_at,
         "kollus_updated_at": remote.updated_at,
     }
+    # Remote text is untrusted and unbounded: cut it to the columns (PostgreSQL would refuse
+    # the row, and the video could then never be refreshed).
+    for name, value in values.items():
+        limit = getattr(KollusMedia._meta.get_field(name), "max_length", None)
+        if limit and isinstance(value, str) and len(value) > limit:
+            values[name] = value[:limit]
     change = MirrorChange(old_state=row.state, new_state=new_state)
     for name, value in values.items():
         if getattr(row, name) != value:
@@ -96,9 +102,9 @@ def apply_remote_media(row: KollusMedia, remote: Media) -> MirrorChange:
     return change
 
 
-def needs_channel_attach(row: KollusMedia) -> bool:
+def needs_channel_attach(remote: Media) -> bool:
     """Ready media not yet in the configured channel (so it has no playback key there)."""
     wanted = configured_channel_key()
-    if not wanted or row.state != MediaState.READY:
+    if not wanted or remote.state != MediaState.READY:
         return False
-    return not any(c.get("channel_key") == wanted for c in row.channels or [])
+    return not any(c.channel_key == wanted for c in remote.channels)

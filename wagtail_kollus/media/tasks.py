@@ -192,8 +192,16 @@ def mirror_from_remote(
 
     ``attach``: put a ready video in ``KOLLUS_CHANNEL_KEY`` if it is not there. Only for the
     events that end processing (upload/transcoding callbacks, refreshing a video that was not
-    ready): a video someone removed from the channel in the console must stay removed.
+    ready): a video someone removed from the channel in the console must stay removed. The
+    attach happens before the row is saved, so the row never shows "ready" without the
+    playback key it is about to get.
     """
+    attached_to = ""
+    deleted = KollusMedia.objects.filter(upload_file_key=ufk, state=MediaState.DELETED).exists()
+    if attach and not deleted and needs_channel_attach(remote):
+        attached = _attach_to_channel(ufk, client)
+        if attached is not None:
+            remote, attached_to = attached, kollus_settings.KOLLUS_CHANNEL_KEY
     with transaction.atomic():
         row = KollusMedia.objects.select_for_update().filter(upload_file_key=ufk).first()
         created = row is None
@@ -202,35 +210,30 @@ def mirror_from_remote(
             row = KollusMedia(upload_file_key=ufk, title=remote.title or default_title or ufk)
         change = apply_remote_media(row, remote)
         row.save()
-    if attach and needs_channel_attach(row):
-        _attach_to_channel(row, client, change)
     if row.state == MediaState.READY and row.replaces.exists():
         from .replace import complete_replacements
 
         complete_replacements(row, client=client)
     transaction.on_commit(lambda: send_lifecycle_signals(row, change, created=created))
+    if attached_to and change.channels_changed:
+        transaction.on_commit(
+            lambda: signals.video_channel_changed.send(
+                sender=KollusMedia, instance=row, channel_key=attached_to, action="add"
+            )
+        )
     return row
 
 
-def _attach_to_channel(row: KollusMedia, client: Any, change: MirrorChange) -> None:
-    channel_key = kollus_settings.KOLLUS_CHANNEL_KEY
+def _attach_to_channel(ufk: str, client: Any) -> Any | None:
+    """Attach and re-read (to learn the media content key); ``None`` if Kollus refused."""
     try:
-        client.attach_to_channel(channel_key, row.upload_file_key)
-        remote = client.get_media(row.upload_file_key)
+        client.attach_to_channel(kollus_settings.KOLLUS_CHANNEL_KEY, ufk)
+        return client.get_media(ufk)
     except KollusAPIError as error:
         # Kollus answers 404 until it has processed the upload; the channel-add callback or
         # a refresh finishes the job. The video stays without a playback key meanwhile.
-        logger.info("Could not attach %s to the channel yet: %s", row.pk, error.describe())
-        return
-    attach_change = apply_remote_media(row, remote)
-    row.save()
-    change.changed_fields.extend(attach_change.changed_fields)
-    if attach_change.channels_changed:
-        transaction.on_commit(
-            lambda: signals.video_channel_changed.send(
-                sender=KollusMedia, instance=row, channel_key=channel_key, action="add"
-            )
-        )
+        logger.info("Could not attach %s to the channel yet: %s", ufk, error.describe())
+        return None
 
 
 # --- editor actions ---------------------------------------------------------------------------
