@@ -81,7 +81,10 @@ class KollusCallbackView(View):
             return _unlogged(HttpResponse(status=403))
         except MalformedCallback as error:
             logger.warning("Malformed Kollus %s callback: %s", self.kind, error)
-            return _unlogged(HttpResponseBadRequest(str(error)))
+            # Plain text: the message may quote a field name from the request.
+            return _unlogged(
+                HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+            )
         record_delivery(self.kind, payload)
         return HttpResponse("OK", content_type="text/plain")
 
