@@ -311,3 +311,22 @@ def test_callback_with_a_null_byte_is_refused_portably(client, sandbox):
         },
     )
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_malformed_callback_answer_does_not_reflect_markup(client, sandbox):
+    # The 400 names the offending field; the field name comes from the request. Served as
+    # text/html it would be a reflected script, so it must be plain text (or escaped).
+    url = reverse("wagtail_kollus:callback-upload", kwargs={"token": TOKEN})
+    response = client.post(
+        url,
+        {
+            "content_provider_key": sandbox.keys.service_account_key,
+            "upload_file_key": "ufk",
+            SCRIPT: "x" * 2000,
+        },
+    )
+    assert response.status_code == 400
+    is_html = response["Content-Type"].startswith("text/html")
+    assert not (is_html and SCRIPT in response.content.decode()), response["Content-Type"]
+    assert CallbackDelivery.objects.count() == 0
