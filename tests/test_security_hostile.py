@@ -295,7 +295,7 @@ def test_hostile_callback_fields_are_refused_or_stored_verbatim(kind, value, cli
     strict=True,
     reason=(
         "A callback field with a NUL byte is accepted and stored in CallbackDelivery.payload "
-        "(JSONField) and upload_file_key as is (wagtail_kollus/media/callbacks.py:97-104). "
+        "(JSONField) and upload_file_key as is (KollusCallbackView.parse_payload, wagtail_kollus/media/callbacks.py:97). "
         "PostgreSQL rejects NUL in text and \\u0000 in jsonb, so there the callback answers "
         "500 instead of 400. Suggested fix: in parse_payload, raise MalformedCallback for any "
         "value containing '\\x00' (Kollus never sends one)."

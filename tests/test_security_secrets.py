@@ -527,7 +527,7 @@ def test_refused_and_malformed_callbacks_log_no_secret(client, configured, logs)
         "A GET (or PUT/HEAD…) to a callback URL is answered by Django's "
         "View.http_method_not_allowed, which logs 'Method Not Allowed (GET): <path>' to "
         "django.request with the secret token in the path, and Django's log_response logs the "
-        "405 again (wagtail_kollus/media/callbacks.py:73, http_method_names=['post']). "
+        "405 again (wagtail_kollus/media/callbacks.py:70, KollusCallbackView.http_method_names). "
         "Suggested fix: override http_method_not_allowed in KollusCallbackView to return "
         "_unlogged(HttpResponseNotAllowed(['POST'])) without logging the path."
     ),
