@@ -28,6 +28,8 @@ system-deps:
 
 lint: env
 	$(VENV)/bin/ruff check wagtail_kollus tests example_site benchmarks
+	DJANGO_SETTINGS_MODULE=tests.settings $(VENV)/bin/django-admin makemigrations --check --dry-run --pythonpath . >/dev/null
+	cd example_site && ../$(PY) manage.py makemigrations --check --dry-run >/dev/null
 
 test: env system-deps lint docs
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest
 from django.urls import Resolver404, resolve
 
+from ..compat import get_page_model
 from ..conf import kollus_settings
 
 # The languages the contents API serves (reference/contents-api.md).
@@ -29,17 +30,6 @@ def api_language(code: str | None) -> str | None:
 
 def default_language() -> str:
     return api_language(kollus_settings.DEFAULT_LANGUAGE) or API_LANGUAGES[0]
-
-
-def _page_model():
-    """The concrete page model: swappable on Wagtail 8 (through swapper), fixed on 7.x."""
-    try:
-        import swapper
-    except ImportError:  # Wagtail 7.x does not depend on swapper
-        from wagtail.models import Page
-
-        return Page
-    return swapper.load_model("wagtailcore", "Page")
 
 
 def _page_language_from_referer(request: HttpRequest) -> str | None:
@@ -61,7 +51,7 @@ def _page_language_from_referer(request: HttpRequest) -> str | None:
     if page_id is None:
         return None
     locale_code = (
-        _page_model()
+        get_page_model()
         .objects.filter(pk=page_id)
         .values_list("locale__language_code", flat=True)
         .first()

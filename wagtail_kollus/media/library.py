@@ -219,7 +219,8 @@ class KollusMediaViewSet(ModelViewSet):
         return self.construct_view(UploadView)
 
     def get_urlpatterns(self):
-        conv = self.pk_path_converter
+        # pk_path_converter exists on Wagtail 8 viewsets only; KollusMedia has an integer pk.
+        conv = getattr(self, "pk_path_converter", "int")
         return [
             *super().get_urlpatterns(),
             path(f"refresh/<{conv}:pk>/", self.construct_view(RefreshView), name="refresh"),

@@ -13,14 +13,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-# Wagtail 8 lets a project swap the base Page model; ``swapper`` names the active one and
-# falls back to ``wagtailcore.Page`` (Wagtail 7 has no swapping at all).
-try:
-    import swapper
+from ..compat import page_model_name
 
-    PAGE_MODEL = swapper.get_model_name("wagtailcore", "Page")
-except Exception:  # pragma: no cover - Wagtail 7 without swapper
-    PAGE_MODEL = "wagtailcore.Page"
+# Wagtail 8 lets a project swap the base Page model; Wagtail 7 has no swapping at all.
+PAGE_MODEL = page_model_name()
 
 
 class SyncState(models.TextChoices):

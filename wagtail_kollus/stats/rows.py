@@ -11,16 +11,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import swapper
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.urls import reverse
 from wagtail.models import ReferenceIndex
 
+from ..compat import get_page_model
 from ..models import KollusMedia, KollusVideo
 from .service import VideoRank
-
-Page = swapper.load_model("wagtailcore", "Page")
 
 
 @dataclass(slots=True)
@@ -91,7 +89,7 @@ def join_local(rows: Sequence[RankingRow]) -> None:
         references = ReferenceIndex.objects.filter(
             to_content_type=ContentType.objects.get_for_model(KollusVideo),
             to_object_id__in=[str(pk) for pk in video_media],
-            base_content_type=ContentType.objects.get_for_model(Page),
+            base_content_type=ContentType.objects.get_for_model(get_page_model()),
         ).values_list("to_object_id", "object_id")
         page_ids_by_media = defaultdict(set)
         for video_id, page_id in references:
@@ -99,7 +97,7 @@ def join_local(rows: Sequence[RankingRow]) -> None:
             if media_id is not None:
                 page_ids_by_media[media_id].add(int(page_id))
         all_ids = set().union(*page_ids_by_media.values()) if page_ids_by_media else set()
-        pages = Page.objects.filter(pk__in=all_ids)
+        pages = get_page_model().objects.filter(pk__in=all_ids)
         page_by_id = {page.pk: page for page in pages}
         for media_id, page_ids in page_ids_by_media.items():
             pages_by_media[media_id] = sorted(
