@@ -24,41 +24,41 @@ DEFAULTS: dict[str, Any] = {
     "CONTENTS_API_KEY": "",  # SERVER_PRIVATE_API_KEY: server-side only
     "DEFAULT_LANGUAGE": "ko",  # ko, en or ja
     # --- Kollus VOD ---
-    "KOLLUS_API_URL": "https://c-api-kr.kollus.com",
+    "KOLLUS_API_URL": "https://c-api-kr.kollus.com",  # API host of your Kollus region
     "KOLLUS_API_PATHS": {},  # overrides of wagtail_kollus.api.paths.KOLLUS_PATHS
-    "KOLLUS_ACCESS_TOKEN": "",
-    "KOLLUS_SECURITY_KEY": "",
-    "KOLLUS_CUSTOM_KEY": "",
+    "KOLLUS_ACCESS_TOKEN": "",  # API access token (sent as access_token=); server-side only
+    "KOLLUS_SECURITY_KEY": "",  # HS256 secret that signs player JWTs
+    "KOLLUS_CUSTOM_KEY": "",  # the "user key" sent next to the JWT in the player URL
     "KOLLUS_SERVICE_ACCOUNT_KEY": "",  # content_provider_key, sent in every callback
     "KOLLUS_CHANNEL_KEY": "",  # channel new uploads are attached to
     "KOLLUS_CATEGORY_KEY": "",  # default category for new uploads
-    "PLAYER_URL": "https://v.kr.kollus.com",
+    "PLAYER_URL": "https://v.kr.kollus.com",  # Kollus player/video gateway
     "CALLBACK_TOKEN": "",  # secret path segment of the callback URLs
     # --- HTTP behaviour ---
-    "CONNECT_TIMEOUT": 3.05,
-    "READ_TIMEOUT": 15.0,
-    "MAX_RETRIES": 3,
-    "BACKOFF_FACTOR": 0.5,
-    "BACKOFF_MAX": 30.0,
-    "KOLLUS_RATE_LIMIT_PER_SECOND": 1,
-    "KOLLUS_RATE_LIMIT_PER_MINUTE": 60,
+    "CONNECT_TIMEOUT": 3.05,  # seconds to open a connection to either API
+    "READ_TIMEOUT": 15.0,  # seconds to wait for an answer
+    "MAX_RETRIES": 3,  # retries on 429/502/503/504 and connection errors (idempotent calls)
+    "BACKOFF_FACTOR": 0.5,  # exponential backoff base (seconds), with full jitter
+    "BACKOFF_MAX": 30.0,  # longest wait between retries; a longer Retry-After raises instead
+    "KOLLUS_RATE_LIMIT_PER_SECOND": 1,  # Kollus allows 1 call/s per account (0: no limiter)
+    "KOLLUS_RATE_LIMIT_PER_MINUTE": 60,  # ... and 60 calls/min
     "RATE_LIMIT_CACHE": "default",  # Django cache alias shared by every process
     # --- playback ---
     "PLAYER_TOKEN_LIFETIME": 300,  # seconds; the JWT's ``expt``
-    "CACHE_SAFE_PLAYBACK": False,
-    "CUID_RESOLVER": "wagtail_kollus.player.default_cuid",
+    "CACHE_SAFE_PLAYBACK": False,  # True: pages hold a signed reference, browsers fetch the URL
+    "CUID_RESOLVER": "wagtail_kollus.player.default_cuid",  # dotted path: request -> viewer id
     # Cache-safe playback: how long a page's signed player reference stays valid (seconds).
     # Long on purpose: a page cached for a day must still play. 30 days.
     "PLAYER_REFERENCE_MAX_AGE": 30 * 24 * 3600,
     # Token endpoint rate limits, per fixed window of PLAYER_TOKEN_RATE_WINDOW seconds:
     # per client (IP + session) and per IP (higher: offices and mobile carriers share IPs).
     "PLAYER_TOKEN_RATE_LIMIT": 30,
-    "PLAYER_TOKEN_RATE_LIMIT_PER_IP": 300,
-    "PLAYER_TOKEN_RATE_WINDOW": 60,
+    "PLAYER_TOKEN_RATE_LIMIT_PER_IP": 300,  # token requests per IP per window
+    "PLAYER_TOKEN_RATE_WINDOW": 60,  # seconds of the rate-limit window
     # --- caching of remote lists in the admin ---
-    "CHOOSER_CACHE_TIMEOUT": 60,
-    "CACHE_ALIAS": "default",
-    "CACHE_VERSION": 1,
+    "CHOOSER_CACHE_TIMEOUT": 60,  # seconds the chooser keeps a contents API answer
+    "CACHE_ALIAS": "default",  # Django cache used for API answers
+    "CACHE_VERSION": 1,  # bump to drop every cached API answer at once
     # --- viewing statistics (wagtail_kollus.stats; docs/statistics.md) ---
     "STATS_CACHE_TIMEOUT": 300,  # seconds; Kollus itself caches statistics for 5 minutes
     "STATS_LAST_GOOD_TIMEOUT": 60 * 60 * 24 * 30,  # keep last good figures for "stale since"
