@@ -330,3 +330,26 @@ def test_malformed_callback_answer_does_not_reflect_markup(client, sandbox):
     is_html = response["Content-Type"].startswith("text/html")
     assert not (is_html and SCRIPT in response.content.decode()), response["Content-Type"]
     assert CallbackDelivery.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Callback fields may be up to 1,000 characters (_MAX_FIELD_LENGTH), but "
+        "CallbackDelivery.upload_file_key is max_length=100 (wagtail_kollus/models/callbacks.py:43"
+        "; stored by record_delivery in wagtail_kollus/media/callbacks.py). SQLite stores 500 "
+        "characters; PostgreSQL raises DataError and Kollus gets a 500. Suggested fix: refuse "
+        "(MalformedCallback → 400) an upload_file_key/channel_key longer than the column."
+    ),
+)
+def test_callback_with_an_overlong_key_is_refused_or_fits(client, sandbox):
+    url = reverse("wagtail_kollus:callback-upload", kwargs={"token": TOKEN})
+    key = "k" * 500
+    response = client.post(
+        url, {"content_provider_key": sandbox.keys.service_account_key, "upload_file_key": key}
+    )
+    assert response.status_code in (200, 400)
+    limit = CallbackDelivery._meta.get_field("upload_file_key").max_length
+    for delivery in CallbackDelivery.objects.all():
+        assert len(delivery.upload_file_key) <= limit
