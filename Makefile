@@ -11,7 +11,7 @@ DEMO_PORT ?= 8000
 SANDBOX_PORT ?= 8765
 ONLY ?=
 
-.PHONY: demo test lint unit browser bench system-deps env clean docs
+.PHONY: demo test lint unit browser bench system-deps env clean docs matrix
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ lint: env
 test: env system-deps lint docs
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
+# The support matrix (noxfile.py): one virtualenv per Python x Django x Wagtail cell, built by
+# nox from the interpreters on PATH (python3.11, python3.12). NOX_ARGS picks sessions, e.g.
+# NOX_ARGS='-s postgres'.
+# nox lives in a virtualenv of its own, so the matrix does not change the one `make test` uses.
+NOX_ARGS ?=
+NOX_VENV ?= .venv-nox
+matrix: system-deps
+	test -x $(NOX_VENV)/bin/nox || ($(PYTHON) -m venv $(NOX_VENV) && $(NOX_VENV)/bin/pip install --quiet nox)
+	$(NOX_VENV)/bin/nox $(NOX_ARGS)
+
 demo: env
 	@bash scripts/demo.sh $(DEMO_PORT) $(SANDBOX_PORT)
 
@@ -44,4 +54,4 @@ docs: env
 	$(VENV)/bin/mkdocs build --strict --quiet --site-dir build/site
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info tests/.test-db*.sqlite3 example_site/db.sqlite3
+	rm -rf $(VENV) .venv-nox .nox build dist *.egg-info tests/.test-db*.sqlite3 example_site/db.sqlite3
