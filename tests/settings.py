@@ -75,6 +75,16 @@ DATABASES = {
         "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
+# Wagtail updates its reference index in a background task. On Wagtail 7.0 (django-tasks 0.7)
+# the immediate backend defers it to transaction commit, which never comes inside a test's
+# transaction, so "where is this video used" would see nothing; later django-tasks ignore the key.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "ENQUEUE_ON_COMMIT": False,
+    }
+}
+
 if os.environ.get("DATABASE_URL", "").startswith("postgres"):
     from urllib.parse import urlparse
 
