@@ -223,7 +223,9 @@ def default_cuid(request: Any) -> str:
         return str(cuid)
     meta = getattr(request, "META", {})
     fingerprint = f"{meta.get('REMOTE_ADDR', '')}|{meta.get('HTTP_USER_AGENT', '')}"
-    digest = salted_hmac("wagtail_kollus.player.cuid", fingerprint).hexdigest()
+    # sha1 explicitly: it was Django's default (6.x warns that the default will change), and
+    # another algorithm would give every anonymous viewer a new cuid, splitting their statistics.
+    digest = salted_hmac("wagtail_kollus.player.cuid", fingerprint, algorithm="sha1").hexdigest()
     return "anon-" + digest[:16]
 
 

@@ -74,7 +74,9 @@ def _counted_over_limit(scope: str, identity: str, limit: Any) -> int | None:
         return None
     window = max(1, int(kollus_settings.PLAYER_TOKEN_RATE_WINDOW))
     now = time.time()
-    digest = salted_hmac(_RATE_KEY_PREFIX, identity).hexdigest()[:32]
+    # An explicit algorithm (Django 6.x warns that the sha1 default will change); these keys
+    # live one window, so sha256 costs nothing but one window's counts at the upgrade.
+    digest = salted_hmac(_RATE_KEY_PREFIX, identity, algorithm="sha256").hexdigest()[:32]
     key = f"{_RATE_KEY_PREFIX}:{scope}:{digest}:{int(now // window)}"
     cache = caches[kollus_settings.RATE_LIMIT_CACHE]
     cache.add(key, 0, timeout=window + 1)
