@@ -50,3 +50,34 @@ def copy_item_to_video(
         defaults=fields,
     )
     return video
+
+
+def _library_fields(media: KollusMedia) -> dict:
+    return {
+        "title": media.title[:500],
+        "media_content_key": media.media_content_key,
+        "thumbnail_url": http_url_or_blank(media.poster_url),
+        "duration_seconds": media.duration_seconds,
+        "is_available": True,
+        "last_fetched_at": timezone.now(),
+    }
+
+
+@transaction.atomic
+def copy_media_to_video(media: KollusMedia) -> KollusVideo:
+    """Create or refresh the one library ``KollusVideo`` of ``media`` (the chooser's upload tab).
+
+    The media may still be transcoding, so its key may be empty: the row then renders the
+    placeholder (``is_playable``) until :func:`refresh_library_videos` copies the key.
+    """
+    video, _created = KollusVideo.objects.update_or_create(
+        source=VideoSource.LIBRARY, media=media, defaults=_library_fields(media)
+    )
+    return video
+
+
+def refresh_library_videos(media: KollusMedia) -> int:
+    """Copy the media's key, title, poster and duration into its library video (if chosen)."""
+    return KollusVideo.objects.filter(source=VideoSource.LIBRARY, media=media).update(
+        **_library_fields(media)
+    )

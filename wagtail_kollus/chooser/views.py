@@ -14,6 +14,7 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -38,7 +39,10 @@ from ..api.errors import (
     RateLimitedError,
 )
 from ..api.types import Content
-from .copying import copy_item_to_video
+from ..media.forms import UploadOptionsForm
+from ..media.upload import upload_form_context
+from ..models import KollusMedia, MediaState
+from .copying import copy_item_to_video, copy_media_to_video
 from .forms import FILTER_PARAMETERS, ContentFilterForm
 from .language import api_language, editor_language
 from .remote import ContentsBrowser, PlayableItem, RemoteContentQuerySet, playable_items
@@ -203,7 +207,40 @@ class ContentListingMixin:
         return context
 
 
-class KollusContentChooseView(RemoteErrorMixin, ContentListingMixin, ChooseView):
+class UploadTabMixin:
+    """The modal's "Upload" tab: Wagtail's own creation-form tab, holding the media upload form.
+
+    Wagtail shows the tab when the context has a ``creation_form`` and renders
+    ``creation_form_template_name`` as its panel; the form itself is posted by ``upload.js``
+    (straight to Kollus), never to Wagtail's create view.
+    """
+
+    request: HttpRequest
+    creation_form_template_name = "wagtail_kollus/chooser/upload_tab.html"
+    chosen_library_url_name: str | None = None
+
+    def can_create(self) -> bool:
+        # Uploading creates a KollusMedia, so the library's permission decides, not KollusVideo's.
+        return self.request.user.has_perm("wagtail_kollus.add_kollusmedia")
+
+    def get_creation_form(self) -> UploadOptionsForm:
+        # Own ids: the modal lives inside the page editor, which already has an #id_title.
+        return UploadOptionsForm(user=self.request.user, auto_id="kollus_upload_%s")
+
+    def get_creation_form_context_data(self, form: UploadOptionsForm) -> dict[str, Any]:
+        return {
+            **upload_form_context(self.request),
+            "upload_form": form,
+            "creation_form": form,
+            "chosen_library_url": self.append_preserved_url_parameters(
+                reverse(self.chosen_library_url_name)
+            ),
+        }
+
+
+class KollusContentChooseView(
+    RemoteErrorMixin, UploadTabMixin, ContentListingMixin, ChooseView
+):
     pass
 
 
@@ -356,8 +393,50 @@ class KollusVideoChosenView(
         return chosen_response(self, content, entry, language=language)
 
 
+class LibraryVideoChosenView(KollusVideoChosenResponseMixin, View):
+    """The upload tab's "Use this video": the uploaded media becomes a library ``KollusVideo``.
+
+    ``?media=<KollusMedia id>``. A video still uploading or transcoding may be chosen (pages
+    show the placeholder until it is ready); a failed or deleted one never plays, so it is
+    refused with a readable step rather than a row that cannot play.
+    """
+
+    error_template_name = "wagtail_kollus/chooser/error.html"
+    refused_states = (MediaState.FAILED, MediaState.DELETED)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The same permission as the tab that offers this button.
+        if not request.user.has_perm("wagtail_kollus.add_kollusmedia"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        try:
+            media_id = int(request.GET.get("media", ""))
+        except ValueError as error:
+            raise Http404 from error
+        media = KollusMedia.objects.filter(pk=media_id).first()
+        if media is None:
+            raise Http404
+        if media.state in self.refused_states:
+            return render_modal_workflow(
+                request,
+                self.error_template_name,
+                None,
+                {
+                    "message": _("This video failed or was deleted, so it cannot be used."),
+                    "retry_url": "",
+                    "header_icon": "media",
+                    "page_title": _("Choose a video"),
+                },
+                json_data={"step": "choose", "error": True},
+            )
+        return self.get_chosen_response(copy_media_to_video(media))
+
+
 __all__ = [
     "ChooseItemView",
+    "LibraryVideoChosenView",
     "KollusContentChooseResultsView",
     "KollusContentChooseView",
     "KollusVideoChosenView",

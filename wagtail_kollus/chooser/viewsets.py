@@ -21,6 +21,8 @@ class KollusVideoChooserViewSet(ChooserViewSet):
     choose_another_text = _("Choose another video")
     edit_item_text = _("Edit video")
     page_title = _("Choose a video")
+    # Wagtail's creation tab, used for uploading (views.UploadTabMixin).
+    creation_tab_label = _("Upload")
     per_page = 20
     # Filters travel in the querystring of the search form and of every pagination link;
     # nothing needs preserving beyond what Wagtail preserves itself.
@@ -30,6 +32,7 @@ class KollusVideoChooserViewSet(ChooserViewSet):
     choose_results_view_class = views.KollusContentChooseResultsView
     chosen_view_class = views.KollusVideoChosenView
     choose_item_view_class = views.ChooseItemView
+    chosen_library_view_class = views.LibraryVideoChosenView
 
     @property
     def choose_view(self):
@@ -40,6 +43,7 @@ class KollusVideoChooserViewSet(ChooserViewSet):
             search_tab_label=self.search_tab_label,
             creation_tab_label=self.creation_tab_label,
             choose_item_url_name=self.get_url_name("choose_item"),
+            chosen_library_url_name=self.get_url_name("chosen_library"),
         )
 
     @property
@@ -60,6 +64,11 @@ class KollusVideoChooserViewSet(ChooserViewSet):
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
             path("content/<int:content_id>/", self.choose_item_view, name="choose_item"),
+            path(
+                "library/",
+                self.chosen_library_view_class.as_view(),
+                name="chosen_library",
+            ),
         ]
 
 
