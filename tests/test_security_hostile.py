@@ -12,6 +12,7 @@ import json
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
 from django.urls import reverse
 from wagtail.models import Page
 
@@ -202,6 +203,10 @@ def make_video_page(*videos: KollusVideo) -> Page:
 def test_block_on_a_page_and_placeholder_escape_titles(cache_safe, client, hostile, settings):
     settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "CACHE_SAFE_PLAYBACK": cache_safe}
     title = hostile_title("video") + " " + HOSTILE["null"]
+    if connection.vendor == "postgresql":
+        # PostgreSQL cannot hold a NUL at all (and the API layer drops it before saving), so
+        # there a stored title never has one; the markup in the title is what is tested.
+        title = title.replace("\x00", "")
     playable = KollusVideo.objects.create(
         title=title[:500],
         media_content_key=hostile["mckey"],
@@ -291,16 +296,6 @@ def test_hostile_callback_fields_are_refused_or_stored_verbatim(kind, value, cli
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "A callback field with a NUL byte is accepted and stored in CallbackDelivery.payload "
-        "(JSONField) and upload_file_key as is (KollusCallbackView.parse_payload, wagtail_kollus/media/callbacks.py:97). "
-        "PostgreSQL rejects NUL in text and \\u0000 in jsonb, so there the callback answers "
-        "500 instead of 400. Suggested fix: in parse_payload, raise MalformedCallback for any "
-        "value containing '\\x00' (Kollus never sends one)."
-    ),
-)
 def test_callback_with_a_null_byte_is_refused_portably(client, sandbox):
     url = reverse("wagtail_kollus:callback-upload", kwargs={"token": TOKEN})
     response = client.post(

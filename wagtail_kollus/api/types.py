@@ -33,7 +33,9 @@ def _bool(value: Any) -> bool:
 
 
 def _str(value: Any) -> str:
-    return "" if value is None else str(value)
+    # No Kollus text means anything with a NUL in it, and PostgreSQL cannot store one: a title
+    # holding one would make mirroring or choosing that video fail with a DataError.
+    return "" if value is None else str(value).replace("\x00", "")
 
 
 def _list(value: Any) -> list:

@@ -104,6 +104,10 @@ class KollusCallbackView(View):
         for name, value in request.POST.items():
             if len(value) > _MAX_FIELD_LENGTH:
                 raise MalformedCallback(f"field {name!r} is too long")
+            # Kollus never sends a NUL; PostgreSQL cannot store one (text or jsonb), so
+            # refusing it here answers 400 on every database instead of a 500 on PostgreSQL.
+            if "\x00" in name or "\x00" in value:
+                raise MalformedCallback("a field holds a NUL byte")
             payload[name] = value.strip()
         return payload
 
