@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -49,6 +50,8 @@ class AdminRule:
     method: str = "get"
     superuser_methods: tuple[str, ...] = ("get",)
     data: dict[str, Any] = field(default_factory=dict)
+    # Query parameters filled from the test objects: {"media": "pk"} → ?media=<objects["pk"]>.
+    query: dict[str, str] = field(default_factory=dict)
 
 
 MEDIA_VIEW = ("view_kollusmedia",)
@@ -102,6 +105,8 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "kollus_video_chooser:choose_item": AdminRule(None),
     "kollus_video_chooser:chosen": AdminRule(None),
     "kollus_video_chooser:chosen_multiple": AdminRule(None),
+    # The Upload tab's "Use this video": the same permission as uploading.
+    "kollus_video_chooser:chosen_library": AdminRule(("add_kollusmedia",), query={"media": "pk"}),
     # Stock ChooserViewSet creation view: KollusVideo rows are only made by choosing.
     "kollus_video_chooser:create": AdminRule(("add_kollusvideo",)),
 }
@@ -207,7 +212,11 @@ def concrete_url(name: str, objects: dict[str, Any]) -> str:
         else:
             assert param in objects, f"{name}: no object for URL parameter {param!r}"
             kwargs[param] = objects[param]
-    return reverse(name, kwargs=kwargs)
+    url = reverse(name, kwargs=kwargs)
+    rule = ADMIN_URLS.get(name)
+    if rule is not None and rule.query:
+        url += "?" + urlencode({param: objects[key] for param, key in rule.query.items()})
+    return url
 
 
 def make_user(django_user_model, name: str, *codenames: str, admin: bool = True, page=None):
