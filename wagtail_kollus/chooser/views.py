@@ -5,6 +5,8 @@ Steps, all rendered through Wagtail's own modal JavaScript (no custom modal code
 2. ``ChooseItemView``: the chapters and video items of one content (returned as a "choose"
    step, so the stock handler wires its links); a content with a single Kollus item skips it.
 3. ``ChosenView``: copies the chosen item into a ``KollusVideo`` and answers with that row.
+The "Upload" tab (``UploadTabMixin``, for users who may add library media) holds the media
+upload form; its "Use this video" is ``LibraryVideoChosenView``, another chosen step.
 Remote failures render an error step with a retry link in place of a listing; never a 500.
 """
 
