@@ -1,3 +1,4 @@
+import pytest
 from django.core.management import call_command
 
 from wagtail_kollus.checks import check_settings
@@ -40,5 +41,7 @@ def test_unknown_key_and_short_callback_token_warn(settings):
     assert {"wagtail_kollus.W002", "wagtail_kollus.W004"} <= ids(check_settings())
 
 
+# Django 6.1's `check` runs the database checks by default (JSONField support and so on).
+@pytest.mark.django_db
 def test_manage_py_check_passes_on_the_test_settings():
     call_command("check", fail_level="ERROR")
