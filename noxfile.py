@@ -30,6 +30,9 @@ def tests(session, django, wagtail):
 def postgres(session):
     """The suite on PostgreSQL (Debian's server, a throwaway cluster from scripts/postgres.sh)."""
     session.install("-e", ".[test,redis]", "psycopg[binary]")
-    url = session.run("bash", "scripts/postgres.sh", silent=True, external=True)
-    url = url.strip().splitlines()[-1]
-    session.run(*PYTEST, *session.posargs, env={"DATABASE_URL": url})
+    lines = session.run("bash", "scripts/postgres.sh", silent=True, external=True).splitlines()
+    pgdata, url = lines[-2].removeprefix("PGDATA="), lines[-1]
+    try:
+        session.run(*PYTEST, *session.posargs, env={"DATABASE_URL": url})
+    finally:
+        session.run("bash", "scripts/postgres.sh", "stop", pgdata, external=True)
