@@ -328,16 +328,6 @@ def test_malformed_callback_answer_does_not_reflect_markup(client, sandbox):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Callback fields may be up to 1,000 characters (_MAX_FIELD_LENGTH), but "
-        "CallbackDelivery.upload_file_key is max_length=100 (wagtail_kollus/models/callbacks.py:43"
-        "; stored by record_delivery in wagtail_kollus/media/callbacks.py). SQLite stores 500 "
-        "characters; PostgreSQL raises DataError and Kollus gets a 500. Suggested fix: refuse "
-        "(MalformedCallback → 400) an upload_file_key/channel_key longer than the column."
-    ),
-)
 def test_callback_with_an_overlong_key_is_refused_or_fits(client, sandbox):
     url = reverse("wagtail_kollus:callback-upload", kwargs={"token": TOKEN})
     key = "k" * 500

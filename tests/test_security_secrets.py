@@ -254,17 +254,6 @@ def test_admin_screens_never_show_secrets(scenario, client, objects, configured,
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("scenario", ["ok", "500"])
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "urllib3's DEBUG log line holds the request URL, and Kollus authenticates with "
-        "access_token in the query string: with DEBUG logging on, "
-        "urllib3.connectionpool logs the access token (outside the plugin's own loggers). "
-        "Suggested fix: a redacting logging.Filter on the 'urllib3.connectionpool' logger, "
-        "installed in WagtailKollusConfig.ready() (wagtail_kollus/apps.py), and a note in "
-        "docs/configuration.md."
-    ),
-)
 def test_no_logger_at_all_records_a_secret(scenario, client, objects, configured, settings, logs):
     """Every logger, DEBUG: what a site with verbose logging would ship to its log store."""
     inject(configured, scenario, settings)
@@ -521,17 +510,6 @@ def test_refused_and_malformed_callbacks_log_no_secret(client, configured, logs)
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "A GET (or PUT/HEAD…) to a callback URL is answered by Django's "
-        "View.http_method_not_allowed, which logs 'Method Not Allowed (GET): <path>' to "
-        "django.request with the secret token in the path, and Django's log_response logs the "
-        "405 again (wagtail_kollus/media/callbacks.py:70, KollusCallbackView.http_method_names). "
-        "Suggested fix: override http_method_not_allowed in KollusCallbackView to return "
-        "_unlogged(HttpResponseNotAllowed(['POST'])) without logging the path."
-    ),
-)
 def test_callback_url_hit_with_get_logs_no_token(client, configured, logs):
     url = reverse("wagtail_kollus:callback-upload", kwargs={"token": SECRETS["CALLBACK_TOKEN"]})
     assert client.get(url).status_code == 405
@@ -540,17 +518,6 @@ def test_callback_url_hit_with_get_logs_no_token(client, configured, logs):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ApiSession maps a transport failure with `raise error from None` inside the except "
-        "block (wagtail_kollus/api/http.py:209): the message is redacted, but __context__ "
-        "still holds the requests ConnectionError whose text has the URL with "
-        "access_token=<token>. Suggested fix: build the mapped error in the except block and "
-        "raise it after it (or set error.__context__ = None), so no unredacted exception "
-        "stays reachable."
-    ),
-)
 def test_transport_errors_do_not_keep_the_unredacted_exception(objects, configured, settings):
     inject(configured, "refused", settings)
     with pytest.raises(KollusAPIError) as caught:
@@ -560,16 +527,6 @@ def test_transport_errors_do_not_keep_the_unredacted_exception(objects, configur
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Every accepted callback stores its whole form, content_provider_key included, in "
-        "CallbackDelivery.payload (record_delivery, wagtail_kollus/media/callbacks.py): the "
-        "service account key is then in every delivery row, database dump and backup. "
-        "Suggested fix: drop content_provider_key from the payload once validate_account has "
-        "checked it (before the fingerprint and the insert; it is the same in every delivery)."
-    ),
-)
 def test_accepted_callbacks_do_not_store_the_service_account_key(client, configured):
     url = reverse("wagtail_kollus:callback-upload", kwargs={"token": SECRETS["CALLBACK_TOKEN"]})
     form = {"content_provider_key": SECRETS["KOLLUS_SERVICE_ACCOUNT_KEY"], "upload_file_key": "u1"}

@@ -15,3 +15,6 @@ class WagtailKollusConfig(AppConfig):
             checks,  # noqa: F401
             signal_handlers,  # noqa: F401
         )
+        from .api.redaction import install_log_redaction
+
+        install_log_redaction()

@@ -206,7 +206,14 @@ class ApiSession:
                     self.sleep(self._backoff(attempt))
                     attempt += 1
                     continue
-                raise error from None
+                transport_failure: KollusAPIError | None = error
+            else:
+                transport_failure = None
+            if transport_failure is not None:
+                # Raised after the except block, not inside it: ``from None`` only hides the
+                # requests exception from tracebacks, it stays reachable as ``__context__``
+                # and its text holds the URL with access_token=. Here there is no context.
+                raise transport_failure
             self._log(method, url, params, response, started)
             status = response.status_code
             if status < 400:

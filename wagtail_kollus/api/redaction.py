@@ -7,6 +7,7 @@ through :func:`redact` first.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 
@@ -28,3 +29,33 @@ def redact(text: object, secrets: Iterable[str] = ()) -> str:
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         result = result.replace(secret, REDACTED)
     return result
+
+
+class RedactingLogFilter(logging.Filter):
+    """Masks secrets in records of loggers the plugin does not own.
+
+    urllib3 logs every request line at DEBUG (``"GET /api/...?access_token=… HTTP/1.1"``), and
+    Kollus authenticates with ``access_token`` in the query string. Installed on
+    ``urllib3.connectionpool`` by the app config, so a site with verbose logging does not ship
+    the token to its log store.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from ..conf import kollus_settings  # late: settings may not be ready at import
+
+        message = record.getMessage()
+        cleaned = redact(message, kollus_settings.secret_values())
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+#: Third-party loggers that print request URLs.
+URL_LOGGERS = ("urllib3.connectionpool",)
+
+
+def install_log_redaction() -> None:
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingLogFilter) for f in logger.filters):
+            logger.addFilter(RedactingLogFilter())

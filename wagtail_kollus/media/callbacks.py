@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -74,6 +74,9 @@ class KollusCallbackView(View):
             self.validate_token(token)
             payload = self.parse_payload(request)
             self.validate_account(payload)
+            # Checked, and the same in every delivery: not worth keeping a secret in each row
+            # (and in every database dump) of the delivery log.
+            payload.pop("content_provider_key", None)
             self.validate_payload(payload)
         except CallbackRejected as error:
             # Never log the token or the key that was sent: only that one was refused.
@@ -87,6 +90,11 @@ class KollusCallbackView(View):
             )
         record_delivery(self.kind, payload)
         return HttpResponse("OK", content_type="text/plain")
+
+    def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # Django's own 405 logs the path, which holds the secret token.
+        logger.warning("Refused a %s to the Kollus %s callback URL", request.method, self.kind)
+        return _unlogged(HttpResponseNotAllowed(self._allowed_methods()))
 
     def validate_token(self, token: str) -> None:
         expected = str(kollus_settings.CALLBACK_TOKEN or "")
@@ -121,6 +129,11 @@ class KollusCallbackView(View):
         missing = [name for name in self.required_fields if not payload.get(name)]
         if missing:
             raise MalformedCallback("missing field(s): " + ", ".join(missing))
+        # Kollus keys are short; a longer one cannot be ours and would not fit the delivery
+        # log's column (PostgreSQL would answer 500 instead of SQLite's silent truncation).
+        limit = CallbackDelivery._meta.get_field("upload_file_key").max_length
+        if len(payload.get("upload_file_key", "")) > limit:
+            raise MalformedCallback(f"upload_file_key is longer than {limit} characters")
 
 
 class UploadCallbackView(KollusCallbackView):
