@@ -1,5 +1,10 @@
 """Shared fixtures. The sandbox fixtures live in ``wagtail_kollus.sandbox.testing``."""
 
+import shutil
+import socket
+import subprocess
+import time
+
 import pytest
 
 from wagtail_kollus.sandbox.testing import sandbox, sandbox_server  # noqa: E402,F401
@@ -30,3 +35,33 @@ def _wagtail_page_tree(request):
     if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
         request.getfixturevalue("transactional_db")
         ensure_wagtail_page_tree()
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A throwaway ``redis-server`` (Debian's) on a free port, for the tests that need a real
+    shared cache or broker. Yields connection kwargs plus ``url``."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+    redis = pytest.importorskip("redis", reason="the 'redis' extra is not installed")
+    with socket.socket() as probe:  # a free port for this xdist worker
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path)]
+    args += ["--save", "", "--appendonly", "no"]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+    yield {"host": "127.0.0.1", "port": port, "db": 0, "url": f"redis://127.0.0.1:{port}/0"}
+    process.terminate()
+    process.wait(timeout=10)

@@ -2,9 +2,6 @@
 
 import multiprocessing
 import os
-import shutil
-import socket
-import subprocess
 import time
 import uuid
 
@@ -160,31 +157,8 @@ def test_two_processes_sharing_a_file_cache_stay_at_one_call_per_second(tmp_path
 
 
 @pytest.fixture
-def redis_url(tmp_path):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
-    redis = pytest.importorskip("redis", reason="the 'redis' extra is not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path)]
-    args += ["--save", "", "--appendonly", "no"]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(host="127.0.0.1", port=port)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)
+def redis_url(redis_server):
+    return redis_server["url"]
 
 
 @pytest.mark.redis
