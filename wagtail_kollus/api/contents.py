@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 
 from .envelopes import unwrap_contents
 from .errors import ConfigurationError
-from .http import ApiSession
+from .http import ApiSession, session_options_from_settings
 from .types import Category, ChapterItem, Content, ContentPage, Pagination
 
 MAX_LIMIT = 100  # the contents API refuses more per page
@@ -138,20 +138,9 @@ class ContentsClient:
         """A client configured by ``WAGTAIL_KOLLUS`` (URL, key, timeouts, retries)."""
         from ..conf import kollus_settings as s
 
-        for name in ("CONTENTS_API_URL", "CONTENTS_API_KEY"):
-            if not getattr(s, name):
-                raise ConfigurationError(
-                    f"WAGTAIL_KOLLUS['{name}'] is not set (or env WAGTAIL_KOLLUS_{name}); "
-                    "the contents API cannot be called."
-                )
-        options: dict[str, Any] = {
-            "connect_timeout": s.CONNECT_TIMEOUT,
-            "read_timeout": s.READ_TIMEOUT,
-            "max_retries": s.MAX_RETRIES,
-            "backoff_factor": s.BACKOFF_FACTOR,
-            "backoff_max": s.BACKOFF_MAX,
-            "secrets": tuple(s.secret_values()),
-        }
+        options = session_options_from_settings(
+            ("CONTENTS_API_URL", "CONTENTS_API_KEY"), "contents API"
+        )
         options.update(overrides)
         return cls(s.CONTENTS_API_URL, s.CONTENTS_API_KEY, **options)
 

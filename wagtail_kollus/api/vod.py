@@ -16,7 +16,7 @@ from typing import Any
 
 from .envelopes import unwrap_kollus
 from .errors import BadResponseError, ConfigurationError
-from .http import ApiSession
+from .http import ApiSession, session_options_from_settings
 from .paths import build_path, resolve_paths
 from .ratelimit import limiter_from_settings
 from .types import (
@@ -104,21 +104,10 @@ class KollusClient:
         """A client configured by ``WAGTAIL_KOLLUS`` (URL, token, paths, timeouts, limits)."""
         from ..conf import kollus_settings as s
 
-        for name in ("KOLLUS_API_URL", "KOLLUS_ACCESS_TOKEN"):
-            if not getattr(s, name):
-                raise ConfigurationError(
-                    f"WAGTAIL_KOLLUS['{name}'] is not set (or env WAGTAIL_KOLLUS_{name}); "
-                    "the Kollus API cannot be called."
-                )
-        options: dict[str, Any] = {
-            "paths": s.KOLLUS_API_PATHS or None,
-            "connect_timeout": s.CONNECT_TIMEOUT,
-            "read_timeout": s.READ_TIMEOUT,
-            "max_retries": s.MAX_RETRIES,
-            "backoff_factor": s.BACKOFF_FACTOR,
-            "backoff_max": s.BACKOFF_MAX,
-            "secrets": tuple(s.secret_values()),
-        }
+        options = session_options_from_settings(
+            ("KOLLUS_API_URL", "KOLLUS_ACCESS_TOKEN"), "Kollus API"
+        )
+        options["paths"] = s.KOLLUS_API_PATHS or None
         options.update(overrides)
         return cls(s.KOLLUS_API_URL, s.KOLLUS_ACCESS_TOKEN, **options)
 
