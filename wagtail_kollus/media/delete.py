@@ -17,21 +17,17 @@ from typing import Any
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import TemplateView
-from wagtail.admin.views.generic import WagtailAdminTemplateMixin
-from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
-from wagtail.permission_policies import ModelPermissionPolicy
 
 from .. import signals
 from ..api.errors import KollusAPIError, NotFoundError
 from ..models import KollusMedia, MediaState
 from .forms import ConfirmDeleteUsedForm
+from .object_views import MediaObjectView
 from .usage import media_usage
 
 logger = logging.getLogger(__name__)
@@ -60,38 +56,17 @@ def delete_media(media: KollusMedia, *, client: Any) -> None:
         )
 
 
-class MediaDeleteView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+class MediaDeleteView(MediaObjectView):
     permission_required = "delete"
     template_name = "wagtail_kollus/media/confirm_delete.html"
     page_title = gettext_lazy("Delete video")
     header_icon = "bin"
-    model = None
     index_url_name = None
     usage_url_name = None
 
     @cached_property
-    def permission_policy(self):
-        return ModelPermissionPolicy(KollusMedia)
-
-    @cached_property
-    def object(self) -> KollusMedia:
-        return get_object_or_404(
-            KollusMedia.objects.exclude(state=MediaState.DELETED), pk=self.kwargs["pk"]
-        )
-
-    @cached_property
     def usage(self):
         return media_usage(self.object)
-
-    def get_page_subtitle(self) -> str:
-        return str(self.object)
-
-    def get_breadcrumbs_items(self) -> list[dict]:
-        return [
-            {"url": reverse("kollus_media:index"), "label": _("Kollus videos")},
-            {"url": reverse("kollus_media:edit", args=(self.object.pk,)), "label": str(self.object)},
-            {"url": "", "label": self.page_title},
-        ]
 
     def get_context_data(self, **kwargs: Any) -> dict:
         context = super().get_context_data(**kwargs)

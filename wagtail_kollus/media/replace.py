@@ -22,20 +22,14 @@ import logging
 from typing import Any
 
 from django.db import transaction
-from django.shortcuts import get_object_or_404
-from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import TemplateView
-from wagtail.admin.views.generic import WagtailAdminTemplateMixin
-from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
-from wagtail.permission_policies import ModelPermissionPolicy
 
 from .. import signals
 from ..api.errors import KollusAPIError
 from ..models import KollusMedia, MediaState
 from .mirror import apply_remote_media
+from .object_views import MediaObjectView
 from .upload import upload_form_context
 
 logger = logging.getLogger(__name__)
@@ -75,32 +69,13 @@ def complete_replacements(source: KollusMedia, *, client: Any) -> list[KollusMed
     return done
 
 
-class ReplaceView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+class ReplaceView(MediaObjectView):
     """The upload form for a new source of an existing, ready video."""
 
     permission_required = "change"
     template_name = "wagtail_kollus/media/replace.html"
     page_title = gettext_lazy("Replace source")
     header_icon = "upload"
-    model = None
-
-    @cached_property
-    def permission_policy(self):
-        return ModelPermissionPolicy(KollusMedia)
-
-    @cached_property
-    def object(self) -> KollusMedia:
-        return get_object_or_404(KollusMedia.objects.exclude(state=MediaState.DELETED), pk=self.kwargs["pk"])
-
-    def get_page_subtitle(self) -> str:
-        return str(self.object)
-
-    def get_breadcrumbs_items(self) -> list[dict]:
-        return [
-            {"url": reverse("kollus_media:index"), "label": _("Kollus videos")},
-            {"url": reverse("kollus_media:edit", args=(self.object.pk,)), "label": str(self.object)},
-            {"url": "", "label": self.page_title},
-        ]
 
     def get_context_data(self, **kwargs: Any) -> dict:
         context = super().get_context_data(**kwargs)
