@@ -9,30 +9,16 @@ import pytest
 import requests
 from django.urls import reverse
 
-from wagtail_kollus.media.testing import running_cluster, wait_for
+from wagtail_kollus.media.testing import point_callbacks_at, running_cluster, wait_for
 from wagtail_kollus.models import CallbackDelivery, DeliveryStatus, KollusMedia, MediaState
 
 pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
 
-# The sandbox's callback kinds → this plugin's endpoint names.
-KINDS = {
-    "upload": "upload",
-    "transcoding": "transcoding",
-    "content_update": "content-update",
-    "channel_add": "channel-add",
-    "channel_delete": "channel-delete",
-}
 
 
 @pytest.fixture
 def kollus(sandbox, settings, live_server):
-    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    token = settings.WAGTAIL_KOLLUS["CALLBACK_TOKEN"]
-    for sandbox_kind, kind in KINDS.items():
-        path = reverse(f"wagtail_kollus:callback-{kind}", kwargs={"token": token})
-        sandbox.set_callback_url(sandbox_kind, live_server.url + path)
+    point_callbacks_at(sandbox, live_server.url, settings)
     # Started after the settings above: the forked workers inherit them.
     with running_cluster():
         yield sandbox

@@ -10,27 +10,13 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from wagtail_kollus.media.testing import running_cluster
+from wagtail_kollus.media.testing import point_callbacks_at, running_cluster
 from wagtail_kollus.models import KollusMedia, MediaState
-
-KINDS = {
-    "upload": "upload",
-    "transcoding": "transcoding",
-    "content_update": "content-update",
-    "channel_add": "channel-add",
-    "channel_delete": "channel-delete",
-}
 
 
 @pytest.fixture
 def lifecycle(admin_page, sandbox_live, settings, live_server):
-    settings.WAGTAIL_KOLLUS = sandbox_live.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    token = settings.WAGTAIL_KOLLUS["CALLBACK_TOKEN"]
-    for sandbox_kind, kind in KINDS.items():
-        path = reverse(f"wagtail_kollus:callback-{kind}", kwargs={"token": token})
-        sandbox_live.set_callback_url(sandbox_kind, live_server.url + path)
+    point_callbacks_at(sandbox_live, live_server.url, settings)
     with running_cluster():
         yield admin_page
         sandbox_live.reset()

@@ -47,3 +47,30 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(interval)
+
+
+#: The sandbox's callback kinds → this plugin's callback endpoint names.
+CALLBACK_KINDS = {
+    "upload": "upload",
+    "transcoding": "transcoding",
+    "content_update": "content-update",
+    "channel_add": "channel-add",
+    "channel_delete": "channel-delete",
+}
+
+
+def point_callbacks_at(sandbox: Any, base_url: str, settings: Any) -> None:
+    """Send the sandbox's platform callbacks to this site, as the Kollus console would.
+
+    Also lifts the Kollus rate limit for the test (the sandbox does not enforce one). Call
+    before starting a cluster: forked workers inherit the settings.
+    """
+    from django.urls import reverse
+
+    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
+        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
+    )
+    token = settings.WAGTAIL_KOLLUS["CALLBACK_TOKEN"]
+    for sandbox_kind, kind in CALLBACK_KINDS.items():
+        path = reverse(f"wagtail_kollus:callback-{kind}", kwargs={"token": token})
+        sandbox.set_callback_url(sandbox_kind, base_url + path)
