@@ -50,14 +50,29 @@
     });
   }
 
-  function formatBytes(bytes) {
-    var units = ["B", "KB", "MB", "GB"];
-    var i = 0;
-    while (bytes >= 1024 && i < units.length - 1) {
-      bytes /= 1024;
-      i += 1;
+  // Units and phrases come from the template (data-text-*), translated on the server; the
+  // English fallbacks only serve a custom template that leaves an attribute out.
+  var SIZE_UNITS = [
+    ["bytes", "{size} B"],
+    ["kilobytes", "{size} KB"],
+    ["megabytes", "{size} MB"],
+    ["gigabytes", "{size} GB"],
+  ];
+
+  function fill(template, name, value) {
+    return template.split("{" + name + "}").join(value);
+  }
+
+  function formatNumber(value, decimals) {
+    var lang = document.documentElement.lang || undefined;
+    try {
+      return new Intl.NumberFormat(lang, {
+        minimumFractionDigits: decimals,
+        maximumFractionDigits: decimals,
+      }).format(value);
+    } catch (e) {
+      return value.toFixed(decimals);
     }
-    return bytes.toFixed(i === 0 ? 0 : 1) + " " + units[i];
   }
 
   function formatSeconds(seconds) {
@@ -80,8 +95,18 @@
     this.q("cancel").addEventListener("click", this.cancel.bind(this));
   }
 
-  Uploader.prototype.text = function (name) {
-    return this.form.getAttribute("data-text-" + name) || "";
+  Uploader.prototype.text = function (name, fallback) {
+    return this.form.getAttribute("data-text-" + name) || fallback || "";
+  };
+
+  Uploader.prototype.formatBytes = function (bytes) {
+    var i = 0;
+    while (bytes >= 1024 && i < SIZE_UNITS.length - 1) {
+      bytes /= 1024;
+      i += 1;
+    }
+    var unit = SIZE_UNITS[i];
+    return fill(this.text(unit[0], unit[1]), "size", formatNumber(bytes, i === 0 ? 0 : 1));
   };
 
   Uploader.prototype.showError = function (message) {
@@ -141,9 +166,11 @@
       var speed = elapsed > 0 ? e.loaded / elapsed : 0;
       self.q("bar").value = percent;
       self.q("percent").textContent = percent + " %";
-      self.q("speed").textContent = speed ? formatBytes(speed) + "/s" : "";
-      var eta = speed ? (e.total - e.loaded) / speed : NaN;
-      self.q("eta").textContent = formatSeconds(eta) ? formatSeconds(eta) + " " + self.text("left") : "";
+      self.q("speed").textContent = speed
+        ? fill(self.text("speed", "{size}/s"), "size", self.formatBytes(speed))
+        : "";
+      var eta = formatSeconds(speed ? (e.total - e.loaded) / speed : NaN);
+      self.q("eta").textContent = eta ? fill(self.text("time-left", "{time} left"), "time", eta) : "";
     });
     xhr.addEventListener("load", function () {
       self.xhr = null;
