@@ -11,7 +11,7 @@ DEMO_PORT ?= 8000
 SANDBOX_PORT ?= 8765
 ONLY ?=
 
-.PHONY: demo test lint unit browser bench system-deps env clean docs matrix
+.PHONY: demo test lint unit browser bench system-deps env clean docs matrix package
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,18 +31,29 @@ lint: env
 	DJANGO_SETTINGS_MODULE=tests.settings $(VENV)/bin/django-admin makemigrations --check --dry-run --pythonpath . >/dev/null
 	cd example_site && ../$(PY) manage.py makemigrations --check --dry-run >/dev/null
 
-test: env system-deps lint docs
+test: env system-deps lint docs package
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-# The support matrix (noxfile.py): one virtualenv per Python x Django x Wagtail cell, built by
-# nox from the interpreters on PATH (python3.11, python3.12). NOX_ARGS picks sessions, e.g.
-# NOX_ARGS='-s postgres'.
+# The release artefacts: sdist, and the wheel built from it (so a file the sdist forgets breaks
+# the wheel too), both checked by twine as PyPI would render them.
+DIST ?= dist
+package: env
+	rm -rf $(DIST)
+	$(PY) -m build --outdir $(DIST) . >/dev/null
+	$(VENV)/bin/twine check --strict $(DIST)/*
+
+# The support matrix (noxfile.py): one virtualenv per Python x Django x Wagtail cell, plus the
+# suite on PostgreSQL. scripts/pythons.sh puts pyenv's interpreters on PATH for nox (or fails
+# naming the missing one); system-deps.sh adds Debian's PostgreSQL server if it is missing.
+# NOX_ARGS picks sessions, e.g. NOX_ARGS='-s postgres'.
 # nox lives in a virtualenv of its own, so the matrix does not change the one `make test` uses.
-NOX_ARGS ?=
+NOX_ARGS ?= -s tests postgres
 NOX_VENV ?= .venv-nox
-matrix: system-deps
+MATRIX_PYTHONS ?= 3.11 3.12 3.13
+matrix:
+	@bash scripts/system-deps.sh postgres
 	test -x $(NOX_VENV)/bin/nox || ($(PYTHON) -m venv $(NOX_VENV) && $(NOX_VENV)/bin/pip install --quiet nox)
-	$(NOX_VENV)/bin/nox $(NOX_ARGS)
+	PATH="$$(bash scripts/pythons.sh $(MATRIX_PYTHONS))$$PATH" $(NOX_VENV)/bin/nox $(NOX_ARGS)
 
 demo: env
 	@bash scripts/demo.sh $(DEMO_PORT) $(SANDBOX_PORT)

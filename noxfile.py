@@ -1,20 +1,38 @@
-"""The support matrix. ``nox`` runs it all;
-``nox -s "tests(python='3.12', django='6.1', wagtail='8.0')"`` runs one cell (``nox -l`` lists
-them); ``nox -s postgres`` runs the suite on PostgreSQL. ``make test`` stays the quick default
-(the machine's Python 3.11); ``make matrix`` runs this file."""
+"""The support matrix. ``nox`` runs every cell; ``nox -s tests postgres`` adds the PostgreSQL
+run (``.ci/run`` and ``make matrix`` do that); ``nox -s "tests(python='3.12', django='6.1',
+wagtail='8.0')"`` runs one cell (``nox -l`` lists them). ``make test`` stays the quick default
+(the machine's Python 3.11); ``make matrix`` runs this file with every interpreter on PATH
+(scripts/pythons.sh finds pyenv's)."""
 
 import nox
 
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests"]  # postgres needs a server: ask for it by name
+# A cell whose Python is missing fails instead of being skipped: the matrix is the promise.
+nox.options.error_on_missing_interpreters = True
 
 MATRIX = [
     ("3.11", "5.2", "7.0"),
     ("3.11", "5.2", "8.0"),
     ("3.12", "6.1", "8.0"),
+    ("3.13", "6.1", "8.0"),
 ]
 
 PYTEST = ("python", "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-p", "no:cacheprovider")
+
+# On the newest Django, what Django or Wagtail deprecates is what their next releases remove:
+# there the suite fails on such a warning instead of listing it.
+DEPRECATIONS_AS_ERRORS = tuple(
+    arg
+    for category in (
+        "django.utils.deprecation.RemovedInNextVersionWarning",
+        "django.utils.deprecation.RemovedAfterNextVersionWarning",
+        "wagtail.utils.deprecation.RemovedInWagtail90Warning",
+        "wagtail.utils.deprecation.RemovedInWagtail100Warning",
+    )
+    for arg in ("-W", f"error::{category}")
+)
+STRICT_DJANGO = {"6.1"}
 
 
 @nox.session
@@ -23,7 +41,8 @@ def tests(session, django, wagtail):
     # One install, so the resolver picks the project's dependencies for the pinned Django and
     # Wagtail (a second install after ".[test]" could leave a dependency built for another).
     session.install("-e", ".[test,redis]", f"django~={django}.0", f"wagtail~={wagtail}.0")
-    session.run(*PYTEST, *session.posargs)
+    strict = DEPRECATIONS_AS_ERRORS if django in STRICT_DJANGO else ()
+    session.run(*PYTEST, *strict, *session.posargs)
 
 
 @nox.session(python="3.11")

@@ -5,15 +5,7 @@
 # the last line). `scripts/postgres.sh stop <PGDATA>` stops that cluster and deletes it.
 set -euo pipefail
 
-if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        apt-get update -qq >&2
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
-    else
-        echo "PostgreSQL is not installed: apt-get install postgresql" >&2
-        exit 1
-    fi
-fi
+bash "$(dirname "$0")/system-deps.sh" postgres >&2
 BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
 # initdb refuses to run as root: as root, the cluster belongs to Debian's postgres user.

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs, if they are missing.
+# Install the Debian packages the test suite needs, if they are missing. With the argument
+# "postgres" (make matrix), also Debian's PostgreSQL server for the suite's PostgreSQL run.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+if [ "${1:-}" = postgres ] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  need+=(postgresql)
+fi
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
