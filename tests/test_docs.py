@@ -1,5 +1,10 @@
-"""The docs keep up with the code: every setting is in the configuration reference, described."""
+"""The docs keep up with the code: every setting is in the configuration reference, described,
+and every message quoted in the troubleshooting page still exists."""
 
+import ast
+import functools
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,3 +29,126 @@ def test_configuration_reference_is_up_to_date(tmp_path):
     after = doc.read_text()
     doc.write_text(before)
     assert after == before, "docs/configuration.md is stale: run scripts/settings_reference.py"
+
+
+# --- docs/troubleshooting.md quotes messages that exist -----------------------------------------
+# A line ``> `message` `` on that page quotes a message as users see it; ``…`` stands for the
+# part that varies. Each quote must still exist in the package (Python string literals, with
+# f-string and %-placeholders read as ``…``; templates and scripts as text), and each system
+# check's quote must be what ``manage.py check`` really says for that id.
+
+TROUBLESHOOTING = ROOT / "docs" / "troubleshooting.md"
+PACKAGE = ROOT / "wagtail_kollus"
+_QUOTE = re.compile(r"^> `(?P<text>.+)`\s*$")
+_CHECK_HEADING = re.compile(r"^### (?P<id>wagtail_kollus\.[EW]\d{3})\s*$")
+
+
+def _normalise(text: str) -> str:
+    text = re.sub(r"\{\{.*?\}\}", "…", text)  # {{ variable }} in templates
+    text = re.sub(r"%\(\w+\)[sdr]|%[sdr]", "…", text)  # gettext placeholders
+    return " ".join(text.split())
+
+
+def _literal_texts(path: Path) -> list[str]:
+    texts = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            texts.append(node.value)
+        elif isinstance(node, ast.JoinedStr):  # an f-string: its fixed parts, values as "…"
+            texts.append(
+                "".join(v.value if isinstance(v, ast.Constant) else "…" for v in node.values)
+            )
+    return texts
+
+
+@functools.cache
+def package_text() -> str:
+    """Every user-facing text the package can show (the sandbox is a test tool, not shown)."""
+    texts: list[str] = []
+    for path in sorted(PACKAGE.rglob("*")):
+        if "sandbox" in path.parts or "locale" in path.parts or not path.is_file():
+            continue
+        if path.suffix == ".py":
+            texts.extend(_literal_texts(path))
+        elif path.suffix in (".html", ".js", ".txt"):
+            texts.append(path.read_text(encoding="utf-8"))
+    return "\n".join(_normalise(text) for text in texts)
+
+
+def quoted_messages() -> list[tuple[int, str]]:
+    lines = TROUBLESHOOTING.read_text(encoding="utf-8").splitlines()
+    return [(n, m["text"]) for n, line in enumerate(lines, 1) if (m := _QUOTE.match(line))]
+
+
+def in_package(message: str) -> bool:
+    """Every fixed part of ``message`` (between the ``…``) occurs in the package's texts."""
+    corpus = package_text()
+    parts = [part.strip() for part in _normalise(message).split("…")]
+    parts = [part for part in parts if sum(ch.isalnum() for ch in part) >= 2]
+    return bool(parts) and all(part in corpus for part in parts)
+
+
+def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
+    """What ``manage.py check`` says, by id, for configurations that trigger every check."""
+    from wagtail_kollus.checks import check_settings
+
+    for name in list(os.environ):
+        if name.startswith("WAGTAIL_KOLLUS_"):
+            monkeypatch.delenv(name)
+    broken = {
+        "CONTENTS_API_URL": "shop.example.com/api",
+        "CONTENTS_API_KEY": "",
+        "READ_TIMEOUT": 0,
+        "DEFAULT_LANGUAGE": "fr",
+        "CALLBACK_TOKEN": "",
+        "NOT_A_SETTING": 1,
+    }
+    found: dict[str, list[str]] = {}
+    for value in ("not a dict", broken, {"CALLBACK_TOKEN": "short"}):
+        settings.WAGTAIL_KOLLUS = value
+        for message in check_settings():
+            found.setdefault(message.id, []).append(message.msg)
+    return found
+
+
+def _matches(quote: str, message: str) -> bool:
+    pattern = ".*".join(re.escape(part) for part in _normalise(quote).split("…"))
+    return re.fullmatch(pattern, _normalise(message)) is not None
+
+
+def test_troubleshooting_quotes_messages_that_still_exist(settings, monkeypatch):
+    quotes = quoted_messages()
+    assert len(quotes) > 50, "the quote markup of docs/troubleshooting.md changed?"
+    checks = [m for ms in check_messages_by_id(settings, monkeypatch).values() for m in ms]
+    stale = [
+        f"line {n}: {text}"
+        for n, text in quotes
+        if not in_package(text) and not any(_matches(text, message) for message in checks)
+    ]
+    assert not stale, "docs/troubleshooting.md quotes messages the package no longer has:\n" + (
+        "\n".join(stale)
+    )
+
+
+def test_troubleshooting_explains_every_system_check_with_its_real_message(settings, monkeypatch):
+    lines = TROUBLESHOOTING.read_text(encoding="utf-8").splitlines()
+    documented: dict[str, str] = {}
+    for n, line in enumerate(lines):
+        heading = _CHECK_HEADING.match(line)
+        if heading:
+            quote = next(_QUOTE.match(nxt) for nxt in lines[n + 1 :] if _QUOTE.match(nxt))
+            documented[heading["id"]] = quote["text"]
+    source = (PACKAGE / "checks.py").read_text(encoding="utf-8")
+    assert set(documented) == set(re.findall(r'id="(wagtail_kollus\.[EW]\d{3})"', source))
+    actual = check_messages_by_id(settings, monkeypatch)
+    assert set(actual) == set(documented), "a check id is not triggered by this test's settings"
+    for check_id, quote in documented.items():
+        assert any(_matches(quote, message) for message in actual[check_id]), (check_id, quote)
+
+
+def test_the_quote_matcher_rejects_messages_the_package_does_not_have():
+    assert in_package("The contents API is not answering right now. Try again in a moment.")
+    assert in_package("Kollus rate limit reached (shared across processes); the next slot is in … s.")
+    assert not in_package("The contents API is having a nap. Try again in a moment.")
+    assert not in_package("…")
+    assert not _matches("WAGTAIL_KOLLUS must be a list.", "WAGTAIL_KOLLUS must be a dict.")

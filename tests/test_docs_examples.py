@@ -1,0 +1,270 @@
+"""The code examples of the docs run against the real code.
+
+A fenced block whose first line is ``# test: <name>`` (Python) or ``{# test: <name> #}`` (a
+Django template) is extracted here by name and executed, so an API change that would make an
+example wrong fails this file instead of misleading a reader.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.template import Context, Template
+from django.test import RequestFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+_FENCE = re.compile(r"^```(?P<lang>\w+)\n(?P<body>.*?)^```$", re.M | re.S)
+_MARKER = re.compile(r"^(?:# test: (?P<py>[\w-]+)|\{# test: (?P<tpl>[\w-]+) #\})\s*$")
+
+
+def marked_examples(page: str) -> dict[str, str]:
+    """``{name: source}`` for every marked fenced block of ``docs/<page>``."""
+    found: dict[str, str] = {}
+    for fence in _FENCE.finditer((DOCS / page).read_text(encoding="utf-8")):
+        first, _, rest = fence["body"].partition("\n")
+        marker = _MARKER.match(first)
+        if marker:
+            name = marker["py"] or marker["tpl"]
+            assert name not in found, f"{page}: two examples are named {name!r}"
+            found[name] = rest
+    return found
+
+
+def example(page: str, name: str) -> str:
+    examples = marked_examples(page)
+    assert name in examples, f"docs/{page} lost its example '# test: {name}'"
+    return examples[name]
+
+
+def run_example(page: str, name: str, **site_modules: ModuleType) -> dict:
+    """Execute the example; ``site_modules`` stand in for the reader's own apps."""
+    saved = {module: sys.modules.get(module) for module in site_modules}
+    sys.modules.update(site_modules)
+    try:
+        namespace: dict = {"__name__": f"docs_example_{name.replace('-', '_')}"}
+        exec(compile(example(page, name), f"docs/{page}:{name}", "exec"), namespace)  # noqa: S102
+        return namespace
+    finally:
+        for module, previous in saved.items():
+            if previous is None:
+                sys.modules.pop(module, None)
+            else:
+                sys.modules[module] = previous
+
+
+def test_every_marked_example_is_tested():
+    """A new marked example must be added here, or it would silently go untested."""
+    tested = {
+        "extending.md": {
+            "extending-block",
+            "extending-block-template",
+            "extending-mapping",
+            "extending-cuid",
+            "extending-resolver",
+        },
+        "signals.md": {"signals-sync", "signals-media"},
+        "deployment.md": {
+            "deployment-q-cluster-orm",
+            "deployment-q-cluster-redis",
+            "deployment-sweep-schedule",
+            "deployment-real-ip",
+        },
+    }
+    for page, names in tested.items():
+        assert set(marked_examples(page)) == names, page
+
+
+# --- extending.md ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def video(db):
+    from wagtail_kollus.models import KollusVideo
+
+    return KollusVideo.objects.create(
+        content_id=4321,
+        chapter_id=12,
+        item_id=57,
+        language="ko",
+        title="2-1. Brushes",
+        content_title="Photoshop basics",
+        media_content_key="AbCd1234",
+        duration_seconds=398,
+    )
+
+
+def lesson_value(block, video, **options):
+    data = {
+        "video": video.pk,
+        "autoplay": False,
+        "mute": False,
+        "start_time": 0,
+        "allow_seek": True,
+        "disable_playrate": False,
+        "title_override": "",
+        "preview_seconds": None,
+        "transcript": "",
+    }
+    data.update(options)
+    return block.to_python(data)
+
+
+def test_block_subclass_signs_its_option_and_extends_the_api_output(video):
+    from wagtail_kollus.player import build_payload, playable_from
+
+    names = run_example("extending.md", "extending-block")
+    block = names["LessonVideoBlock"]()
+    value = lesson_value(block, video, preview_seconds="120", transcript="Hello")
+
+    assert isinstance(value, names["LessonVideoValue"])
+    assert block.meta.template == "lessons/blocks/lesson_video.html"
+    # The option reaches the signed token as the JSON integer Kollus expects.
+    playable = playable_from(value)
+    claims = build_payload(playable.media_content_key, "user-1", mc_options=playable.mc_options)
+    assert claims["mc"][0]["seekable_end"] == 120
+    assert claims["mc"][0]["mckey"] == "AbCd1234"
+
+    api = block.get_api_representation(value)
+    assert api["has_transcript"] is True
+    assert api["player"]["reference"]  # the parent's output is kept
+    assert "seekable_end" not in lesson_value(block, video).mc_options()
+
+
+def test_block_template_example_renders_a_player_and_the_placeholder(video, rf):
+    from wagtail_kollus.blocks import KollusVideoBlock
+
+    template = Template(example("extending.md", "extending-block-template"))
+    block = KollusVideoBlock()
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    request.session = {}
+
+    html = template.render(Context({"value": lesson_value(block, video), "request": request}))
+    assert '<figure class="lesson-video">' in html
+    assert "lesson-video__player" in html and "2-1. Brushes</figcaption>" in html
+
+    video.is_available = False
+    video.save()
+    html = template.render(Context({"value": lesson_value(block, video), "request": request}))
+    assert "data-kollus-unavailable" in html and "<figure" not in html
+
+
+def test_mapping_example_registers_and_builds_the_payload(db):
+    from tests.testapp import models as testapp_models
+    from wagtail_kollus.sync.registry import _registry, get_mapping
+
+    CoursePage = testapp_models.CoursePage
+    previous = get_mapping(CoursePage)
+    try:
+        names = run_example("extending.md", "extending-mapping", courses=ModuleType("courses"),
+                            **{"courses.models": testapp_models})
+        mapping = get_mapping(CoursePage)
+        assert isinstance(mapping, names["CourseMapping"])
+        page = CoursePage(title="Course", seo_title="Course (SEO)", intro="<p>Hi</p>",
+                          base_price=12000, body=[])
+        payload = mapping.build_payload(page)
+        assert payload["title"] == "Course (SEO)"
+        assert payload["base_price"] == 12000
+        assert payload["description_html"] == "<p>Hi</p>"
+        assert payload["status"] == "publish"
+    finally:
+        _registry[CoursePage] = previous
+
+
+def test_cuid_example_is_used_by_the_resolver(settings):
+    from wagtail_kollus.player import resolve_cuid
+
+    member_cuid = run_example("extending.md", "extending-cuid")["member_cuid"]
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "CUID_RESOLVER": member_cuid}
+    request = RequestFactory().get("/")
+
+    request.user = SimpleNamespace(is_authenticated=True, pk=7, member=SimpleNamespace(number=42))
+    assert resolve_cuid(request) == "member-42"
+    # No member: "" falls back to the default resolver.
+    request.user = SimpleNamespace(is_authenticated=True, pk=7, member=None)
+    assert resolve_cuid(request) == "user-7"
+
+
+def test_resolver_example_holds():
+    run_example("extending.md", "extending-resolver")  # its asserts are the test
+
+
+# --- signals.md -------------------------------------------------------------------------------
+
+
+def test_signal_receiver_examples_match_the_signal_arguments(db):
+    """The receivers connect, and accept exactly what the senders pass."""
+    from wagtail_kollus import signals
+    from wagtail_kollus.models import KollusMedia, PageContentLink
+
+    sync = run_example("signals.md", "signals-sync")
+    try:
+        # The keyword arguments engine._send_synced / _send_failed pass.
+        signals.content_synced.send(sender=PageContentLink, link=None, page_id=3, content_id=9,
+                                    action="create", fields=["title"])
+        signals.sync_failed.send(sender=PageContentLink, link=None, page_id=3, content_id=None,
+                                 error={"error": "ValidationError", "message": "No.",
+                                        "status_code": 422, "field_errors": {}},
+                                 retryable=False)
+    finally:
+        signals.content_synced.disconnect(sync["remember_record"])
+        signals.sync_failed.disconnect(sync["alert_on_failure"])
+
+    from django_q.models import OrmQ
+
+    media = run_example("signals.md", "signals-media")
+    try:
+        row = KollusMedia.objects.create(title="Clip", upload_file_key="ufk-1")
+        signals.video_ready.send(sender=KollusMedia, instance=row)
+        signals.video_deleted.send(sender=KollusMedia, instance=row)
+        # The receiver really queued its task on the (ORM) broker.
+        queued = [(job.task["func"], job.task["args"]) for job in OrmQ.objects.all()]
+        assert queued == [("myapp.tasks.tell_uploader", (row.pk,))]
+    finally:
+        signals.video_ready.disconnect(media["announce_ready"])
+        signals.video_deleted.disconnect(media["forget_video"])
+
+
+# --- deployment.md ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["deployment-q-cluster-orm", "deployment-q-cluster-redis"])
+def test_q_cluster_examples_are_valid_for_django_q2_and_the_sync_lease(name):
+    """django-q2 accepts them (retry > timeout), and they keep timeout < claim ≤ retry."""
+    from wagtail_kollus.conf import DEFAULTS
+
+    q_cluster = run_example("deployment.md", name)["Q_CLUSTER"]
+    claim = DEFAULTS["SYNC_CLAIM_SECONDS"]
+    assert q_cluster["timeout"] < claim <= q_cluster["retry"]
+    assert q_cluster["workers"] >= 2
+    assert ("orm" in q_cluster) != ("redis" in q_cluster)
+
+
+def test_sweep_schedule_example_creates_one_schedule_of_a_real_task(db):
+    from django.utils.module_loading import import_string
+    from django_q.models import Schedule
+
+    run_example("deployment.md", "deployment-sweep-schedule")
+    run_example("deployment.md", "deployment-sweep-schedule")  # idempotent, as it says
+    (schedule,) = Schedule.objects.filter(name="wagtail_kollus: sync sweep")
+    assert schedule.schedule_type == Schedule.MINUTES and schedule.minutes == 5
+    assert callable(import_string(schedule.func))
+
+
+def test_real_ip_middleware_example_trusts_only_the_proxy():
+    names = run_example("deployment.md", "deployment-real-ip")
+    seen = []
+    middleware = names["RealIPMiddleware"](lambda request: seen.append(request.META["REMOTE_ADDR"]))
+    factory = RequestFactory()
+
+    middleware(factory.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9"))
+    # A client talking to the site directly cannot choose its address with the header.
+    middleware(factory.get("/", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.9"))
+    assert seen == ["203.0.113.9", "198.51.100.7"]
