@@ -1,33 +1,50 @@
-"""The distribution: the wheel carries templates, static files and translations, and installed
-into a fresh virtualenv it imports and passes ``manage.py check`` in a fresh ``wagtail start``
-project with the app added. Slow (a venv and a pip install), so it runs once, on one worker."""
+"""The distribution: the sdist carries everything the wheel is built from, the wheel carries
+templates, static files and translations, and installed into a fresh virtualenv it imports and
+passes ``manage.py check`` in a fresh ``wagtail start`` project with the app added. Slow (a build,
+a venv and a pip install), so it runs once, on one worker (tests/packaging_support.py)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import venv
+import tarfile
 import zipfile
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.packaging_support import (
+    GROUP,
+    ROOT,
+    built_distributions,
+    fresh_virtualenv,
+    project_environment,
+    wagtail_start,
+)
 
-pytestmark = pytest.mark.xdist_group("packaging")
+pytestmark = pytest.mark.xdist_group(GROUP)
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-         "-w", str(out), str(ROOT)],
-        check=True,
-    )
-    (wheel,) = out.glob("wagtail_kollus-*.whl")
-    return wheel
+def sdist(tmp_path_factory):
+    return built_distributions(tmp_path_factory)[0]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    return built_distributions(tmp_path_factory)[1]
+
+
+def test_sdist_contains_the_package_data_licence_and_readme(sdist):
+    with tarfile.open(sdist) as archive:
+        names = [name.split("/", 1)[1] for name in archive.getnames() if "/" in name]
+    for required in ("README.md", "LICENSE", "pyproject.toml",
+                     "wagtail_kollus/migrations/0001_initial.py"):
+        assert required in names, f"{required} is not in the sdist"
+    for folder in ("templates", "static", "sandbox/assets"):
+        if (ROOT / "wagtail_kollus" / folder).exists():
+            assert any(n.startswith(f"wagtail_kollus/{folder}/") for n in names), folder
+    for mo in (ROOT / "wagtail_kollus" / "locale").rglob("*.mo"):
+        assert str(mo.relative_to(ROOT)) in names, f"{mo.name} is not in the sdist"
+    assert not any(n.startswith((".venv", ".nox", "build/", "dist/")) for n in names)
 
 
 def test_wheel_contains_templates_static_and_translations(wheel):
@@ -43,33 +60,12 @@ def test_wheel_contains_templates_static_and_translations(wheel):
 
 
 def test_wheel_installs_into_a_fresh_wagtail_project(wheel, tmp_path):
-    env_dir = tmp_path / "venv"
-    # System site-packages provide wagtail & co. already downloaded for the suite, so this
-    # measures our package's install, not a PyPI download; the wheel itself is installed fresh.
-    venv.create(env_dir, with_pip=True, system_site_packages=False)
-    python = env_dir / "bin" / "python"
-    site_packages = subprocess.run(
-        [sys.executable, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()
-    (Path(subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()) / "suite-deps.pth").write_text(site_packages + "\n")
-    # The .pth line makes the suite's dependencies importable; wagtail_kollus itself comes only
-    # from the wheel (the suite's editable install is a .pth into the checkout, which we skip).
+    python = fresh_virtualenv(tmp_path / "venv")
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env["PYTHONPATH"] = ""
-    project = tmp_path / "site"
-    project.mkdir()
-    subprocess.run(
-        [str(python), "-c", "from wagtail.bin.wagtail import main; main()",
-         "start", "mysite", str(project)],
-        check=True, env=env, cwd=tmp_path,
-    )
+    env = project_environment()
+    project = wagtail_start(python, tmp_path, env)
     settings_file = project / "mysite" / "settings" / "base.py"
     text = settings_file.read_text()
     text = text.replace('INSTALLED_APPS = [', 'INSTALLED_APPS = [\n    "wagtail_kollus",\n    "django_q",', 1)
@@ -78,7 +74,7 @@ def test_wheel_installs_into_a_fresh_wagtail_project(wheel, tmp_path):
         [str(python), "-c", "import wagtail_kollus, sys; print(wagtail_kollus.__file__)"],
         check=True, capture_output=True, text=True, env=env, cwd=project,
     ).stdout.strip()
-    assert str(env_dir) in where, f"wagtail_kollus imported from {where}, not the wheel"
+    assert str(tmp_path / "venv") in where, f"wagtail_kollus imported from {where}, not the wheel"
     result = subprocess.run(
         [str(python), "manage.py", "check"], capture_output=True, text=True, env=env, cwd=project,
     )
