@@ -152,3 +152,46 @@ def test_the_quote_matcher_rejects_messages_the_package_does_not_have():
     assert not in_package("The contents API is having a nap. Try again in a moment.")
     assert not in_package("…")
     assert not _matches("WAGTAIL_KOLLUS must be a list.", "WAGTAIL_KOLLUS must be a dict.")
+
+
+# --- docs/signals.md lists every signal with the keyword arguments its senders pass ------------
+
+
+def sent_keywords() -> dict[str, set[str]]:
+    """``{signal: keyword arguments}`` from every place the package sends a public signal."""
+    from wagtail_kollus import signals
+
+    found: dict[str, set[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func, name = node.func, None
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr in ("send", "send_robust")
+                and isinstance(func.value, ast.Attribute)
+            ):
+                name = func.value.attr  # signals.video_ready.send(...)
+            elif isinstance(func, ast.Name) and func.id == "_send_safely" and node.args:
+                name = getattr(node.args[0], "id", None)  # _send_safely(content_synced, ...)
+            if name in signals.__all__:
+                found.setdefault(name, set()).update(kw.arg for kw in node.keywords)
+    for keywords in found.values():
+        keywords.discard("sender")
+    return found
+
+
+def test_signals_reference_lists_every_signal_and_its_arguments():
+    from wagtail_kollus import signals
+
+    rows = {}
+    for line in (ROOT / "docs" / "signals.md").read_text(encoding="utf-8").splitlines():
+        row = re.match(r"^\| \[`(\w+)`\]\(#\w+\) \| `\w+` \| (?P<kwargs>[^|]+) \|", line)
+        if row:
+            rows[row[1]] = set(re.findall(r"`(\w+)`", row["kwargs"]))
+    assert set(rows) == set(signals.__all__)
+    sent = sent_keywords()
+    assert set(sent) == set(signals.__all__), "a public signal is never sent (or no longer found)"
+    for name, documented in rows.items():
+        assert documented == sent[name], f"{name}: docs say {documented}, code sends {sent[name]}"
