@@ -192,6 +192,38 @@ def test_ten_rapid_publishes_coalesce_to_at_most_two_writes(synced, settings):
     assert synced.request_count("contents.create") == 0
 
 
+def test_ten_rapid_publishes_of_a_new_page_cost_at_most_two_calls(synced, settings):
+    # The burst outlasts SYNC_COALESCE_MAX, so the record is created mid-burst. The burst goes
+    # on only once the POST has landed (the worker is between its create and the rest of the
+    # burst: the moment a new task would need a conflict GET). The worker that created the
+    # record stays with the page and sends the rest as one PUT on the baseline the POST
+    # returned: POST + PUT, never POST + GET + PUT. Every gap stays under the quiet period.
+    import time
+
+    configure(settings, SYNC_COALESCE_SECONDS=3.0, SYNC_COALESCE_MAX=1.5)
+    page = make_course()
+    create_started = PageContentLink.objects.filter(
+        page_key=page.pk, create_attempted_at__isnull=False
+    ).exists
+    number = 0
+    with running_cluster():
+        while number < 9 and not create_started():
+            page = publish(page, title=f"Python basics, take {number}", intro=f"<p>{number}</p>")
+            number += 1
+            time.sleep(0.3)
+        wait_for(lambda: link_of(page).content_id, message="the create did not land")
+        while number < 10:
+            page = publish(page, title=f"Python basics, take {number}", intro=f"<p>{number}</p>")
+            number += 1
+        link = synced_link(page, version=10)
+    calls = [e["endpoint"] for e in synced._app.requests.entries()]
+    assert calls == ["contents.create", "contents.update"], calls
+    record = remote(synced, link.content_id)
+    assert (record["title"], record["description_html"]) == ("Python basics, take 9", "<p>9</p>")
+    ours = [c for c in synced.state.contents.values() if c["extra"].get("external_id")]
+    assert [c["content_id"] for c in ours] == [link.content_id]
+
+
 def test_api_down_then_back_up_lands_the_edit(synced):
     synced.faults.set("contents.create", status=503, times=3)
     page = make_course()

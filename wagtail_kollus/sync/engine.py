@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -111,7 +111,7 @@ def sync_page(page_key: int, *, client: Any = None) -> str:
             link = _mine(page_key, token).first()
             if link is None:  # lease lost (expired and taken): the new holder finishes
                 return outcome
-            link = _settle(link, token)
+            link, burst_open = _settle(link, token)
             if link is None:
                 return outcome
             target_version = link.version
@@ -131,9 +131,12 @@ def sync_page(page_key: int, *, client: Any = None) -> str:
                 outcome, _wait = _record_failure(link, token, wrapped, final=True)
                 return outcome
             outcome = "synced"
-            _record_success(link, token, target_version, result)
+            _record_success(link, token, target_version, result, keep_claim=burst_open)
             fresh_remote_stamp = result.remote_updated_at or None
-            token = claim(page_key)  # more publishes arrived while we pushed?
+            # A push the deadline forced mid-burst stays with the page until the burst ends, so
+            # its rest is one more push on the baseline just returned (no conflict GET).
+            # Otherwise: did more publishes arrive while we pushed?
+            token = _follow_burst(page_key, token) if burst_open else claim(page_key)
     finally:
         if token:
             _release(page_key, token)
@@ -142,21 +145,50 @@ def sync_page(page_key: int, *, client: Any = None) -> str:
     return outcome
 
 
-def _settle(link: PageContentLink, token: str) -> PageContentLink | None:
+def _settle(link: PageContentLink, token: str) -> tuple[PageContentLink | None, bool]:
     """Wait until the page has been quiet for ``SYNC_COALESCE_SECONDS`` (at most
-    ``SYNC_COALESCE_MAX``), so a burst of publishes becomes one push of the last one."""
+    ``SYNC_COALESCE_MAX``), so a burst of publishes becomes one push of the last one.
+
+    Returns the re-read row (None when the lease was lost) and whether the burst is still
+    going on (the deadline, not the quiet period, ended the wait).
+    """
     quiet = float(kollus_settings.SYNC_COALESCE_SECONDS)
     deadline = time.monotonic() + float(kollus_settings.SYNC_COALESCE_MAX)
     while quiet > 0 and link.requested_at is not None:
         idle = (timezone.now() - link.requested_at).total_seconds()
         left = deadline - time.monotonic()
-        if idle >= quiet or left <= 0:
+        if idle >= quiet:
             break
+        if left <= 0:
+            return link, True
         time.sleep(min(quiet - idle, left))
         link = _mine(link.page_key, token).first()
         if link is None:
-            return None
-    return link
+            return None, False
+    return link, False
+
+
+def _follow_burst(page_key: int, token: str) -> str | None:
+    """Keep the claim until the page has been quiet for ``SYNC_COALESCE_SECONDS``.
+
+    Returns the token when another publish arrived (the caller pushes it, in the same claim,
+    so on the baseline its last write returned), else releases the claim and returns what a
+    fresh ``claim`` gives (a publish may land between the last look and the release).
+    """
+    quiet = float(kollus_settings.SYNC_COALESCE_SECONDS)
+    deadline = time.monotonic() + float(kollus_settings.SYNC_COALESCE_MAX)
+    while True:
+        link = _mine(page_key, token).first()
+        if link is None:
+            return None  # lease lost: its new holder finishes
+        if link.version > link.synced_version:
+            return token
+        idle = (timezone.now() - link.requested_at).total_seconds() if link.requested_at else quiet
+        left = deadline - time.monotonic()
+        if idle >= quiet or left <= 0:
+            _release(page_key, token)
+            return claim(page_key)
+        time.sleep(min(quiet - idle, left))
 
 
 def push(
@@ -231,11 +263,20 @@ def _push_create(
 
 
 def _remember(link: PageContentLink, sent: dict[str, Any], response: Any) -> None:
-    """Store what the API acknowledged: the base of the next diff and conflict check."""
-    values = {**link.pushed_values, **sent}
+    """Store what the API acknowledged: the base of the next diff and conflict check.
+
+    The diff compares the page's next payload with the *hashes of what was sent*; the conflict
+    check compares the record with the *values the API answered* (projected onto what was
+    sent), so an API that normalises a value (HTML, order) is not mistaken for a remote edit.
+    """
+    answered = getattr(response, "raw", None) or {}
+    acknowledged = {
+        name: project(answered[name], value) if name in answered else value
+        for name, value in sent.items()
+    }
     link.content_id = response.content_id or link.content_id
-    link.pushed_values = values
-    link.pushed_hashes = {k: value_hash(v) for k, v in values.items()}
+    link.pushed_values = {**link.pushed_values, **acknowledged}
+    link.pushed_hashes = {**link.pushed_hashes, **{k: value_hash(v) for k, v in sent.items()}}
     link.remote_updated_at = _stamp(response)
     PageContentLink.objects.filter(pk=link.pk).update(
         content_id=link.content_id,
@@ -281,7 +322,12 @@ def _push_update(
         changed, overwritten = _resolve_conflict(link, payload, changed, remote, policy)
     if not changed:
         return PushResult("unchanged", link.content_id, overwritten=overwritten)
-    response = client.update_content(link.content_id, changed)
+    try:
+        response = client.update_content(link.content_id, changed)
+    except NotFoundError:
+        # Deleted outside Wagtail after the write our baseline came from (no GET was made).
+        _forget_record(link)
+        return _push_create(link, page, mapping, client)
     _mirror(response)
     _remember(link, changed, response)
     return PushResult(
@@ -374,7 +420,12 @@ def record_fields(content: Any) -> dict[str, Any]:
 
 # --- outcomes ---------------------------------------------------------------------------------
 def _record_success(
-    link: PageContentLink, token: str, target_version: int, result: PushResult
+    link: PageContentLink,
+    token: str,
+    target_version: int,
+    result: PushResult,
+    *,
+    keep_claim: bool = False,
 ) -> None:
     now = timezone.now()
     changes: dict[str, Any] = {
@@ -392,6 +443,10 @@ def _record_success(
         "claimed_until": None,
         "claimed_by": "",
     }
+    if keep_claim:  # following a burst (sync_page): hold the lease, renewed
+        lease = timedelta(seconds=float(kollus_settings.SYNC_CLAIM_SECONDS))
+        changes.update(claim_token=token, claimed_until=now + lease)
+        del changes["claimed_by"]
     if result.operation == "unlink" and kollus_settings.SYNC_UNLINK_ON_DELETE:
         changes["state"] = SyncState.UNLINKED
     with transaction.atomic():
@@ -502,35 +557,41 @@ def _send_safely(signal: Any, **kwargs: Any) -> None:
 def request_sync(page: Any, action: str = SyncAction.PUBLISH) -> bool:
     """Record that ``page`` needs pushing and enqueue the task when the transaction commits.
 
-    Cheap and local: one upsert. Returns False when the page does not sync.
+    Cheap and local: one UPDATE (an INSERT the first time). Returns False when the page does
+    not sync.
     """
     if not kollus_settings.SYNC_ENABLED or get_mapping(page) is None:
         return False
-    now = timezone.now()
-    with transaction.atomic():
-        link = PageContentLink.objects.select_for_update().filter(page_key=page.pk).first()
-        if link is None:
-            if action != SyncAction.PUBLISH or not page.live:
-                return False  # nothing was ever pushed: nothing to pause or unlink
-            link = PageContentLink.objects.create(
-                page_key=page.pk,
-                page=page,
-                page_type=page._meta.label_lower,
-                page_title=page.title[:255],
-            )
-        elif link.state == SyncState.UNLINKED and action == SyncAction.DELETE:
-            return False
-        PageContentLink.objects.filter(pk=link.pk).update(
-            version=F("version") + 1,
-            action=action,
-            state=SyncState.PENDING,
-            attempts=0,
-            first_failure_at=None,
-            next_attempt_at=None,
-            last_error="",
-            field_errors={},
-            requested_at=now,
-        )
+    requested: dict[str, Any] = {
+        "version": F("version") + 1,
+        "action": action,
+        "state": SyncState.PENDING,
+        "attempts": 0,
+        "first_failure_at": None,
+        "next_attempt_at": None,
+        "last_error": "",
+        "field_errors": {},
+        "requested_at": timezone.now(),
+    }
+    rows = PageContentLink.objects.filter(page_key=page.pk)
+    if action == SyncAction.DELETE:
+        rows = rows.exclude(state=SyncState.UNLINKED)  # already paused and forgotten
+    # A page that synced before (the common case) costs the publish this one UPDATE: no
+    # SELECT, no savepoint; the row lock the UPDATE takes keeps concurrent bumps apart.
+    if not rows.update(**requested):
+        if action != SyncAction.PUBLISH or not page.live:
+            return False  # nothing was ever pushed: nothing to pause or unlink
+        try:
+            with transaction.atomic():  # a savepoint: a lost race must not poison the publish
+                PageContentLink.objects.create(
+                    page_key=page.pk,
+                    page=page,
+                    page_type=page._meta.label_lower,
+                    page_title=page.title[:255],
+                    **{**requested, "version": 1},
+                )
+        except IntegrityError:  # a concurrent first publish created the row: count this one
+            rows.update(**requested)
     from .tasks import enqueue_in_transaction, enqueue_sync
 
     if enqueue_in_transaction():
