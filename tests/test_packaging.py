@@ -16,6 +16,7 @@ from tests.packaging_support import (
     ROOT,
     built_distributions,
     fresh_virtualenv,
+    pip_command,
     project_environment,
     wagtail_start,
 )
@@ -61,9 +62,7 @@ def test_wheel_contains_templates_static_and_translations(wheel):
 
 def test_wheel_installs_into_a_fresh_wagtail_project(wheel, tmp_path):
     python = fresh_virtualenv(tmp_path / "venv")
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True
-    )
+    subprocess.run([*pip_command(python), "install", "-q", "--no-deps", str(wheel)], check=True)
     env = project_environment()
     project = wagtail_start(python, tmp_path, env)
     settings_file = project / "mysite" / "settings" / "base.py"
