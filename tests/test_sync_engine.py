@@ -243,9 +243,14 @@ def test_command_pushes_selected_pages_now_and_pulls_the_mirror(synced, capsys):
     assert "synced: 1" in capsys.readouterr().out
     call_command("kollus_sync", "--pull", "--pause", "0")
     out = capsys.readouterr().out
-    korean = [c for c in synced.state.contents.values() if "ko" in c["translations"]]
-    assert ContentRecord.objects.count() == len(korean)
-    assert ContentRecord.objects.filter(content_id=link.content_id).exists()
+    korean = {c["content_id"] for c in synced.state.contents.values() if "ko" in c["translations"]}
+    # The page's own record is in its locale's language (en here), mirrored when it was created.
+    assert link.content_id not in korean
+    assert set(ContentRecord.objects.values_list("content_id", flat=True)) == {
+        *korean,
+        link.content_id,
+    }
+    assert ContentRecord.objects.get(content_id=link.content_id).language == "en"
     assert "record(s)" in out and "[" in out  # summary and progress bar
 
 

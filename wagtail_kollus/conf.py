@@ -23,6 +23,10 @@ DEFAULTS: dict[str, Any] = {
     "CONTENTS_API_URL": "",  # e.g. "https://shop.example.com/api/public/v1"
     "CONTENTS_API_KEY": "",  # SERVER_PRIVATE_API_KEY: server-side only
     "DEFAULT_LANGUAGE": "ko",  # ko, en or ja
+    # Wagtail locale code -> contents API language (ko, en, ja; None: none), merged over this
+    # default; a region variant falls back to its base ("en-gb" -> "en"). Unmapped locales use
+    # DEFAULT_LANGUAGE. Decides the chooser's default language and the language of synced records.
+    "LOCALE_LANGUAGES": {"ko": "ko", "en": "en", "ja": "ja"},
     # --- Kollus VOD ---
     "KOLLUS_API_URL": "https://c-api-kr.kollus.com",  # API host of your Kollus region
     "KOLLUS_API_PATHS": {},  # overrides of wagtail_kollus.api.paths.KOLLUS_PATHS

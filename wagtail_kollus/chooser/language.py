@@ -2,43 +2,35 @@
 
 The chooser modal is opened by generic widget JavaScript that knows nothing about the page, so
 the page is recognised from the request's ``Referer`` (the editor view that opened the modal,
-same-origin, so browsers send it under Django's default referrer policy). An explicit
-``?locale=xx`` on the chooser URL wins. Anything else falls back to ``DEFAULT_LANGUAGE``.
+same-origin, so browsers send it under Django's default referrer policy); a ``?locale=xx`` on
+that editor URL (Wagtail's snippet and listing views) counts too. An explicit ``?locale=xx`` on
+the chooser URL wins. Locales become API languages through ``wagtail_kollus.languages``
+(``LOCALE_LANGUAGES``); anything else falls back to ``DEFAULT_LANGUAGE``.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from django.http import HttpRequest
 from django.urls import Resolver404, resolve
 
 from ..compat import get_page_model
-from ..conf import kollus_settings
+from ..languages import API_LANGUAGES, api_language, default_language, locale_language
 
-# The languages the contents API serves (reference/contents-api.md).
-API_LANGUAGES = ("ko", "en", "ja")
-
-
-def api_language(code: str | None) -> str | None:
-    """``"en-gb"`` → ``"en"``; None when the API does not serve that language."""
-    if not code:
-        return None
-    base = code.lower().replace("_", "-").split("-")[0]
-    return base if base in API_LANGUAGES else None
+__all__ = ["API_LANGUAGES", "api_language", "default_language", "editor_language"]
 
 
-def default_language() -> str:
-    return api_language(kollus_settings.DEFAULT_LANGUAGE) or API_LANGUAGES[0]
-
-
-def _page_language_from_referer(request: HttpRequest) -> str | None:
+def _language_from_referer(request: HttpRequest) -> str | None:
     referer = request.headers.get("referer", "")
     if not referer:
         return None
     parts = urlsplit(referer)
     if parts.netloc and parts.netloc != request.get_host():
         return None
+    locale_param = parse_qs(parts.query).get("locale")
+    if locale_param:
+        return locale_language(locale_param[0])
     try:
         match = resolve(parts.path)
     except Resolver404:
@@ -56,13 +48,13 @@ def _page_language_from_referer(request: HttpRequest) -> str | None:
         .values_list("locale__language_code", flat=True)
         .first()
     )
-    return api_language(locale_code)
+    return locale_language(locale_code)
 
 
 def editor_language(request: HttpRequest) -> str:
     """The language the chooser should default to for this request."""
     return (
-        api_language(request.GET.get("locale"))
-        or _page_language_from_referer(request)
+        locale_language(request.GET.get("locale"))
+        or _language_from_referer(request)
         or default_language()
     )

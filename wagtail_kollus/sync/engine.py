@@ -232,7 +232,9 @@ def _push_create(
 ) -> PushResult:
     payload = mapping.build_payload(page)
     if link.create_attempted_at is not None and link.marker:
-        adopted = _find_by_marker(client, mapping, link.marker, [link.page_title, page.title])
+        adopted = _find_by_marker(
+            client, mapping, link.marker, [link.page_title, page.title], payload.get("language")
+        )
         if adopted is not None:
             # The earlier POST landed: adopt that record, then send what differs from it.
             link.content_id = adopted.content_id
@@ -287,10 +289,11 @@ def _remember(link: PageContentLink, sent: dict[str, Any], response: Any) -> Non
 
 
 def _find_by_marker(
-    client: Any, mapping: ContentMapping, marker: str, titles: list[str]
+    client: Any, mapping: ContentMapping, marker: str, titles: list[str], language: str | None
 ) -> Any | None:
+    # Listed in the language the POST carried: the API lists a record under its language only.
     for title in dict.fromkeys(t for t in titles if t):
-        page = client.list_contents(search=title, limit=100)
+        page = client.list_contents(search=title, limit=100, language=language)
         for item in page.items:
             if mapping.marker_of(item.raw) == marker:
                 return item
@@ -314,7 +317,9 @@ def _push_update(
     # claim (the record's updated_at is the one that write returned).
     if changed and (fresh_remote_stamp is None or fresh_remote_stamp != link.remote_updated_at):
         try:
-            remote = client.get_content(link.content_id)
+            # Read in the record's own language (None: it was created without one, so the
+            # API's default, which is also what a read without one returns).
+            remote = client.get_content(link.content_id, language=_record_language(link))
         except NotFoundError:
             # Deleted outside Wagtail: start over with a new record for the live page.
             _forget_record(link)
@@ -333,6 +338,12 @@ def _push_update(
     return PushResult(
         "update", link.content_id, list(changed), overwritten, remote_updated_at=_stamp(response)
     )
+
+
+def _record_language(link: PageContentLink) -> str | None:
+    """The language the record was created in, as the API acknowledged it."""
+    language = link.pushed_values.get("language")
+    return language if isinstance(language, str) and language else None
 
 
 def _resolve_conflict(

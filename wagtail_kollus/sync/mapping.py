@@ -64,10 +64,12 @@ class ContentMapping:
         "tag_ids",
         "status",
         "content_type",
+        "language",
         "chapters",
     )
-    #: Sent on create only: the API refuses to change a content's type afterwards.
-    create_only_fields: tuple[str, ...] = ("content_type",)
+    #: Sent on create only: the API refuses to change a content's type afterwards, and a
+    #: record keeps the language it was created in (docs/sync.md, "Languages").
+    create_only_fields: tuple[str, ...] = ("content_type", "language")
     #: Content type of new records (vod, live, offline, digital_content); None → setting.
     content_type: str | None = None
     #: Name of the rich-text (or StreamField) field for ``description_html``; None → the first
@@ -138,6 +140,13 @@ class ContentMapping:
 
     def get_content_type(self, page: Any) -> str:
         return self.content_type or kollus_settings.SYNC_CONTENT_TYPE
+
+    def get_language(self, page: Any) -> str:
+        """The API language of the page's locale (``LOCALE_LANGUAGES``, else
+        ``DEFAULT_LANGUAGE``): each translation of a page is its own record."""
+        from ..languages import page_language
+
+        return page_language(page)
 
     def get_chapters(self, page: Any) -> list[dict[str, Any]] | None:
         if self.get_content_type(page) != "vod":
