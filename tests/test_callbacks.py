@@ -70,7 +70,7 @@ def test_each_kind_is_logged_once_and_queued_in_the_same_commit(csrf_client, kin
     assert delivery.payload["upload_file_key"] == "ufk-1"
     queued = [q.task for q in OrmQ.objects.all()]
     assert [(t["func"], t["args"]) for t in queued] == [
-        ("wagtail_kollus.media.tasks.process_callback", (delivery.pk,))
+        ("wagtail_kollus.media.tasks.process_callback", (delivery.fingerprint,))
     ]
 
 

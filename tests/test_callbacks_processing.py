@@ -76,7 +76,7 @@ def received():
 
 def run(delivery: CallbackDelivery, capture) -> str:
     with capture(execute=True):
-        return tasks.process_callback(delivery.pk)
+        return tasks.process_callback(delivery.fingerprint)
 
 
 @pytest.mark.django_db
