@@ -187,6 +187,28 @@ def test_cuid_resolver_setting_is_used_and_empty_answers_fall_back(settings):
     assert player.resolve_cuid(fallback).startswith("anon-")
 
 
+def test_the_viewer_id_is_resolved_once_per_request_and_user(settings):
+    calls = []
+
+    def counting_resolver(request):
+        calls.append(request)
+        return f"viewer-{len(calls)}"
+
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "CUID_RESOLVER": counting_resolver}
+    request = anonymous_request()
+    # A page of many players asks once per player: the resolver runs once.
+    assert {player.resolve_cuid(request) for _ in range(5)} == {"viewer-1"}
+    assert len(calls) == 1
+    request.user = User(pk=3)  # signed in during the request: ask again
+    assert player.resolve_cuid(request) == "viewer-2"
+    assert player.resolve_cuid(anonymous_request()) == "viewer-3"  # another request
+    settings.WAGTAIL_KOLLUS = {
+        **settings.WAGTAIL_KOLLUS,
+        "CUID_RESOLVER": "tests.test_player.site_cuid",
+    }
+    assert player.resolve_cuid(request) == "user-3"  # another resolver (falls back to the user)
+
+
 def test_an_unimportable_cuid_resolver_is_a_configuration_error(settings):
     settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "CUID_RESOLVER": "nowhere.resolver"}
     with pytest.raises(ConfigurationError, match="CUID_RESOLVER"):

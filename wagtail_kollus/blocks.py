@@ -11,16 +11,29 @@ own template (the default, ``wagtail_kollus/blocks/kollus_video.html``, is overr
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 from typing import Any
 
 from django.utils.functional import cached_property
 from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.admin.compare import BlockComparison
 from wagtail.coreutils import resolve_model_string
 
+from .player_markup import BLOCK_TEMPLATE, is_package_template
+
 VIDEO_MODEL = "wagtail_kollus.KollusVideo"
+
+
+@lru_cache(maxsize=1)
+def _render_player() -> Any:
+    # Imported on first render: the template tag module belongs to the playback feature and
+    # pulls in the player and settings, which the block definitions must not need to load.
+    from .templatetags.kollus import render_player
+
+    return render_player
 
 
 class KollusVideoChooserBlockComparison(BlockComparison):
@@ -196,9 +209,27 @@ class KollusVideoBlock(blocks.StructBlock):
     class Meta:
         icon = "media"
         label = _("Kollus video")
-        template = "wagtail_kollus/blocks/kollus_video.html"
+        template = BLOCK_TEMPLATE
         value_class = KollusVideoValue
         form_classname = "struct-block kollus-video-block"
+
+    def render(self, value: KollusVideoValue, context: Any = None) -> SafeString:
+        """The block's HTML; skips the template engine while the default template is in use.
+
+        With the package's own ``kollus_video.html`` (not a subclass's ``Meta.template``, not a
+        project template shadowing it), a playable video's markup is written in Python, which
+        is what the template would render (``tests/test_player_markup.py``). Anything else
+        (an override, a video that cannot be played) renders the template as usual.
+        """
+        if (
+            self.get_template(value, context=context) == BLOCK_TEMPLATE
+            and value.is_playable
+            and is_package_template(BLOCK_TEMPLATE)
+        ):
+            request = context.get("request") if context is not None else None
+            player = _render_player()(value, request=request)
+            return mark_safe(f'<div class="kollus-video">{player}</div>\n')  # noqa: S308 - escaped by render_player
+        return super().render(value, context=context)
 
     def get_api_representation(self, value: Any, context: Any = None) -> dict[str, Any]:
         """Metadata and what a headless front end needs to fetch a player URL; never a key."""

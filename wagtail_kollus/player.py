@@ -10,6 +10,7 @@ expiry is the custom integer claim ``expt``; integer fields are JSON integers.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import secrets
 import time
@@ -19,18 +20,21 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
-import jwt
 from django.core import signing
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .api.errors import ConfigurationError
-from .conf import kollus_settings
+from .conf import SETTINGS_NAME, kollus_settings
+from .tokens import sign_hs256
 
 # --- the JWT -------------------------------------------------------------------------------
 
 JWT_ALGORITHM = "HS256"
+_REGISTERED_TIME_CLAIMS = ("exp", "iat", "nbf")
 
 # Per-item options Kollus documents, with the JSON type each must have. Coercing here means a
 # block or site that passes "120" or 1 still produces the JSON type Kollus expects.
@@ -62,6 +66,8 @@ def _require_setting(name: str, purpose: str) -> str:
 
 def check_player_configuration() -> None:
     """Raise :class:`ConfigurationError` unless signed playback can work."""
+    if _player_config_cache:  # checked when it was filled, and emptied on a settings change
+        return
     _require_setting("KOLLUS_SECURITY_KEY", "signing player tokens")
     _require_setting("KOLLUS_CUSTOM_KEY", "player URLs")
     _require_setting("PLAYER_URL", "player URLs")
@@ -123,12 +129,13 @@ def build_payload(
 
 def sign_token(payload: Mapping[str, Any]) -> str:
     """Sign ``payload`` as Kollus wants it: HS256 with the security key, nothing added."""
-    forbidden = {"exp", "iat", "nbf"} & set(payload)
-    if forbidden:
-        # PyJWT would happily sign them, and Kollus may then refuse to play.
-        raise ValueError(f"Kollus tokens must not carry registered claims: {sorted(forbidden)}")
+    if any(name in payload for name in _REGISTERED_TIME_CLAIMS):
+        forbidden = sorted(name for name in _REGISTERED_TIME_CLAIMS if name in payload)
+        # A generic JWT library would happily sign them, and Kollus may then refuse to play.
+        raise ValueError(f"Kollus tokens must not carry registered claims: {forbidden}")
     security_key = _require_setting("KOLLUS_SECURITY_KEY", "signing player tokens")
-    return jwt.encode(dict(payload), security_key, algorithm=JWT_ALGORITHM)
+    # tokens.sign_hs256 writes exactly what PyJWT would, several times faster (see tokens.py).
+    return sign_hs256(payload, security_key)
 
 
 def clean_url_params(params: Mapping[str, Any] | None) -> dict[str, str]:
@@ -158,6 +165,58 @@ class PlayerLink:
     expires_at: int
 
 
+@dataclass(frozen=True)
+class _PlayerConfig:
+    """The settings every player URL needs, read and checked once (not once per video)."""
+
+    security_key: str
+    custom_key_query: str  # "custom_key=<quoted>", the same for every URL
+    base_url: str  # PLAYER_URL without a trailing slash
+
+
+_player_config_cache: list[_PlayerConfig] = []
+
+
+def _player_config() -> _PlayerConfig:
+    if _player_config_cache:
+        return _player_config_cache[0]
+    check_player_configuration()  # raises, and caches nothing, while a setting is missing
+    config = _PlayerConfig(
+        security_key=kollus_settings.KOLLUS_SECURITY_KEY,
+        custom_key_query=urlencode({"custom_key": kollus_settings.KOLLUS_CUSTOM_KEY}),
+        base_url=str(kollus_settings.PLAYER_URL).rstrip("/"),
+    )
+    _player_config_cache[:] = [config]
+    return config
+
+
+@receiver(setting_changed)
+def _forget_player_config(*, setting: str, **kwargs: Any) -> None:
+    if setting == SETTINGS_NAME:
+        _player_config_cache.clear()
+
+
+def _signed_player_url(
+    media_content_key: str,
+    cuid: str,
+    mc_options: Mapping[str, Any] | None,
+    url_params: Mapping[str, Any] | None,
+    lifetime: int | None,
+    now: float | None,
+) -> tuple[str, int]:
+    config = _player_config()
+    payload = build_payload(
+        media_content_key, cuid, mc_options=mc_options, lifetime=lifetime, now=now
+    )
+    # build_payload sets no registered claim, so sign_token's check is not needed here. A
+    # token is base64url and dots only: nothing in it needs quoting.
+    query = f"jwt={sign_hs256(payload, config.security_key)}&{config.custom_key_query}"
+    params = clean_url_params(url_params)
+    if params:
+        query = f"{query}&{urlencode(params)}"
+    return f"{config.base_url}/s?{query}", payload["expt"]
+
+
 def build_player_link(
     media_content_key: str,
     cuid: str,
@@ -168,17 +227,10 @@ def build_player_link(
     now: float | None = None,
 ) -> PlayerLink:
     """Sign a fresh token and build ``{PLAYER_URL}/s?jwt=…&custom_key=…&<options>``."""
-    check_player_configuration()
-    payload = build_payload(
-        media_content_key, cuid, mc_options=mc_options, lifetime=lifetime, now=now
+    url, expires_at = _signed_player_url(
+        media_content_key, cuid, mc_options, url_params, lifetime, now
     )
-    query = {
-        "jwt": sign_token(payload),
-        "custom_key": kollus_settings.KOLLUS_CUSTOM_KEY,
-        **clean_url_params(url_params),
-    }
-    base = str(kollus_settings.PLAYER_URL).rstrip("/")
-    return PlayerLink(url=f"{base}/s?{urlencode(query)}", expires_at=payload["expt"])
+    return PlayerLink(url=url, expires_at=expires_at)
 
 
 def build_player_url(
@@ -188,10 +240,8 @@ def build_player_url(
     mc_options: Mapping[str, Any] | None = None,
     url_params: Mapping[str, Any] | None = None,
 ) -> str:
-    """Just the URL of :func:`build_player_link`."""
-    return build_player_link(
-        media_content_key, cuid, mc_options=mc_options, url_params=url_params
-    ).url
+    """Just the URL of :func:`build_player_link` (one per video block on a page)."""
+    return _signed_player_url(media_content_key, cuid, mc_options, url_params, None, None)[0]
 
 
 # --- the viewer id (cuid) ------------------------------------------------------------------
@@ -240,19 +290,33 @@ def _import_resolver(path: str) -> Any:
         ) from exc
 
 
+# Where resolve_cuid keeps its answer on the request: (resolver, request.user, cuid).
+_CUID_MEMO_ATTRIBUTE = "_wagtail_kollus_cuid"
+
+
 def resolve_cuid(request: Any) -> str:
     """The viewer id for ``request``, through the ``CUID_RESOLVER`` setting.
 
     The resolver is a dotted path (or a callable) taking the request and returning a string;
-    an empty answer falls back to :func:`default_cuid`.
+    an empty answer falls back to :func:`default_cuid`. It runs once per request and viewer:
+    a page with many players asks for the same viewer id once per player, and the answer is
+    kept on the request (a new ``request.user``, e.g. after login, asks again).
     """
     resolver = kollus_settings.CUID_RESOLVER or default_cuid
-    if isinstance(resolver, str):
-        resolver = _import_resolver(resolver)
-    cuid = resolver(request)
+    user = getattr(request, "user", None)  # the lazy object itself: identity, no query
+    memo = getattr(request, _CUID_MEMO_ATTRIBUTE, None)
+    if memo is not None and memo[0] is resolver and memo[1] is user:
+        return memo[2]
+    resolve = _import_resolver(resolver) if isinstance(resolver, str) else resolver
+    cuid = resolve(request)
     if cuid is None or cuid == "":
         cuid = default_cuid(request)
-    return str(cuid)
+    cuid = str(cuid)
+    if request is not None:
+        # A request-like object that takes no attributes simply resolves every time.
+        with contextlib.suppress(AttributeError):
+            setattr(request, _CUID_MEMO_ATTRIBUTE, (resolver, user, cuid))
+    return cuid
 
 
 # --- what the template tag can play --------------------------------------------------------

@@ -4,6 +4,12 @@
 content key string. Rendering never raises for visitors: a video that cannot be played, or a
 plugin that is not configured, renders ``wagtail_kollus/player/placeholder.html`` and logs a
 warning that says why.
+
+Speed: a page may show dozens of players, and the template engine costs more per player than
+signing its token. So while the player templates in use are the ones this package ships (no
+project template shadows them), the same markup is written directly in Python
+(:mod:`wagtail_kollus.player_markup`); a project that overrides a template gets it rendered
+through the template engine as before. A test pins both paths to identical output.
 """
 
 from __future__ import annotations
@@ -27,16 +33,17 @@ from ..player import (
     resolve_cuid,
     sign_reference,
 )
+from ..player_markup import CACHE_SAFE_TEMPLATE, RENDER_TIME_TEMPLATE, render_default
 
 logger = logging.getLogger("wagtail_kollus.player")
 register = template.Library()
 
-RENDER_TIME_TEMPLATE = "wagtail_kollus/player/render_time.html"
-CACHE_SAFE_TEMPLATE = "wagtail_kollus/player/cache_safe.html"
 PLACEHOLDER_TEMPLATE = "wagtail_kollus/player/placeholder.html"
 
 
 def _positive_int(value: Any) -> int | None:
+    if value is None or value == "":  # the usual case; no exception to raise and catch
+        return None
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -108,7 +115,10 @@ def render_player(
             "Kollus player for %r shown as a placeholder: %s", playable.media_content_key, exc
         )
         return render_to_string(PLACEHOLDER_TEMPLATE, context, request=request)
-    return render_to_string(template_name, context, request=request)
+    html = render_default(template_name, context)
+    if html is None:  # a project template overrides ours
+        html = render_to_string(template_name, context, request=request)
+    return html
 
 
 @register.simple_tag(takes_context=True)
