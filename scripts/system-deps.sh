@@ -5,6 +5,8 @@ set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# tests/test_translations.py re-extracts the catalogues; without GNU gettext it would skip.
+command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 if [ "${1:-}" = postgres ] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
   need+=(postgresql)
 fi
