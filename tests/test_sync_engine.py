@@ -296,3 +296,71 @@ def test_create_view_explains_when_the_record_will_be_created(admin_client):
     response = admin_client.get(url)
     assert response.status_code == 200
     assert "created when this page is first published" in response.content.decode()
+
+
+# --- the baseline a write leaves --------------------------------------------------------------
+def test_a_record_deleted_after_our_write_is_recreated_when_the_put_finds_nothing(
+    synced, django_capture_on_commit_callbacks
+):
+    # Within a claim (a split burst) the PUT is sent on the baseline of our own last write,
+    # without a conflict read; if the record vanished meanwhile, the page gets a new one.
+    from wagtail_kollus.sync.engine import make_client, push
+
+    page = make_course()
+    link = push_now(page, django_capture_on_commit_callbacks)
+    with synced.state.lock:
+        del synced.state.contents[link.content_id]
+    with django_capture_on_commit_callbacks(execute=False):
+        publish(page, title="Python basics, again")
+    synced._app.requests.clear()
+    client = make_client()
+    try:
+        result = push(link_of(page), client, fresh_remote_stamp=link.remote_updated_at)
+    finally:
+        client.close()
+    assert [e["endpoint"] for e in synced.requests] == ["contents.update", "contents.create"]
+    assert result.operation == "create" and result.content_id != link.content_id
+    assert synced.state.contents[result.content_id]["translations"]["en"]["title"] == (
+        "Python basics, again"
+    )
+    assert link_of(page).content_id == result.content_id
+
+
+@pytest.fixture
+def price_as_text():
+    """CoursePage's mapping sends its price as text; the API answers it as a number."""
+    from wagtail_kollus.sync import register_sync
+
+    class TextPriceMapping(CourseMapping):
+        def get_base_price(self, page):
+            return str(page.base_price)
+
+    register_sync(CoursePage, TextPriceMapping, status_panel=False)
+    yield
+    register_sync(CoursePage, CourseMapping, status_panel=False)
+
+
+@pytest.mark.usefixtures("price_as_text")
+def test_a_value_the_api_normalised_is_not_mistaken_for_a_remote_edit(
+    synced, django_capture_on_commit_callbacks
+):
+    from wagtail_kollus.models import SyncLogEntry
+
+    page = make_course()
+    link = push_now(page, django_capture_on_commit_callbacks)
+    assert synced.state.contents[link.content_id]["base_price"] == 0  # sent "0"
+    assert link.pushed_values["base_price"] == 0  # the baseline is the API's answer
+    synced._app.requests.clear()
+    link = push_now(CoursePage.objects.get(pk=page.pk), django_capture_on_commit_callbacks)
+    assert synced.request_count("contents.*") == 0  # the diff still compares what we sent
+    # Someone edits a field the page does not send: the record's updated_at moves, so the next
+    # push compares values; the normalised price must not count as edited.
+    from wagtail_kollus.api.contents import ContentsClient
+
+    ContentsClient.from_settings().update_content(link.content_id, {"sale_price": 0})
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(page, title="Python basics, revised")
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_page(page.pk)
+    update = SyncLogEntry.objects.filter(link=link, operation="update").get()
+    assert update.fields == ["title"] and update.overwritten == {}

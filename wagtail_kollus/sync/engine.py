@@ -5,6 +5,9 @@ Rules this module keeps (docs/sync.md explains them to site developers):
 * A worker holds a *claim* (a lease in the row) while it pushes; no DB lock is held during a
   remote call. Other tasks for the same page see the claim and leave: the holder loops until
   ``synced_version`` caught up with ``version``, so quick publishes coalesce and none is lost.
+* A push that ``SYNC_COALESCE_MAX`` forced in the middle of a burst keeps the claim until the
+  page is quiet, so the rest of the burst is one more push on the baseline that push returned
+  (a new page's burst: POST + PUT, no conflict GET between them).
 * The page is re-read inside the task: the record gets the *latest* published state.
 * Only fields whose value changed since the last successful push are sent.
 * A create is reserved (marker and time saved) before the POST; a POST that may have landed is
