@@ -21,6 +21,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.signed_cookies import SessionStore
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.urls import include, path, set_script_prefix, set_urlconf
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
@@ -253,3 +254,47 @@ def test_fast_player_url_is_a_valid_signed_url_for_the_viewer():
     claims = jwt.decode(query["jwt"][0], SECURITY_KEY, algorithms=["HS256"])
     assert claims["cuid"] == request.session[player.ANONYMOUS_CUID_SESSION_KEY]
     assert query["custom_key"] == ["sandbox-custom-key"]
+
+
+# --- what the fast path remembers follows the settings and the request --------------------
+
+urlpatterns = [path("video-api/", include("wagtail_kollus.urls"))]  # ROOT_URLCONF in a test
+
+
+def cache_safe_player() -> str:
+    return render_player("mck-1", request=viewer_request(), cache_safe=True)
+
+
+def test_the_token_url_follows_the_urlconf_and_the_script_prefix(settings):
+    assert 'data-kollus-token-url="/kollus/player/token/"' in cache_safe_player()
+    settings.ROOT_URLCONF = __name__
+    assert 'data-kollus-token-url="/video-api/player/token/"' in cache_safe_player()
+    set_script_prefix("/site/")
+    try:
+        assert 'data-kollus-token-url="/site/video-api/player/token/"' in cache_safe_player()
+    finally:
+        set_script_prefix("/")
+
+
+class UrlsWithoutThePlugin:
+    urlpatterns: list = []
+
+
+def test_without_the_plugin_urls_cache_safe_players_are_placeholders(caplog):
+    assert "<iframe" in cache_safe_player()
+    set_urlconf(UrlsWithoutThePlugin)  # what a request.urlconf does, set by a middleware
+    try:
+        html = cache_safe_player()
+    finally:
+        set_urlconf(None)
+    assert "kollus-player--unavailable" in html and "<iframe" not in html
+    assert "include(\"wagtail_kollus.urls\")" in caplog.text
+
+
+def test_the_player_script_url_follows_static_url(settings):
+    assert '<script src="/static/wagtail_kollus/js/player.js" defer>' in cache_safe_player()
+    settings.STATIC_URL = "https://cdn.example/assets/"
+    assert (
+        '<script src="https://cdn.example/assets/wagtail_kollus/js/player.js" defer>'
+        in cache_safe_player()
+    )

@@ -167,8 +167,9 @@ class KollusVideoValue(blocks.StructValue):
         }
         # The player shows the title of what the editor chose (the chapter item, or their
         # override) rather than the library file's name.
-        if self.title:
-            options["title"] = self.title
+        title = self.title
+        if title:
+            options["title"] = title
         return options
 
     def url_params(self) -> dict[str, Any]:
@@ -244,12 +245,13 @@ class KollusVideoBlock(blocks.StructBlock):
         if not value.is_playable:
             return None
         # Late imports: the player and URLs belong to the playback feature.
-        from django.urls import NoReverseMatch, reverse
+        from django.urls import NoReverseMatch
 
         from .player import playable_from, sign_reference
+        from .templatetags.kollus import token_url as reverse_token_url
 
         try:
-            token_url = reverse("wagtail_kollus:player_token")
+            token_url = reverse_token_url()
         except NoReverseMatch:
             token_url = None
         # A signed, non-secret reference: the token endpoint turns it into a short-lived

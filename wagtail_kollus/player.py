@@ -66,11 +66,7 @@ def _require_setting(name: str, purpose: str) -> str:
 
 def check_player_configuration() -> None:
     """Raise :class:`ConfigurationError` unless signed playback can work."""
-    if _player_config_cache:  # checked when it was filled, and emptied on a settings change
-        return
-    _require_setting("KOLLUS_SECURITY_KEY", "signing player tokens")
-    _require_setting("KOLLUS_CUSTOM_KEY", "player URLs")
-    _require_setting("PLAYER_URL", "player URLs")
+    _player_config()  # checked once, remembered until the settings change
 
 
 def _clean_media_content_key(media_content_key: Any) -> str:
@@ -170,6 +166,7 @@ class _PlayerConfig:
     """The settings every player URL needs, read and checked once (not once per video)."""
 
     security_key: str
+    lifetime: Any  # PLAYER_TOKEN_LIFETIME as set; build_payload checks it
     custom_key_query: str  # "custom_key=<quoted>", the same for every URL
     base_url: str  # PLAYER_URL without a trailing slash
 
@@ -180,9 +177,13 @@ _player_config_cache: list[_PlayerConfig] = []
 def _player_config() -> _PlayerConfig:
     if _player_config_cache:
         return _player_config_cache[0]
-    check_player_configuration()  # raises, and caches nothing, while a setting is missing
+    # Raises, and remembers nothing, while a setting is missing.
+    security_key = _require_setting("KOLLUS_SECURITY_KEY", "signing player tokens")
+    _require_setting("KOLLUS_CUSTOM_KEY", "player URLs")
+    _require_setting("PLAYER_URL", "player URLs")
     config = _PlayerConfig(
-        security_key=kollus_settings.KOLLUS_SECURITY_KEY,
+        security_key=security_key,
+        lifetime=kollus_settings.PLAYER_TOKEN_LIFETIME,
         custom_key_query=urlencode({"custom_key": kollus_settings.KOLLUS_CUSTOM_KEY}),
         base_url=str(kollus_settings.PLAYER_URL).rstrip("/"),
     )
@@ -205,6 +206,8 @@ def _signed_player_url(
     now: float | None,
 ) -> tuple[str, int]:
     config = _player_config()
+    if lifetime is None:
+        lifetime = int(config.lifetime)
     payload = build_payload(
         media_content_key, cuid, mc_options=mc_options, lifetime=lifetime, now=now
     )

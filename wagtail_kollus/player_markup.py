@@ -25,9 +25,10 @@ from django.dispatch import receiver
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.templatetags.static import static
+from django.urls import get_script_prefix
 from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 BLOCK_TEMPLATE = "wagtail_kollus/blocks/kollus_video.html"
 RENDER_TIME_TEMPLATE = "wagtail_kollus/player/render_time.html"
@@ -67,10 +68,26 @@ def is_package_template(name: str) -> bool:
     return _cached_resolves_to_package(name)
 
 
+@lru_cache(maxsize=8)
+def _cached_script_url(script_prefix: str) -> str:
+    return static(PLAYER_SCRIPT)  # reads the prefix itself; the argument is the cache key
+
+
+def player_script_url() -> str:
+    """``{% static 'wagtail_kollus/js/player.js' %}``, looked up once (a storage call each)."""
+    if settings.DEBUG:  # collectstatic may run while the server does
+        return static(PLAYER_SCRIPT)
+    return _cached_script_url(get_script_prefix())
+
+
 @receiver(setting_changed)
 def _forget_template_origins(*, setting: str, **kwargs: Any) -> None:
     if setting in ("TEMPLATES", "INSTALLED_APPS", "DEBUG"):
         _cached_resolves_to_package.cache_clear()
+    if setting in ("LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"):
+        _cache_safe_texts.cache_clear()
+    if setting in ("STATIC_URL", "STORAGES", "STATICFILES_STORAGE", "INSTALLED_APPS", "DEBUG"):
+        _cached_script_url.cache_clear()
 
 
 # --- the markup: each function mirrors the template named in its docstring -----------------
@@ -127,11 +144,19 @@ def render_time_html(context: dict[str, Any]) -> str:
     return f"{_frame_open(context)}>\n  {iframe}\n</div>\n"
 
 
+@lru_cache(maxsize=16)
+def _cache_safe_texts(language: str | None) -> tuple[str, str]:
+    # gettext searches every app's catalogue; a page of players asks for the same two texts.
+    # {% translate "literal" %} output is not escaped: the literal is trusted template text.
+    return (
+        gettext("This video cannot be played right now. Please reload the page."),
+        gettext("Please enable JavaScript to play this video."),
+    )
+
+
 def cache_safe_html(context: dict[str, Any]) -> str:
     """``player/cache_safe.html`` (which includes ``player/iframe.html`` without a src)."""
-    # {% translate "literal" %} output is not escaped: the literal is trusted template text.
-    error_text = gettext("This video cannot be played right now. Please reload the page.")
-    no_script = gettext("Please enable JavaScript to play this video.")
+    error_text, no_script = _cache_safe_texts(get_language())
     parts = [
         _frame_open(context),
         f' data-kollus-player data-kollus-reference="{escape(context["reference"])}"',
@@ -147,7 +172,7 @@ def cache_safe_html(context: dict[str, Any]) -> str:
         )
     parts.append(f"\n  {_iframe(context, '')}\n")
     parts.append(f'  <noscript><p class="kollus-player__message">{no_script}</p></noscript>\n')
-    parts.append(f'</div>\n<script src="{escape(static(PLAYER_SCRIPT))}" defer></script>\n')
+    parts.append(f'</div>\n<script src="{escape(player_script_url())}" defer></script>\n')
     return "".join(parts)
 
 

@@ -15,12 +15,16 @@ through the template engine as before. A test pins both paths to identical outpu
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ..api.errors import ConfigurationError
@@ -39,6 +43,24 @@ logger = logging.getLogger("wagtail_kollus.player")
 register = template.Library()
 
 PLACEHOLDER_TEMPLATE = "wagtail_kollus/player/placeholder.html"
+
+
+@lru_cache(maxsize=32)
+def _token_url(urlconf: Any, script_prefix: str, language: str | None) -> str:
+    # reverse() costs more than signing the reference; its answer only changes with the URLconf,
+    # the script prefix and (under i18n_patterns) the language, which are the cache key.
+    return reverse("wagtail_kollus:player_token", urlconf=urlconf)
+
+
+def token_url() -> str:
+    """The token endpoint's URL (``wagtail_kollus:player_token``) for the current request."""
+    return _token_url(get_urlconf(), get_script_prefix(), get_language())
+
+
+@receiver(setting_changed)
+def _forget_token_url(*, setting: str, **kwargs: Any) -> None:
+    if setting == "ROOT_URLCONF":
+        _token_url.cache_clear()
 
 
 def _positive_int(value: Any) -> int | None:
@@ -88,7 +110,7 @@ def render_player(
         if cache_safe:
             context.update(
                 reference=sign_reference(playable),
-                token_url=reverse("wagtail_kollus:player_token"),
+                token_url=token_url(),
                 autoplay=bool(playable.url_params.get("autoplay")),
             )
             template_name = CACHE_SAFE_TEMPLATE
