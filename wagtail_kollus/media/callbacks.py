@@ -241,7 +241,7 @@ def record_delivery(kind: str, payload: dict[str, str]) -> bool:
     except IntegrityError:
         pass
     deliveries = CallbackDelivery.objects.using(using).filter(fingerprint=fingerprint)
-    with transaction.atomic(using=using):
+    with _one_sqlite_writer_at_a_time(using), transaction.atomic(using=using):
         requeued = 0
         if kind in _REPEATABLE_KINDS:
             requeued = (
