@@ -45,7 +45,7 @@ package: env
 # The support matrix (noxfile.py): one virtualenv per Python x Django x Wagtail cell, plus the
 # suite on PostgreSQL. scripts/pythons.sh puts pyenv's interpreters on PATH for nox (or fails
 # naming the missing one); system-deps.sh adds Debian's PostgreSQL server if it is missing.
-# NOX_ARGS picks sessions, e.g. NOX_ARGS='-s postgres'.
+# NOX_ARGS picks sessions, e.g. NOX_ARGS='-s postgres' or NOX_ARGS='-s "tests(py312_django61_wagtail80)"'.
 # nox lives in a virtualenv of its own, so the matrix does not change the one `make test` uses.
 NOX_ARGS ?= -s tests postgres
 NOX_VENV ?= .venv-nox
