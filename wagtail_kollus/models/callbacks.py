@@ -42,22 +42,46 @@ def delivery_fingerprint(kind: str, payload: dict[str, str]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-# (model, database vendor) -> (the fields an INSERT names, its SQL). Quoting depends only on the
-# vendor, and a model's fields never change at run time.
-_INSERTS: dict[tuple[type[models.Model], str], tuple[list[models.Field], str]] = {}
+@dataclass(frozen=True)
+class _InsertStatement:
+    fields: list[models.Field]
+    attnames: frozenset[str]
+    sql: str
+    # attname -> database value of a constant default (a status, a counter's 1, ""): adapted
+    # once, not per row.
+    constant_defaults: dict[str, Any]
 
 
-def _insert_statement(model: type[models.Model], connection: Any) -> tuple[list[models.Field], str]:
+# (model, database vendor) -> its INSERT. Quoting depends only on the vendor, and a model's
+# fields never change at run time.
+_INSERTS: dict[tuple[type[models.Model], str], _InsertStatement] = {}
+
+
+def _constant_default(field: models.Field) -> bool:
+    """The field's default is one plain value for every row (not a callable such as ``dict``)."""
+    if field.has_default() and callable(field.default):
+        return False
+    default = field.get_default()
+    return isinstance(default, str | int) or (default is None and field.null)
+
+
+def _insert_statement(model: type[models.Model], connection: Any) -> _InsertStatement:
     key = (model, connection.vendor)
     if key not in _INSERTS:
         fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
         quote = connection.ops.quote_name
         # Only quoted identifiers from the model go into the text; values are parameters.
-        _INSERTS[key] = fields, "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
             quote(model._meta.db_table),
             ", ".join(quote(f.column) for f in fields),
             ", ".join(["%s"] * len(fields)),
         )
+        constants = {
+            f.attname: f.get_db_prep_save(f.get_default(), connection)
+            for f in fields
+            if _constant_default(f)
+        }
+        _INSERTS[key] = _InsertStatement(fields, frozenset(f.attname for f in fields), sql, constants)
     return _INSERTS[key]
 
 
@@ -86,19 +110,22 @@ def prepare_insert(model: type[models.Model], values: dict[str, Any], *, using: 
     key. Database errors (``IntegrityError``…) propagate from ``execute()`` as usual.
     """
     connection = connections[using]
-    fields, sql = _insert_statement(model, connection)
-    unknown = values.keys() - {f.attname for f in fields}
+    statement = _insert_statement(model, connection)
+    unknown = values.keys() - statement.attnames
     if unknown:
         raise TypeError(f"{model.__name__} has no field(s) {sorted(unknown)} to insert")
     params = []
-    for field in fields:
+    for field in statement.fields:
+        if field.attname not in values and field.attname in statement.constant_defaults:
+            params.append(statement.constant_defaults[field.attname])
+            continue
         value = values[field.attname] if field.attname in values else field.get_default()
         if value is None and not field.null:
             # A forgotten column (e.g. an auto_now_add date) must not become a NOT NULL
             # IntegrityError, which the endpoint would take for a duplicate delivery.
             raise TypeError(f"{model.__name__}.{field.attname} needs a value to insert")
         params.append(field.get_db_prep_save(value, connection))
-    return PreparedInsert(using, sql, params)
+    return PreparedInsert(using, statement.sql, params)
 
 
 class CallbackDelivery(models.Model):
