@@ -9,6 +9,7 @@ a worker never looks for a row that is not there yet.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,10 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_q.conf import Conf
+from django_q.models import OrmQ
+from django_q.signals import pre_enqueue
+from django_q.signing import SignedPackage
 
 from .. import signals
 from ..api.errors import KollusAPIError, NotFoundError
@@ -48,39 +53,37 @@ def enqueue_now(name: str, *args: Any) -> None:
     async_task(f"{__name__}.{name}", *args, **options)
 
 
+# Q_CLUSTER_NAME -> whether its broker is the plain ORM broker (django-q2 reads its settings
+# once, at import, so neither can change under a running process).
+_ORM_BROKER: dict[str | None, bool] = {}
+
+
 def _same_database_orm_broker(using: str) -> bool:
     """Is the queue django-q2's own ORM broker, in a table of database ``using``?
 
     Only then may :func:`enqueue` write the queue row itself, inside the caller's transaction.
     ``get_broker`` picks a custom ``broker_class``, IronMQ or SQS before the ORM, so ask it.
     """
-    from django_q.brokers import get_broker
-    from django_q.brokers.orm import ORM
-    from django_q.conf import Conf
-
     if Conf.SYNC or not Conf.ORM or using != Conf.ORM:
         return False
     cluster = kollus_settings.Q_CLUSTER_NAME
     if cluster not in _ORM_BROKER:
+        from django_q.brokers import get_broker
+        from django_q.brokers.orm import ORM
+
         # Exactly the ORM broker: a subclass may enqueue differently.
         _ORM_BROKER[cluster] = type(get_broker(cluster)) is ORM
     return _ORM_BROKER[cluster]
 
 
-# Q_CLUSTER_NAME -> whether its broker is the plain ORM broker (django-q2 reads its settings
-# once, at import, so neither can change under a running process).
-_ORM_BROKER: dict[str | None, bool] = {}
-
-
 def task_package(name: str, *args: Any) -> dict[str, Any]:
     """The task dict ``async_task`` would build for ``tasks.<name>(*args)`` with our options."""
-    from django_q.conf import Conf
-    from django_q.humanhash import uuid
-
-    human_name, task_id = uuid()
+    task_id = uuid.uuid4().hex
     task: dict[str, Any] = {
         "id": task_id,
-        "name": human_name,
+        # async_task's default name is a humanhash of the id, which costs more than the rest of
+        # the package together; the function's name says more in the admin's task list.
+        "name": f"{name}-{task_id[:8]}",
         "func": f"{__name__}.{name}",
         "args": args,
         "group": TASK_GROUP,
@@ -104,11 +107,6 @@ def _queue_row(name: str, *args: Any, using: str) -> PreparedInsert:
     endpoint's CPU. The package is signed with django-q2's own ``SignedPackage``, so the worker
     reads it like any other, and ``pre_enqueue`` is still sent.
     """
-    from django_q.conf import Conf
-    from django_q.models import OrmQ
-    from django_q.signals import pre_enqueue
-    from django_q.signing import SignedPackage
-
     task = task_package(name, *args)
     pre_enqueue.send(sender="django_q", task=task)
     values = {
@@ -126,8 +124,6 @@ def prepare_enqueue(name: str, *args: Any, using: str = DEFAULT_DB_ALIAS) -> Cal
     takes the database's write lock, and holds the lock only for the ``INSERT``. (Called
     outside a transaction, the row is committed at once, as ``async_task`` would.)
     """
-    from django_q.signals import pre_enqueue
-
     if not _same_database_orm_broker(using):
         return lambda: transaction.on_commit(lambda: enqueue_now(name, *args), using=using)
     if pre_enqueue.has_listeners():
