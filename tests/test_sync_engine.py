@@ -364,3 +364,19 @@ def test_a_value_the_api_normalised_is_not_mistaken_for_a_remote_edit(
         sync_page(page.pk)
     update = SyncLogEntry.objects.filter(link=link, operation="update").get()
     assert update.fields == ["title"] and update.overwritten == {}
+
+
+def test_a_task_follows_a_burst_only_while_django_q_would_let_it_run(settings, monkeypatch):
+    import time
+
+    from django_q.conf import Conf
+
+    from wagtail_kollus.sync.engine import _time_left_to_follow
+
+    configure(settings, SYNC_COALESCE_MAX=10.0)
+    now = time.monotonic()
+    monkeypatch.setattr(Conf, "TIMEOUT", 60)
+    assert _time_left_to_follow(now)
+    assert not _time_left_to_follow(now - 45)  # 45 s in: a follow and a settle may take 20 more
+    monkeypatch.setattr(Conf, "TIMEOUT", 15)
+    assert not _time_left_to_follow(now)

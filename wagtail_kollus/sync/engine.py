@@ -105,6 +105,7 @@ def sync_page(page_key: int, *, client: Any = None) -> str:
     """
     outcome = "idle"
     owned_client = client is None
+    started = time.monotonic()
     token = claim(page_key)
     if token is None:
         return outcome
@@ -117,6 +118,7 @@ def sync_page(page_key: int, *, client: Any = None) -> str:
             link, burst_open = _settle(link, token)
             if link is None:
                 return outcome
+            burst_open = burst_open and _time_left_to_follow(started)
             target_version = link.version
             try:
                 client = client or make_client()
@@ -169,6 +171,19 @@ def _settle(link: PageContentLink, token: str) -> tuple[PageContentLink | None, 
         if link is None:
             return None, False
     return link, False
+
+
+def _time_left_to_follow(started: float) -> bool:
+    """Whether this task may follow a burst once more before django-q2's ``timeout`` kills it
+    (an endless stream of publishes must not pin one task). If not, the claim is released and
+    the next job takes over, at the price of a conflict GET."""
+    from django_q.conf import Conf
+
+    timeout = Conf.TIMEOUT
+    if not timeout:
+        return True
+    needed = 2 * float(kollus_settings.SYNC_COALESCE_MAX)  # the follow and the next settle
+    return time.monotonic() - started + needed < float(timeout)
 
 
 def _follow_burst(page_key: int, token: str) -> str | None:
