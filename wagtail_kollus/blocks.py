@@ -224,7 +224,7 @@ class KollusVideoBlock(blocks.StructBlock):
         """
         if (
             self.get_template(value, context=context) == BLOCK_TEMPLATE
-            and value.is_playable
+            and getattr(value, "is_playable", False)  # as {% if value.is_playable %} reads it
             and is_package_template(BLOCK_TEMPLATE)
         ):
             request = context.get("request") if context is not None else None
