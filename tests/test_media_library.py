@@ -251,12 +251,87 @@ def test_refresh_reads_the_media_again(admin_client, kollus):
     ufk = sandbox_upload("Refresh me")
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     row = KollusMedia.objects.create(title="Refresh me", upload_file_key=ufk, state=MediaState.TRANSCODING)
-    response = admin_client.post(reverse("kollus_media:refresh", args=(row.pk,)))
-    assert response.status_code == 302
-    assert queued_tasks() == ["wagtail_kollus.media.tasks.refresh_media"]
-    tasks.refresh_media(row.pk)
+    response = admin_client.post(reverse("kollus_media:refresh", args=(row.pk,)), follow=True)
+    assert response.status_code == 200
+    assert queued_tasks() == []  # read in the request, so a failure can be shown
+    assert "&#x27;Refresh me&#x27; was refreshed from Kollus." in response.content.decode()
     row.refresh_from_db()
     assert row.state == MediaState.READY
+
+
+def refresh_messages(response) -> list[tuple[str, str]]:
+    return [(m.level_tag, str(m)) for m in response.context["messages"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fault, reason",
+    [
+        ({"status": 503}, "(HTTP 503)"),
+        ({"status": 401}, "(HTTP 401)"),
+        ({"body": "malformed_json"}, "malformed JSON"),
+    ],
+)
+def test_a_failed_refresh_is_an_error_message_and_leaves_the_row(admin_client, kollus, fault, reason):
+    ufk = sandbox_upload("Refresh broken")
+    wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
+    row = KollusMedia.objects.create(
+        title="Refresh broken", upload_file_key=ufk, state=MediaState.TRANSCODING
+    )
+    before = KollusMedia.objects.filter(pk=row.pk).values().get()
+    kollus.faults.set("kollus.media_detail", times=20, **fault)
+
+    response = admin_client.post(reverse("kollus_media:refresh", args=(row.pk,)), follow=True)
+
+    assert response.status_code == 200
+    [(level, text)] = refresh_messages(response)
+    assert level == "error"
+    assert text.startswith("'Refresh broken' could not be refreshed from Kollus: ")
+    assert reason in text
+    assert "{" not in text and "'error'" not in text  # a sentence, not a dict
+    assert kollus.kollus_settings()["KOLLUS_ACCESS_TOKEN"] not in response.content.decode()
+    assert KollusMedia.objects.filter(pk=row.pk).values().get() == before
+    assert queued_tasks() == []
+
+
+@pytest.mark.django_db
+def test_bulk_refresh_stops_on_an_api_error_and_queues_nothing(admin_client, kollus, settings):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "STUCK_AFTER_MINUTES": 1}
+    old = timezone.now() - timedelta(hours=1)
+    for title in ("Stuck one", "Stuck two"):
+        KollusMedia.objects.create(title=title, upload_file_key=f"ufk-{title[-3:]}", state=MediaState.UPLOADING)
+    KollusMedia.objects.update(created_at=old)
+    before = list(KollusMedia.objects.order_by("pk").values())
+    kollus.faults.set("kollus.media_detail", status=503, times=20)
+
+    response = admin_client.post(reverse("kollus_media:refresh_stuck"), follow=True)
+
+    messages_shown = refresh_messages(response)
+    assert [level for level, _ in messages_shown] == ["error", "warning"]
+    assert "could not be refreshed from Kollus" in messages_shown[0][1]
+    assert "(HTTP 503)" in messages_shown[0][1]
+    assert messages_shown[1][1] == "The other stuck videos were not refreshed."
+    assert queued_tasks() == []
+    assert list(KollusMedia.objects.order_by("pk").values()) == before
+
+
+@pytest.mark.django_db
+def test_bulk_refresh_reads_the_first_and_queues_the_rest(admin_client, kollus, settings):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "STUCK_AFTER_MINUTES": 1}
+    ufks = [sandbox_upload(f"Stuck {n}") for n in (1, 2)]
+    for ufk in ufks:
+        wait_for(lambda ufk=ufk: sandbox_stage(kollus, ufk) == "completed")
+        KollusMedia.objects.create(title=ufk, upload_file_key=ufk, state=MediaState.TRANSCODING)
+    KollusMedia.objects.update(created_at=timezone.now() - timedelta(hours=1))
+
+    response = admin_client.post(reverse("kollus_media:refresh_stuck"), follow=True)
+
+    assert refresh_messages(response) == [
+        ("success", "2 stuck videos will be refreshed from Kollus.")
+    ]
+    assert queued_tasks() == ["wagtail_kollus.media.tasks.refresh_media"]
+    states = sorted(KollusMedia.objects.values_list("state", flat=True))
+    assert states == sorted([MediaState.READY, MediaState.TRANSCODING])
 
 
 # --- usage and delete ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 from ..api.errors import KollusAPIError
 from ..conf import kollus_settings
 from ..models import KollusMedia, MediaState
+from .explain import explain
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -106,13 +107,22 @@ def upload_one(
     )
     try:
         ticket = client.create_upload_url(**options)
-        media.upload_file_key = ticket.upload_file_key
-        media.save(update_fields=["upload_file_key", "updated_at"])
+    except KollusAPIError as error:
+        # The same words as the admin's upload form, untranslated like the rest of the command.
+        return _failed(path, media, f"Kollus did not give an upload URL: {explain(error)}")
+    media.upload_file_key = ticket.upload_file_key
+    media.save(update_fields=["upload_file_key", "updated_at"])
+    try:
         client.upload_file(ticket.upload_url, path, filename=path.name, progress=progress)
-    except (KollusAPIError, OSError) as error:
-        message = error.describe() if isinstance(error, KollusAPIError) else str(error)
-        media.state = MediaState.FAILED
-        media.error_message = message
-        media.save(update_fields=["state", "error_message", "updated_at"])
-        return UploadOutcome(path, "failed", media, message)
+    except KollusAPIError as error:
+        return _failed(path, media, f"The upload to Kollus failed: {explain(error)}")
+    except OSError as error:
+        return _failed(path, media, f"The file could not be read: {error}")
     return UploadOutcome(path, "uploaded", media)
+
+
+def _failed(path: Path, media: KollusMedia, message: str) -> UploadOutcome:
+    media.state = MediaState.FAILED
+    media.error_message = message
+    media.save(update_fields=["state", "error_message", "updated_at"])
+    return UploadOutcome(path, "failed", media, message)

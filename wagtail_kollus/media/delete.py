@@ -52,7 +52,9 @@ def delete_media(media: KollusMedia, *, client: Any) -> None:
         media.replacement = None
         media.save(update_fields=["state", "deleted_at", "replacement", "updated_at"])
         transaction.on_commit(
-            lambda: signals.video_deleted.send(sender=KollusMedia, instance=media)
+            lambda: signals.send_robustly(
+                signals.video_deleted, sender=KollusMedia, instance=media
+            )
         )
 
 

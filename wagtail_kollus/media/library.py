@@ -8,6 +8,8 @@ callback URLs panel for superusers. Upload, replace and delete live in their own
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -24,15 +26,19 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import Button
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from ..api.errors import KollusAPIError
 from ..models import KollusMedia, MediaState
 from . import tasks
 from .callback_urls import callback_urls
 from .delete import MediaDeleteView
+from .explain import explain
 from .filters import KollusMediaFilterSet, exclude_deleted, stuck_media
 from .forms import MediaEditForm
 from .replace import ReplaceView
 from .upload import UploadView
 from .usage import media_usage, references_to
+
+logger = logging.getLogger(__name__)
 
 
 def format_duration(seconds: int | None) -> str:
@@ -155,39 +161,75 @@ class MediaUsageView(MediaPermissionMixin, generic.UsageView):
         return context
 
 
+def refresh_or_explain(request: HttpRequest, media: KollusMedia) -> bool:
+    """Re-read ``media`` from Kollus now; on failure tell the editor why and return False.
+
+    Runs in the request (one to three API calls) so an outage, a wrong token or a garbled
+    answer reaches the editor as a message instead of a failed task nobody sees. The row is
+    written only after Kollus answered, so a failure leaves it as it was.
+    """
+    title = str(media)
+    try:
+        result = tasks.refresh_media(media.pk)
+    except KollusAPIError as error:
+        logger.warning("Refreshing media %s failed: %s", media.pk, error.describe())
+        reason = explain(error)
+    else:
+        if result != "not found":
+            return True
+        reason = _("Kollus does not know this upload (yet).")
+    messages.error(
+        request,
+        _("'%(title)s' could not be refreshed from Kollus: %(reason)s")
+        % {"title": title, "reason": reason},
+    )
+    return False
+
+
 class RefreshView(MediaPermissionMixin, View):
-    """POST: queue a re-read of one video from Kollus."""
+    """POST: re-read one video from Kollus, in the request (see :func:`refresh_or_explain`)."""
 
     permission_required = "change"
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         media = get_object_or_404(KollusMedia.objects.exclude(state=MediaState.DELETED), pk=pk)
-        tasks.enqueue("refresh_media", media.pk)
-        messages.success(request, _("'%(title)s' will be refreshed from Kollus.") % {"title": media})
+        if refresh_or_explain(request, media):
+            media.refresh_from_db()
+            messages.success(request, _("'%(title)s' was refreshed from Kollus.") % {"title": media})
         return HttpResponseRedirect(reverse("kollus_media:index"))
 
 
 class RefreshStuckView(MediaPermissionMixin, View):
-    """POST: queue a re-read of every stuck upload/transcode."""
+    """POST: re-read every stuck upload/transcode.
+
+    The first one is read in the request, as a probe: when Kollus is down or refuses the token
+    the editor learns it at once and nothing is queued. The others are queued, because Kollus
+    allows one call a second and a request must not wait for dozens.
+    """
 
     permission_required = "change"
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        ids = list(stuck_media().values_list("pk", flat=True))
-        for pk in ids:
-            tasks.enqueue("refresh_media", pk)
+        back = HttpResponseRedirect(reverse("kollus_media:index") + "?stuck=true")
+        stuck = list(stuck_media().exclude(upload_file_key=None).exclude(upload_file_key=""))
+        if stuck and not refresh_or_explain(request, stuck[0]):
+            if len(stuck) > 1:
+                messages.warning(request, _("The other stuck videos were not refreshed."))
+            return back
+        for media in stuck[1:]:
+            tasks.enqueue("refresh_media", media.pk)
         messages.success(
             request,
             ngettext(
                 "%(count)d stuck video will be refreshed from Kollus.",
                 "%(count)d stuck videos will be refreshed from Kollus.",
-                len(ids),
+                len(stuck),
             )
-            % {"count": len(ids)},
+            % {"count": len(stuck)},
         )
-        return HttpResponseRedirect(reverse("kollus_media:index") + "?stuck=true")
+        return back
 
 
 class KollusMediaViewSet(ModelViewSet):

@@ -60,10 +60,14 @@ def complete_replacements(source: KollusMedia, *, client: Any) -> list[KollusMed
         done.append(target)
         transaction.on_commit(
             lambda row=target, fields=list(change.changed_fields): (
-                signals.video_updated.send(
-                    sender=KollusMedia, instance=row, changed_fields=fields, replaced_by=source
+                signals.send_robustly(
+                    signals.video_updated,
+                    sender=KollusMedia,
+                    instance=row,
+                    changed_fields=fields,
+                    replaced_by=source,
                 ),
-                signals.video_ready.send(sender=KollusMedia, instance=row),
+                signals.send_robustly(signals.video_ready, sender=KollusMedia, instance=row),
             )
         )
     return done

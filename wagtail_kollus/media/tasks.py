@@ -172,14 +172,17 @@ def send_lifecycle_signals(row: KollusMedia, change: MirrorChange, *, created: b
         MediaState.READY,
     )
     if left_uploading or (created and change.new_state == MediaState.TRANSCODING):
-        signals.video_uploaded.send(sender=sender, instance=row)
+        signals.send_robustly(signals.video_uploaded, sender=sender, instance=row)
     if change.state_changed and change.new_state == MediaState.READY:
-        signals.video_ready.send(sender=sender, instance=row)
+        signals.send_robustly(signals.video_ready, sender=sender, instance=row)
     if change.state_changed and change.new_state == MediaState.FAILED:
-        signals.video_failed.send(sender=sender, instance=row)
+        signals.send_robustly(signals.video_failed, sender=sender, instance=row)
     if not created and change.metadata_changed:
-        signals.video_updated.send(
-            sender=sender, instance=row, changed_fields=list(change.changed_fields)
+        signals.send_robustly(
+            signals.video_updated,
+            sender=sender,
+            instance=row,
+            changed_fields=list(change.changed_fields),
         )
 
 
@@ -251,7 +254,8 @@ def process_callback(fingerprint: str, attempt: int = 0) -> str:
         _finish(delivery, DeliveryStatus.PROCESSED)
     if delivery.kind in _CHANNEL_ACTIONS and row.channels != channels_before:
         # A console change (our own attach already sent its signal and left nothing to change).
-        signals.video_channel_changed.send(
+        signals.send_robustly(
+            signals.video_channel_changed,
             sender=KollusMedia,
             instance=row,
             channel_key=delivery.payload.get("channel_key", ""),
@@ -300,8 +304,12 @@ def mirror_from_remote(
     transaction.on_commit(lambda: send_lifecycle_signals(row, change, created=created))
     if attached_to and change.channels_changed:
         transaction.on_commit(
-            lambda: signals.video_channel_changed.send(
-                sender=KollusMedia, instance=row, channel_key=attached_to, action="add"
+            lambda: signals.send_robustly(
+                signals.video_channel_changed,
+                sender=KollusMedia,
+                instance=row,
+                channel_key=attached_to,
+                action="add",
             )
         )
     return row

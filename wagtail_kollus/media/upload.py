@@ -35,6 +35,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 
 from ..api.errors import KollusAPIError
 from ..models import KollusMedia, MediaState
+from .explain import explain
 from .forms import UploadOptionsForm
 
 logger = logging.getLogger(__name__)
@@ -168,10 +169,10 @@ class UploadTicketView(_MediaPermission, View):
         except KollusAPIError as error:
             logger.warning("Kollus refused an upload URL: %s", error.describe())
             media.state = MediaState.FAILED
-            media.error_message = error.describe()
+            media.error_message = explain(error)
             media.save(update_fields=["state", "error_message", "updated_at"])
             return _error(
-                _("Kollus did not give an upload URL: %(reason)s") % {"reason": error.describe()},
+                _("Kollus did not give an upload URL: %(reason)s") % {"reason": explain(error)},
                 status=502,
             )
         media.upload_file_key = ticket.upload_file_key

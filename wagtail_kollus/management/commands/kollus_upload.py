@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from wagtail_kollus.api.errors import KollusAPIError
 from wagtail_kollus.media.bulk_upload import UploadSummary, expand_paths, upload_one
+from wagtail_kollus.media.explain import explain
 
 
 class ProgressBar:
@@ -68,7 +69,7 @@ class Command(BaseCommand):
         try:
             client = KollusClient.from_settings()
         except KollusAPIError as error:
-            raise CommandError(error.describe()) from error
+            raise CommandError(explain(error)) from error
         summary = UploadSummary()
         show_progress = not options["no_progress"] and options["verbosity"] > 0
         for path in paths:
