@@ -142,3 +142,20 @@ def test_use_this_video_refuses_unknown_media(admin_client, media):
     response = admin_client.get(reverse(CHOSEN_LIBRARY), {"media": media})
     assert response.status_code == 404
     assert not KollusVideo.objects.exists()
+
+
+def test_the_upload_tab_shows_a_readable_error_when_kollus_refuses(django_user_model, client, kollus):
+    editor = logged_in(django_user_model, client, "add_kollusmedia")
+    html = modal(editor.get(reverse(CHOOSE)))["html"]
+    ticket_url = reverse("kollus_media:upload_ticket")
+    assert ticket_url in html  # the tab's form posts here
+    kollus.faults.set("kollus.upload_create_url", status=503, times=10)
+
+    response = editor.post(ticket_url, {"file_name": "lesson.mp4", "file_size": "1234", "title": "Refused"})
+
+    assert response.status_code == 502
+    error = response.json()["error"]
+    assert error.startswith("Kollus did not give an upload URL: ") and error.endswith("(HTTP 503)")
+    assert "{" not in error and "UnavailableError" not in error
+    for secret in SECRETS:
+        assert secret not in response.content.decode()
