@@ -44,8 +44,11 @@ def sweep_outstanding() -> int:
     return len(keys)
 
 
+SYNC_GROUP = "wagtail_kollus_sync"
+
+
 def _q_options() -> dict[str, Any]:
-    options: dict[str, Any] = {"group": "wagtail_kollus_sync"}
+    options: dict[str, Any] = {"group": SYNC_GROUP}
     if kollus_settings.Q_CLUSTER_NAME:
         options["cluster"] = kollus_settings.Q_CLUSTER_NAME
     return options
@@ -54,26 +57,26 @@ def _q_options() -> dict[str, Any]:
 def enqueue_in_transaction() -> bool:
     """True when jobs go to django-q2's ORM broker on the database the outbox lives on."""
     from django.db import router
-    from django_q.brokers import get_broker
-    from django_q.brokers.orm import ORM
-    from django_q.conf import Conf
 
     from ..models.sync import PageContentLink
+    from ..queue import same_database_orm_broker
 
-    broker = get_broker(kollus_settings.Q_CLUSTER_NAME)
-    return isinstance(broker, ORM) and router.db_for_write(PageContentLink) == Conf.ORM
+    return same_database_orm_broker(router.db_for_write(PageContentLink))
 
 
 def enqueue_sync(page_key: int) -> None:
     """Queue a push of ``page_key``. A broker error must not break a publish."""
-    from django.db import transaction
-    from django_q.tasks import async_task
+    from django.db import router, transaction
 
+    from ..models.sync import PageContentLink
+    from ..queue import enqueue
+
+    using = router.db_for_write(PageContentLink)
     try:
         # A savepoint: when called inside the publish transaction, a broker error must not
         # poison that transaction.
-        with transaction.atomic():
-            async_task(SYNC_TASK, int(page_key), **_q_options())
+        with transaction.atomic(using=using):
+            enqueue(SYNC_TASK, int(page_key), group=SYNC_GROUP, using=using)
     except Exception:
         # The outbox row is committed, so nothing is lost: the sweep or the next publish
         # enqueues it again.

@@ -1,0 +1,125 @@
+"""Putting our django-q2 jobs on the queue, cheaply and inside the caller's transaction.
+
+``async_task`` builds a broker object, checks its connection, names the task with a humanhash
+and logs a line per call: on the callback endpoint and the publish request that was most of
+what queuing cost. When the queue is django-q2's own ORM broker in the database we write to,
+we write the queue row ourselves, inside the caller's transaction, so it commits (or rolls
+back) with our rows in one commit and no worker can see it earlier. The package is signed with
+django-q2's own ``SignedPackage`` and ``pre_enqueue`` is still sent, so the worker, the admin
+and listeners see an ordinary task. Any other broker (Redis…) gets ``async_task`` after the
+commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.utils import timezone
+from django_q.conf import Conf
+from django_q.models import OrmQ
+from django_q.signals import pre_enqueue
+from django_q.signing import SignedPackage
+
+from .conf import kollus_settings
+from .models.callbacks import PreparedInsert, prepare_insert
+
+# Q_CLUSTER_NAME -> whether its broker is the plain ORM broker (django-q2 reads its settings
+# once, at import, so neither can change under a running process).
+_ORM_BROKER: dict[str | None, bool] = {}
+
+
+def same_database_orm_broker(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Is the queue django-q2's own ORM broker, in a table of database ``using``?
+
+    Only then may a job's row be written inside the caller's transaction. ``get_broker`` picks
+    a custom ``broker_class``, IronMQ or SQS before the ORM, so ask it (once per cluster).
+    """
+    if Conf.SYNC or not Conf.ORM or using != Conf.ORM:
+        return False
+    cluster = kollus_settings.Q_CLUSTER_NAME
+    if cluster not in _ORM_BROKER:
+        from django_q.brokers import get_broker
+        from django_q.brokers.orm import ORM
+
+        # Exactly the ORM broker: a subclass may enqueue differently.
+        _ORM_BROKER[cluster] = type(get_broker(cluster)) is ORM
+    return _ORM_BROKER[cluster]
+
+
+def _options(group: str) -> dict[str, Any]:
+    options: dict[str, Any] = {"group": group}
+    if kollus_settings.Q_CLUSTER_NAME:
+        options["cluster"] = kollus_settings.Q_CLUSTER_NAME
+    return options
+
+
+def task_package(func: str, *args: Any, group: str) -> dict[str, Any]:
+    """The task dict ``async_task`` would build for ``func(*args)`` with our options."""
+    task_id = uuid.uuid4().hex
+    task: dict[str, Any] = {
+        "id": task_id,
+        # async_task's default name is a humanhash of the id, which costs more than the rest of
+        # the package together; the function's name says more in the admin's task list.
+        "name": f"{func.rpartition('.')[2]}-{task_id[:8]}",
+        "func": func,
+        "args": args,
+        **_options(group),
+    }
+    if Conf.CACHED:
+        task["cached"] = Conf.CACHED
+    if Conf.ACK_FAILURES:
+        task["ack_failure"] = Conf.ACK_FAILURES
+    task["kwargs"] = {}
+    task["started"] = timezone.now()
+    return task
+
+
+def queue_row(func: str, *args: Any, group: str, using: str) -> PreparedInsert:
+    """The ORM broker's queue row for ``func(*args)``, signed and ready to insert."""
+    task = task_package(func, *args, group=group)
+    pre_enqueue.send(sender="django_q", task=task)
+    values = {
+        "key": kollus_settings.Q_CLUSTER_NAME or Conf.CLUSTER_NAME,
+        "payload": SignedPackage.dumps(task),
+        "lock": task["started"],
+    }
+    return prepare_insert(OrmQ, values, using=using)
+
+
+def enqueue_now(func: str, *args: Any, group: str) -> None:
+    """Queue ``func(*args)`` through ``async_task`` at once (outside our transactions)."""
+    from django_q.tasks import async_task
+
+    async_task(func, *args, **_options(group))
+
+
+def prepare_enqueue(
+    func: str, *args: Any, group: str, using: str = DEFAULT_DB_ALIAS
+) -> Callable[[], None]:
+    """:func:`enqueue` in two steps: the work that needs no database now, the write later.
+
+    Call the result inside the transaction: the callback endpoint signs the package before it
+    takes the database's write lock, and holds the lock only for the ``INSERT``. (Called
+    outside a transaction, the row is committed at once, as ``async_task`` would.)
+    """
+    if not same_database_orm_broker(using):
+        return lambda: transaction.on_commit(
+            lambda: enqueue_now(func, *args, group=group), using=using
+        )
+    if pre_enqueue.has_listeners():
+        # A listener may change the task before it is signed, and must hear only of tasks
+        # that are queued (a duplicate callback rolls its transaction back): sign late.
+        return lambda: queue_row(func, *args, group=group, using=using).execute()
+    return queue_row(func, *args, group=group, using=using).execute
+
+
+def enqueue(func: str, *args: Any, group: str, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Queue ``func(*args)`` so a worker sees it only once the caller's rows are committed.
+
+    With the ORM broker in the same database, the queue row is written inside the current
+    transaction (one commit instead of two); any other broker is written to after the commit.
+    """
+    prepare_enqueue(func, *args, group=group, using=using)()
