@@ -173,6 +173,8 @@ def sent_keywords() -> dict[str, set[str]]:
                 and isinstance(func.value, ast.Attribute)
             ):
                 name = func.value.attr  # signals.video_ready.send(...)
+            elif isinstance(func, ast.Attribute) and func.attr == "send_robustly" and node.args:
+                name = getattr(node.args[0], "attr", None)  # signals.send_robustly(signals.x, ...)
             elif isinstance(func, ast.Name) and func.id == "_send_safely" and node.args:
                 name = getattr(node.args[0], "id", None)  # _send_safely(content_synced, ...)
             if name in signals.__all__:
