@@ -9,7 +9,6 @@ a worker never looks for a row that is not there yet.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -17,16 +16,11 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_q.conf import Conf
-from django_q.models import OrmQ
-from django_q.signals import pre_enqueue
-from django_q.signing import SignedPackage
 
-from .. import signals
+from .. import queue, signals
 from ..api.errors import KollusAPIError, NotFoundError
 from ..conf import kollus_settings
 from ..models import CallbackDelivery, CallbackKind, DeliveryStatus, KollusMedia, MediaState
-from ..models.callbacks import PreparedInsert, prepare_insert
 from .mirror import MirrorChange, apply_remote_media, needs_channel_attach
 
 logger = logging.getLogger(__name__)
@@ -45,92 +39,14 @@ def kollus_client() -> Any:
 
 def enqueue_now(name: str, *args: Any) -> None:
     """Queue ``tasks.<name>(*args)`` now (outside a transaction, e.g. from a command)."""
-    from django_q.tasks import async_task
-
-    options: dict[str, Any] = {"group": TASK_GROUP}
-    if kollus_settings.Q_CLUSTER_NAME:
-        options["cluster"] = kollus_settings.Q_CLUSTER_NAME
-    async_task(f"{__name__}.{name}", *args, **options)
-
-
-# Q_CLUSTER_NAME -> whether its broker is the plain ORM broker (django-q2 reads its settings
-# once, at import, so neither can change under a running process).
-_ORM_BROKER: dict[str | None, bool] = {}
-
-
-def _same_database_orm_broker(using: str) -> bool:
-    """Is the queue django-q2's own ORM broker, in a table of database ``using``?
-
-    Only then may :func:`enqueue` write the queue row itself, inside the caller's transaction.
-    ``get_broker`` picks a custom ``broker_class``, IronMQ or SQS before the ORM, so ask it.
-    """
-    if Conf.SYNC or not Conf.ORM or using != Conf.ORM:
-        return False
-    cluster = kollus_settings.Q_CLUSTER_NAME
-    if cluster not in _ORM_BROKER:
-        from django_q.brokers import get_broker
-        from django_q.brokers.orm import ORM
-
-        # Exactly the ORM broker: a subclass may enqueue differently.
-        _ORM_BROKER[cluster] = type(get_broker(cluster)) is ORM
-    return _ORM_BROKER[cluster]
-
-
-def task_package(name: str, *args: Any) -> dict[str, Any]:
-    """The task dict ``async_task`` would build for ``tasks.<name>(*args)`` with our options."""
-    task_id = uuid.uuid4().hex
-    task: dict[str, Any] = {
-        "id": task_id,
-        # async_task's default name is a humanhash of the id, which costs more than the rest of
-        # the package together; the function's name says more in the admin's task list.
-        "name": f"{name}-{task_id[:8]}",
-        "func": f"{__name__}.{name}",
-        "args": args,
-        "group": TASK_GROUP,
-    }
-    if kollus_settings.Q_CLUSTER_NAME:
-        task["cluster"] = kollus_settings.Q_CLUSTER_NAME
-    if Conf.CACHED:
-        task["cached"] = Conf.CACHED
-    if Conf.ACK_FAILURES:
-        task["ack_failure"] = Conf.ACK_FAILURES
-    task["kwargs"] = {}
-    task["started"] = timezone.now()
-    return task
-
-
-def _queue_row(name: str, *args: Any, using: str) -> PreparedInsert:
-    """The django-q2 ORM broker's queue row for ``tasks.<name>(*args)``, ready to insert.
-
-    What ``async_task`` does with the ORM broker, minus its per-call costs: it builds a broker
-    object, checks the connection and logs a line per task, which was half of the callback
-    endpoint's CPU. The package is signed with django-q2's own ``SignedPackage``, so the worker
-    reads it like any other, and ``pre_enqueue`` is still sent.
-    """
-    task = task_package(name, *args)
-    pre_enqueue.send(sender="django_q", task=task)
-    values = {
-        "key": kollus_settings.Q_CLUSTER_NAME or Conf.CLUSTER_NAME,
-        "payload": SignedPackage.dumps(task),
-        "lock": task["started"],
-    }
-    return prepare_insert(OrmQ, values, using=using)
+    queue.enqueue_now(f"{__name__}.{name}", *args, group=TASK_GROUP)
 
 
 def prepare_enqueue(name: str, *args: Any, using: str = DEFAULT_DB_ALIAS) -> Callable[[], None]:
-    """:func:`enqueue` in two steps: the work that needs no database now, the write later.
-
-    Call the result inside the transaction: the callback endpoint signs the package before it
-    takes the database's write lock, and holds the lock only for the ``INSERT``. (Called
-    outside a transaction, the row is committed at once, as ``async_task`` would.)
-    """
-    if not _same_database_orm_broker(using):
-        return lambda: transaction.on_commit(lambda: enqueue_now(name, *args), using=using)
-    if pre_enqueue.has_listeners():
-        # A listener may change the task before it is signed, and must hear only of tasks
-        # that are queued (a duplicate callback rolls its transaction back): sign late.
-        return lambda: _queue_row(name, *args, using=using).execute()
-    return _queue_row(name, *args, using=using).execute
+    """Sign ``tasks.<name>(*args)`` now; the returned callable writes it (see
+    :func:`wagtail_kollus.queue.prepare_enqueue`): the callback endpoint holds the database's
+    write lock only for the ``INSERT``."""
+    return queue.prepare_enqueue(f"{__name__}.{name}", *args, group=TASK_GROUP, using=using)
 
 
 def enqueue(name: str, *args: Any, using: str = DEFAULT_DB_ALIAS) -> None:

@@ -577,9 +577,9 @@ def _send_failed(page_key: int, description: dict[str, Any], error: KollusAPIErr
 
 
 def _send_safely(signal: Any, **kwargs: Any) -> None:
-    for receiver, response in signal.send_robust(sender=PageContentLink, **kwargs):
-        if isinstance(response, Exception):
-            logger.error("Receiver %r of %s failed: %s", receiver, signal, response)
+    from ..signals import send_robustly
+
+    send_robustly(signal, sender=PageContentLink, **kwargs)
 
 
 # --- requests from receivers, the admin and the command ---------------------------------------
