@@ -26,8 +26,8 @@ PACKAGE = ROOT / "wagtail_kollus"
 LOCALE = PACKAGE / "locale"
 LANGUAGES = ("ko", "ja")
 DOMAINS = ("django", "djangojs")
-# msgids whose translation is legitimately the English text: product names and acronyms.
-SAME_AS_ENGLISH = {"Kollus VOD", "VOD", "URL"}
+# msgids whose translation is legitimately the English text: product names, acronyms, units.
+SAME_AS_ENGLISH = {"Kollus VOD", "VOD", "URL", "{size} B", "{size} KB", "{size} MB", "{size} GB"}
 
 needs_gettext = pytest.mark.skipif(
     any(shutil.which(tool) is None for tool in ("msgattrib", "msgfmt", "xgettext", "msgmerge")),
