@@ -60,3 +60,16 @@ def postgres(session):
         session.run(*PYTEST, *session.posargs, env={"DATABASE_URL": url})
     finally:
         session.run("bash", "scripts/postgres.sh", "stop", pgdata, external=True)
+
+
+@nox.session(python="3.11")
+@nox.parametrize("wagtail", [nox.param("7.0", id="wagtail70"), nox.param("8.0", id="wagtail80")])
+def localize(session, wagtail):
+    """Sync and the block with wagtail-localize installed (tests/test_localize.py), on both
+    supported Wagtail releases. A session of its own: wagtail-localize changes the admin for
+    every test that runs beside it, so the main suite stays without it."""
+    session.install("-e", ".[test]", "wagtail-localize", f"wagtail~={wagtail}.0")
+    session.run(
+        *PYTEST, "--ds", "tests.settings_localize",
+        "tests/test_localize.py", "tests/test_languages.py", *session.posargs,
+    )

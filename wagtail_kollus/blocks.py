@@ -232,6 +232,24 @@ class KollusVideoBlock(blocks.StructBlock):
             return mark_safe(f'<div class="kollus-video">{player}</div>\n')  # noqa: S308 - escaped by render_player
         return super().render(value, context=context)
 
+    # --- wagtail-localize ------------------------------------------------------------------
+    # Translators translate the title shown in the player; the video and the player options
+    # are the same in every translation (a site that wants another video per language chooses
+    # it in the translated page). Without these two hooks wagtail-localize walks the struct
+    # itself and stops at a blank title override.
+
+    def get_translatable_segments(self, value: Any) -> list[Any]:
+        from wagtail_localize.segments import StringSegmentValue
+
+        title = (value.get("title_override") or "").strip()
+        return [StringSegmentValue("title_override", title)] if title else []
+
+    def restore_translated_segments(self, value: Any, segments: list[Any]) -> Any:
+        for segment in segments:
+            if segment.path.split(".")[0] == "title_override":
+                value["title_override"] = segment.render_text()
+        return value
+
     def get_api_representation(self, value: Any, context: Any = None) -> dict[str, Any]:
         """Metadata and what a headless front end needs to fetch a player URL; never a key."""
         data = super().get_api_representation(value, context=context)
