@@ -121,6 +121,9 @@ if os.environ.get("KOLLUS_USE_SANDBOX", "1") == "1":
         "SYNC_DEFAULT_CATEGORY_IDS": [2],
         # Short waits so the demo shows "synced" within a second or two of publishing.
         "SYNC_COALESCE_SECONDS": 0.5,
+        # Wagtail locale → the contents API's language. ko/en/ja (and their region variants)
+        # map to themselves already; a site whose locale codes differ spells them out here.
+        "LOCALE_LANGUAGES": {"ko-kr": "ko", "ja-jp": "ja", "en-us": "en"},
     }
 else:
     # Every value comes from WAGTAIL_KOLLUS_<NAME> environment variables.
