@@ -49,7 +49,8 @@ def same_database_orm_broker(using: str = DEFAULT_DB_ALIAS) -> bool:
     return _ORM_BROKER[cluster]
 
 
-def _options(group: str) -> dict[str, Any]:
+def task_options(group: str) -> dict[str, Any]:
+    """``async_task``/``schedule`` options for our jobs: their group and, if set, the cluster."""
     options: dict[str, Any] = {"group": group}
     if kollus_settings.Q_CLUSTER_NAME:
         options["cluster"] = kollus_settings.Q_CLUSTER_NAME
@@ -66,7 +67,7 @@ def task_package(func: str, *args: Any, group: str) -> dict[str, Any]:
         "name": f"{func.rpartition('.')[2]}-{task_id[:8]}",
         "func": func,
         "args": args,
-        **_options(group),
+        **task_options(group),
     }
     if Conf.CACHED:
         task["cached"] = Conf.CACHED
@@ -93,7 +94,7 @@ def enqueue_now(func: str, *args: Any, group: str) -> None:
     """Queue ``func(*args)`` through ``async_task`` at once (outside our transactions)."""
     from django_q.tasks import async_task
 
-    async_task(func, *args, **_options(group))
+    async_task(func, *args, **task_options(group))
 
 
 def prepare_enqueue(

@@ -5,11 +5,8 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from django.utils import timezone
-
-from ..conf import kollus_settings
 
 logger = logging.getLogger("wagtail_kollus.sync")
 
@@ -45,13 +42,6 @@ def sweep_outstanding() -> int:
 
 
 SYNC_GROUP = "wagtail_kollus_sync"
-
-
-def _q_options() -> dict[str, Any]:
-    options: dict[str, Any] = {"group": SYNC_GROUP}
-    if kollus_settings.Q_CLUSTER_NAME:
-        options["cluster"] = kollus_settings.Q_CLUSTER_NAME
-    return options
 
 
 def enqueue_in_transaction() -> bool:
@@ -92,7 +82,9 @@ def schedule_sync(page_key: int, delay: float) -> None:
     from django_q.models import Schedule
     from django_q.tasks import schedule
 
-    options = _q_options()
+    from ..queue import task_options
+
+    options = task_options(SYNC_GROUP)
     options.pop("group", None)
     schedule(
         SYNC_TASK,
