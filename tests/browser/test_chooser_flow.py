@@ -68,7 +68,7 @@ def test_editor_chooses_a_video_and_the_published_page_plays_it(editor, live_ser
     content, item = pick_target(big_sandbox)
 
     page.goto(f"{live_server.url}/admin/pages/add/testapp/videopage/{home.pk}/")
-    page.fill("#id_title", "Kollus flow")
+    page.fill("#id_title", "Kollus")  # finished below, once the editor's scripts surely run
     page.locator("[data-streamfield-stream-container] button[title='Insert a block']").first.click()
     page.get_by_role("option", name="Kollus video").click()
     page.get_by_role("button", name="Choose a video").click()
@@ -100,6 +100,12 @@ def test_editor_chooses_a_video_and_the_published_page_plays_it(editor, live_ser
     # Wagtail 8 autosaves a new page as a draft and moves the editor to its edit URL;
     # publishing before that would post a second "create". Wagtail 7.0 has no autosave: the
     # editor stays on the create view and publishes from there.
+    # Typing the rest of the title now gives the autosave a change it cannot miss: on a busy
+    # machine the first fill can land before its change tracking starts, and choosing a video
+    # alone did not always count as a change (no autosave, the test waited in vain).
+    title = page.locator("#id_title")
+    title.press("End")
+    title.press_sequentially(" flow")
     if wagtail_autosaves():
         page.wait_for_url(re.compile(r"/admin/pages/\d+/edit/"))
 
