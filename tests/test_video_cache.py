@@ -338,15 +338,6 @@ def test_media_deletion_sets_the_videos_media_to_null(how):
     assert loaded.is_playable  # no library media known: playable on its own key
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Deleting a user updates KollusMedia.uploaded_by (on_delete=SET_NULL) through the "
-        "deletion Collector's plain _base_manager queryset, which is not VideoRowsQuerySet and "
-        "sends no KollusMedia signal: the counter does not move and cached media keep the "
-        "deleted user's id (video.media.uploaded_by then raises DoesNotExist)."
-    ),
-)
 def test_deleting_the_uploader_marks_rows_stale():
     user = get_user_model().objects.create_user(username="uploader", password="x")  # noqa: S106
     video = library_video(1)
@@ -478,15 +469,6 @@ def test_the_copy_is_bounded_by_max_rows_for_disjoint_loads(monkeypatch):
         assert copy_size() <= 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "load_videos starts a fresh copy when len(rows) + len(loaded) > MAX_ROWS, stores only "
-        "the newly loaded rows in it, then reads every wanted pk from the fresh copy: wanted "
-        "rows that were already cached are dropped from the result (their blocks render the "
-        "'unavailable' placeholder)."
-    ),
-)
 def test_overflowing_max_rows_keeps_the_already_cached_rows_in_the_result(monkeypatch):
     monkeypatch.setattr(video_cache, "MAX_ROWS", 3)
     videos = [make_video(n) for n in range(1, 5)]
@@ -496,13 +478,6 @@ def test_overflowing_max_rows_keeps_the_already_cached_rows_in_the_result(monkey
     assert list(loaded) == [ids[0], ids[3]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "One load of more than MAX_ROWS uncached pks stores all of them in the fresh copy: "
-        "the bound is only checked against len(rows) + len(loaded), never applied to loaded."
-    ),
-)
 def test_a_single_load_larger_than_max_rows_does_not_exceed_it(monkeypatch):
     monkeypatch.setattr(video_cache, "MAX_ROWS", 3)
     videos = [make_video(n) for n in range(1, 6)]

@@ -2,6 +2,7 @@
 
 from .callbacks import CallbackDelivery, CallbackKind, DeliveryStatus
 from .media import KollusMedia, MediaState
+from .render_cache import VideoRowsGeneration
 from .stats import DailyStatsSnapshot, DailyVideoViews
 from .sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState  # noqa: F401
 from .videos import KollusVideo, VideoSource
@@ -15,5 +16,6 @@ __all__ = [
     "KollusMedia",
     "KollusVideo",
     "MediaState",
+    "VideoRowsGeneration",
     "VideoSource",
 ]

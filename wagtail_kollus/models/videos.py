@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .media import KollusMedia, MediaState
+from .render_cache import VideoRowsQuerySet
 
 
 class VideoSource(models.TextChoices):
@@ -49,6 +50,9 @@ class KollusVideo(models.Model):
     last_fetched_at = models.DateTimeField(_("fetched"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Bulk writes tell rendering's row cache too (wagtail_kollus.video_cache).
+    objects = VideoRowsQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("chosen Kollus video")
