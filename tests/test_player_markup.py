@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from html import unescape
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -25,7 +26,7 @@ from django.urls import include, path, set_script_prefix, set_urlconf
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
-from wagtail_kollus import player, player_markup
+from wagtail_kollus import block_player, player, player_markup
 from wagtail_kollus.blocks import KollusVideoBlock
 from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState
 from wagtail_kollus.templatetags.kollus import _frame_context, render_player
@@ -44,7 +45,7 @@ def frame_context(title="Lesson 1", poster="", width=None, height=None, css_clas
 FRAME_CASES = {
     "plain": {},
     "no-title": {"title": ""},
-    "hostile-title": {"title": 'Lesson <1> & "intro" \'quoted\''},
+    "hostile-title": {"title": "Lesson <1> & \"intro\" 'quoted'"},
     "unicode-title": {"title": "강의 1 — 入門"},
     "width-only": {"width": 640},
     "both-sides": {"width": "1280", "height": 720},
@@ -98,7 +99,7 @@ def block_value(**options):
     media = KollusMedia(pk=7, title="m", state=MediaState.READY, poster_url="https://p/x.jpg")
     video = KollusVideo(
         pk=3,
-        title='Row <video> & "more"',
+        title=options.pop("video_title", 'Row <video> & "more"'),
         media_content_key="mck-3",
         thumbnail_url=options.pop("thumbnail_url", ""),
         media=media,
@@ -136,6 +137,13 @@ BLOCK_OPTIONS = {
     "no-seek-no-playrate": {"allow_seek": False, "disable_playrate": True},
     "title-override": {"title_override": "  Chosen <title>  "},
     "thumbnail": {"thumbnail_url": "https://img.example/t.jpg"},
+    "unicode-override": {"title_override": "강의 1 — «intro» ☃ </script>"},
+    "blank-override": {"title_override": "   "},
+    "spaced-video-title": {"video_title": "  Spaced  "},
+    "blank-video-title": {"video_title": "   "},
+    "start-only": {"start_time": 1},
+    "negative-start": {"start_time": -5},
+    "autoplay-only": {"autoplay": True},
 }
 
 
@@ -149,6 +157,11 @@ def test_block_fast_path_renders_what_the_templates_render(settings, tmp_path, o
     value = block_value(**options)
     assert player_markup.is_package_template(player_markup.BLOCK_TEMPLATE)
     fast = block.render(value, {"request": request})
+    if not cache_safe:
+        # The block's one-pass writer handles every one of these cases itself.
+        one_pass = block_player.render_time_block_html(value, request)
+        assert one_pass is not None
+        assert split_token(one_pass)[0] == split_token(fast)[0]
 
     # Identical copies of every template, found first: same text, but no longer "ours".
     names = [
@@ -208,7 +221,9 @@ def test_a_project_block_template_is_rendered(settings, tmp_path):
 
 @pytest.mark.django_db
 def test_a_subclass_template_is_rendered(settings, tmp_path):
-    override_templates(settings, tmp_path, {"site/video.html": "<p>{{ value.media_content_key }}</p>"})
+    override_templates(
+        settings, tmp_path, {"site/video.html": "<p>{{ value.media_content_key }}</p>"}
+    )
 
     class SiteVideoBlock(KollusVideoBlock):
         class Meta:
@@ -288,7 +303,7 @@ def test_without_the_plugin_urls_cache_safe_players_are_placeholders(caplog):
     finally:
         set_urlconf(None)
     assert "kollus-player--unavailable" in html and "<iframe" not in html
-    assert "include(\"wagtail_kollus.urls\")" in caplog.text
+    assert 'include("wagtail_kollus.urls")' in caplog.text
 
 
 def test_the_player_script_url_follows_static_url(settings):
@@ -298,3 +313,78 @@ def test_the_player_script_url_follows_static_url(settings):
         '<script src="https://cdn.example/assets/wagtail_kollus/js/player.js" defer>'
         in cache_safe_player()
     )
+
+
+# --- the block's one-pass writer (block_player) hands anything unusual to the general path --
+
+
+def block_src(html: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(unescape(re.search(r' src="([^"]+)"', html).group(1))).query)
+
+
+def test_a_value_subclass_renders_through_its_own_methods():
+    from wagtail_kollus.blocks import KollusVideoValue
+
+    class ThumbnailValue(KollusVideoValue):
+        def mc_options(self):
+            return {**super().mc_options(), "thumbnail": "https://img.example/t.jpg"}
+
+    class ThumbnailBlock(KollusVideoBlock):
+        class Meta:
+            value_class = ThumbnailValue
+
+    value = block_value()
+    subclass_value = ThumbnailBlock().to_python({**value, "video": None})
+    subclass_value["video"] = value["video"]
+    html = ThumbnailBlock().render(subclass_value, {"request": viewer_request()})
+    claims = jwt.decode(block_src(html)["jwt"][0], SECURITY_KEY, algorithms=["HS256"])
+    assert claims["mc"][0]["thumbnail"] == "https://img.example/t.jpg"
+
+
+def test_an_over_long_key_is_the_placeholder_not_a_broken_player(caplog):
+    value = block_value()
+    value["video"].media_content_key = "k" * 101
+    assert block_player.render_time_block_html(value, viewer_request()) is None
+    html = KollusVideoBlock().render(value, {"request": viewer_request()})
+    assert "<iframe" not in html
+    assert "at most 100 characters" in caplog.text
+
+
+def test_a_missing_security_key_is_the_placeholder(settings, caplog):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "KOLLUS_SECURITY_KEY": ""}
+    value = block_value()
+    assert block_player.render_time_block_html(value, viewer_request()) is None
+    html = KollusVideoBlock().render(value, {"request": viewer_request()})
+    assert "<iframe" not in html
+    assert "KOLLUS_SECURITY_KEY" in caplog.text
+
+
+def test_what_the_one_pass_writer_remembers_follows_the_settings(settings):
+    request = viewer_request()
+    first = block_src(KollusVideoBlock().render(block_value(), {"request": request}))
+    assert first["custom_key"] == ["sandbox-custom-key"]
+    settings.WAGTAIL_KOLLUS = {
+        **settings.WAGTAIL_KOLLUS,
+        "KOLLUS_CUSTOM_KEY": "another-custom-key",
+        "KOLLUS_SECURITY_KEY": "another-security-key",
+        "PLAYER_TOKEN_LIFETIME": 60,
+    }
+    html = KollusVideoBlock().render(block_value(), {"request": request})
+    assert unescape(re.search(r' src="([^"]+)"', html).group(1)).startswith(
+        settings.WAGTAIL_KOLLUS["PLAYER_URL"].rstrip("/") + "/s?jwt="
+    )
+    second = block_src(html)
+    assert second["custom_key"] == ["another-custom-key"]
+    claims = jwt.decode(second["jwt"][0], "another-security-key", algorithms=["HS256"])
+    assert 0 < claims["expt"] - time.time() <= 61
+
+
+def test_each_viewer_gets_their_own_token():
+    value = block_value()
+    first, second = viewer_request(), viewer_request()
+    tokens = [
+        block_src(KollusVideoBlock().render(value, {"request": request}))["jwt"][0]
+        for request in (first, second, first)
+    ]
+    cuids = [jwt.decode(t, SECURITY_KEY, algorithms=["HS256"])["cuid"] for t in tokens]
+    assert cuids[0] == cuids[2] != cuids[1]

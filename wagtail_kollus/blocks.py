@@ -2,7 +2,8 @@
 
 The block stores the pk of a local ``KollusVideo`` row (copied when the editor chose it), so
 rendering a page, loading the editor and building API output never call a remote API: N blocks
-cost one query (``bulk_to_python`` with ``select_related("media")``) and zero HTTP.
+cost zero HTTP and at most two queries (``bulk_to_python`` through ``video_cache``: a one-row
+check, then the rows with their media joined unless this process already holds them).
 
 Extend it like any StructBlock: subclass, add child blocks, or point ``Meta.template`` at your
 own template (the default, ``wagtail_kollus/blocks/kollus_video.html``, is overridable).
@@ -14,6 +15,7 @@ import copy
 from functools import lru_cache
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -25,6 +27,18 @@ from wagtail.coreutils import resolve_model_string
 from .player_markup import BLOCK_TEMPLATE, is_package_template
 
 VIDEO_MODEL = "wagtail_kollus.KollusVideo"
+# KollusVideoBlock's option children: JSON values used as they are (see its bulk_to_python).
+_OPTION_NAMES = frozenset(
+    ("autoplay", "mute", "start_time", "allow_seek", "disable_playrate", "title_override")
+)
+
+
+@lru_cache(maxsize=1)
+def _render_time_block_html() -> Any:
+    # Late import, as for render_player: the one-pass block player belongs to playback.
+    from .block_player import render_time_block_html
+
+    return render_time_block_html
 
 
 @lru_cache(maxsize=1)
@@ -74,20 +88,32 @@ class KollusVideoChooserBlock(blocks.ChooserBlock):
         return kollus_video_chooser_viewset.widget_class()
 
     def bulk_to_python(self, values: list[Any]) -> list[Any]:
-        """All videos of a page in one query, their library media joined in (``is_playable``)."""
-        ids = [value for value in values if value is not None]
-        objects = self.model_class.objects.select_related("media").in_bulk(ids) if ids else {}
+        """All videos of a page at once, their library media joined in (``is_playable``).
+
+        Through :mod:`wagtail_kollus.video_cache`: one primary-key read of the rows' generation,
+        plus one query for rows this process has not seen since they last changed.
+        """
+        # Late import: the cache reads the models, which must be loaded by now but not at import.
+        from .video_cache import load_videos
+
+        objects = load_videos(values)
+        if not objects:
+            return [None] * len(values)
+        to_python = self.model_class._meta.pk.to_python
         seen: set = set()
         result = []
         for pk in values:
             video = objects.get(pk) if pk is not None else None
             if video is None and pk is not None:
-                # Stored pks may be strings (older revisions, imports): look those up too.
-                video = next((o for k, o in objects.items() if str(k) == str(pk)), None)
-            if video is not None and pk in seen:
-                video = copy.copy(video)  # one object per block, as Wagtail's ChooserBlock does
+                try:
+                    video = objects.get(to_python(pk))  # a pk stored as a string
+                except (TypeError, ValueError, ValidationError):
+                    video = None
+            if video is not None:
+                if video.pk in seen:
+                    video = copy.copy(video)  # one object per block, as Wagtail's ChooserBlock does
+                seen.add(video.pk)
             result.append(video)
-            seen.add(pk)
         return result
 
     def get_searchable_content(self, value: Any) -> list[str]:
@@ -214,6 +240,53 @@ class KollusVideoBlock(blocks.StructBlock):
         value_class = KollusVideoValue
         form_classname = "struct-block kollus-video-block"
 
+    @cached_property
+    def _plain_option_names(self) -> tuple[str, ...] | None:
+        """The option children's names if each stores its JSON value as is, else ``None``."""
+        names = tuple(name for name in self.child_blocks if name != "video")
+        if "video" not in self.child_blocks or set(names) != _OPTION_NAMES:
+            return None  # a subclass added or removed children: Wagtail's general conversion
+        for name in names:
+            child = type(self.child_blocks[name])
+            if (
+                child.to_python is not blocks.Block.to_python
+                or child.bulk_to_python is not blocks.Block.bulk_to_python
+            ):
+                return None
+        return names
+
+    def bulk_to_python(self, values: list[Any]) -> list[KollusVideoValue]:
+        """What ``StructBlock.bulk_to_python`` returns, without its per-child detour.
+
+        The option children (booleans, an integer, a string) keep their JSON values unchanged,
+        so only the videos need converting (one load for the whole page); a page of 50 blocks
+        would otherwise spend more time splitting and regrouping options than loading videos.
+        A subclass with other children gets Wagtail's own conversion.
+        """
+        names = self._plain_option_names
+        if names is None:
+            return super().bulk_to_python(values)
+        values = list(values)  # StreamBlock passes a dict view
+        video_block = self.child_blocks["video"]
+        with_video = [i for i, raw in enumerate(values) if "video" in raw]
+        loaded = video_block.bulk_to_python([values[i]["video"] for i in with_video])
+        videos = [video_block.get_default()] * len(values)
+        for i, video in zip(with_video, loaded, strict=True):
+            videos[i] = video
+        defaults = {name: self.child_blocks[name].get_default() for name in names}
+        order = tuple(self.child_blocks)
+        value_class = self.meta.value_class
+        result = []
+        for raw, video in zip(values, videos, strict=True):
+            items = {}
+            for name in order:
+                if name == "video":
+                    items[name] = video
+                else:
+                    items[name] = raw[name] if name in raw else defaults[name]
+            result.append(value_class(self, items))
+        return result
+
     def render(self, value: KollusVideoValue, context: Any = None) -> SafeString:
         """The block's HTML; skips the template engine while the default template is in use.
 
@@ -228,6 +301,11 @@ class KollusVideoBlock(blocks.StructBlock):
             and is_package_template(BLOCK_TEMPLATE)
         ):
             request = context.get("request") if context is not None else None
+            if type(value) is KollusVideoValue:
+                # The usual case in one pass (block_player.py); None for anything unusual.
+                html = _render_time_block_html()(value, request)
+                if html is not None:
+                    return SafeString(html)  # every value in it is escaped (mark_safe, unwrapped)
             player = _render_player()(value, request=request)
             return mark_safe(f'<div class="kollus-video">{player}</div>\n')  # noqa: S308 - escaped by render_player
         return super().render(value, context=context)

@@ -60,12 +60,31 @@ def _cached_resolves_to_package(name: str) -> bool:
     return _resolves_to_package(name)
 
 
+@lru_cache(maxsize=1)
+def _debug() -> bool:
+    # settings.DEBUG goes through LazySettings' Python-level attribute hook; a page of players
+    # asks several times per player. Forgotten when DEBUG changes (setting_changed).
+    return bool(settings.DEBUG)
+
+
 def is_package_template(name: str) -> bool:
     """Whether ``name`` resolves to the template file this package ships (no override)."""
-    if settings.DEBUG:
+    if _debug():
         # Development: templates come and go while runserver runs; look each time.
         return _resolves_to_package(name)
     return _cached_resolves_to_package(name)
+
+
+@lru_cache(maxsize=16)
+def _cached_all_resolve_to_package(names: tuple[str, ...]) -> bool:
+    return all(map(_cached_resolves_to_package, names))
+
+
+def are_package_templates(names: tuple[str, ...]) -> bool:
+    """:func:`is_package_template` for several names at once (one cache lookup)."""
+    if _debug():
+        return all(map(_resolves_to_package, names))
+    return _cached_all_resolve_to_package(names)
 
 
 @lru_cache(maxsize=8)
@@ -82,8 +101,11 @@ def player_script_url() -> str:
 
 @receiver(setting_changed)
 def _forget_template_origins(*, setting: str, **kwargs: Any) -> None:
+    if setting == "DEBUG":
+        _debug.cache_clear()
     if setting in ("TEMPLATES", "INSTALLED_APPS", "DEBUG"):
         _cached_resolves_to_package.cache_clear()
+        _cached_all_resolve_to_package.cache_clear()
     if setting in ("LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"):
         _cache_safe_texts.cache_clear()
     if setting in ("STATIC_URL", "STORAGES", "STATICFILES_STORAGE", "INSTALLED_APPS", "DEBUG"):
