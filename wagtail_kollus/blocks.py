@@ -276,16 +276,16 @@ class KollusVideoBlock(blocks.StructBlock):
         defaults = {name: self.child_blocks[name].get_default() for name in names}
         order = tuple(self.child_blocks)
         value_class = self.meta.value_class
-        result = []
-        for raw, video in zip(values, videos, strict=True):
-            items = {}
-            for name in order:
-                if name == "video":
-                    items[name] = video
-                else:
-                    items[name] = raw[name] if name in raw else defaults[name]
-            result.append(value_class(self, items))
-        return result
+        return [
+            value_class(
+                self,
+                {
+                    name: video if name == "video" else raw.get(name, defaults[name])
+                    for name in order
+                },
+            )
+            for raw, video in zip(values, videos, strict=True)
+        ]
 
     def render(self, value: KollusVideoValue, context: Any = None) -> SafeString:
         """The block's HTML; skips the template engine while the default template is in use.

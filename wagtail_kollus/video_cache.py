@@ -26,6 +26,7 @@ import copy
 import secrets
 import threading
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -110,6 +111,7 @@ def _field_values(instance: Model) -> dict[str, Any]:
     return {field.attname: state[field.attname] for field in instance._meta.concrete_fields}
 
 
+@lru_cache(maxsize=8)
 def _mutable_attnames(model: type[Model]) -> tuple[str, ...]:
     # JSON fields hold lists and dicts: each instance gets its own copy, never a shared one.
     return tuple(
@@ -126,13 +128,16 @@ class _Builder:
         self.model = model
         self.using = using
         self.mutable = _mutable_attnames(model)
-        # Someone listens to instance creation: build instances the way a query does.
-        self.via_init = signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(
-            model
+
+    def listened_to(self) -> bool:
+        # Asked on every load: receivers come and go.
+        return signals.pre_init.has_listeners(self.model) or signals.post_init.has_listeners(
+            self.model
         )
 
-    def __call__(self, values: dict[str, Any]) -> Model:
-        if self.via_init:
+    def __call__(self, values: dict[str, Any], via_init: bool) -> Model:
+        if via_init:
+            # Someone listens to instance creation: build it the way a query does.
             names = list(values)
             return self.model.from_db(
                 self.using, names, [copy.deepcopy(values[name]) for name in names]
@@ -147,6 +152,11 @@ class _Builder:
         state.db = self.using
         fields["_state"] = state
         return instance
+
+
+@lru_cache(maxsize=16)
+def _builder(model: type[Model], using: str) -> _Builder:
+    return _Builder(model, using)
 
 
 def _clean_ids(model: type[Model], ids: Iterable[Any]) -> list[Any]:
@@ -207,14 +217,16 @@ def load_videos(ids: Iterable[Any]) -> dict[Any, Model]:
             rows.update(fresh)
         # else: one page wants more rows than a copy may hold: serve them, keep none.
     media_field = video_model._meta.get_field("media")
-    build_video, build_media = _Builder(video_model, using), _Builder(media_model, using)
+    build_video, build_media = _builder(video_model, using), _builder(media_model, using)
+    video_via_init, media_via_init = build_video.listened_to(), build_media.listened_to()
     result = {}
     for pk in wanted:
         entry = entries.get(pk)
         if entry is None:
             continue
-        video = build_video(entry[0])
-        media_field.set_cached_value(video, build_media(entry[1]) if entry[1] is not None else None)
+        video = build_video(entry[0], video_via_init)
+        media = build_media(entry[1], media_via_init) if entry[1] is not None else None
+        media_field.set_cached_value(video, media)
         result[pk] = video
     return result
 
