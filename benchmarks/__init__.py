@@ -9,7 +9,10 @@ baseline measured in the same run on the same machine) stay meaningful on any ha
 from __future__ import annotations
 
 import os
+import statistics
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,3 +31,22 @@ def setup_django(settings_module: str = "tests.settings") -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
     if not settings.configured or not getattr(django.apps.apps, "ready", False):
         django.setup()
+
+
+def interleaved_medians(*sides: Callable[[], object], loads: int, warmup: int = 5) -> list[float]:
+    """Median seconds of each side, timed in turn within every round.
+
+    Timing all of one side and then all of the other lets a neighbour's burst of work (these
+    machines are shared) land on one side only; taking turns spreads it over every side, which
+    is what a ratio between them needs.
+    """
+    for _ in range(warmup):
+        for side in sides:
+            side()
+    samples: list[list[float]] = [[] for _ in sides]
+    for _ in range(loads):
+        for taken, side in zip(samples, sides, strict=True):
+            started = time.perf_counter()
+            side()
+            taken.append(time.perf_counter() - started)
+    return [statistics.median(taken) for taken in samples]

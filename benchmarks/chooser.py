@@ -17,9 +17,9 @@ Environment: ``BENCH_CHOOSER_LOADS`` (timed loads per side, default 40).
 from __future__ import annotations
 
 import os
-import statistics
-import time
 from typing import Any
+
+from . import interleaved_medians
 
 TARGETS = {
     "chooser_overhead_ratio": ("<=", 1.15),
@@ -75,17 +75,6 @@ def _local_rows(sandbox) -> None:
     KollusVideo.objects.bulk_create(rows, batch_size=1000)
 
 
-def _median_seconds(fn, loads: int) -> float:
-    for _ in range(3):
-        fn()
-    samples = []
-    for _ in range(loads):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
-
-
 def _get(client, url: str) -> None:
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
@@ -133,9 +122,14 @@ def _measure(sandbox, snippet_chooser) -> dict[str, float]:
             )
             api.list_contents(language="ko", content_type="vod", status="publish", limit=20)
 
-        ours = _median_seconds(lambda: _get(client, ours_url), loads)
-        bare = _median_seconds(bare_calls, loads)
-    theirs = _median_seconds(lambda: _get(client, theirs_url), loads)
+        # The three sides take turns in every round (see interleaved_medians).
+        ours, bare, theirs = interleaved_medians(
+            lambda: _get(client, ours_url),
+            bare_calls,
+            lambda: _get(client, theirs_url),
+            loads=loads,
+            warmup=3,
+        )
     results["chooser_remote_calls_per_load"] = calls_per_load
     results["chooser_results_seconds"] = ours
     results["bare_api_calls_seconds"] = bare

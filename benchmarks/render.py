@@ -30,9 +30,9 @@ Environment: ``BENCH_RENDER_LOADS`` (timed renders per side, default 200).
 from __future__ import annotations
 
 import os
-import statistics
-import time
 from typing import Any
+
+from . import interleaved_medians
 
 TARGETS = {
     "render_50_blocks_http_calls": ("<=", 0),
@@ -160,21 +160,8 @@ def _render(stream_block: Any, raw: list[dict], request: Any) -> str:
 
 
 def _paired_median_seconds(ours, theirs, loads: int) -> tuple[float, float]:
-    """Medians of ``ours`` and ``theirs`` timed in alternation, so both see the same machine.
-
-    Timing all of one side and then all of the other lets a neighbour's burst of work land on
-    one side only; alternating spreads it over both, which is what a ratio needs.
-    """
-    for _ in range(5):
-        ours()
-        theirs()
-    samples: tuple[list[float], list[float]] = ([], [])
-    for _ in range(loads):
-        for side, fn in enumerate((ours, theirs)):
-            started = time.perf_counter()
-            fn()
-            samples[side].append(time.perf_counter() - started)
-    return statistics.median(samples[0]), statistics.median(samples[1])
+    mine, baseline = interleaved_medians(ours, theirs, loads=loads)
+    return mine, baseline
 
 
 def _measure(sandbox) -> dict[str, float]:
