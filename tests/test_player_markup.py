@@ -388,3 +388,13 @@ def test_each_viewer_gets_their_own_token():
     ]
     cuids = [jwt.decode(t, SECURITY_KEY, algorithms=["HS256"])["cuid"] for t in tokens]
     assert cuids[0] == cuids[2] != cuids[1]
+
+
+def test_values_that_are_not_plain_text_take_the_general_path():
+    request = viewer_request()
+    plain = block_value(title_override="<b>x</b>")
+    assert block_player.render_time_block_html(plain, request) is not None
+    safe = block_value(title_override=mark_safe("<b>x</b>"))  # equal to the memoised str
+    assert block_player.render_time_block_html(safe, request) is None
+    text_start = block_value(start_time="30")
+    assert block_player.render_time_block_html(text_start, request) is None

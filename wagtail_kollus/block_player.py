@@ -64,7 +64,7 @@ _config_cache: list[_Config] = []
 # an entry can never be stale; ``False`` marks inputs the general path must handle.
 _static_parts: dict[tuple, tuple[str, str] | bool] = {}
 _MAX_STATIC_PARTS = 4096
-_OPTION_TYPES = (bool, int, str, type(None))
+_OPTION_TYPES = (bool, int, type(None))  # what the option children store (JSON)
 
 
 def _config() -> _Config | None:
@@ -95,14 +95,14 @@ def _forget_config(*, setting: str, **kwargs: Any) -> None:
 
 
 def _parts_for(config: _Config, inputs: tuple) -> tuple[str, str] | bool:
-    """``(claims after "expt", markup after the token)``, or ``False`` for the general path."""
+    """``(claims after "expt", markup after the token)``, or ``False`` for the general path.
+
+    ``key``, ``video_title`` and ``override`` are exact ``str``s (``override`` may be ``None``);
+    the caller checks, so that a ``SafeString`` equal to a memoised ``str`` never shares its entry.
+    """
     key, video_title, override, allow_seek, disable_playrate, autoplay, mute, start = inputs
-    if not all(isinstance(option, _OPTION_TYPES) for option in inputs[2:]) or not isinstance(
-        override, (str, type(None))
-    ):
-        return False
-    if not isinstance(key, str) or not isinstance(video_title, str):
-        return False
+    if not all(isinstance(option, _OPTION_TYPES) for option in inputs[3:]):
+        return False  # e.g. a text start time: the general path decides what it means
     key = key.strip()
     if not key or len(key) > _MAX_KEY_LENGTH:
         return False  # the general path logs it and shows the placeholder
@@ -124,8 +124,6 @@ def _parts_for(config: _Config, inputs: tuple) -> tuple[str, str] | bool:
         params.append(("autoplay", "1"))
     if mute:
         params.append(("mute", "1"))
-    if isinstance(start, str):
-        return False  # the general path decides what a text start time means
     if start and start > 0:  # 0 is the player's default; a negative start is ignored
         params.append(("t", str(int(start))))
     query = f"&amp;{escape(urlencode(params))}" if params else ""
@@ -141,10 +139,16 @@ def render_time_block_html(value: Any, request: Any) -> str | None:
     video = value.get("video")
     if video is None:
         return None
+    key, video_title = video.media_content_key, video.title
+    override = value.get("title_override")
+    if type(key) is not str or type(video_title) is not str:
+        return None  # not a plain text column (a site's own value): the general path
+    if override is not None and type(override) is not str:
+        return None
     inputs = (
-        video.media_content_key,
-        video.title,
-        value.get("title_override"),
+        key,
+        video_title,
+        override,
         value.get("allow_seek", True),
         value.get("disable_playrate", False),
         value.get("autoplay"),

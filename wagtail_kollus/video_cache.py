@@ -60,7 +60,9 @@ def _models() -> tuple[type[Model], type[Model], type[Model]]:
     return KollusVideo, KollusMedia, VideoRowsGeneration
 
 
+@lru_cache(maxsize=8)
 def _table_sql(using: str) -> tuple[str, str]:
+    # Read on every page load: written once per database alias.
     generation_model = _models()[2]
     quote = connections[using].ops.quote_name
     table = quote(generation_model._meta.db_table)
