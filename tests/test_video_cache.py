@@ -546,3 +546,30 @@ def test_a_page_storing_a_string_pk_renders_the_video(client, sandbox):
     assert values[0].title == "Lesson 12"
     html = client.get(page.url).content.decode()
     assert html.count("<iframe") == 2
+
+
+def test_without_the_counter_table_pages_render_and_writes_work(
+    monkeypatch, client, sandbox, caplog
+):
+    """Code deployed before ``migrate``: no caching and no counter, but nothing breaks."""
+    table = quoted(VideoRowsGeneration._meta.db_table)
+    monkeypatch.setattr(video_cache, "_counter_tables", set())
+    monkeypatch.setattr(video_cache, "_missing_reported", set())
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {quoted('kollus_counter_away')}")
+    try:
+        with transaction.atomic():  # a missing table must not break the caller's transaction
+            video = make_video(1)  # post_save finds no counter: the save still succeeds
+            page = make_page([video_block_data(video)])
+            for _ in range(2):  # every load queries the rows: nothing is kept
+                with CaptureQueriesContext(connection) as queries:
+                    assert [v.video.title for v in page_values(page)] == ["Lesson 1"]
+                assert any("wagtail_kollus_kollusvideo" in q["sql"] for q in queries)
+            KollusVideo.objects.filter(pk=video.pk).update(title="Renamed")
+            assert [v.video.title for v in page_values(page)] == ["Renamed"]
+            assert copy_size() == 0
+        assert caplog.text.count("counter table is missing") == 1  # once, not per page
+        assert client.get(page.url).status_code == 200
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {quoted('kollus_counter_away')} RENAME TO {table}")

@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from wagtail.models import Locale, Page, Site
 
 from tests.test_blocks import make_page, make_video, video_block_data
 from tests.testapp.models import VideoPage
@@ -49,6 +50,17 @@ def kollus(sandbox, settings):
     return sandbox
 
 
+def ensure_site() -> None:
+    """A root, a home page and a default site: another transactional test may have flushed the
+    tree Wagtail's migrations created (``make_page`` needs the home page, ``page.url`` a site)."""
+    Locale.objects.get_or_create(language_code="en")
+    if Page.objects.filter(depth=2).exists() and Site.objects.filter(is_default_site=True).exists():
+        return
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root"))
+    home = Page.objects.filter(depth=2).first() or root.add_child(instance=Page(title="Home"))
+    Site.objects.create(hostname="localhost", root_page=home, is_default_site=True)
+
+
 def ready_sandbox_media(sandbox) -> str:
     """The upload file key of a seeded media the sandbox reports ready, in some channel."""
     with sandbox.state.lock:
@@ -78,6 +90,7 @@ def only_the_counter_was_read(queries: list[dict]) -> bool:
 
 
 def test_a_callback_processed_by_a_worker_process_reaches_this_process_copy(kollus, client):
+    ensure_site()
     # A ready library media, mirrored from the sandbox so the worker's API re-read agrees.
     api = KollusClient.from_settings()
     ufk = ready_sandbox_media(kollus)

@@ -23,6 +23,7 @@ queries the rows, as before.
 from __future__ import annotations
 
 import copy
+import logging
 import secrets
 import threading
 from collections.abc import Iterable
@@ -30,9 +31,19 @@ from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, router, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    connections,
+    models,
+    router,
+    transaction,
+)
 from django.db.models import Model, signals
 from django.db.models.base import ModelState
+
+logger = logging.getLogger("wagtail_kollus.video_cache")
 
 # Rows kept per process before the copy starts again (a few MiB at most).
 MAX_ROWS = 10_000
@@ -73,8 +84,37 @@ def _table_sql(using: str) -> tuple[str, str]:
     )
 
 
+# Database aliases where the counter's table is known to exist. Until it is (a deploy whose
+# code is newer than its migrations), nothing is cached and writes change no counter.
+_counter_tables: set[str] = set()
+_missing_reported: set[str] = set()
+
+
+def _counter_table_exists(using: str) -> bool:
+    if using in _counter_tables:
+        return True
+    try:
+        # A savepoint inside a transaction: on PostgreSQL a failed statement would otherwise
+        # abort the caller's whole transaction.
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute(_table_sql(using)[0])
+            cursor.fetchone()
+    except DatabaseError:
+        if using not in _missing_reported:  # once per process, not on every page
+            _missing_reported.add(using)
+            logger.warning(
+                "The video rows counter table is missing (run manage.py migrate): rendering "
+                "video blocks queries their rows every time until it exists."
+            )
+        return False
+    _counter_tables.add(using)
+    return True
+
+
 def current_generation(using: str = DEFAULT_DB_ALIAS) -> int | None:
     """The counter's value, or ``None`` if its row is missing (then nothing is cached)."""
+    if not _counter_table_exists(using):
+        return None
     with connections[using].cursor() as cursor:
         cursor.execute(_table_sql(using)[0])
         row = cursor.fetchone()
@@ -84,6 +124,9 @@ def current_generation(using: str = DEFAULT_DB_ALIAS) -> int | None:
 def rows_changed(model: type[Model] | None = None, *, using: str | None = None) -> None:
     """Mark every process's copy stale: a new counter value, in the current transaction."""
     alias = using or router.db_for_write(model or _models()[0])
+    _copies.pop(alias, None)
+    if not _counter_table_exists(alias):
+        return  # no process caches rows without the table
     value = secrets.randbits(62)
     with connections[alias].cursor() as cursor:
         cursor.execute(_table_sql(alias)[1], [value])
@@ -95,7 +138,6 @@ def rows_changed(model: type[Model] | None = None, *, using: str | None = None) 
                 _models()[2].objects.using(alias).create(pk=1, value=value)
         except IntegrityError:
             pass  # another writer put it back first
-    _copies.pop(alias, None)
 
 
 def invalidate(using: str | None = None) -> None:
