@@ -232,6 +232,34 @@ def test_reference_round_trips_key_and_options_and_holds_no_secret():
     assert loaded.video_id == 3
 
 
+def test_a_reference_is_reused_for_a_minute_then_signed_again(monkeypatch):
+    clock = [time.time()]
+    monkeypatch.setattr(player.time, "time", lambda: clock[0])
+    playable = player.Playable("mck-reuse", mc_options={"seek": True}, video_id=8)
+    first = player.sign_reference(playable)
+    assert player.sign_reference(playable) == first  # same video, same options: reused
+    assert player.sign_reference(player.Playable("mck-reuse", video_id=8)) != first
+    clock[0] += player.REFERENCE_REUSE_SECONDS + 1
+    later = player.sign_reference(playable)
+    assert later != first  # signed again, with a newer timestamp
+    assert player.load_reference(later) == player.load_reference(first)
+
+
+def test_reused_references_keep_option_types_and_follow_the_secret_key(settings):
+    as_true = player.sign_reference(player.Playable("mck-type", mc_options={"custom": True}))
+    as_one = player.sign_reference(player.Playable("mck-type", mc_options={"custom": 1}))
+    assert player.load_reference(as_true).mc_options == {"custom": True}
+    assert player.load_reference(as_one).mc_options == {"custom": 1}
+    unhashable = player.Playable("mck-type", mc_options={"play_section": [0, 30]})
+    assert player.load_reference(player.sign_reference(unhashable)).mc_options == {
+        "play_section": [0, 30]
+    }
+    settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
+    rotated = player.sign_reference(player.Playable("mck-type", mc_options={"custom": True}))
+    assert rotated != as_true
+    assert player.load_reference(rotated).media_content_key == "mck-type"
+
+
 def test_a_day_old_reference_still_loads_but_one_past_max_age_does_not():
     playable = player.Playable("mck-1")
     day_old = player.sign_reference(playable, now=time.time() - 24 * 3600)

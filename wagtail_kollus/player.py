@@ -413,7 +413,49 @@ def sign_reference(playable: Playable, *, now: float | None = None) -> str:
     }
     if playable.video_id is not None:
         data["v"] = playable.video_id
-    return _ReferenceSigner(now=now).sign_object(data, compress=True)
+    if now is not None:
+        return _ReferenceSigner(now=now).sign_object(data, compress=True)
+    memo_key = _reference_memo_key(data)
+    current = time.time()
+    if memo_key is not None:
+        recent = _recent_references.get(memo_key)
+        if recent is not None and 0 <= current - recent[1] < REFERENCE_REUSE_SECONDS:
+            return recent[0]
+    reference = _ReferenceSigner().sign_object(data, compress=True)
+    if memo_key is not None:
+        if len(_recent_references) >= _MAX_RECENT_REFERENCES:
+            _recent_references.clear()
+        _recent_references[memo_key] = (reference, current)
+    return reference
+
+
+# Signing a reference (JSON, zlib, HMAC) costs more than the rest of a cache-safe player, and a
+# page shows a video with the same options to everyone, so one is reused for up to this many
+# seconds. It then looks at most that much older to PLAYER_REFERENCE_MAX_AGE (30 days).
+REFERENCE_REUSE_SECONDS = 60
+_recent_references: dict[tuple, tuple[str, float]] = {}
+_MAX_RECENT_REFERENCES = 4096
+
+
+def _reference_memo_key(data: dict[str, Any]) -> tuple | None:
+    """What the reference binds, with each option's type (``1`` and ``True`` sign differently).
+
+    ``None`` for an option value that cannot be a key (a list): such references are signed
+    every time.
+    """
+    options = tuple((name, type(value), value) for name, value in data["o"].items())
+    key = (data["k"], options, tuple(data["p"].items()), data.get("v"))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+@receiver(setting_changed)
+def _forget_references(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS", SETTINGS_NAME):
+        _recent_references.clear()
 
 
 class InvalidReference(ValueError):
