@@ -159,11 +159,6 @@ def _render(stream_block: Any, raw: list[dict], request: Any) -> str:
     return page.render({"body": body}, request)
 
 
-def _paired_median_seconds(ours, theirs, loads: int) -> tuple[float, float]:
-    mine, baseline = interleaved_medians(ours, theirs, loads=loads)
-    return mine, baseline
-
-
 def _measure(sandbox) -> dict[str, float]:
     from django.db import connection
     from django.test import RequestFactory
@@ -189,22 +184,23 @@ def _measure(sandbox) -> dict[str, float]:
     results["render_50_blocks_warm_queries"] = len(queries)
 
     loads = int(os.environ.get("BENCH_RENDER_LOADS", "200"))
-    ours, theirs = _paired_median_seconds(
-        lambda: _render(kollus, raw_kollus, request),
-        lambda: _render(iframes, raw_iframes, request),
-        loads,
-    )
+
+    def render_ours() -> str:
+        return _render(kollus, raw_kollus, request)
+
+    def render_iframes() -> str:
+        return _render(iframes, raw_iframes, request)
+
+    ours, theirs = interleaved_medians(render_ours, render_iframes, loads=loads)
     results["render_50_blocks_seconds"] = ours
     results["render_50_iframes_seconds"] = theirs
     results["render_50_blocks_ratio"] = ours / theirs
 
-    def cold_render() -> str:
+    def render_ours_cold() -> str:
         video_cache.forget_process_copy()  # as after a write: the rows are queried again
-        return _render(kollus, raw_kollus, request)
+        return render_ours()
 
-    cold, theirs = _paired_median_seconds(
-        cold_render, lambda: _render(iframes, raw_iframes, request), loads
-    )
+    cold, theirs = interleaved_medians(render_ours_cold, render_iframes, loads=loads)
     results["render_50_blocks_cold_seconds"] = cold
     results["render_50_blocks_cold_ratio"] = cold / theirs
 
@@ -214,10 +210,8 @@ def _measure(sandbox) -> dict[str, float]:
         for n, block in enumerate(raw_kollus)
     ]
     assert _render(chooser, raw_chosen, request).count("<iframe") == BLOCKS
-    ours, chosen = _paired_median_seconds(
-        lambda: _render(kollus, raw_kollus, request),
-        lambda: _render(chooser, raw_chosen, request),
-        loads,
+    ours, chosen = interleaved_medians(
+        render_ours, lambda: _render(chooser, raw_chosen, request), loads=loads
     )
     results["render_50_chooser_blocks_seconds"] = chosen
     results["render_50_blocks_vs_chooser_ratio"] = ours / chosen
@@ -230,11 +224,7 @@ def _measure(sandbox) -> dict[str, float]:
     cache_safe = {**sandbox.kollus_settings(), "CACHE_SAFE_PLAYBACK": True}
     with override_settings(WAGTAIL_KOLLUS=cache_safe):
         assert kollus_settings.CACHE_SAFE_PLAYBACK
-        ours_safe, theirs = _paired_median_seconds(
-            lambda: _render(kollus, raw_kollus, request),
-            lambda: _render(iframes, raw_iframes, request),
-            loads,
-        )
+        ours_safe, theirs = interleaved_medians(render_ours, render_iframes, loads=loads)
     results["render_50_blocks_cache_safe_seconds"] = ours_safe
     results["render_50_blocks_cache_safe_ratio"] = ours_safe / theirs
     return results
