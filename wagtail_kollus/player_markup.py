@@ -94,7 +94,7 @@ def _cached_script_url(script_prefix: str) -> str:
 
 def player_script_url() -> str:
     """``{% static 'wagtail_kollus/js/player.js' %}``, looked up once (a storage call each)."""
-    if settings.DEBUG:  # collectstatic may run while the server does
+    if _debug():  # collectstatic may run while the server does
         return static(PLAYER_SCRIPT)
     return _cached_script_url(get_script_prefix())
 

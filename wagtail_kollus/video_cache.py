@@ -279,12 +279,6 @@ def _on_write(sender: type[Model], *, using: str = DEFAULT_DB_ALIAS, **kwargs: A
     rows_changed(sender, using=using)
 
 
-def _on_referenced_delete(sender: type[Model], *, using: str = DEFAULT_DB_ALIAS, **kwargs: Any):
-    # Deleting a row our rows point at with SET_NULL/SET_DEFAULT/SET() updates our rows in bulk,
-    # without their own signals (e.g. a deleted user clears KollusMedia.uploaded_by).
-    rows_changed(using=using)
-
-
 def _referenced_models(model: type[Model]) -> set[type[Model]]:
     """Models whose deletion rewrites ``model``'s rows without sending ``model``'s signals."""
     unsignalled = (models.CASCADE, models.PROTECT, models.RESTRICT, models.DO_NOTHING)
@@ -312,7 +306,9 @@ def connect_receivers() -> None:
         )
     for referenced in set().union(*map(_referenced_models, ours)) - set(ours):
         signals.post_delete.connect(
-            _on_referenced_delete,
+            # Our rows point at it with SET_NULL/SET_DEFAULT/SET(): its deletion updates them in
+            # bulk, without their own signals (a deleted user clears KollusMedia.uploaded_by).
+            _on_write,
             sender=referenced,
             dispatch_uid=f"kollus-rows-ref-{referenced._meta.label}",
         )
