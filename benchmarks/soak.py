@@ -25,27 +25,19 @@ import os
 import random
 import re
 import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-SITE_DIR = ROOT / "example_site"
-# The interpreter running the soak runs the site too (a nox cell tests its own versions).
-PYTHON = Path(sys.executable)
-ADMIN_PASSWORD = "soak-admin-password"
-CALLBACK_TOKEN = "soak-callback-token-0123456789"
-SERVICE_ACCOUNT_KEY = "sandbox-account"  # the sandbox's documented demo key
+from tests.demo_stack import DemoStack, admin_session, demo_stack, postgres_database
+
+SOAK_SETTINGS = "benchmarks.soak_settings"
+SERVICE_ACCOUNT_KEY = "sandbox-account"  # the sandbox's documented demo keys
 SANDBOX_ACCESS_TOKEN = "sandbox-access-token"
 SANDBOX_SERVER_KEY = "sandbox-server-key"
 # Kollus expects an answer within 3 s and otherwise sends the callback again (every 5 minutes,
@@ -113,136 +105,15 @@ class Tally:
                 setattr(self, name, getattr(self, name) + value)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-# --- the stack ------------------------------------------------------------------------------
-@dataclass
-class Stack:
-    base: str
-    sandbox: str
-    log_path: Path
-    env: dict
-    process: subprocess.Popen
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def probe(self, *args: str, timeout: float = 120) -> object:
-        """Run ``benchmarks.soak_probe`` in the site's own settings and database."""
-        done = subprocess.run(
-            [str(PYTHON), "-m", "benchmarks.soak_probe", *args],
-            cwd=SITE_DIR,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if done.returncode:
-            raise RuntimeError(f"soak_probe {args[0]} failed:\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
-
-    def worker_pids(self) -> list[int]:
-        """django-q2 worker processes alive now (each logs "ready for work at <pid>")."""
-        pids = {int(pid) for pid in re.findall(r"ready for work at (\d+)", self.log())}
-        return sorted(pid for pid in pids if _alive(pid))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster (``scripts/postgres.sh``); yields its DATABASE_URL."""
-    lines = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "postgres.sh")],
-        capture_output=True, text=True, check=True,
-    ).stdout.splitlines()
-    pgdata = next(line.split("=", 1)[1] for line in lines if line.startswith("PGDATA="))
-    try:
-        yield lines[-1]
-    finally:
-        subprocess.run(["bash", str(ROOT / "scripts" / "postgres.sh"), "stop", pgdata],
-                       capture_output=True)
-
-
-@contextmanager
-def demo_stack(workdir: Path, database_url: str | None = None) -> Iterator[Stack]:
-    """``scripts/demo.sh`` (the launcher of ``make demo``) on free ports, a fresh database and
-    sandbox state, with the soak's timings (``benchmarks.soak_settings``)."""
-    site_port, sandbox_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="benchmarks.soak_settings",
-        PYTHONPATH=f"{ROOT}{os.pathsep}{SITE_DIR}",
-        EXAMPLE_SITE_DB=str(workdir / "site.sqlite3"),
-        SANDBOX_STATE_FILE=str(workdir / "sandbox-state.json"),
-        DEMO_ADMIN_PASSWORD=ADMIN_PASSWORD,
-        DEMO_PYTHON=str(PYTHON),
-        KOLLUS_CALLBACK_TOKEN=CALLBACK_TOKEN,
-        PYTHONUNBUFFERED="1",
-    )
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    log_path = workdir / "demo.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            ["bash", str(ROOT / "scripts" / "demo.sh"), str(site_port), str(sandbox_port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    stack = Stack(f"http://127.0.0.1:{site_port}", f"http://127.0.0.1:{sandbox_port}",
-                  log_path, env, process)
-    try:
-        _wait_until_up(stack)
-        yield stack
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
-def _wait_until_up(stack: Stack, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if stack.process.poll() is not None:
-            raise RuntimeError(f"the demo launcher exited early:\n{stack.log()[-4000:]}")
-        if "Admin:" in stack.log() and stack.worker_pids():
-            try:
-                requests.get(stack.base + "/admin/login/", timeout=2)
-                return
-            except requests.ConnectionError:
-                pass
-        time.sleep(0.5)
-    raise RuntimeError(f"the demo did not come up in {timeout} s:\n{stack.log()[-4000:]}")
+def probe(stack: DemoStack, *args: str) -> object:
+    """Run ``benchmarks.soak_probe`` in the site's own settings and database."""
+    done = stack.run_python("-m", "benchmarks.soak_probe", *args)
+    if done.returncode:
+        raise RuntimeError(f"soak_probe {args[0]} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # --- the chaos ------------------------------------------------------------------------------
-def admin_session(base: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(base + "/admin/login/", timeout=30).text
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    answer = session.post(
-        base + "/admin/login/",
-        data={"username": "admin", "password": ADMIN_PASSWORD, "csrfmiddlewaretoken": token},
-        headers={"Referer": base + "/admin/login/"},
-        timeout=30,
-    )
-    if not answer.url.rstrip("/").endswith("/admin"):
-        raise RuntimeError("could not log in to the demo's admin")
-    return session
-
-
 def _hidden(html: str, name: str) -> str:
     found = re.search(rf'name="{name}" value="([^"]*)"', html)
     return found.group(1) if found else ""
@@ -303,7 +174,7 @@ def publish_once(session: requests.Session, base: str, page_id: int, index: int,
             tally.http_errors[f"publish {answer.status_code}"] += 1
 
 
-def publisher(stack: Stack, pages: list[tuple[int, int]], stop: threading.Event,
+def publisher(stack: DemoStack, pages: list[tuple[int, int]], stop: threading.Event,
               tally: Tally) -> None:
     session = admin_session(stack.base)
     n = 0
@@ -319,7 +190,7 @@ def publisher(stack: Stack, pages: list[tuple[int, int]], stop: threading.Event,
                     tally.http_errors[f"publish {type(error).__name__}"] += 1
 
 
-def kollus_media_keys(stack: Stack) -> list[str]:
+def kollus_media_keys(stack: DemoStack) -> list[str]:
     answer = requests.get(
         stack.sandbox + "/kollus/api/media-contents",
         params={"access_token": SANDBOX_ACCESS_TOKEN, "per_page": 100},
@@ -368,9 +239,9 @@ class CallbackSource:
             return kind, payload
 
 
-def send_callback(stack: Stack, kind: str, payload: dict, tally: Tally,
+def send_callback(stack: DemoStack, kind: str, payload: dict, tally: Tally,
                   stop: threading.Event) -> None:
-    url = f"{stack.base}/kollus/callbacks/{kind}/{CALLBACK_TOKEN}/"
+    url = stack.callback_url(kind)
     form = {"content_provider_key": SERVICE_ACCOUNT_KEY, **payload}
     for attempt in range(1 + CALLBACK_RESENDS):
         if attempt and stop.wait(1.0):
@@ -394,7 +265,7 @@ def send_callback(stack: Stack, kind: str, payload: dict, tally: Tally,
         tally.callbacks_unanswered.append((kind, payload))
 
 
-def callback_sender(stack: Stack, source: CallbackSource, stop: threading.Event,
+def callback_sender(stack: DemoStack, source: CallbackSource, stop: threading.Event,
                     tally: Tally) -> None:
     while not stop.is_set():
         kind, payload = source.next()
@@ -409,7 +280,7 @@ OUTAGES = (
 )
 
 
-def outage_maker(stack: Stack, plan: SoakPlan, stop: threading.Event, tally: Tally) -> None:
+def outage_maker(stack: DemoStack, plan: SoakPlan, stop: threading.Event, tally: Tally) -> None:
     turn = 0
     while not stop.wait(plan.outage_every):
         api = ("contents.*", "kollus.*")[turn % 2]
@@ -422,7 +293,7 @@ def outage_maker(stack: Stack, plan: SoakPlan, stop: threading.Event, tally: Tal
         requests.delete(stack.sandbox + "/_sandbox/faults", timeout=10)
 
 
-def worker_killer(stack: Stack, plan: SoakPlan, stop: threading.Event, tally: Tally,
+def worker_killer(stack: DemoStack, plan: SoakPlan, stop: threading.Event, tally: Tally,
                   seed: int) -> None:
     chance = random.Random(seed)
     while not stop.wait(chance.uniform(*plan.kill_every)):
@@ -450,7 +321,7 @@ def quiet(state: dict) -> bool:
     return not links_busy and not deliveries_busy
 
 
-def sandbox_records(stack: Stack) -> list[dict]:
+def sandbox_records(stack: DemoStack) -> list[dict]:
     """Every content record the sandbox holds that a soak page created (any language)."""
     records: dict[int, dict] = {}
     for language in ("ko", "en", "ja"):
@@ -471,7 +342,7 @@ def sandbox_records(stack: Stack) -> list[dict]:
     return list(records.values())
 
 
-def count(stack: Stack, state: dict, tally: Tally) -> dict[str, int]:
+def count(stack: DemoStack, state: dict, tally: Tally) -> dict[str, int]:
     """The five numbers that must be zero."""
     done = {(row["kind"], json.dumps(row["payload"], sort_keys=True))
             for row in state["deliveries"] if _is_done(row)}
@@ -521,14 +392,16 @@ def soak(db: str, plan: SoakPlan, *, seed: int = 1, report: dict | None = None) 
     """
     with tempfile.TemporaryDirectory(prefix=f"kollus-soak-{db}-") as tmp:
         if db == "postgres":
-            with postgres_database() as url, demo_stack(Path(tmp), url) as stack:
+            with postgres_database() as url, demo_stack(
+                Path(tmp), settings=SOAK_SETTINGS, database_url=url
+            ) as stack:
                 return _soak(stack, db, plan, seed, report)
-        with demo_stack(Path(tmp)) as stack:
+        with demo_stack(Path(tmp), settings=SOAK_SETTINGS) as stack:
             return _soak(stack, db, plan, seed, report)
 
 
-def _soak(stack: Stack, db: str, plan: SoakPlan, seed: int, report: dict | None) -> dict:
-    page_ids = stack.probe("setup", str(plan.pages))
+def _soak(stack: DemoStack, db: str, plan: SoakPlan, seed: int, report: dict | None) -> dict:
+    page_ids = probe(stack, "setup", str(plan.pages))
     pages = list(enumerate(page_ids))
     keys = kollus_media_keys(stack)
     tally = Tally()
@@ -562,10 +435,10 @@ def _soak(stack: Stack, db: str, plan: SoakPlan, seed: int, report: dict | None)
 
     chaos_ended = time.monotonic()
     ids = ",".join(map(str, page_ids))
-    state = stack.probe("state", ids)
+    state = probe(stack, "state", ids)
     while not quiet(state) and time.monotonic() - chaos_ended < plan.quiet_max_seconds:
         time.sleep(3)
-        state = stack.probe("state", ids)
+        state = probe(stack, "state", ids)
     seconds_to_quiet = time.monotonic() - chaos_ended
     numbers = count(stack, state, tally)
     if report is not None:

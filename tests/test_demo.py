@@ -4,83 +4,28 @@ admin, pages with signed players from the sandbox, and a course page the cluster
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.demo_stack import ADMIN_PASSWORD, admin_session, demo_stack
 
 pytestmark = pytest.mark.xdist_group("demo")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def demo(tmp_path):
-    site_port, sandbox_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update(
-        EXAMPLE_SITE_DB=str(tmp_path / "demo.sqlite3"),
-        SANDBOX_STATE_FILE=str(tmp_path / "sandbox-state.json"),
-        DEMO_ADMIN_PASSWORD="demo-test-password",
-    )
-    log = (tmp_path / "demo.log").open("w+")
-    proc = subprocess.Popen(
-        ["bash", "scripts/demo.sh", str(site_port), str(sandbox_port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{site_port}"
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            log.seek(0)
-            text = log.read()
-            if "Admin:" in text:
-                try:
-                    requests.get(base + "/admin/login/", timeout=2)
-                    break
-                except requests.ConnectionError:
-                    pass
-            assert proc.poll() is None, f"make demo exited early:\n{text[-3000:]}"
-            time.sleep(0.5)
-        else:
-            pytest.fail(f"make demo did not come up in time:\n{text[-3000:]}")
-        yield base, text, sandbox_port
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+    with demo_stack(tmp_path) as stack:
+        yield stack.base, stack.log(), stack.sandbox_port
 
 
 def test_make_demo_serves_the_admin_and_sandbox_data(demo):
     base, output, sandbox_port = demo
     assert f"{base}/admin/" in output
-    assert "admin / demo-test-password" in output
-
-    session = requests.Session()
-    login = session.get(base + "/admin/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
-    response = session.post(
-        base + "/admin/login/",
-        data={"username": "admin", "password": "demo-test-password",
-              "csrfmiddlewaretoken": token},
-        headers={"Referer": base + "/admin/login/"},
-    )
-    assert response.url.rstrip("/").endswith("/admin"), "the printed login does not work"
+    assert f"admin / {ADMIN_PASSWORD}" in output
+    admin_session(base)  # the printed login works
 
     videos = requests.get(base + "/videos/")
     assert videos.status_code == 200
