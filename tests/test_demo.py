@@ -11,6 +11,8 @@ seeded course's title):
   whatever the busy timeout, and 2 of 5 publishes answered 500 "database is locked". The
   example site's settings (the README's, ``wagtail_kollus.W005``'s hint) take the lock at
   ``BEGIN``, wait for it and let readers go on meanwhile (WAL).
+* runserver's own log (``django.server``, ``django.request``) never shows the callback token,
+  whatever is posted to a callback URL.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import html
 import json
 import re
 import time
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -132,3 +135,48 @@ def test_consecutive_publishes_while_the_worker_syncs_never_answer_500(demo):
         assert time.monotonic() < deadline, f"the last publish never synced: {remote_titles(demo)}"
         time.sleep(0.5)
     assert pushes(demo) - pushes_before >= 2, "the worker did not sync while publishing"
+
+
+# --- runserver's own log and the callback token -------------------------------------------------
+
+DEMO_CALLBACK_TOKEN = "demo-callback-token-0123456789"  # scripts/demo.sh's default
+
+
+def test_runserver_never_logs_the_callback_token(demo):
+    """What Django's dev server prints (``django.server``'s line for every request,
+    ``django.request``'s for refusals) for each request that used to print the token."""
+    callbacks = f"{demo.base}/kollus/callbacks"
+    form = {"content_provider_key": "sandbox-account", "upload_file_key": "ufk-log",
+            "filename": "강의 소개"}
+    form_type = "application/x-www-form-urlencoded"
+    attempts = [
+        # (method, url, body, content type, expected answer)
+        ("POST", f"{callbacks}/upload/{DEMO_CALLBACK_TOKEN}/", b"x", "multipart/form-data", 400),
+        ("POST", f"{callbacks}/upload/{DEMO_CALLBACK_TOKEN}/",
+         urlencode(form, encoding="euc-kr").encode(), f"{form_type}; charset=EUC-KR", 200),
+        ("POST", f"{callbacks}/no-such-kind/{DEMO_CALLBACK_TOKEN}/", urlencode(form).encode(),
+         form_type, 404),
+        ("POST", f"{callbacks}/upload/{DEMO_CALLBACK_TOKEN}", urlencode(form).encode(),
+         form_type, 200),
+        ("GET", f"{callbacks}/upload/{DEMO_CALLBACK_TOKEN}/", b"", form_type, 405),
+    ]
+    log_path = demo.log_path
+    start = log_path.stat().st_size
+    answers = [
+        requests.request(method, url, data=body, headers={"Content-Type": content_type},
+                         allow_redirects=False, timeout=30).status_code
+        for method, url, body, content_type, _ in attempts
+    ]
+    assert answers == [expected for *_, expected in attempts]
+    # runserver writes its line after answering: wait until the last request is in the log.
+    deadline = time.monotonic() + 10
+    while True:
+        with log_path.open(encoding="utf-8", errors="replace") as log:
+            log.seek(start)
+            written = log.read()
+        if written.count("/kollus/callbacks/") >= len(attempts) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert written.count("/kollus/callbacks/") >= len(attempts), written
+    assert "/kollus/callbacks/upload/[redacted]/" in written, written
+    assert DEMO_CALLBACK_TOKEN not in written, written

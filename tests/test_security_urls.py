@@ -112,12 +112,13 @@ ADMIN_URLS: dict[str, AdminRule] = {
 }
 
 # Public URLs, each with its own rule (tested below): the allow-list.
+CALLBACK_KINDS = ("upload", "transcoding", "content-update", "channel-add", "channel-delete")
 PUBLIC_URLS = {
-    "wagtail_kollus:callback-upload": "callback",
-    "wagtail_kollus:callback-transcoding": "callback",
-    "wagtail_kollus:callback-content-update": "callback",
-    "wagtail_kollus:callback-channel-add": "callback",
-    "wagtail_kollus:callback-channel-delete": "callback",
+    **{f"wagtail_kollus:callback-{kind}": "callback" for kind in CALLBACK_KINDS},
+    # The same endpoints without the trailing slash (Kollus posts to exactly what was pasted).
+    **{f"wagtail_kollus:callback-{kind}-unslashed": "callback" for kind in CALLBACK_KINDS},
+    # Anything else under callbacks/: the plugin's own 404, whatever the method.
+    "wagtail_kollus:callback-unknown": "callback_unknown",
     "wagtail_kollus:player_token": "player_token",
 }
 
@@ -379,6 +380,23 @@ def test_callbacks_refuse_everything_when_no_token_is_configured(client, kollus,
                 continue
             url = reverse(name, kwargs={"token": token})
             assert client.post(url, callback_form(kollus)).status_code == 403, url
+    assert CallbackDelivery.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_unknown_callback_urls_answer_404_to_everyone_and_record_nothing(
+    client, kollus, django_user_model
+):
+    (name,) = [n for n, kind in PUBLIC_URLS.items() if kind == "callback_unknown"]
+    base = reverse(name)
+    assert base.endswith("/callbacks/")
+    for session in ("anonymous", "superuser"):
+        if session == "superuser":
+            client.force_login(django_user_model.objects.create_superuser("root", "r@x.com", "pw"))
+        for path in (f"upload2/{TOKEN}/", f"{TOKEN}/", f"upload/{TOKEN}/x/", ""):
+            for method in ("get", "post", "put", "delete"):
+                response = getattr(client, method)(base + path, callback_form(kollus))
+                assert response.status_code == 404, (session, path, method)
     assert CallbackDelivery.objects.count() == 0
 
 
