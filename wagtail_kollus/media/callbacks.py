@@ -152,9 +152,10 @@ class KollusCallbackView(View):
         Django 5.2 refuses a urlencoded body whose charset is not UTF-8 (RFC 1866 says forms
         are UTF-8), but a Korean sender may well post ``charset=EUC-KR``: refusing it would
         lose the callback after Kollus's three retries. Django's own ``QueryDict`` parses it
-        in that charset (an unknown charset means UTF-8; bytes that do not decode become
-        U+FFFD, which only a title or file name could hold: the worker re-reads the media from
-        the API anyway). Multipart fields are decoded in the declared charset by Django itself.
+        in that charset (an unknown charset means UTF-8; bytes that do not decode come out
+        garbled, never refused: only a title or file name could hold them, and the worker
+        re-reads the media from the API anyway). Django decodes multipart fields in the
+        declared charset itself.
         """
         if request.content_type == "application/x-www-form-urlencoded":
             return QueryDict(request.body, encoding=request.encoding)
