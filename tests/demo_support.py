@@ -55,7 +55,7 @@ class RunningDemo:
 @contextmanager
 def running_demo(tmp_path: Path, *, startup_timeout: float = 180) -> Iterator[RunningDemo]:
     """``bash scripts/demo.sh <site port> <sandbox port>`` until the site answers; stopped
-    (its whole process group) on exit."""
+    on exit as a person stops it, with Ctrl-C (SIGINT to its process group)."""
     site_port, sandbox_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(
@@ -86,7 +86,10 @@ def running_demo(tmp_path: Path, *, startup_timeout: float = 180) -> Iterator[Ru
         yield RunningDemo(base=base, output=text, sandbox_port=sandbox_port,
                           log_path=tmp_path / "demo.log")
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        # What Ctrl-C sends, as the launcher says to stop it. (SIGTERM to the group would kill
+        # qcluster's workers mid-task and leave its main process hanging: see
+        # test_deployment_process_managers.py. This took the full 20 s, then SIGKILL.)
+        os.killpg(proc.pid, signal.SIGINT)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
