@@ -34,7 +34,7 @@ from pathlib import Path
 
 import requests
 
-from tests.demo_stack import DemoStack, admin_session, demo_stack, postgres_database
+from tests.demo_support import RunningDemo, postgres_database, publish_page, running_demo
 
 SOAK_SETTINGS = "benchmarks.soak_settings"
 SERVICE_ACCOUNT_KEY = "sandbox-account"  # the sandbox's documented demo keys
@@ -105,7 +105,7 @@ class Tally:
                 setattr(self, name, getattr(self, name) + value)
 
 
-def probe(stack: DemoStack, *args: str) -> object:
+def probe(stack: RunningDemo, *args: str) -> object:
     """Run ``benchmarks.soak_probe`` in the site's own settings and database."""
     done = stack.run_python("-m", "benchmarks.soak_probe", *args)
     if done.returncode:
@@ -114,56 +114,12 @@ def probe(stack: DemoStack, *args: str) -> object:
 
 
 # --- the chaos ------------------------------------------------------------------------------
-def _hidden(html: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', html)
-    return found.group(1) if found else ""
-
-
-def _rich_text(text: str) -> str:
-    # Draftail's contentstate, what the admin's rich text widget posts.
-    block = {"key": "soak1", "type": "unstyled", "text": text, "depth": 0,
-             "inlineStyleRanges": [], "entityRanges": [], "data": {}}
-    return json.dumps({"blocks": [block], "entityMap": {}})
-
-
 def publish_once(session: requests.Session, base: str, page_id: int, index: int, n: int,
                  tally: Tally) -> None:
     """Edit and publish one page through the admin's form, as an editor's browser posts it."""
     edit_url = f"{base}/admin/pages/{page_id}/edit/"
-    form = session.get(edit_url, timeout=30)
-    if form.status_code >= 500:
-        tally.add(http_500=1)
-        return
-    html = form.text
-    data = {
-        "csrfmiddlewaretoken": _hidden(html, "csrfmiddlewaretoken"),
-        "next": "",
-        "loaded_revision_id": _hidden(html, "loaded_revision_id"),
-        "loaded_revision_created_at": _hidden(html, "loaded_revision_created_at"),
-        "title": f"Soak page {index} v{n}",
-        "intro": _rich_text(f"Edit {n} of soak page {index}."),
-        "image": _hidden(html, "image"),
-        "base_price": str(1000 + n),
-        "slug": f"soak-{index}",
-        "seo_title": "",
-        "search_description": "",
-        "go_live_at": "",
-        "expire_at": "",
-        # The StreamField as Wagtail's block widget posts it: one heading.
-        "body-count": "1",
-        "body-0-type": "heading",
-        "body-0-value": f"Chapter of edit {n}",
-        "body-0-deleted": "",
-        "body-0-order": "0",
-        "body-0-id": "",
-        "comments-TOTAL_FORMS": "0",
-        "comments-INITIAL_FORMS": "0",
-        "comments-MIN_NUM_FORMS": "0",
-        "comments-MAX_NUM_FORMS": "1000",
-        "action-publish": "action-publish",
-    }
-    answer = session.post(edit_url, data=data, headers={"Referer": edit_url},
-                          allow_redirects=False, timeout=60)
+    answer = publish_page(session, edit_url, title=f"Soak page {index} v{n}",
+                          base_price=str(1000 + n))
     if answer.status_code == 302:
         tally.add(publishes=1)
     elif answer.status_code >= 500:
@@ -174,9 +130,9 @@ def publish_once(session: requests.Session, base: str, page_id: int, index: int,
             tally.http_errors[f"publish {answer.status_code}"] += 1
 
 
-def publisher(stack: DemoStack, pages: list[tuple[int, int]], stop: threading.Event,
+def publisher(stack: RunningDemo, pages: list[tuple[int, int]], stop: threading.Event,
               tally: Tally) -> None:
-    session = admin_session(stack.base)
+    session = stack.admin_session()
     n = 0
     while not stop.is_set():
         for index, page_id in pages:
@@ -190,7 +146,7 @@ def publisher(stack: DemoStack, pages: list[tuple[int, int]], stop: threading.Ev
                     tally.http_errors[f"publish {type(error).__name__}"] += 1
 
 
-def kollus_media_keys(stack: DemoStack) -> list[str]:
+def kollus_media_keys(stack: RunningDemo) -> list[str]:
     answer = requests.get(
         stack.sandbox + "/kollus/api/media-contents",
         params={"access_token": SANDBOX_ACCESS_TOKEN, "per_page": 100},
@@ -239,7 +195,7 @@ class CallbackSource:
             return kind, payload
 
 
-def send_callback(stack: DemoStack, kind: str, payload: dict, tally: Tally,
+def send_callback(stack: RunningDemo, kind: str, payload: dict, tally: Tally,
                   stop: threading.Event) -> None:
     url = stack.callback_url(kind)
     form = {"content_provider_key": SERVICE_ACCOUNT_KEY, **payload}
@@ -265,7 +221,7 @@ def send_callback(stack: DemoStack, kind: str, payload: dict, tally: Tally,
         tally.callbacks_unanswered.append((kind, payload))
 
 
-def callback_sender(stack: DemoStack, source: CallbackSource, stop: threading.Event,
+def callback_sender(stack: RunningDemo, source: CallbackSource, stop: threading.Event,
                     tally: Tally) -> None:
     while not stop.is_set():
         kind, payload = source.next()
@@ -280,7 +236,7 @@ OUTAGES = (
 )
 
 
-def outage_maker(stack: DemoStack, plan: SoakPlan, stop: threading.Event, tally: Tally) -> None:
+def outage_maker(stack: RunningDemo, plan: SoakPlan, stop: threading.Event, tally: Tally) -> None:
     turn = 0
     while not stop.wait(plan.outage_every):
         api = ("contents.*", "kollus.*")[turn % 2]
@@ -293,7 +249,7 @@ def outage_maker(stack: DemoStack, plan: SoakPlan, stop: threading.Event, tally:
         requests.delete(stack.sandbox + "/_sandbox/faults", timeout=10)
 
 
-def worker_killer(stack: DemoStack, plan: SoakPlan, stop: threading.Event, tally: Tally,
+def worker_killer(stack: RunningDemo, plan: SoakPlan, stop: threading.Event, tally: Tally,
                   seed: int) -> None:
     chance = random.Random(seed)
     while not stop.wait(chance.uniform(*plan.kill_every)):
@@ -321,7 +277,7 @@ def quiet(state: dict) -> bool:
     return not links_busy and not deliveries_busy
 
 
-def sandbox_records(stack: DemoStack) -> list[dict]:
+def sandbox_records(stack: RunningDemo) -> list[dict]:
     """Every content record the sandbox holds that a soak page created (any language)."""
     records: dict[int, dict] = {}
     for language in ("ko", "en", "ja"):
@@ -342,7 +298,7 @@ def sandbox_records(stack: DemoStack) -> list[dict]:
     return list(records.values())
 
 
-def count(stack: DemoStack, state: dict, tally: Tally) -> dict[str, int]:
+def count(stack: RunningDemo, state: dict, tally: Tally) -> dict[str, int]:
     """The five numbers that must be zero."""
     done = {(row["kind"], json.dumps(row["payload"], sort_keys=True))
             for row in state["deliveries"] if _is_done(row)}
@@ -392,15 +348,15 @@ def soak(db: str, plan: SoakPlan, *, seed: int = 1, report: dict | None = None) 
     """
     with tempfile.TemporaryDirectory(prefix=f"kollus-soak-{db}-") as tmp:
         if db == "postgres":
-            with postgres_database() as url, demo_stack(
-                Path(tmp), settings=SOAK_SETTINGS, database_url=url
+            with postgres_database() as url, running_demo(
+                Path(tmp), settings=SOAK_SETTINGS, database_url=url, startup_timeout=300
             ) as stack:
                 return _soak(stack, db, plan, seed, report)
-        with demo_stack(Path(tmp), settings=SOAK_SETTINGS) as stack:
+        with running_demo(Path(tmp), settings=SOAK_SETTINGS, startup_timeout=300) as stack:
             return _soak(stack, db, plan, seed, report)
 
 
-def _soak(stack: DemoStack, db: str, plan: SoakPlan, seed: int, report: dict | None) -> dict:
+def _soak(stack: RunningDemo, db: str, plan: SoakPlan, seed: int, report: dict | None) -> dict:
     page_ids = probe(stack, "setup", str(plan.pages))
     pages = list(enumerate(page_ids))
     keys = kollus_media_keys(stack)
