@@ -30,7 +30,7 @@ SITE_DIR = ROOT / "example_site"
 # The interpreter running the tests runs the site too: a nox cell tests its own versions.
 PYTHON = Path(sys.executable)
 ADMIN_PASSWORD = "demo-test-password"
-CALLBACK_TOKEN = "demo-test-callback-token-0123456789"
+CALLBACK_TOKEN = "demo-callback-token-0123456789"  # scripts/demo.sh's default, as make demo runs
 
 
 def free_port() -> int:
@@ -123,14 +123,16 @@ def running_demo(
     timings); ``database_url``: PostgreSQL instead of the SQLite file (``settings`` reads it).
     """
     site_port, sandbox_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    env = {
+        k: v for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "KOLLUS_CALLBACK_TOKEN"))
+    }
     env.update(
         PYTHONPATH=os.pathsep.join([str(ROOT), str(SITE_DIR)]),
         EXAMPLE_SITE_DB=str(tmp_path / "demo.sqlite3"),
         SANDBOX_STATE_FILE=str(tmp_path / "sandbox-state.json"),
         DEMO_ADMIN_PASSWORD=ADMIN_PASSWORD,
         DEMO_PYTHON=str(PYTHON),
-        KOLLUS_CALLBACK_TOKEN=CALLBACK_TOKEN,
         PYTHONUNBUFFERED="1",
     )
     if settings:

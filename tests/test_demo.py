@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from .demo_support import ADMIN_PASSWORD, RunningDemo, publish_page, running_demo
+from .demo_support import ADMIN_PASSWORD, CALLBACK_TOKEN, RunningDemo, publish_page, running_demo
 
 pytestmark = pytest.mark.xdist_group("demo")
 
@@ -115,7 +115,6 @@ def test_consecutive_publishes_while_the_worker_syncs_never_answer_500(demo):
 
 # --- runserver's own log and the callback token -------------------------------------------------
 
-DEMO_CALLBACK_TOKEN = "demo-callback-token-0123456789"  # scripts/demo.sh's default
 
 
 def test_runserver_never_logs_the_callback_token(demo):
@@ -127,14 +126,14 @@ def test_runserver_never_logs_the_callback_token(demo):
     form_type = "application/x-www-form-urlencoded"
     attempts = [
         # (method, url, body, content type, expected answer)
-        ("POST", f"{callbacks}/upload/{DEMO_CALLBACK_TOKEN}/", b"x", "multipart/form-data", 400),
-        ("POST", f"{callbacks}/upload/{DEMO_CALLBACK_TOKEN}/",
+        ("POST", f"{callbacks}/upload/{CALLBACK_TOKEN}/", b"x", "multipart/form-data", 400),
+        ("POST", f"{callbacks}/upload/{CALLBACK_TOKEN}/",
          urlencode(form, encoding="euc-kr").encode(), f"{form_type}; charset=EUC-KR", 200),
-        ("POST", f"{callbacks}/no-such-kind/{DEMO_CALLBACK_TOKEN}/", urlencode(form).encode(),
+        ("POST", f"{callbacks}/no-such-kind/{CALLBACK_TOKEN}/", urlencode(form).encode(),
          form_type, 404),
-        ("POST", f"{callbacks}/upload/{DEMO_CALLBACK_TOKEN}", urlencode(form).encode(),
+        ("POST", f"{callbacks}/upload/{CALLBACK_TOKEN}", urlencode(form).encode(),
          form_type, 200),
-        ("GET", f"{callbacks}/upload/{DEMO_CALLBACK_TOKEN}/", b"", form_type, 405),
+        ("GET", f"{callbacks}/upload/{CALLBACK_TOKEN}/", b"", form_type, 405),
     ]
     log_path = demo.log_path
     start = log_path.stat().st_size
@@ -155,4 +154,4 @@ def test_runserver_never_logs_the_callback_token(demo):
         time.sleep(0.2)
     assert written.count("/kollus/callbacks/") >= len(attempts), written
     assert "/kollus/callbacks/upload/[redacted]/" in written, written
-    assert DEMO_CALLBACK_TOKEN not in written, written
+    assert CALLBACK_TOKEN not in written, written
