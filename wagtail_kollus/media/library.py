@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from django.views import View
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
+from wagtail.admin.utils import get_valid_next_url_from_request
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -39,6 +40,25 @@ from .upload import UploadView
 from .usage import media_usage, references_to
 
 logger = logging.getLogger(__name__)
+
+
+def post_action_attrs(url: str) -> dict[str, str]:
+    """A listing button that POSTs to ``url`` through Wagtail's ``w-action`` controller.
+
+    The controller posts to its ``url`` value, not to the link's ``href``: without it the
+    form goes to the page the button is on (the listing answers 405). It also sends ``next``
+    (the current URL), so the view can bring the editor back to the same filters and page.
+    """
+    return {
+        "data-controller": "w-action",
+        "data-action": "w-action#post",
+        "data-w-action-url-value": url,
+    }
+
+
+def back_to(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
+    """Where a POST action returns: the page it was sent from, when that URL is safe."""
+    return HttpResponseRedirect(get_valid_next_url_from_request(request) or fallback)
 
 
 def format_duration(seconds: int | None) -> str:
@@ -95,13 +115,22 @@ class MediaIndexView(MediaPermissionMixin, generic.IndexView):
         buttons = list(super().get_list_more_buttons(instance))
         if not self.user_has_permission("change") or instance.state == MediaState.DELETED:
             return buttons
+        refresh_url = reverse("kollus_media:refresh", args=(instance.pk,))
         buttons.append(
             Button(
                 _("Refresh from Kollus"),
-                url=reverse("kollus_media:refresh", args=(instance.pk,)),
+                url=refresh_url,
                 icon_name="rotate",
-                attrs={"data-controller": "w-action", "data-action": "w-action#post"},
+                attrs=post_action_attrs(refresh_url),
                 priority=40,
+            )
+        )
+        buttons.append(
+            Button(
+                _("Usage"),
+                url=reverse("kollus_media:usage", args=(instance.pk,)),
+                icon_name="link",
+                priority=35,
             )
         )
         buttons.append(
@@ -118,12 +147,13 @@ class MediaIndexView(MediaPermissionMixin, generic.IndexView):
     def header_more_buttons(self):
         buttons = list(super().header_more_buttons)
         if self.user_has_permission("change"):
+            refresh_url = reverse("kollus_media:refresh_stuck")
             buttons.append(
                 Button(
                     _("Refresh all stuck videos"),
-                    url=reverse("kollus_media:refresh_stuck"),
+                    url=refresh_url,
                     icon_name="rotate",
-                    attrs={"data-controller": "w-action", "data-action": "w-action#post"},
+                    attrs=post_action_attrs(refresh_url),
                 )
             )
         return buttons
@@ -197,7 +227,7 @@ class RefreshView(MediaPermissionMixin, View):
         if refresh_or_explain(request, media):
             media.refresh_from_db()
             messages.success(request, _("'%(title)s' was refreshed from Kollus.") % {"title": media})
-        return HttpResponseRedirect(reverse("kollus_media:index"))
+        return back_to(request, reverse("kollus_media:index"))
 
 
 class RefreshStuckView(MediaPermissionMixin, View):
@@ -212,7 +242,7 @@ class RefreshStuckView(MediaPermissionMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        back = HttpResponseRedirect(reverse("kollus_media:index") + "?stuck=true")
+        back = back_to(request, reverse("kollus_media:index") + "?stuck=true")
         stuck = list(stuck_media().exclude(upload_file_key=None).exclude(upload_file_key=""))
         if stuck and not refresh_or_explain(request, stuck[0]):
             if len(stuck) > 1:
