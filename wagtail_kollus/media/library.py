@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import View
 from wagtail.admin.panels import FieldPanel, ObjectList
-from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
+from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.utils import get_valid_next_url_from_request
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
@@ -36,6 +36,7 @@ from .explain import explain
 from .filters import KollusMediaFilterSet, exclude_deleted, stuck_media
 from .forms import MediaEditForm
 from .replace import ReplaceView
+from .states import state_display
 from .upload import UploadView
 from .usage import media_usage, references_to
 
@@ -73,6 +74,15 @@ class PosterColumn(Column):
     cell_template_name = "wagtail_kollus/media/poster_cell.html"
 
 
+class StateColumn(Column):
+    """Wagtail's status tag in the style of the state, and the reason when one is known."""
+
+    cell_template_name = "wagtail_kollus/media/state_cell.html"
+
+    def get_value(self, instance):
+        return state_display(instance)
+
+
 class MediaPermissionMixin(PermissionCheckedMixin):
     """Wagtail 7.0 passes ``permission_policy`` from the viewset; 8.0 looks it up. Be explicit."""
 
@@ -101,13 +111,7 @@ class MediaIndexView(MediaPermissionMixin, generic.IndexView):
                 accessor=lambda m: format_duration(m.duration_seconds),
                 sort_key="duration_seconds",
             ),
-            StatusTagColumn(
-                "state",
-                label=_("State"),
-                accessor="get_state_display",
-                primary=lambda m: m.state == MediaState.READY,
-                sort_key="state",
-            ),
+            StateColumn("state", label=_("State"), sort_key="state"),
             DateColumn("created_at", label=_("Created"), sort_key="created_at"),
         ]
 
