@@ -88,3 +88,33 @@ def test_usage_is_a_row_action(admin_page, live_server):
     page.get_by_role("link", name="Usage").click()
     page.wait_for_url(live_server.url + reverse("kollus_media:usage", args=(media.pk,)))
     assert "Used somewhere" in page.locator("main").inner_text()
+
+
+def test_edit_screen_previews_the_video_and_refreshes_in_place(admin_page, live_server, remote_ready, sandbox_live):
+    with sandbox_live.state.lock:
+        mckey = sandbox_live.state.media[remote_ready]["channels"][0]["media_content_key"]
+    media = KollusMedia.objects.create(
+        title="Preview me", upload_file_key=remote_ready, state=MediaState.READY,
+        media_content_key=mckey, duration_seconds=75,
+    )
+    edit_url = live_server.url + reverse("kollus_media:edit", args=(media.pk,))
+    page = admin_page
+    page.goto(edit_url)
+
+    # The player preview is the real (sandbox) player, signed for this editor.
+    frame = page.frame_locator("[data-kollus-media-preview] iframe")
+    frame.locator("[data-sandbox-player='ok']").wait_for()
+    assert page.locator("[data-kollus-media-state]").get_attribute("data-kollus-media-state") == "ready"
+    assert "1:15" in page.locator("[data-kollus-media-facts]").inner_text()
+
+    page.get_by_role("button", name="Toggle status").click()
+    panel = page.locator("[data-side-panel='status']")
+    panel.wait_for(state="visible")
+    assert "Ready" in panel.inner_text() and "Live" not in panel.inner_text()
+
+    page.get_by_role("button", name="Actions").click()
+    page.get_by_role("link", name="Refresh from Kollus").click()
+    page.wait_for_load_state()
+    assert page.url == edit_url
+    assert "refreshed from Kollus" in page.locator(".messages").inner_text()
+    assert page.console_errors == []

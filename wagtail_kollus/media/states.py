@@ -36,6 +36,15 @@ STATE_TAG_CLASSES = {
     MediaState.DELETED: "w-status--disabled",
 }
 
+# Icons of the state in the edit screen's status side panel.
+STATE_ICONS = {
+    MediaState.UPLOADING: "upload",
+    MediaState.TRANSCODING: "cogs",
+    MediaState.READY: "circle-check",
+    MediaState.FAILED: "warning",
+    MediaState.DELETED: "bin",
+}
+
 # Kollus says only "fail" when a transcoding fails; this is the reason shown then.
 TRANSCODING_FAILED = _("Kollus could not transcode the file (it may be damaged or in a format Kollus does not accept).")
 
@@ -56,6 +65,7 @@ class StateDisplay:
     description: str
     classname: str
     reason: str
+    icon_name: str
 
     @property
     def is_failed(self) -> bool:
@@ -78,4 +88,5 @@ def state_display(media: KollusMedia) -> StateDisplay:
         description=str(STATE_DESCRIPTIONS[state]),
         classname=STATE_TAG_CLASSES[state],
         reason=reason,
+        icon_name=STATE_ICONS[state],
     )
