@@ -164,6 +164,28 @@ def test_status_json_carries_the_one_wording_of_states(admin_client, kollus):
 
 
 @pytest.mark.django_db
+def test_replace_takes_encryption_and_kind_from_the_original(admin_client, kollus):
+    """Kollus replaces like with like, so the replace form does not offer what it must copy."""
+    original = KollusMedia.objects.create(
+        title="Secret lesson", upload_file_key="ufk-secret", state=MediaState.READY,
+        use_encryption=True, is_audio=False,
+    )
+    upload_page = admin_client.get(reverse("kollus_media:add")).content.decode()
+    assert 'name="is_encryption_upload"' in upload_page  # a superuser may choose on upload
+    page = admin_client.get(reverse("kollus_media:replace", args=(original.pk,))).content.decode()
+    assert 'name="is_encryption_upload"' not in page and 'name="is_audio_upload"' not in page
+    assert "It is encrypted (DRM), like this video." in page
+    assert "uploaded as a video, like this one" in page
+
+    body = admin_client.post(
+        reverse("kollus_media:upload_ticket") + f"?replace={original.pk}",
+        {"file_name": "v2.mp4", "is_encryption_upload": "", "is_audio_upload": "on"},
+    ).json()
+    new = KollusMedia.objects.get(pk=body["id"])
+    assert new.use_encryption is True and new.is_audio is False
+
+
+@pytest.mark.django_db
 def test_browser_can_post_the_file_cross_origin(admin_client, kollus):
     """What the browser does with the ticket: CORS preflight, then the multipart POST."""
     body = ticket(admin_client, title="Direct").json()

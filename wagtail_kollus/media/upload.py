@@ -61,7 +61,7 @@ class _MediaPermission(PermissionCheckedMixin):
 def upload_form_context(request: HttpRequest, *, replace: KollusMedia | None = None) -> dict:
     """Context for ``includes/upload_form.html``: the options form and the endpoints."""
     return {
-        "upload_form": UploadOptionsForm(user=request.user),
+        "upload_form": UploadOptionsForm(user=request.user, replacing=replace is not None),
         "upload_ticket_url": reverse("kollus_media:upload_ticket")
         + (f"?replace={replace.pk}" if replace else ""),
         "replace": replace,
@@ -157,7 +157,7 @@ class UploadTicketView(_MediaPermission, View):
 
     def post(self, request: HttpRequest) -> JsonResponse:
         replaced = self.replaced_media(request)
-        form = UploadOptionsForm(request.POST, user=request.user)
+        form = UploadOptionsForm(request.POST, user=request.user, replacing=replaced is not None)
         if not form.is_valid():
             return _error(_("The upload options are not valid."), fields=form.errors.get_json_data())
         options = form.upload_options()
