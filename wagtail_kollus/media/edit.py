@@ -47,8 +47,12 @@ class MediaStatusSidePanel(StatusSidePanel):
 
 
 def preview_player(request: Any, media: KollusMedia) -> str:
-    """A player for the editor, signed at render time (the admin is never cached), or ``""``
-    when there is nothing to play yet."""
+    """A player for the editor, or ``""`` when there is nothing to play yet.
+
+    Cache-safe, although the admin is never cached: Kollus's player URL carries the custom
+    key, and admin HTML holds no key (docs/security.md); the browser fetches the URL from the
+    token endpoint instead.
+    """
     if media.state != MediaState.READY or not media.media_content_key:
         return ""
     playable = Playable(
@@ -57,7 +61,7 @@ def preview_player(request: Any, media: KollusMedia) -> str:
         poster_url=media.poster_url,
         duration_seconds=media.duration_seconds,
     )
-    return render_player(playable, request=request, cache_safe=False, css_class="kollus-preview")
+    return render_player(playable, request=request, cache_safe=True, css_class="kollus-preview")
 
 
 class MediaEditView(MediaPermissionMixin, generic.EditView):
