@@ -23,6 +23,14 @@ class MediaState(models.TextChoices):
     DELETED = "deleted", _("Deleted")
 
 
+def format_duration(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 class KollusMediaQuerySet(VideoRowsQuerySet):
     def live(self) -> KollusMediaQuerySet:
         return self.exclude(state=MediaState.DELETED)
@@ -98,6 +106,11 @@ class KollusMedia(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def duration_display(self) -> str:
+        """``m:ss`` or ``h:mm:ss``; empty until Kollus knows the duration."""
+        return format_duration(self.duration_seconds)
 
     @property
     def is_ready(self) -> bool:
