@@ -149,6 +149,13 @@ class StatisticsReportView(StatisticsPermissionMixin, RangeMixin, ReportView):
     def get_filename(self) -> str:
         return f"kollus-statistics-{self.period.start}-{self.period.end}"
 
+    def stream_csv(self, queryset):
+        # Wagtail streams a CSV after the view has returned, outside the editor's language
+        # (the admin activates it around the view only), so its headings would come out in
+        # the site's LANGUAGE_CODE while the XLSX's, written at once, are in the editor's.
+        # The ranking is in memory already: write it now, in the editor's language.
+        return iter(list(super().stream_csv(queryset)))
+
     def get_queryset(self):
         rows = ranking_rows(self.ranking.rows)
         ordering = self.ordering or self.default_ordering
