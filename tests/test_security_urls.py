@@ -98,6 +98,7 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "wagtail_kollus_sync:report": AdminRule(
         ("view_pagecontentlink",), superuser_methods=("get", "post")
     ),
+    "wagtail_kollus_sync:report_results": AdminRule(("view_pagecontentlink",)),
     "wagtail_kollus_sync:status": AdminRule(("page:change_page",)),
     "wagtail_kollus_sync:retry": AdminRule(
         ("page:change_page",), superuser_methods=("get", "post")
