@@ -62,7 +62,7 @@ def test_filters_narrow_the_results_in_place(admin_client, links):
     assert "Failing course" in failed and "Waiting video page" not in failed
     assert "Failing course" in courses and "Page of a removed type" not in courses
     # The bulk retry form posts to the report itself.
-    assert 'data-kollus-sync-bulk-retry' in failed
+    assert "data-kollus-sync-bulk-retry" in failed
 
 
 def test_nothing_waiting_says_so(admin_client):
