@@ -16,6 +16,7 @@ class WagtailKollusConfig(AppConfig):
             signal_handlers,  # noqa: F401
         )
         from .api.redaction import install_log_redaction
+        from .sync import checks as sync_checks  # noqa: F401
         from .video_cache import connect_receivers
 
         install_log_redaction()
