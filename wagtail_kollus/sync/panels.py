@@ -35,6 +35,8 @@ def missing_fields(page: Any) -> list[dict[str, str]]:
         return []
     items = []
     for name in mapping.missing_required_fields(page):
+        if name == "title":
+            continue  # the page form requires a title itself (and a new page has none yet)
         source = mapping.source_field(name)
         try:
             field_label = capfirst(page._meta.get_field(source).verbose_name) if source else ""
