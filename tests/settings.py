@@ -72,7 +72,12 @@ DATABASES = {
         # IMMEDIATE: a transaction takes the write lock at BEGIN, so a publish in the test
         # process waits for a django-q2 worker's write instead of failing with "database is
         # locked" (SQLite cannot upgrade a deferred read transaction while another writes).
-        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        # WAL lets readers go on meanwhile. The options the docs give (wagtail_kollus.W005).
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        },
     }
 }
 # Wagtail updates its reference index in a background task. On Wagtail 7.0 (django-tasks 0.7)

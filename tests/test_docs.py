@@ -90,7 +90,7 @@ def in_package(message: str) -> bool:
 
 def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
     """What ``manage.py check`` says, by id, for configurations that trigger every check."""
-    from wagtail_kollus.checks import check_settings
+    from wagtail_kollus.checks import check_settings, sqlite_cluster_warnings
 
     for name in list(os.environ):
         if name.startswith("WAGTAIL_KOLLUS_"):
@@ -108,6 +108,9 @@ def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
         settings.WAGTAIL_KOLLUS = value
         for message in check_settings():
             found.setdefault(message.id, []).append(message.msg)
+    shared_sqlite = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}}
+    for message in sqlite_cluster_warnings(shared_sqlite, {"name": "site", "orm": "default"}):
+        found.setdefault(message.id, []).append(message.msg)
     return found
 
 

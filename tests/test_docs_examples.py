@@ -43,12 +43,15 @@ def example(page: str, name: str) -> str:
     return examples[name]
 
 
-def run_example(page: str, name: str, **site_modules: ModuleType) -> dict:
-    """Execute the example; ``site_modules`` stand in for the reader's own apps."""
+def run_example(
+    page: str, name: str, *, names: dict | None = None, **site_modules: ModuleType
+) -> dict:
+    """Execute the example; ``site_modules`` stand in for the reader's own apps, ``names`` for
+    what their settings file already defines (``BASE_DIR``…)."""
     saved = {module: sys.modules.get(module) for module in site_modules}
     sys.modules.update(site_modules)
     try:
-        namespace: dict = {"__name__": f"docs_example_{name.replace('-', '_')}"}
+        namespace: dict = {"__name__": f"docs_example_{name.replace('-', '_')}", **(names or {})}
         exec(compile(example(page, name), f"docs/{page}:{name}", "exec"), namespace)  # noqa: S102
         return namespace
     finally:
@@ -75,6 +78,7 @@ def test_every_marked_example_is_tested():
             "deployment-q-cluster-redis",
             "deployment-sweep-schedule",
             "deployment-real-ip",
+            "deployment-sqlite",
         },
     }
     for page, names in tested.items():
@@ -245,6 +249,18 @@ def test_q_cluster_examples_are_valid_for_django_q2_and_the_sync_lease(name):
     assert q_cluster["timeout"] < claim <= q_cluster["retry"]
     assert q_cluster["workers"] >= 2
     assert ("orm" in q_cluster) != ("redis" in q_cluster)
+
+
+def test_sqlite_example_is_what_the_sqlite_check_asks_for(tmp_path):
+    from wagtail_kollus.checks import SQLITE_OPTIONS, sqlite_cluster_warnings
+
+    databases = run_example("deployment.md", "deployment-sqlite", names={"BASE_DIR": tmp_path})
+    databases = databases["DATABASES"]
+    assert databases["default"]["OPTIONS"] == SQLITE_OPTIONS
+    q_cluster = run_example("deployment.md", "deployment-q-cluster-orm")["Q_CLUSTER"]
+    assert not sqlite_cluster_warnings(databases, q_cluster)
+    without = {"default": {**databases["default"], "OPTIONS": {}}}
+    assert sqlite_cluster_warnings(without, q_cluster)
 
 
 def test_sweep_schedule_example_creates_one_schedule_of_a_real_task(db):

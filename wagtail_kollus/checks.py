@@ -7,9 +7,11 @@ still pass ``check``); values that can never work (malformed URLs, wrong types) 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlparse
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
@@ -121,3 +123,76 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
             )
         )
     return messages
+
+
+# What Django (>= 5.1) offers so that a web process and a django-q2 worker can share one SQLite
+# file: a transaction takes the write lock when it begins (IMMEDIATE), so a writer that finds
+# it taken waits up to ``timeout`` seconds instead of failing at once with "database is
+# locked" (SQLite cannot upgrade a deferred reader while another process writes, and does not
+# wait then); WAL lets readers go on while one process writes. docs/deployment.md shows it.
+SQLITE_OPTIONS: dict[str, Any] = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL;",
+}
+_WAL_PRAGMA = re.compile(r"journal_mode\s*=\s*['\"]?wal\b", re.IGNORECASE)
+
+
+def _sqlite_shortcomings(database: dict) -> list[str]:
+    """What ``database`` (a ``DATABASES`` entry) lacks of :data:`SQLITE_OPTIONS`."""
+    options = database.get("OPTIONS") or {}
+    missing = []
+    if str(options.get("transaction_mode") or "").upper() not in ("IMMEDIATE", "EXCLUSIVE"):
+        missing.append('"transaction_mode": "IMMEDIATE"')
+    if not isinstance(options.get("timeout"), int | float) or options["timeout"] <= 0:
+        missing.append('a busy "timeout" (seconds)')
+    if not _WAL_PRAGMA.search(str(options.get("init_command") or "")):
+        missing.append("WAL (\"init_command\": \"PRAGMA journal_mode=WAL;\")")
+    return missing
+
+
+def _is_shared_sqlite_file(database: dict) -> bool:
+    if "sqlite3" not in str(database.get("ENGINE", "")):
+        return False
+    name = str(database.get("NAME", ""))
+    # An in-memory database is never shared with another process.
+    return name != ":memory:" and "mode=memory" not in name
+
+
+@register(Tags.compatibility)
+def check_sqlite_shared_with_the_cluster(app_configs: Any = None, **kwargs: Any) -> list:
+    """Warn when django-q2's ORM broker runs on a SQLite file without :data:`SQLITE_OPTIONS`.
+
+    The broker's queue, the plugin's rows and Wagtail's publish then share one file between
+    the web process and the worker: without them, a publish answers 500 "database is locked"
+    whenever the worker writes at the same moment.
+    """
+    if not apps.is_installed("django_q"):
+        return []
+    return sqlite_cluster_warnings(settings.DATABASES, getattr(settings, "Q_CLUSTER", None))
+
+
+def sqlite_cluster_warnings(databases: dict, q_cluster: Any) -> list:
+    """The check above, for the given ``DATABASES`` and ``Q_CLUSTER`` values."""
+    if not isinstance(q_cluster, dict):
+        return []
+    alias = q_cluster.get("orm")
+    if not alias or q_cluster.get("sync"):  # another broker, or tasks run in the web process
+        return []
+    database = databases.get(alias) or {}
+    if not _is_shared_sqlite_file(database):
+        return []
+    missing = _sqlite_shortcomings(database)
+    if not missing:
+        return []
+    options = ", ".join(f"{key!r}: {value!r}" for key, value in SQLITE_OPTIONS.items())
+    return [
+        Warning(
+            f"DATABASES[{alias!r}] is a SQLite file shared by the web process and the django-q2 "
+            f"cluster (Q_CLUSTER['orm']), without {', '.join(missing)}: publishing a page can "
+            "fail with 'database is locked' while the cluster writes.",
+            hint=f"Set DATABASES[{alias!r}]['OPTIONS'] = {{{options}}} (Django 5.1 or later), "
+            "or use PostgreSQL (docs/deployment.md).",
+            id="wagtail_kollus.W005",
+        )
+    ]

@@ -75,7 +75,15 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         # EXAMPLE_SITE_DB lets a test run the demo without touching your own demo database.
         "NAME": os.environ.get("EXAMPLE_SITE_DB", BASE_DIR / "db.sqlite3"),
-        "OPTIONS": {"timeout": 20},
+        # runserver and the django-q2 worker share this file: each transaction takes the write
+        # lock when it begins and waits up to 20 s for it; WAL lets pages be read meanwhile.
+        # Without these, a publish fails with "database is locked" while the worker writes
+        # (wagtail_kollus.W005; PostgreSQL needs none of this, see docs/deployment.md).
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL;",
+        },
     }
 }
 

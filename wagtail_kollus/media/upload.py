@@ -50,6 +50,19 @@ class _MediaPermission(PermissionCheckedMixin):
         return ModelPermissionPolicy(KollusMedia)
 
 
+def may_follow_upload(user: Any, media: KollusMedia, *also: str) -> bool:
+    """Whether ``user`` may follow ``media``'s upload: read its state, report how it ended, use it.
+
+    The uploader always may. Anyone else needs "change" on videos (or one of ``also``, e.g.
+    "view" to read a state the library shows them anyway): "add" alone lets an editor upload
+    and use *their own* video, as Wagtail's ownership policies let an image's uploader edit it,
+    not read or take over everybody else's.
+    """
+    if media.uploaded_by_id is not None and media.uploaded_by_id == user.pk:
+        return True
+    return ModelPermissionPolicy(KollusMedia).user_has_any_permission(user, ["change", *also])
+
+
 def upload_form_context(request: HttpRequest, *, replace: KollusMedia | None = None) -> dict:
     """Context for ``includes/upload_form.html``: the options form and the endpoints."""
     return {
@@ -207,7 +220,7 @@ class _OwnUploadMixin(_MediaPermission):
     def get_media(self, pk: int) -> KollusMedia:
         media = get_object_or_404(KollusMedia, pk=pk)
         # Only the uploader (or someone who may change videos) reports how an upload ended.
-        if media.uploaded_by_id != self.request.user.pk and not self.user_has_permission("change"):
+        if not may_follow_upload(self.request.user, media):
             raise Http404
         return media
 
@@ -243,9 +256,16 @@ class UploadAbortView(_OwnUploadMixin, View):
 
 
 class UploadStatusView(_MediaPermission, View):
-    """GET: the row's state as JSON, polled by the upload page until ready or failed."""
+    """GET: the row's state as JSON, polled by the upload page until ready or failed.
+
+    An uploader polls their own upload; reading another's title and state takes "view" or
+    "change" (who may only add would otherwise read any video by counting ids).
+    """
 
     any_permission_required = ["add", "change", "view"]
 
     def get(self, request: HttpRequest, pk: int) -> JsonResponse:
-        return JsonResponse(media_json(get_object_or_404(KollusMedia, pk=pk)))
+        media = get_object_or_404(KollusMedia, pk=pk)
+        if not may_follow_upload(request.user, media, "view"):
+            raise Http404
+        return JsonResponse(media_json(media))
