@@ -137,11 +137,12 @@ print(json.dumps({
 
 
 def readme_settings(section: str) -> dict:
-    """The ``WAGTAIL_KOLLUS`` the README's settings snippet sets, as Python sees it."""
+    """The settings the README's settings snippet sets, as Python sees them (added to what a
+    ``wagtail start`` project has)."""
     code = next(code for language, code in snippets(section) if code.startswith("# settings.py"))
-    namespace: dict = {"INSTALLED_APPS": []}
+    namespace: dict = {"INSTALLED_APPS": [], "DATABASES": {"default": {}}}
     exec(code.replace("INSTALLED_APPS = [", "INSTALLED_APPS += [", 1), namespace)  # noqa: S102
-    return namespace["WAGTAIL_KOLLUS"]
+    return namespace
 
 
 class FormFields(HTMLParser):
@@ -220,6 +221,15 @@ def wait_until(probe, *, timeout: float, message: str):
 def sandbox():
     with SandboxServer(contents=20) as server:
         yield server
+
+
+def test_the_readme_q_cluster_keeps_the_sync_lease_rule():
+    """timeout < SYNC_CLAIM_SECONDS <= retry (docs/sync.md): a job that outlives its task
+    timeout has lost its page, and django-q2 redelivers it only once the lease is over."""
+    from wagtail_kollus.conf import DEFAULTS
+
+    q_cluster = readme_settings(readme_section())["Q_CLUSTER"]
+    assert q_cluster["timeout"] < DEFAULTS["SYNC_CLAIM_SECONDS"] <= q_cluster["retry"]
 
 
 def test_the_readme_install_section_works_in_a_fresh_project(tmp_path_factory, tmp_path, sandbox):
@@ -364,7 +374,7 @@ def test_the_readme_install_section_works_in_a_fresh_project(tmp_path_factory, t
             "no content record was created for the published lesson; worker: "
             + (processes[1].stderr.read() if processes[1].poll() is not None else "running")
         ))
-        expected = readme_settings(section)
+        expected = readme_settings(section)["WAGTAIL_KOLLUS"]
         assert content["category_ids"] == expected["SYNC_DEFAULT_CATEGORY_IDS"]
         assert content["featured_image"] == expected["SYNC_DEFAULT_FEATURED_IMAGE"]
         assert content["status"] == "publish" and content["description_html"].strip()
