@@ -102,10 +102,14 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "wagtail_kollus_stats:report": AdminRule(("view_kollus_statistics",)),
     "wagtail_kollus_stats:report_results": AdminRule(("view_kollus_statistics",)),
     "wagtail_kollus_stats:video": AdminRule(("view_kollus_statistics",)),
+    "wagtail_kollus_stats:record": AdminRule(
+        ("view_kollus_statistics",), method="post", superuser_methods=("post",)
+    ),
     # Sync report and the page panel's endpoints
     "wagtail_kollus_sync:report": AdminRule(
         ("view_pagecontentlink",), superuser_methods=("get", "post")
     ),
+    "wagtail_kollus_sync:report_results": AdminRule(("view_pagecontentlink",)),
     "wagtail_kollus_sync:status": AdminRule(("page:change_page",)),
     "wagtail_kollus_sync:retry": AdminRule(
         ("page:change_page",), superuser_methods=("get", "post")
