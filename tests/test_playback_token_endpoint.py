@@ -1,18 +1,25 @@
-"""The token endpoint of cache-safe playback, through Django's test client."""
+"""The token endpoint of cache-safe playback: through Django's test client, and (for its limits
+on the database cache) through a live server answering many requests at once."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
+import requests
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
 from django.urls import reverse
 
-from wagtail_kollus import player
-from wagtail_kollus.models import KollusVideo
+from wagtail_kollus import playback
+from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState
 
 pytestmark = [
     pytest.mark.django_db,
@@ -35,7 +42,7 @@ def token_url():
 
 
 def reference_for(key="mck-1", **kwargs) -> str:
-    return player.sign_reference(player.Playable(key, **kwargs))
+    return playback.sign_reference(playback.Playable(key, **kwargs))
 
 
 def claims_of(url: str) -> dict:
@@ -76,6 +83,7 @@ def test_post_with_a_form_or_json_body_works_too(client, token_url, address):
 
 def test_the_cuid_is_the_requesting_viewer_and_stable_per_session(client, token_url, address):
     reference = reference_for()
+    client.session.save()  # a visitor who already has a session (a cookie)
     first = claims_of(
         client.get(token_url, {"reference": reference}, REMOTE_ADDR=address).json()["url"]
     )
@@ -85,10 +93,33 @@ def test_the_cuid_is_the_requesting_viewer_and_stable_per_session(client, token_
     assert first["cuid"].startswith("anon-") and first["cuid"] == again["cuid"]
 
     other_client = type(client)()
+    other_client.session.save()
     other = claims_of(
         other_client.get(token_url, {"reference": reference}, REMOTE_ADDR=address).json()["url"]
     )
     assert other["cuid"] != first["cuid"]
+
+
+def test_a_client_without_a_session_cookie_gets_no_session(client, token_url, address):
+    """Every cookie-less request used to create a session row (and send a cookie)."""
+    reference = reference_for()
+    sessions = Session.objects.count()
+    cuids = set()
+    for _ in range(3):
+        response = type(client)().get(
+            token_url, {"reference": reference}, REMOTE_ADDR=address, HTTP_USER_AGENT="app/1"
+        )
+        assert response.status_code == 200
+        assert "sessionid" not in response.cookies
+        cuids.add(claims_of(response.json()["url"])["cuid"])
+    assert Session.objects.count() == sessions
+    # The keyed hash of address and user agent: stable for that client, not reversible.
+    [cuid] = cuids
+    assert cuid.startswith("anon-") and address not in cuid
+    another_agent = type(client)().get(
+        token_url, {"reference": reference}, REMOTE_ADDR=address, HTTP_USER_AGENT="app/2"
+    )
+    assert claims_of(another_agent.json()["url"])["cuid"] != cuid
 
 
 def test_a_signed_in_viewer_gets_their_own_cuid(client, token_url, address, django_user_model):
@@ -126,22 +157,58 @@ def test_a_tampered_reference_cannot_mint_a_token_for_another_video(client, toke
 
 
 def test_an_expired_reference_is_refused_but_a_day_old_one_is_not(client, token_url, address):
-    day_old = player.sign_reference(player.Playable("mck-1"), now=time.time() - 86400)
+    day_old = playback.sign_reference(playback.Playable("mck-1"), now=time.time() - 86400)
     assert client.get(token_url, {"reference": day_old}, REMOTE_ADDR=address).status_code == 200
-    too_old = player.sign_reference(player.Playable("mck-1"), now=time.time() - 31 * 86400)
+    too_old = playback.sign_reference(playback.Playable("mck-1"), now=time.time() - 31 * 86400)
     response = client.get(token_url, {"reference": too_old}, REMOTE_ADDR=address)
     assert response.status_code == 403
     assert response.json()["error"] == "expired_reference"
 
 
-def test_a_video_made_unavailable_after_caching_gets_no_token(client, token_url, address):
-    video = KollusVideo.objects.create(title="Later removed", media_content_key="mck-gone")
-    reference = reference_for("mck-gone", video_id=video.pk)
+def library_video(key: str = "mck-lib") -> KollusVideo:
+    media = KollusMedia.objects.create(title="m", media_content_key=key, state=MediaState.READY)
+    return KollusVideo.objects.create(
+        source="library", title="Library video", media_content_key=key, media=media
+    )
+
+
+@pytest.mark.parametrize(
+    "withdraw",
+    [
+        lambda video: KollusVideo.objects.filter(pk=video.pk).update(is_available=False),
+        lambda video: KollusMedia.objects.filter(pk=video.media_id).update(
+            state=MediaState.TRANSCODING
+        ),
+        lambda video: KollusMedia.objects.filter(pk=video.media_id).update(
+            state=MediaState.DELETED
+        ),
+        lambda video: KollusVideo.objects.filter(pk=video.pk).delete(),
+    ],
+    ids=["unavailable", "media-not-ready", "media-deleted", "row-deleted"],
+)
+def test_a_video_withdrawn_after_caching_gets_no_token(client, token_url, address, withdraw):
+    video = library_video()
+    reference = reference_for(video.media_content_key, video_id=video.pk)
     assert client.get(token_url, {"reference": reference}, REMOTE_ADDR=address).status_code == 200
-    KollusVideo.objects.filter(pk=video.pk).update(is_available=False)
+    withdraw(video)
     response = client.get(token_url, {"reference": reference}, REMOTE_ADDR=address)
     assert response.status_code == 410
     assert response.json()["error"] == "unavailable"
+    assert "url" not in response.json()
+
+
+def test_a_reference_for_a_key_the_video_no_longer_plays_is_refused(client, token_url, address):
+    """A cached page signed for the old media content key must not mint a token for it."""
+    video = library_video("mck-old")
+    reference = reference_for("mck-old", video_id=video.pk)
+    KollusVideo.objects.filter(pk=video.pk).update(media_content_key="mck-new")
+    KollusMedia.objects.filter(pk=video.media_id).update(media_content_key="mck-new")
+    response = client.get(token_url, {"reference": reference}, REMOTE_ADDR=address)
+    assert response.status_code == 410
+    assert response.json()["error"] == "video_changed"
+    fresh = reference_for("mck-new", video_id=video.pk)
+    response = client.get(token_url, {"reference": fresh}, REMOTE_ADDR=address)
+    assert claims_of(response.json()["url"])["mc"][0]["mckey"] == "mck-new"
 
 
 def test_clients_are_rate_limited_with_retry_after(client, token_url, address, settings):
@@ -175,10 +242,14 @@ def test_dropping_the_session_cookie_does_not_escape_the_per_ip_limit(
         "PLAYER_TOKEN_RATE_WINDOW": 3600,
     }
     reference = reference_for()
-    statuses = [
-        type(client)().get(token_url, {"reference": reference}, REMOTE_ADDR=address).status_code
-        for _ in range(3)
-    ]
+    statuses = []
+    for n in range(3):
+        other_client = type(client)()
+        other_client.session.save()  # a new session each time: a new "client"
+        response = other_client.get(
+            token_url, {"reference": reference}, REMOTE_ADDR=address, HTTP_USER_AGENT=f"ua-{n}"
+        )
+        statuses.append(response.status_code)
     assert statuses == [200, 200, 429]
 
 
@@ -191,3 +262,72 @@ def test_missing_security_key_is_a_503_without_details(client, token_url, addres
 
 def test_other_methods_are_refused(client, token_url):
     assert client.put(token_url).status_code == 405
+
+
+# --- the limits hold on the database cache -----------------------------------------------------
+
+
+@pytest.fixture
+def database_rate_cache(settings):
+    """``RATE_LIMIT_CACHE`` on Django's database cache (what the demo uses), whose ``incr`` is
+    a read then a write: parallel requests would all read the same count."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "rates": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "wagtail_kollus_test_rates",
+        },
+    }
+    call_command("createcachetable", "wagtail_kollus_test_rates", verbosity=0)
+    settings.WAGTAIL_KOLLUS = {
+        **settings.WAGTAIL_KOLLUS,
+        "RATE_LIMIT_CACHE": "rates",
+        "PLAYER_TOKEN_RATE_WINDOW": 3600,  # one window for the whole test
+    }
+
+
+def test_sequential_requests_pass_exactly_the_limit_on_the_database_cache(
+    client, token_url, address, settings, database_rate_cache
+):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "PLAYER_TOKEN_RATE_LIMIT": 5}
+    reference = reference_for()
+    statuses = [
+        type(client)().get(token_url, {"reference": reference}, REMOTE_ADDR=address).status_code
+        for _ in range(8)
+    ]
+    assert statuses == [200] * 5 + [429] * 3
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("with_session", [False, True], ids=["cookie-less", "one-session"])
+def test_parallel_requests_pass_exactly_the_limit_on_the_database_cache(
+    live_server, settings, database_rate_cache, with_session
+):
+    """81 requests at once from one client against a limit of 30: exactly 30 pass, whether the
+    client sends no cookie or one session cookie (then every request counts in one bucket)."""
+    settings.WAGTAIL_KOLLUS = {
+        **settings.WAGTAIL_KOLLUS,
+        "PLAYER_TOKEN_RATE_LIMIT": 30,
+        "PLAYER_TOKEN_RATE_LIMIT_PER_IP": 300,
+    }
+    url = live_server.url + reverse("wagtail_kollus:player_token")
+    reference = reference_for()
+    cookies = {}
+    if with_session:
+        session = SessionStore()
+        session.create()
+        cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    sessions = Session.objects.count()
+    start = threading.Barrier(81)
+
+    def ask(_: int) -> int:
+        start.wait()
+        return requests.get(
+            url, params={"reference": reference}, cookies=cookies, timeout=60
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=81) as pool:
+        statuses = list(pool.map(ask, range(81)))
+    assert statuses.count(200) == 30, statuses
+    assert statuses.count(429) == 51, statuses
+    assert Session.objects.count() == sessions

@@ -16,7 +16,5 @@ class WagtailKollusConfig(AppConfig):
             signal_handlers,  # noqa: F401
         )
         from .api.redaction import install_log_redaction
-        from .video_cache import connect_receivers
 
         install_log_redaction()
-        connect_receivers()

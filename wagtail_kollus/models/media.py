@@ -10,8 +10,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .render_cache import VideoRowsQuerySet
-
 
 class MediaState(models.TextChoices):
     # A local row exists before Kollus is asked for an upload URL, so an interrupted request
@@ -23,7 +21,7 @@ class MediaState(models.TextChoices):
     DELETED = "deleted", _("Deleted")
 
 
-class KollusMediaQuerySet(VideoRowsQuerySet):
+class KollusMediaQuerySet(models.QuerySet):
     def live(self) -> KollusMediaQuerySet:
         return self.exclude(state=MediaState.DELETED)
 
