@@ -13,7 +13,12 @@ both orders.
   (target 0).
 * ``writers_scaling_ratio``: transactions per second with 4 writers ÷ with 1 (target ≥ 1.5).
   On a 2-core machine the 4 writers share 2 cores with PostgreSQL, so the ceiling is about 2;
-  a shared row lock would hold it near 1.
+  a shared row lock would hold it near 1. It also needs CPU to spare: where the kernel shares
+  CPU by session (``sched_autogroup``) and other work keeps both cores busy, the 4 writers get
+  no more CPU than 1 did, and the ratio measures the scheduler rather than the code.
+* ``writers_lock_wait_share``: of the samples (every 20 ms) of the writers' PostgreSQL
+  backends during the 4-writer run that were busy, the share waiting for a lock another
+  writer holds (informational; independent of CPU: 0 when writers never queue on each other).
 * ``writers_tps_1``, ``writers_tps_4`` (informational): the throughputs themselves.
 
 Environment: ``BENCH_WRITERS_SECONDS`` (each run's length, default 20), ``BENCH_WRITERS_DATABASE_URL``
@@ -27,6 +32,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -141,12 +147,43 @@ def run_writers(database_url: str, pairs: list[list[int]], seconds: float) -> di
     return {**totals, "tps": totals["commits"] / seconds}
 
 
+@contextmanager
+def lock_wait_sampler(database_url: str) -> Iterator[dict[str, int]]:
+    """Sample what the other backends of ``database_url`` wait for, until the block ends."""
+    import psycopg
+
+    counts = {"busy": 0, "lock": 0}
+    stop = threading.Event()
+    query = (
+        "SELECT wait_event_type FROM pg_stat_activity WHERE backend_type = 'client backend'"
+        " AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+    )
+
+    def sample() -> None:
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            while not stop.wait(0.02):
+                for (wait_type,) in connection.execute(query).fetchall():
+                    counts["busy"] += 1
+                    counts["lock"] += wait_type == "Lock"
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield counts
+    finally:
+        stop.set()
+        sampler.join(timeout=5)
+
+
 def measure(database_url: str, seconds: float) -> dict[str, float]:
     pairs = prepare(database_url, max(WRITER_COUNTS))
     results: dict[str, float] = {}
     deadlocks = errors = 0
     for count in WRITER_COUNTS:
-        counts = run_writers(database_url, pairs[:count], seconds)
+        with lock_wait_sampler(database_url) as waits:
+            counts = run_writers(database_url, pairs[:count], seconds)
+        if count == max(WRITER_COUNTS):
+            results["writers_lock_wait_share"] = waits["lock"] / max(1, waits["busy"])
         results[f"writers_tps_{count}"] = counts["tps"]
         deadlocks += counts["deadlocks"]
         errors += counts["errors"]
