@@ -193,8 +193,8 @@ def render_player(
     if cache_safe is None:
         cache_safe = bool(kollus_settings.CACHE_SAFE_PLAYBACK)
     try:
-        check_player_configuration()
         if cache_safe:
+            check_player_configuration()  # signing happens later, at the token endpoint
             mode: dict[str, Any] = {
                 "reference": sign_reference(playable),
                 "token_url": token_url(),
