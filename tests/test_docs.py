@@ -127,8 +127,9 @@ def playback_check_messages(settings) -> list:
     settings.CACHES = {
         **settings.CACHES,
         "nothing": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+        "small": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "t"},
     }
-    for alias in ("missing", "nothing"):
+    for alias in ("missing", "nothing", "small"):
         settings.WAGTAIL_KOLLUS = {"RATE_LIMIT_CACHE": alias}
         messages += check_rate_limit_cache()
     with tempfile.TemporaryDirectory() as directory:

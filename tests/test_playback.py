@@ -9,11 +9,17 @@ import jwt
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.signed_cookies import SessionStore
+from django.http import HttpResponse
 from django.test import RequestFactory
 
 from wagtail_kollus import playback
 from wagtail_kollus.api.errors import ConfigurationError
-from wagtail_kollus.playback.claims import ANONYMOUS_CUID_SESSION_KEY
+from wagtail_kollus.playback.claims import (
+    ANONYMOUS_CUID_SESSION_KEY,
+    NEW_VIEWER_ATTRIBUTE,
+    VIEWER_COOKIE,
+    VIEWER_COOKIE_SALT,
+)
 
 pytestmark = pytest.mark.filterwarnings(
     # The sandbox demo security key is shorter than PyJWT likes; Kollus issues real keys.
@@ -174,11 +180,19 @@ def test_anonymous_cuid_without_sessions_is_a_keyed_hash_of_the_client():
 
 
 def test_a_client_without_a_session_gets_none_when_one_may_not_be_created():
-    """The token endpoint's way of asking: no session row for a client that sends no cookie."""
+    """The token endpoint's way of asking: no session row for a client that sends no cookie;
+    a new viewer id is left on the request for the endpoint to set as a signed cookie."""
     request = anonymous_request()
     cuid = playback.resolve_cuid(request, may_create_session=False)
-    assert cuid == playback.resolve_cuid(anonymous_request(session=False))  # the keyed hash
+    assert cuid.startswith("anon-") and getattr(request, NEW_VIEWER_ATTRIBUTE) == cuid
     assert not request.session.modified and ANONYMOUS_CUID_SESSION_KEY not in request.session
+    # The cookie set from it names the same viewer next time.
+    returning = anonymous_request()
+    response = HttpResponse()
+    response.set_signed_cookie(VIEWER_COOKIE, cuid, salt=VIEWER_COOKIE_SALT)
+    returning.COOKIES[VIEWER_COOKIE] = response.cookies[VIEWER_COOKIE].value
+    assert playback.resolve_cuid(returning, may_create_session=False) == cuid
+    assert not hasattr(returning, NEW_VIEWER_ATTRIBUTE)
     # A client that already has a session keeps its viewer id in it.
     existing = anonymous_request()
     existing.session["cart"] = "1"

@@ -32,3 +32,19 @@ def test_a_dummy_rate_limit_cache_is_an_error_while_a_limit_is_on(settings):
         "KOLLUS_RATE_LIMIT_PER_MINUTE": 0,
     }
     assert "wagtail_kollus.E011" not in ids(settings)
+
+
+def test_a_small_database_rate_limit_cache_is_a_warning(settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "rates": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "rates",
+        },
+    }
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "RATE_LIMIT_CACHE": "rates"}
+    [warning] = [m for m in run_checks() if m.id == "wagtail_kollus.W011"]
+    assert "at most 300 keys" in warning.msg and "MAX_ENTRIES" in warning.hint
+    settings.CACHES["rates"]["OPTIONS"] = {"MAX_ENTRIES": 100_000}
+    settings.CACHES = {**settings.CACHES}  # tell Django the setting changed
+    assert "wagtail_kollus.W011" not in ids(settings)

@@ -135,10 +135,15 @@ REMOVED_PLAYER_TEMPLATES = (
 )
 
 
+# A database cache smaller than this culls the limits' keys on a busy site (docs/deployment.md).
+MIN_RATE_LIMIT_CACHE_ENTRIES = 10_000
+
+
 @register(Tags.caches)
 def check_rate_limit_cache(app_configs: Any = None, **kwargs: Any) -> list:
     """The limits count in ``RATE_LIMIT_CACHE``: it must exist and be able to count."""
     from django.core.cache import InvalidCacheBackendError, caches
+    from django.core.cache.backends.db import DatabaseCache
     from django.core.cache.backends.dummy import DummyCache
 
     alias = kollus_settings.get("RATE_LIMIT_CACHE")
@@ -158,7 +163,9 @@ def check_rate_limit_cache(app_configs: Any = None, **kwargs: Any) -> list:
         "KOLLUS_RATE_LIMIT_PER_SECOND",
         "KOLLUS_RATE_LIMIT_PER_MINUTE",
     )
-    if isinstance(cache, DummyCache) and any(kollus_settings.get(name) for name in limits):
+    if not any(kollus_settings.get(name) for name in limits):
+        return []
+    if isinstance(cache, DummyCache):
         return [
             Error(
                 f"{SETTINGS_NAME}['RATE_LIMIT_CACHE'] = {alias!r} is a DummyCache, which stores "
@@ -166,6 +173,20 @@ def check_rate_limit_cache(app_configs: Any = None, **kwargs: Any) -> list:
                 hint="Point RATE_LIMIT_CACHE at a cache shared by every process (Redis, "
                 "Memcached or the database cache), or set those limits to 0.",
                 id="wagtail_kollus.E011",
+            )
+        ]
+    if isinstance(cache, DatabaseCache) and cache._max_entries < MIN_RATE_LIMIT_CACHE_ENTRIES:
+        # Every request a limit lets through is one key for its window. Past MAX_ENTRIES the
+        # database cache deletes a third of all keys, slots of the current window included,
+        # and those slots can then be claimed again.
+        return [
+            Warning(
+                f"{SETTINGS_NAME}['RATE_LIMIT_CACHE'] = {alias!r} is a database cache that keeps "
+                f"at most {cache._max_entries} keys: under load it deletes the limits' keys and "
+                "lets extra requests through.",
+                hint=f"Give it \"OPTIONS\": {{\"MAX_ENTRIES\": 100_000}} (at least "
+                f"{MIN_RATE_LIMIT_CACHE_ENTRIES}), or use Redis or Memcached.",
+                id="wagtail_kollus.W011",
             )
         ]
     return []

@@ -110,6 +110,11 @@ def build_payload(
 
 # Session key of the random id given to an anonymous visitor.
 ANONYMOUS_CUID_SESSION_KEY = "wagtail_kollus_cuid"
+# The signed cookie that keeps that id for a visitor without a session (token endpoint only).
+VIEWER_COOKIE = "wagtail_kollus_viewer"
+VIEWER_COOKIE_SALT = "wagtail_kollus.playback.viewer"
+# Where default_cuid leaves a new viewer id for the token endpoint to set as that cookie.
+NEW_VIEWER_ATTRIBUTE = "_wagtail_kollus_new_viewer"
 
 
 def default_cuid(request: Any, *, may_create_session: bool = True) -> str:
@@ -118,10 +123,11 @@ def default_cuid(request: Any, *, may_create_session: bool = True) -> str:
     * a signed-in user → ``"user-<pk>"`` (stable, and no e-mail address is sent to Kollus);
     * an anonymous visitor → ``"anon-<random>"`` kept in the session, so it is stable for the
       visit and per visitor even when the page HTML came from a cache;
-    * no session (no ``SessionMiddleware``, no request, or ``may_create_session=False`` and a
-      client that has none) → ``"anon-<hash>"`` of the client address and user agent, keyed
-      with ``SECRET_KEY`` so it cannot be reversed to an IP. The token endpoint asks this way:
-      a client that sends no cookie must not cost a session row per request.
+    * ``may_create_session=False`` (the token endpoint) and a client without a session →
+      ``"anon-<random>"`` kept in a signed cookie (:data:`VIEWER_COOKIE`) instead, which the
+      endpoint sets: a client that sends no cookie must not cost a session row per request;
+    * no session otherwise (no ``SessionMiddleware``, no request) → ``"anon-<hash>"`` of the
+      client address and user agent, keyed with ``SECRET_KEY`` so it cannot be reversed to an IP.
     """
     if request is None:
         return "anonymous"
@@ -138,6 +144,13 @@ def default_cuid(request: Any, *, may_create_session: bool = True) -> str:
             cuid = "anon-" + secrets.token_hex(8)
             session[ANONYMOUS_CUID_SESSION_KEY] = cuid
             return cuid
+    if not may_create_session and hasattr(request, "get_signed_cookie"):
+        cuid = request.get_signed_cookie(VIEWER_COOKIE, default=None, salt=VIEWER_COOKIE_SALT)
+        if not cuid:
+            # A client that never sends the cookie back gets a new id each time: no storage.
+            cuid = "anon-" + secrets.token_hex(8)
+            setattr(request, NEW_VIEWER_ATTRIBUTE, cuid)
+        return cuid
     meta = getattr(request, "META", {})
     fingerprint = f"{meta.get('REMOTE_ADDR', '')}|{meta.get('HTTP_USER_AGENT', '')}"
     # sha1 explicitly: it was Django's default (6.x warns that the default will change), and

@@ -13,6 +13,7 @@ import json
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 from ..api.errors import ConfigurationError
 from ..conf import kollus_settings
 from ..models import KollusVideo
-from .claims import resolve_cuid
+from .claims import NEW_VIEWER_ATTRIBUTE, VIEWER_COOKIE, VIEWER_COOKIE_SALT, resolve_cuid
 from .limits import seconds_over_limit
 from .links import build_player_link, seconds_until
 from .references import InvalidReference, Reference, load_reference
@@ -61,14 +62,37 @@ def _client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
-def _client(request: HttpRequest, ip: str) -> str:
-    """Who counts as one client: the IP with the session the client already has, or with its
-    user agent when it sends no session cookie (no session is created for it)."""
+def _client_identities(request: HttpRequest, ip: str, cuid: str) -> list[str]:
+    """Under which names this request counts against the per-client limit.
+
+    A client is its session, or, without one, the viewer it is served as (its viewer cookie's
+    id), at its address. A client that arrived with neither also counts under its address and
+    user agent: clients that keep no cookie (scripts, apps) would otherwise be a new viewer on
+    every request, each with a fresh allowance.
+    """
     session = getattr(request, "session", None)
-    session_key = session.session_key if session is not None else None
-    if session_key:
-        return f"{ip}|session:{session_key}"
-    return f"{ip}|agent:{request.META.get('HTTP_USER_AGENT', '')}"
+    if session is not None and session.session_key:
+        return [f"{ip}|session:{session.session_key}"]
+    identities = [f"{ip}|viewer:{cuid}"]
+    if getattr(request, NEW_VIEWER_ATTRIBUTE, None):
+        identities.append(f"{ip}|agent:{request.META.get('HTTP_USER_AGENT', '')}")
+    return identities
+
+
+def _remember_new_viewer(request: HttpRequest, response: JsonResponse) -> None:
+    """A viewer id made for a client without a session goes into a signed cookie, not a
+    session row (see ``claims.default_cuid``)."""
+    cuid = getattr(request, NEW_VIEWER_ATTRIBUTE, None)
+    if cuid:
+        response.set_signed_cookie(
+            VIEWER_COOKIE,
+            cuid,
+            salt=VIEWER_COOKIE_SALT,
+            max_age=settings.SESSION_COOKIE_AGE,
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
 
 
 def _rate_limited(retry_after: int) -> JsonResponse:
@@ -117,12 +141,18 @@ def player_token(request: HttpRequest) -> JsonResponse:
     refusal = _withdrawn(reference)
     if refusal is not None:
         return refusal
-    client = _client(request, ip)
-    retry_after = seconds_over_limit("client", client, kollus_settings.PLAYER_TOKEN_RATE_LIMIT)
-    if retry_after is not None:
-        return _rate_limited(retry_after)
     try:
         cuid = resolve_cuid(request, may_create_session=False)
+    except ConfigurationError as exc:
+        logger.warning("Player token refused: %s", exc)
+        return _error("not_configured", _("Playback is not configured."), 503)
+    for client in _client_identities(request, ip, cuid):
+        retry_after = seconds_over_limit(
+            "client", client, kollus_settings.PLAYER_TOKEN_RATE_LIMIT
+        )
+        if retry_after is not None:
+            return _rate_limited(retry_after)
+    try:
         link = build_player_link(
             reference.media_content_key,
             cuid,
@@ -132,7 +162,7 @@ def player_token(request: HttpRequest) -> JsonResponse:
     except ConfigurationError as exc:
         logger.warning("Player token refused: %s", exc)
         return _error("not_configured", _("Playback is not configured."), 503)
-    return _json(
+    response = _json(
         {
             "url": link.url,
             "expires_at": link.expires_at,
@@ -140,3 +170,5 @@ def player_token(request: HttpRequest) -> JsonResponse:
             "expires_in": seconds_until(link.expires_at),
         }
     )
+    _remember_new_viewer(request, response)
+    return response
