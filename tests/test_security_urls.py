@@ -28,7 +28,7 @@ from django.urls import reverse
 from wagtail.models import GroupPagePermission, Page
 
 from wagtail_kollus.models import CallbackDelivery, KollusMedia, MediaState
-from wagtail_kollus.player import Playable, sign_reference
+from wagtail_kollus.playback import Playable, sign_reference
 
 from .security_support import plugin_url_entries
 

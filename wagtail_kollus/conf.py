@@ -50,7 +50,7 @@ DEFAULTS: dict[str, Any] = {
     # --- playback ---
     "PLAYER_TOKEN_LIFETIME": 300,  # seconds; the JWT's ``expt``
     "CACHE_SAFE_PLAYBACK": False,  # True: pages hold a signed reference, browsers fetch the URL
-    "CUID_RESOLVER": "wagtail_kollus.player.default_cuid",  # dotted path: request -> viewer id
+    "CUID_RESOLVER": "wagtail_kollus.playback.default_cuid",  # dotted path: request -> viewer id
     # Cache-safe playback: how long a page's signed player reference stays valid (seconds).
     # Long on purpose: a page cached for a day must still play. 30 days.
     "PLAYER_REFERENCE_MAX_AGE": 30 * 24 * 3600,

@@ -10,8 +10,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .render_cache import VideoRowsQuerySet
-
 
 class MediaState(models.TextChoices):
     # A local row exists before Kollus is asked for an upload URL, so an interrupted request
@@ -31,7 +29,7 @@ def format_duration(seconds: int | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-class KollusMediaQuerySet(VideoRowsQuerySet):
+class KollusMediaQuerySet(models.QuerySet):
     def live(self) -> KollusMediaQuerySet:
         return self.exclude(state=MediaState.DELETED)
 

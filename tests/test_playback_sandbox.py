@@ -20,7 +20,8 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.urls import reverse
 
-from wagtail_kollus import player
+from wagtail_kollus import playback as player
+from wagtail_kollus.playback.claims import ANONYMOUS_CUID_SESSION_KEY
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.InsecureKeyLengthWarning")
 
@@ -60,7 +61,7 @@ def test_render_time_url_plays_with_the_title_cuid_and_options(sandbox):
     assert page["sandbox-player"] == "ok", page
     assert page["title"] == title
     assert page["mckey"] == key
-    assert page["cuid"] == request.session[player.ANONYMOUS_CUID_SESSION_KEY]
+    assert page["cuid"] == request.session[ANONYMOUS_CUID_SESSION_KEY]
 
 
 def test_block_options_reach_the_player(sandbox):

@@ -14,7 +14,7 @@ from django.contrib.sessions.backends.signed_cookies import SessionStore
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from wagtail_kollus import player
+from wagtail_kollus import playback as player
 from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState
 
 pytestmark = pytest.mark.filterwarnings(

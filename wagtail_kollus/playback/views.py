@@ -3,38 +3,32 @@
 The page HTML (possibly served from a cache, days old) holds only a reference; the browser
 asks here for a player URL when the player comes into view. The JWT is minted now, for the
 viewer making this request (their ``cuid``), and never cached: ``Cache-Control: no-store``
-and ``Vary: Cookie``. Clients are rate limited per IP + session and per IP.
+and ``Vary: Cookie``. The video is read from the database on every request, so a video that
+was withdrawn since the page was cached gets no token, in every process at once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
-import time
 from typing import Any
 
-from django.core.cache import caches
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from ..api.errors import ConfigurationError
 from ..conf import kollus_settings
-from ..player import (
-    InvalidReference,
-    build_player_link,
-    load_reference,
-    resolve_cuid,
-    seconds_until,
-)
+from ..models import KollusVideo
+from .claims import NEW_VIEWER_ATTRIBUTE, VIEWER_COOKIE, VIEWER_COOKIE_SALT, resolve_cuid
+from .limits import seconds_over_limit
+from .links import build_player_link, seconds_until
+from .references import InvalidReference, Reference, load_reference
 
 logger = logging.getLogger("wagtail_kollus.player")
-
-_RATE_KEY_PREFIX = "wagtail_kollus:player-token"
 
 
 def _json(data: dict[str, Any], status: int = 200, **headers: str) -> JsonResponse:
@@ -63,47 +57,42 @@ def _reference_from(request: HttpRequest) -> str:
     return request.POST.get("reference", "")
 
 
-def _counted_over_limit(scope: str, identity: str, limit: Any) -> int | None:
-    """Count one request for ``identity``; return seconds to wait if over ``limit``, else None.
-
-    Fixed windows of ``PLAYER_TOKEN_RATE_WINDOW`` seconds, shared by every process through
-    Django's cache (``add`` then ``incr`` is atomic on Redis and Memcached). Identities are
-    hashed so that no address is stored in the cache in clear. A limit of 0 switches it off.
-    """
-    if not limit:
-        return None
-    window = max(1, int(kollus_settings.PLAYER_TOKEN_RATE_WINDOW))
-    now = time.time()
-    # An explicit algorithm (Django 6.x warns that the sha1 default will change); these keys
-    # live one window, so sha256 costs nothing but one window's counts at the upgrade.
-    digest = salted_hmac(_RATE_KEY_PREFIX, identity, algorithm="sha256").hexdigest()[:32]
-    key = f"{_RATE_KEY_PREFIX}:{scope}:{digest}:{int(now // window)}"
-    cache = caches[kollus_settings.RATE_LIMIT_CACHE]
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr: count from here
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
-    if count <= int(limit):
-        return None
-    return max(1, math.ceil(window - (now % window)))
-
-
 def _client_ip(request: HttpRequest) -> str:
     # Behind a proxy, make REMOTE_ADDR the visitor's address (see docs/player.md).
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
-def _session_key(request: HttpRequest) -> str:
-    """The caller's session key, creating the session now if this is their first request,
-    so that the first and later requests of one visitor count in the same bucket."""
+def _client_identities(request: HttpRequest, ip: str, cuid: str) -> list[str]:
+    """Under which names this request counts against the per-client limit.
+
+    A client is its session, or, without one, the viewer it is served as (its viewer cookie's
+    id), at its address. A client that arrived with neither also counts under its address and
+    user agent: clients that keep no cookie (scripts, apps) would otherwise be a new viewer on
+    every request, each with a fresh allowance.
+    """
     session = getattr(request, "session", None)
-    if session is None:
-        return ""
-    if not session.session_key:
-        session.save()
-    return session.session_key or ""
+    if session is not None and session.session_key:
+        return [f"{ip}|session:{session.session_key}"]
+    identities = [f"{ip}|viewer:{cuid}"]
+    if getattr(request, NEW_VIEWER_ATTRIBUTE, None):
+        identities.append(f"{ip}|agent:{request.META.get('HTTP_USER_AGENT', '')}")
+    return identities
+
+
+def _remember_new_viewer(request: HttpRequest, response: JsonResponse) -> None:
+    """A viewer id made for a client without a session goes into a signed cookie, not a
+    session row (see ``claims.default_cuid``)."""
+    cuid = getattr(request, NEW_VIEWER_ATTRIBUTE, None)
+    if cuid:
+        response.set_signed_cookie(
+            VIEWER_COOKIE,
+            cuid,
+            salt=VIEWER_COOKIE_SALT,
+            max_age=settings.SESSION_COOKIE_AGE,
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
 
 
 def _rate_limited(retry_after: int) -> JsonResponse:
@@ -115,14 +104,33 @@ def _rate_limited(retry_after: int) -> JsonResponse:
     )
 
 
+def _withdrawn(reference: Reference) -> JsonResponse | None:
+    """A 410 when the reference's video no longer plays what the reference names.
+
+    The row is read now, not from any cache: a video made unavailable (unpublished, deleted
+    on Kollus, its media not ready), deleted, or now playing another media content key (the
+    reference was signed for the old one) gets no token, however old the cached page is.
+    """
+    if reference.video_id is None:
+        return None  # a bare media content key ({% kollus_player "key" %}): nothing to check
+    video = KollusVideo.objects.select_related("media").filter(pk=reference.video_id).first()
+    if video is None or not video.is_playable:
+        return _error("unavailable", _("This video is not available right now."), 410)
+    if video.media_content_key.strip() != reference.media_content_key:
+        return _error(
+            "video_changed", _("This video has changed; reload the page to play it."), 410
+        )
+    return None
+
+
 @csrf_exempt  # read-only for the site: it mints a token for the caller's own session
 @require_http_methods(["GET", "POST"])
 def player_token(request: HttpRequest) -> JsonResponse:
     """``{"url", "expires_at", "expires_in"}`` for a valid reference; a JSON error otherwise."""
-    # The per-IP counter comes first and counts every request, so that floods of garbage or of
-    # cookie-less requests are capped before they touch the session store.
+    # The per-IP limit comes first and counts every request, so that floods of garbage are
+    # capped before they reach the database.
     ip = _client_ip(request)
-    retry_after = _counted_over_limit("ip", ip, kollus_settings.PLAYER_TOKEN_RATE_LIMIT_PER_IP)
+    retry_after = seconds_over_limit("ip", ip, kollus_settings.PLAYER_TOKEN_RATE_LIMIT_PER_IP)
     if retry_after is not None:
         return _rate_limited(retry_after)
     try:
@@ -130,17 +138,20 @@ def player_token(request: HttpRequest) -> JsonResponse:
     except InvalidReference as exc:
         status = 400 if exc.code == "missing_reference" else 403
         return _error(exc.code, str(exc), status)
-    if reference.video_id is not None and not _video_still_playable(reference.video_id):
-        return _error("unavailable", _("This video is not available right now."), 410)
+    refusal = _withdrawn(reference)
+    if refusal is not None:
+        return refusal
     try:
-        cuid = resolve_cuid(request)
+        cuid = resolve_cuid(request, may_create_session=False)
     except ConfigurationError as exc:
         logger.warning("Player token refused: %s", exc)
         return _error("not_configured", _("Playback is not configured."), 503)
-    client = f"{ip}|{_session_key(request)}"
-    retry_after = _counted_over_limit("client", client, kollus_settings.PLAYER_TOKEN_RATE_LIMIT)
-    if retry_after is not None:
-        return _rate_limited(retry_after)
+    for client in _client_identities(request, ip, cuid):
+        retry_after = seconds_over_limit(
+            "client", client, kollus_settings.PLAYER_TOKEN_RATE_LIMIT
+        )
+        if retry_after is not None:
+            return _rate_limited(retry_after)
     try:
         link = build_player_link(
             reference.media_content_key,
@@ -151,7 +162,7 @@ def player_token(request: HttpRequest) -> JsonResponse:
     except ConfigurationError as exc:
         logger.warning("Player token refused: %s", exc)
         return _error("not_configured", _("Playback is not configured."), 503)
-    return _json(
+    response = _json(
         {
             "url": link.url,
             "expires_at": link.expires_at,
@@ -159,12 +170,5 @@ def player_token(request: HttpRequest) -> JsonResponse:
             "expires_in": seconds_until(link.expires_at),
         }
     )
-
-
-def _video_still_playable(video_id: int) -> bool:
-    """A cached page may outlive its video: refuse tokens once the chosen video is gone
-    (unpublished, deleted on Kollus). A row removed entirely is not a reason to refuse."""
-    from ..models import KollusVideo
-
-    video = KollusVideo.objects.filter(pk=video_id).select_related("media").first()
-    return video is None or video.is_playable
+    _remember_new_viewer(request, response)
+    return response
