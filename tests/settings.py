@@ -130,6 +130,8 @@ WAGTAIL_KOLLUS = {
     "KOLLUS_SERVICE_ACCOUNT_KEY": "sandbox-account",
     "PLAYER_URL": "http://127.0.0.1:9/player",
     "CALLBACK_TOKEN": "test-callback-token-0123456789",
+    # As a site syncing pages sets it (check W010 asks for it); the sandbox tests set their own.
+    "SYNC_DEFAULT_CATEGORY_IDS": [5],
 }
 
 Q_CLUSTER = {

@@ -28,7 +28,7 @@ from django.urls import reverse
 from wagtail.models import GroupPagePermission, Page
 
 from wagtail_kollus.models import CallbackDelivery, KollusMedia, MediaState
-from wagtail_kollus.player import Playable, sign_reference
+from wagtail_kollus.playback import Playable, sign_reference
 
 from .security_support import plugin_url_entries
 
@@ -102,10 +102,14 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "wagtail_kollus_stats:report": AdminRule(("view_kollus_statistics",)),
     "wagtail_kollus_stats:report_results": AdminRule(("view_kollus_statistics",)),
     "wagtail_kollus_stats:video": AdminRule(("view_kollus_statistics",)),
+    "wagtail_kollus_stats:record": AdminRule(
+        ("view_kollus_statistics",), method="post", superuser_methods=("post",)
+    ),
     # Sync report and the page panel's endpoints
     "wagtail_kollus_sync:report": AdminRule(
         ("view_pagecontentlink",), superuser_methods=("get", "post")
     ),
+    "wagtail_kollus_sync:report_results": AdminRule(("view_pagecontentlink",)),
     "wagtail_kollus_sync:status": AdminRule(("page:change_page",)),
     "wagtail_kollus_sync:retry": AdminRule(
         ("page:change_page",), superuser_methods=("get", "post")

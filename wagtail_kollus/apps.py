@@ -17,8 +17,7 @@ class WagtailKollusConfig(AppConfig):
         )
         from .api.redaction import install_log_redaction
         from .media.callback_logging import install_callback_url_masking
-        from .video_cache import connect_receivers
+        from .sync import checks as sync_checks  # noqa: F401
 
         install_log_redaction()
         install_callback_url_masking()
-        connect_receivers()

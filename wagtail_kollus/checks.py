@@ -196,3 +196,98 @@ def sqlite_cluster_warnings(databases: dict, q_cluster: Any) -> list:
             id="wagtail_kollus.W005",
         )
     ]
+
+
+# --- playback: the limits' cache and the templates playback no longer renders -----------------
+
+# Templates the player's markup came from before it was built in Python (playback/markup.py).
+# A project file with one of these names used to replace the markup; now it would be ignored.
+REMOVED_PLAYER_TEMPLATES = (
+    "wagtail_kollus/blocks/kollus_video.html",
+    "wagtail_kollus/player/render_time.html",
+    "wagtail_kollus/player/cache_safe.html",
+    "wagtail_kollus/player/iframe.html",
+)
+
+
+# A database cache smaller than this culls the limits' keys on a busy site (docs/deployment.md).
+MIN_RATE_LIMIT_CACHE_ENTRIES = 10_000
+
+
+@register(Tags.caches)
+def check_rate_limit_cache(app_configs: Any = None, **kwargs: Any) -> list:
+    """The limits count in ``RATE_LIMIT_CACHE``: it must exist and be able to count."""
+    from django.core.cache import InvalidCacheBackendError, caches
+    from django.core.cache.backends.db import DatabaseCache
+    from django.core.cache.backends.dummy import DummyCache
+
+    alias = kollus_settings.get("RATE_LIMIT_CACHE")
+    try:
+        cache = caches[alias]
+    except (InvalidCacheBackendError, TypeError):
+        return [
+            Error(
+                f"{SETTINGS_NAME}['RATE_LIMIT_CACHE'] = {alias!r} is not a cache in CACHES.",
+                hint="Name an alias of settings.CACHES (a cache shared by every process).",
+                id="wagtail_kollus.E020",
+            )
+        ]
+    limits = (
+        "PLAYER_TOKEN_RATE_LIMIT",
+        "PLAYER_TOKEN_RATE_LIMIT_PER_IP",
+        "KOLLUS_RATE_LIMIT_PER_SECOND",
+        "KOLLUS_RATE_LIMIT_PER_MINUTE",
+    )
+    if not any(kollus_settings.get(name) for name in limits):
+        return []
+    if isinstance(cache, DummyCache):
+        return [
+            Error(
+                f"{SETTINGS_NAME}['RATE_LIMIT_CACHE'] = {alias!r} is a DummyCache, which stores "
+                "nothing: the player token limits and Kollus's API limit would not hold.",
+                hint="Point RATE_LIMIT_CACHE at a cache shared by every process (Redis, "
+                "Memcached or the database cache), or set those limits to 0.",
+                id="wagtail_kollus.E021",
+            )
+        ]
+    if isinstance(cache, DatabaseCache) and cache._max_entries < MIN_RATE_LIMIT_CACHE_ENTRIES:
+        # Every request a limit lets through is one key for its window. Past MAX_ENTRIES the
+        # database cache deletes a third of all keys, slots of the current window included,
+        # and those slots can then be claimed again.
+        return [
+            Warning(
+                f"{SETTINGS_NAME}['RATE_LIMIT_CACHE'] = {alias!r} is a database cache that keeps "
+                f"at most {cache._max_entries} keys: under load it deletes the limits' keys and "
+                "lets extra requests through.",
+                hint=f"Give it \"OPTIONS\": {{\"MAX_ENTRIES\": 100_000}} (at least "
+                f"{MIN_RATE_LIMIT_CACHE_ENTRIES}), or use Redis or Memcached.",
+                id="wagtail_kollus.W021",
+            )
+        ]
+    return []
+
+
+@register(Tags.templates)
+def check_removed_player_templates(app_configs: Any = None, **kwargs: Any) -> list:
+    """A project that overrode the player's old templates is told they are no longer used."""
+    from django.template import TemplateDoesNotExist
+    from django.template.loader import get_template
+
+    found = []
+    for name in REMOVED_PLAYER_TEMPLATES:
+        try:
+            get_template(name)
+        except TemplateDoesNotExist:
+            continue
+        found.append(name)
+    if not found:
+        return []
+    return [
+        Warning(
+            f"wagtail-kollus no longer renders {', '.join(found)}: your project's copy is ignored.",
+            hint="The player's default markup is built in Python. For your own markup, pass "
+            "template=… to KollusVideoBlock (or set its Meta.template) or to {% kollus_player %}; "
+            "see docs/extending.md, 'Templates'.",
+            id="wagtail_kollus.W020",
+        )
+    ]

@@ -87,14 +87,23 @@ DATABASES = {
     }
 }
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache"
-        if os.environ.get("REDIS_URL") is None
-        else "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": os.environ.get("REDIS_URL", "kollus_cache"),
+if os.environ.get("REDIS_URL") is None:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "kollus_cache",
+            # The rate limits keep one small key per request they let through
+            # (docs/deployment.md, "The cache"): 300, the default, would be culled under load.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
+    }
 
 LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", "한국어"), ("en", "English"), ("ja", "日本語")]
