@@ -16,7 +16,7 @@ ONLY ?=
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e ".[test,redis,docs,postgres]"
+	$(PIP) install --quiet -e ".[test,redis,docs]"
 	touch $(STAMP)
 
 env: $(STAMP)
