@@ -10,13 +10,17 @@ go over HTTP to the sandbox; the real cluster (a worker SIGKILLed mid-callback) 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 import requests
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.db import OperationalError
 from django.db.models.signals import post_save
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
@@ -166,6 +170,101 @@ def test_a_permanent_api_answer_fails_the_delivery_at_once(
     assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == 0
     assert "HTTP 401" in delivery.error_message
     assert "wrong-token-123" not in delivery.error_message
+
+
+# --- callbacks: a delivery that keeps failing, the log, Retry ----------------------------------
+
+
+def csrf_token_of(html: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def log_row(html: str, delivery: CallbackDelivery) -> str:
+    match = re.search(rf'<tr data-kollus-callback="{delivery.pk}".*?</tr>', html, re.S)
+    assert match, "the delivery is not in the callback log"
+    return match.group(0)
+
+
+def test_a_delivery_that_keeps_failing_ends_failed_in_the_log_and_retry_processes_it(
+    kollus, django_capture_on_commit_callbacks, django_user_model
+):
+    kollus.faults.set("kollus.media_detail", status=503)
+    ufk = ready_media_key(kollus)
+    delivery = deliver("transcoding", upload_file_key=ufk, transcoding_result="success")
+    outcomes = [process(delivery, django_capture_on_commit_callbacks) for _ in range(3)]
+    # CALLBACK_RETRY_DELAYS has two delays: two retries, then the third failure is final.
+    assert outcomes == ["retry scheduled", "retry scheduled", "failed"]
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == 3
+    assert delivery.error_message.startswith("Gave up after 3 attempts")
+    assert "HTTP 503" in delivery.error_message
+    assert process(delivery, django_capture_on_commit_callbacks) == "already processed"
+    assert sweep() == "queued 0 page sync(s) and 0 callback delivery(ies)"
+
+    # Visible: Reports → Kollus callbacks, failed, with Retry (a POST form with a CSRF token).
+    editor = django_user_model.objects.create_user("editor", "e@example.com", "pw")
+    group = Group.objects.create(name="Video editors")
+    group.permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        Permission.objects.get(codename="change_kollusmedia"),
+    )
+    editor.groups.add(group)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(editor)
+    dashboard = browser.get(reverse("wagtailadmin_home")).content.decode()
+    assert reverse("wagtail_kollus_callbacks:index") in dashboard  # in the Reports menu
+    html = browser.get(reverse("wagtail_kollus_callbacks:index"), {"status": "failed"})
+    html = html.content.decode()
+    row = log_row(html, delivery)
+    assert 'data-status="failed"' in row and "Gave up after 3 attempts" in row
+    retry_url = reverse("wagtail_kollus_callbacks:retry", args=[delivery.pk])
+    assert f'action="{retry_url}?status=failed"' in row and "data-kollus-callback-retry" in row
+
+    # Retry is a POST, with Django's CSRF check.
+    assert browser.get(retry_url).status_code == 405
+    assert browser.post(retry_url).status_code == 403
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    kollus.faults.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post(
+            retry_url + "?status=failed", {"csrfmiddlewaretoken": csrf_token_of(html)}
+        )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("wagtail_kollus_callbacks:index") + "?status=failed"
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.QUEUED
+    assert (delivery.attempts, delivery.error_message, delivery.next_attempt_at) == (0, "", None)
+    assert queued_fingerprints() == [delivery.fingerprint]  # the retry's job
+    assert process(delivery, django_capture_on_commit_callbacks) == "processed"
+    assert KollusMedia.objects.get(upload_file_key=ufk).state == MediaState.READY
+    # A second Retry of a processed delivery changes nothing.
+    browser.post(retry_url, {"csrfmiddlewaretoken": csrf_token_of(html)})
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PROCESSED
+    assert not Schedule.objects.exists()
+
+
+def test_reading_the_log_is_not_enough_to_retry(kollus, django_user_model):
+    delivery = deliver("upload", upload_file_key="ufk-x")
+    CallbackDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED)
+    reader = django_user_model.objects.create_user("reader", "r@example.com", "pw")
+    group = Group.objects.create(name="Readers")
+    group.permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        Permission.objects.get(codename="view_kollusmedia"),
+    )
+    reader.groups.add(group)
+    client = Client()
+    client.force_login(reader)
+    html = client.get(reverse("wagtail_kollus_callbacks:index")).content.decode()
+    assert 'data-status="failed"' in log_row(html, delivery)
+    assert "data-kollus-callback-retry" not in html
+    response = client.post(reverse("wagtail_kollus_callbacks:retry", args=[delivery.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("wagtailadmin_home")
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert not OrmQ.objects.exists()
 
 
 # --- callbacks: leases whose worker stopped -------------------------------------------------------
