@@ -267,6 +267,22 @@ def test_reading_the_log_is_not_enough_to_retry(kollus, django_user_model):
     assert not OrmQ.objects.exists()
 
 
+def test_the_same_console_edit_later_is_a_new_round_of_attempts(kollus):
+    from wagtail_kollus.media.callbacks import REDELIVERY_WINDOW, record_delivery
+
+    payload = {"upload_file_key": "ufk-edited", "update_type": "title"}
+    assert record_delivery("content-update", dict(payload))
+    delivery = CallbackDelivery.objects.get()
+    CallbackDelivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.FAILED,
+        attempts=7,
+        last_received_at=timezone.now() - REDELIVERY_WINDOW - timedelta(minutes=1),
+    )
+    assert record_delivery("content-update", dict(payload))  # processed again, as documented
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.times_received) == ("queued", 0, 2)
+
+
 # --- callbacks: leases whose worker stopped -------------------------------------------------------
 
 
