@@ -21,7 +21,7 @@ from django.db import OperationalError
 from django.db.models.signals import post_save
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django_q.models import OrmQ, Schedule
 
 from tests.test_sync_cluster import SYNC_TEST_SETTINGS, link_of, make_course, publish
@@ -343,7 +343,7 @@ def test_a_delivery_that_stops_every_worker_ends_failed(kollus, django_capture_o
 
 
 def test_an_error_after_the_remote_create_keeps_the_content_id_and_the_retry_adds_no_duplicate(
-    kollus, settings, django_capture_on_commit_callbacks
+    kollus, settings, django_capture_on_commit_callbacks, admin_client
 ):
     # The retry is deferred (not slept in the worker) so the state in between can be checked.
     settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "SYNC_INLINE_RETRY_MAX": 0}
@@ -360,6 +360,12 @@ def test_an_error_after_the_remote_create_keeps_the_content_id_and_the_retry_add
     assert link.next_attempt_at is not None
     assert not Schedule.objects.exists()
     assert kollus.request_count("contents.create") == 1
+    # Reports → Contents sync shows it pending, why, and when it is tried again.
+    report = admin_client.get(reverse("wagtail_kollus_sync:report")).content.decode()
+    row = re.search(rf'<tr data-kollus-sync-row="{page.pk}".*?</tr>', report, re.S).group(0)
+    assert "Temporary error: database is locked" in row
+    shown = formats.localize(timezone.template_localtime(link.next_attempt_at))
+    assert re.search(rf"<td>1</td>\s*<td>{re.escape(shown)}</td>", row), row  # attempts, next
 
     PageContentLink.objects.filter(pk=link.pk).update(next_attempt_at=timezone.now())
     assert sweep() == "queued 1 page sync(s) and 0 callback delivery(ies)"
