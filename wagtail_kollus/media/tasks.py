@@ -16,6 +16,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .. import leases, queue, signals
 from ..api.errors import KollusAPIError, NotFoundError
@@ -155,9 +156,12 @@ def _claim(fingerprint: str) -> tuple[CallbackDelivery, str] | None:
             delivery.attempts,
         )
         if delivery.attempts > len(callback_retry_delays()):
-            reason = _(
+            reason = ngettext(
+                "Gave up after %(count)d attempt: the worker processing this callback "
+                "stopped (killed, out of memory or restarted).",
                 "Gave up after %(count)d attempts: the worker processing this callback "
-                "stopped each time (killed, out of memory or restarted)."
+                "stopped each time (killed, out of memory or restarted).",
+                delivery.attempts,
             ) % {"count": delivery.attempts}
             _finish(delivery, taken.token, DeliveryStatus.FAILED, reason)
             return None
@@ -278,10 +282,11 @@ def _retry_later(delivery: CallbackDelivery, token: str, reason: str) -> str:
     attempts = delivery.attempts + 1
     delays = callback_retry_delays()
     if attempts > len(delays):
-        given_up = _("Gave up after %(count)d attempts: %(reason)s") % {
-            "count": attempts,
-            "reason": reason,
-        }
+        given_up = ngettext(
+            "Gave up after %(count)d attempt: %(reason)s",
+            "Gave up after %(count)d attempts: %(reason)s",
+            attempts,
+        ) % {"count": attempts, "reason": reason}
         leases.release(
             _deliveries(delivery.fingerprint),
             token,
