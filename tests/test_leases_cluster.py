@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,52 @@ def test_a_worker_killed_while_processing_a_callback_does_not_lose_it(
     assert KollusMedia.objects.get(upload_file_key=ufk).state == MediaState.READY
     assert kollus.request_count("kollus.media_detail") >= 2
     assert not Schedule.objects.exists()
+
+
+def test_the_installed_sweep_schedule_runs_due_retries_of_both_kinds(kollus, settings, client):
+    from django.core.management import call_command
+    from django_q.brokers import get_broker
+    from django_q.scheduler import scheduler
+
+    from tests.test_sync_cluster import SYNC_TEST_SETTINGS, link_of, make_course, publish
+
+    settings.WAGTAIL_KOLLUS = {
+        **settings.WAGTAIL_KOLLUS,
+        **SYNC_TEST_SETTINGS,
+        "SYNC_INLINE_RETRY_MAX": 0,  # every retry goes to the sweep
+        "CALLBACK_RETRY_DELAYS": [0.2],
+        "MAX_RETRIES": 0,
+    }
+    kollus.faults.set("kollus.media_detail", status=503, times=1)
+    kollus.faults.set("contents.create", status=503, times=1)
+    call_command("kollus_sweep", "--install-schedule")
+    ufk = ready_media_key(kollus)
+    course = make_course()
+    url = reverse(
+        "wagtail_kollus:callback-upload", kwargs={"token": kollus.kollus_settings()["CALLBACK_TOKEN"]}
+    )
+    form = {
+        "content_provider_key": kollus.kollus_settings()["KOLLUS_SERVICE_ACCOUNT_KEY"],
+        "upload_file_key": ufk,
+    }
+    with running_cluster():
+        publish(course)
+        assert client.post(url, form).status_code == 200
+        # Both failed once and wait for their retry; nothing else will queue them.
+        wait_for(
+            lambda: CallbackDelivery.objects.filter(attempts=1, status="queued").exists()
+            and link_of(course).attempts == 1,
+            message="the first attempts did not fail",
+        )
+        time.sleep(0.5)  # both retries are due (0.2 s)
+        # What the cluster's scheduler does every 30 s, done now: the sweep's task is queued,
+        # a worker runs it, and it queues both retries.
+        scheduler(broker=get_broker())
+        wait_for(
+            lambda: CallbackDelivery.objects.filter(status="processed").exists()
+            and link_of(course).state == "synced",
+            message="the sweep did not bring the retries back",
+        )
+    assert KollusMedia.objects.get(upload_file_key=ufk).state == MediaState.READY
+    assert kollus.request_count("contents.create") == 2
+    assert list(Schedule.objects.values_list("name", flat=True)) == ["wagtail_kollus: sweep"]
