@@ -66,7 +66,7 @@ def demo(tmp_path):
         log.close()
 
 
-def test_make_demo_serves_the_admin_and_sandbox_data(demo):
+def test_make_demo_serves_the_admin_and_sandbox_data(demo, tmp_path):
     base, output, sandbox_port = demo
     assert f"{base}/admin/" in output
     assert "admin / demo-test-password" in output
@@ -81,6 +81,14 @@ def test_make_demo_serves_the_admin_and_sandbox_data(demo):
         headers={"Referer": base + "/admin/login/"},
     )
     assert response.url.rstrip("/").endswith("/admin"), "the printed login does not work"
+    callbacks = session.get(base + "/admin/kollus/callbacks/")
+    assert callbacks.status_code == 200 and "data-kollus-callbacks-filters" in callbacks.text
+    # The sweep that runs retries and takes over stopped workers' work is installed.
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "demo.sqlite3") as db:
+        rows = db.execute("SELECT func FROM django_q_schedule WHERE name = 'wagtail_kollus: sweep'")
+        assert rows.fetchall() == [("wagtail_kollus.sweep.sweep",)]
 
     videos = requests.get(base + "/videos/")
     assert videos.status_code == 200
