@@ -101,15 +101,16 @@ def queued_fingerprints() -> list[str]:
 class FailOnce:
     """A ``post_save`` receiver that raises what a busy SQLite raises, the first ``times``
     times: the write under test meets ``database is locked`` exactly where a real lock would
-    (inside its transaction, which is rolled back)."""
+    (inside its transaction, which is rolled back). ``error`` raises something else."""
 
-    def __init__(self, model, times: int = 1) -> None:
+    def __init__(self, model, times: int = 1, error: Exception | None = None) -> None:
         self.model, self.left = model, times
+        self.error = error or OperationalError("database is locked")
 
     def __call__(self, sender, **kwargs) -> None:
         if self.left > 0:
             self.left -= 1
-            raise OperationalError("database is locked")
+            raise self.error
 
     def __enter__(self) -> FailOnce:
         post_save.connect(self, sender=self.model, weak=False)
@@ -170,6 +171,29 @@ def test_a_permanent_api_answer_fails_the_delivery_at_once(
     assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == 0
     assert "HTTP 401" in delivery.error_message
     assert "wrong-token-123" not in delivery.error_message
+
+
+def test_a_local_error_quoting_a_secret_is_recorded_redacted(
+    kollus, settings, django_capture_on_commit_callbacks
+):
+    token = settings.WAGTAIL_KOLLUS["KOLLUS_ACCESS_TOKEN"]
+    key = settings.WAGTAIL_KOLLUS["CONTENTS_API_KEY"]
+    reset = requests.ConnectionError(f"reset while GET /media?access_token={token} (key {key})")
+    delivery = deliver("upload", upload_file_key=ready_media_key(kollus))
+    with FailOnce(KollusMedia, error=reset):
+        assert process(delivery, django_capture_on_commit_callbacks) == "retry scheduled"
+    delivery.refresh_from_db()
+    assert "reset while GET" in delivery.error_message
+    assert token not in delivery.error_message and key not in delivery.error_message
+    page = make_course()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(page)
+    with FailOnce(ContentRecord, error=reset), django_capture_on_commit_callbacks(execute=True):
+        sync_page(page.pk)
+    errors = [e.error for e in SyncLogEntry.objects.filter(operation="error")]
+    assert errors and "reset while GET" in errors[0]["message"]
+    assert token not in str(errors) and key not in str(errors)
+    assert token not in link_of(page).last_error and key not in link_of(page).last_error
 
 
 # --- callbacks: a delivery that keeps failing, the log, Retry ----------------------------------

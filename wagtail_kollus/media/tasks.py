@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from .. import leases, queue, signals
 from ..api.errors import KollusAPIError, NotFoundError
+from ..api.redaction import redact
 from ..conf import kollus_settings
 from ..models import CallbackDelivery, CallbackKind, DeliveryStatus, KollusMedia, MediaState
 from .mirror import MirrorChange, apply_remote_media, needs_channel_attach
@@ -195,6 +196,11 @@ def _describe(error: KollusAPIError) -> str:
     return f"{error.message} (HTTP {error.status_code})"
 
 
+def _local_reason(error: BaseException) -> str:
+    """A non-API error as the log shows it: a URL in it may carry the access token."""
+    return redact(str(error), kollus_settings.secret_values())
+
+
 def process_callback(fingerprint: str, attempt: int = 0) -> str:
     """Act on one logged callback: re-read the media, update the mirror, signal.
 
@@ -215,13 +221,13 @@ def process_callback(fingerprint: str, attempt: int = 0) -> str:
             return "failed"
         if not leases.is_transient(error):
             logger.exception("Processing Kollus callback delivery %s failed", delivery.pk)
-            reason = _("Unexpected error: %(error)s") % {"error": error}
+            reason = _("Unexpected error: %(error)s") % {"error": _local_reason(error)}
             _finish(delivery, token, DeliveryStatus.FAILED, reason)
             return "failed"
         # A busy database, a reset connection, Kollus unavailable: try again later. If even
         # this write fails, the exception ends the task and the lease brings the delivery back.
         leases.recover_connections(error)
-        reason = _describe(error) if isinstance(error, KollusAPIError) else str(error)
+        reason = _describe(error) if isinstance(error, KollusAPIError) else _local_reason(error)
         logger.warning("Kollus callback delivery %s will be retried: %s", delivery.pk, reason)
         return _retry_later(delivery, token, reason)
 

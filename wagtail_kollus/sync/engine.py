@@ -602,7 +602,8 @@ class LocalError(KollusAPIError):
     """A push failed on our side: the database, a connection, or a bug in a mapping."""
 
     def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
+        # A local error may quote a URL or a setting: redacted like the API's own errors.
+        super().__init__(message, secrets=tuple(kollus_settings.secret_values()))
         self.retryable = retryable
 
 
