@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -258,10 +258,9 @@ def _process(delivery: CallbackDelivery, token: str) -> str:
         client=client,
         default_title=delivery.payload.get("filename", ""),
         attach=delivery.kind in (CallbackKind.UPLOAD, CallbackKind.TRANSCODING),
+        callback_at=delivery.received_at,
     )
-    with transaction.atomic():
-        KollusMedia.objects.filter(pk=row.pk).update(last_callback_at=delivery.received_at)
-        _finish(delivery, token, DeliveryStatus.PROCESSED)
+    _finish(delivery, token, DeliveryStatus.PROCESSED)
     if delivery.kind in _CHANNEL_ACTIONS and row.channels != channels_before:
         # A console change (our own attach already sent its signal and left nothing to change).
         signals.send_robustly(
@@ -356,9 +355,18 @@ def retry_delivery(delivery: CallbackDelivery) -> bool:
 
 
 def mirror_from_remote(
-    ufk: str, remote: Any, *, client: Any, default_title: str = "", attach: bool = False
+    ufk: str,
+    remote: Any,
+    *,
+    client: Any,
+    default_title: str = "",
+    attach: bool = False,
+    callback_at: datetime | None = None,
 ) -> KollusMedia:
     """Create or update the row for ``ufk`` from ``remote``; signal.
+
+    ``callback_at``: when the callback that asked for this arrived; stored in the same
+    commit as the state it brought (the "stuck" filter reads both).
 
     ``attach``: put a ready video in ``KOLLUS_CHANNEL_KEY`` if it is not there. Only for the
     events that end processing (upload/transcoding callbacks, refreshing a video that was not
@@ -379,6 +387,8 @@ def mirror_from_remote(
             # A video uploaded from the Kollus console (or lost locally): mirror it now.
             row = KollusMedia(upload_file_key=ufk, title=remote.title or default_title or ufk)
         change = apply_remote_media(row, remote)
+        if callback_at is not None:
+            row.last_callback_at = callback_at
         row.save()
     if row.state == MediaState.READY and row.replaces.exists():
         from .replace import complete_replacements
