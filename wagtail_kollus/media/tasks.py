@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from .. import leases, queue, signals
 from ..api.errors import KollusAPIError, NotFoundError
 from ..api.redaction import redact
+from ..availability import apply_media, withdraw_media
 from ..conf import kollus_settings
 from ..models import CallbackDelivery, CallbackKind, DeliveryStatus, KollusMedia, MediaState
 from .mirror import MirrorChange, apply_remote_media, needs_channel_attach
@@ -238,6 +239,7 @@ def _process(delivery: CallbackDelivery, token: str) -> str:
     try:
         remote = client.get_media(ufk)
     except NotFoundError:
+        withdraw_media(ufk)  # deleted in the console, or not listed yet: nothing plays it now
         if KollusMedia.objects.filter(upload_file_key=ufk).exists() and _can_retry(delivery):
             return _retry_later(delivery, token, _("Kollus does not list this media yet."))
         _finish(
@@ -390,6 +392,7 @@ def mirror_from_remote(
         if callback_at is not None:
             row.last_callback_at = callback_at
         row.save()
+        apply_media(row)  # its chosen videos, in the same commit
     if row.state == MediaState.READY and row.replaces.exists():
         from .replace import complete_replacements
 
@@ -432,6 +435,7 @@ def refresh_media(media_id: int) -> str:
     try:
         remote = client.get_media(row.upload_file_key)
     except NotFoundError:
+        withdraw_media(row.upload_file_key)
         KollusMedia.objects.filter(pk=row.pk).update(
             error_message=_("Kollus does not know this upload (yet)."),
             last_refreshed_at=timezone.now(),

@@ -104,6 +104,18 @@ def finish_transcoding(app: Any, request: Request) -> Response:
         return json_response({"data": app.state.render_media(row)})
 
 
+def delete_content(app: Any, request: Request) -> Response:
+    """Remove a content record, as if deleted on the contents site: the public API has no
+    DELETE, and afterwards answers 404 for it like for any unknown id."""
+    raw_id = request.route_params["content_id"]
+    content_id = int(raw_id) if raw_id.isdigit() else None
+    with app.state.lock:
+        if app.state.contents.pop(content_id, None) is None:
+            raise HttpError(json_response({"message": "Unknown content_id."}, 404))
+        app.state.changed()
+    return json_response({"deleted": content_id})
+
+
 def image(app: Any, request: Request) -> Response:
     name = request.route_params["name"]
     with app.state.lock:
@@ -133,6 +145,13 @@ ROUTES = [
         "/_sandbox/media/{upload_file_key}/finish",
         "control.finish",
         finish_transcoding,
+        control=True,
+    ),
+    Route(
+        "DELETE",
+        "/_sandbox/contents/{content_id}",
+        "control.content_delete",
+        delete_content,
         control=True,
     ),
     Route("GET", "/_sandbox/images/{name}", "control.image", image, control=True),
