@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conf import kollus_settings
-
 SCHEDULE_NAME = "wagtail_kollus: sweep"
 TASK_PATH = "wagtail_kollus.sweep.sweep"
 MINUTES = 1
@@ -48,23 +46,9 @@ def ensure_schedule() -> tuple[Any, bool]:
     """
     from django_q.models import Schedule
 
-    schedule, created = Schedule.objects.get_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "func": TASK_PATH,
-            "schedule_type": Schedule.MINUTES,
-            "minutes": MINUTES,
-            "repeats": -1,
-            "cluster": kollus_settings.Q_CLUSTER_NAME,
-        },
-    )
-    if not created and (
-        schedule.func != TASK_PATH or schedule.cluster != kollus_settings.Q_CLUSTER_NAME
-    ):
-        schedule.func = TASK_PATH
-        schedule.cluster = kollus_settings.Q_CLUSTER_NAME
-        schedule.save(update_fields=["func", "cluster"])
-    return schedule, created
+    from .queue import ensure_schedule as ensure
+
+    return ensure(SCHEDULE_NAME, TASK_PATH, schedule_type=Schedule.MINUTES, minutes=MINUTES)
 
 
 def remove_stale_schedules() -> int:
