@@ -2,8 +2,9 @@
 
 It picks up, for page syncs and callback deliveries alike, a lease whose worker stopped, a
 retry that is due, and work whose job was lost (nobody claimed it for ``LOST_JOB_SECONDS``).
-Retries are never written to django-q2's ``Schedule`` table: the row says when it is due and
-this sweep queues it, so the table holds this one schedule (and the daily statistics).
+Retries of leased work are never written to django-q2's ``Schedule`` table: the row says when
+it is due and this sweep queues it. (One-off follow-ups with no row of their own use
+``media.tasks.schedule_later``, whose schedules django-q2 deletes once they ran.)
 
 Install it with ``manage.py kollus_sweep --install-schedule`` (idempotent: run it on every
 deploy); ``manage.py kollus_sweep`` runs one sweep now.
