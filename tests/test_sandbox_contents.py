@@ -217,6 +217,11 @@ def test_create_requires_fields(api):
         ({"status": "weird"}, "status"),
         ({"installment_month": 37}, "installment_month"),
         ({"chapters": [{"title": "", "items": []}]}, "chapters.0.title"),
+        # The real API's required fields are "required" in Laravel's sense: not blank.
+        ({"description_html": ""}, "description_html"),
+        ({"description_html": "  "}, "description_html"),
+        ({"category_ids": []}, "category_ids"),
+        ({"featured_image": ""}, "featured_image"),
     ],
 )
 def test_create_validation_errors(api, overrides, field):

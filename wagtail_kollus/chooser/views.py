@@ -42,7 +42,7 @@ from ..api.errors import (
 )
 from ..api.types import Content
 from ..media.forms import UploadOptionsForm
-from ..media.upload import upload_form_context
+from ..media.upload import may_follow_upload, upload_form_context
 from ..models import KollusMedia, MediaState
 from .copying import copy_item_to_video, copy_media_to_video
 from .forms import FILTER_PARAMETERS, ContentFilterForm
@@ -418,7 +418,8 @@ class LibraryVideoChosenView(KollusVideoChosenResponseMixin, View):
         except ValueError as error:
             raise Http404 from error
         media = KollusMedia.objects.filter(pk=media_id).first()
-        if media is None:
+        # The tab offers the editor's own upload; another's takes "change" on videos.
+        if media is None or not may_follow_upload(request.user, media):
             raise Http404
         if media.state in self.refused_states:
             return render_modal_workflow(

@@ -24,7 +24,9 @@ from ..api.redaction import redact
 from ..availability import apply_media, withdraw_media
 from ..conf import kollus_settings
 from ..models import CallbackDelivery, CallbackKind, DeliveryStatus, KollusMedia, MediaState
+from .filters import is_abandoned_upload
 from .mirror import MirrorChange, apply_remote_media, needs_channel_attach
+from .states import UPLOAD_ABANDONED
 
 logger = logging.getLogger(__name__)
 
@@ -436,6 +438,14 @@ def refresh_media(media_id: int) -> str:
         remote = client.get_media(row.upload_file_key)
     except NotFoundError:
         withdraw_media(row.upload_file_key)
+        if is_abandoned_upload(row):
+            # The browser never delivered the file and never said so (closed mid-upload).
+            KollusMedia.objects.filter(pk=row.pk, state=MediaState.UPLOADING).update(
+                state=MediaState.FAILED,
+                error_message=str(UPLOAD_ABANDONED),
+                last_refreshed_at=timezone.now(),
+            )
+            return "abandoned"
         KollusMedia.objects.filter(pk=row.pk).update(
             error_message=_("Kollus does not know this upload (yet)."),
             last_refreshed_at=timezone.now(),
