@@ -251,4 +251,4 @@ def test_the_demo_installs_the_sweep_and_serves_the_callback_log(demo):
         rows = db.execute("SELECT func FROM django_q_schedule WHERE name = 'wagtail_kollus: sweep'")
         assert rows.fetchall() == [("wagtail_kollus.sweep.sweep",)]
     callbacks = demo.admin_session().get(demo.base + "/admin/kollus/callbacks/")
-    assert callbacks.status_code == 200 and "data-kollus-callbacks-filters" in callbacks.text
+    assert callbacks.status_code == 200 and "/admin/kollus/callbacks/results/" in callbacks.text

@@ -117,6 +117,7 @@ ADMIN_URLS: dict[str, AdminRule] = {
     # The callback log: who sees the library reads it; Retry re-reads a media from Kollus,
     # so it needs what the library's "Refresh from Kollus" needs.
     "wagtail_kollus_callbacks:index": AdminRule(MEDIA_VIEW),
+    "wagtail_kollus_callbacks:index_results": AdminRule(MEDIA_VIEW),
     "wagtail_kollus_callbacks:retry": AdminRule(
         ("change_kollusmedia",), method="post", superuser_methods=("post",)
     ),

@@ -1,32 +1,36 @@
 """The callback log (Reports → Kollus callbacks): every delivery, what became of it, and "Retry".
 
 A delivery whose retries are used up is ``failed`` and stays so until someone looks; this is
-where they look. Anyone who may see the video library may read the log; "Retry" re-reads a
-media from Kollus, so it needs the same permission as the library's "Refresh from Kollus"
-(``change`` on Kollus videos). Retry is a POST with Django's CSRF check, as every admin write.
+where they look. Built on Wagtail's ``ReportView`` with a ``filterset_class``, as the sync
+report and Wagtail's own reports are. Anyone who may see the video library may read the log;
+"Retry" re-reads a media from Kollus, so it needs the same permission as the library's
+"Refresh from Kollus" (``change`` on Kollus videos). Retry is a POST with Django's CSRF check,
+as every admin write.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import django_filters
+from django import forms
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from wagtail.admin import messages
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.views.reports import ReportView
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from ..models import CallbackDelivery, CallbackKind, DeliveryStatus, KollusMedia
 from . import tasks
 
 app_name = "wagtail_kollus_callbacks"
-PER_PAGE = 50
 _library_permissions = ModelPermissionPolicy(KollusMedia)
 
 
@@ -38,33 +42,57 @@ def user_can_retry(user: Any) -> bool:
     return _library_permissions.user_has_permission(user, "change")
 
 
-def callback_log(request: HttpRequest) -> HttpResponse:
-    if not user_can_read_log(request.user):
-        raise PermissionDenied
-    status = request.GET.get("status", "")
-    kind = request.GET.get("kind", "")
-    deliveries = CallbackDelivery.objects.all()
-    if status in DeliveryStatus.values:
-        deliveries = deliveries.filter(status=status)
-    if kind in CallbackKind.values:
-        deliveries = deliveries.filter(kind=kind)
-    page_obj = Paginator(deliveries.order_by("-received_at", "-pk"), PER_PAGE).get_page(
-        request.GET.get("p")
+class CallbackLogFilterSet(WagtailFilterSet):
+    status = django_filters.ChoiceFilter(
+        label=gettext_lazy("Status"),
+        choices=DeliveryStatus.choices,
+        empty_label=gettext_lazy("All"),
+        widget=forms.RadioSelect,
     )
-    counts = dict(
-        CallbackDelivery.objects.values_list("status").annotate(n=Count("pk")).order_by()
+    kind = django_filters.ChoiceFilter(
+        label=gettext_lazy("Kind"),
+        choices=CallbackKind.choices,
+        empty_label=gettext_lazy("All"),
+        widget=forms.RadioSelect,
     )
-    context = {
-        "page_obj": page_obj,
-        "status": status,
-        "kind": kind,
-        "status_choices": [(s.value, s.label, counts.get(s.value, 0)) for s in DeliveryStatus],
-        "kind_choices": CallbackKind.choices,
-        "retryable_statuses": tasks.RETRYABLE_STATUSES,
-        "can_retry": user_can_retry(request.user),
-        "failed_count": counts.get(DeliveryStatus.FAILED, 0),
-    }
-    return TemplateResponse(request, "wagtail_kollus/media/callback_log.html", context)
+
+    class Meta:
+        model = CallbackDelivery
+        fields = ["status", "kind"]
+
+
+class CallbackLogView(ReportView):
+    # The results template is the table (with its Retry forms); the page wraps it.
+    template_name = "wagtail_kollus/media/callback_log_page.html"
+    results_template_name = "wagtail_kollus/media/callback_log.html"
+    page_title = gettext_lazy("Kollus callbacks")
+    page_subtitle = gettext_lazy("What Kollus told this site, and what became of it")
+    header_icon = "media"
+    index_url_name = "wagtail_kollus_callbacks:index"
+    index_results_url_name = "wagtail_kollus_callbacks:index_results"
+    filterset_class = CallbackLogFilterSet
+    paginate_by = 50
+
+    def dispatch(self, request, *args, **kwargs):
+        if not user_can_read_log(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[CallbackDelivery]:
+        return CallbackDelivery.objects.order_by("-received_at", "-pk")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["retryable_statuses"] = tasks.RETRYABLE_STATUSES
+        context["can_retry"] = user_can_retry(self.request.user)
+        context["failed_count"] = CallbackDelivery.objects.filter(
+            status=DeliveryStatus.FAILED
+        ).count()
+        return context
+
+
+class CallbackLogResultsView(CallbackLogView):
+    results_only = True
 
 
 @require_POST
@@ -86,6 +114,7 @@ def retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
 
 
 urlpatterns = [
-    path("", callback_log, name="index"),
+    path("", CallbackLogView.as_view(), name="index"),
+    path("results/", CallbackLogResultsView.as_view(), name="index_results"),
     path("<int:delivery_id>/retry/", retry, name="retry"),
 ]

@@ -194,7 +194,7 @@ def _api_lags_behind(delivery: CallbackDelivery, state: str) -> bool:
 
 def _describe(error: KollusAPIError) -> str:
     """An API error as the callback log shows it (its message never holds a secret)."""
-    if error.status_code is None:
+    if error.status_code is None or f"HTTP {error.status_code}" in error.message:
         return error.message
     return f"{error.message} (HTTP {error.status_code})"
 
