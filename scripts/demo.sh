@@ -24,6 +24,8 @@ trap cleanup EXIT INT TERM
 "$PY" manage.py createcachetable >/dev/null
 # The daily statistics snapshot, so history grows past Kollus's one-year window.
 "$PY" manage.py kollus_stats --install-schedule >/dev/null
+# The sweep: every minute, queue retries that are due and work whose worker stopped.
+"$PY" manage.py kollus_sweep --install-schedule >/dev/null
 
 # The sandbox sends Kollus's platform callbacks to the site, exactly as Kollus would.
 "$PY" -m wagtail_kollus.sandbox --host 127.0.0.1 --port "$SANDBOX_PORT" \

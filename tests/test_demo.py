@@ -18,6 +18,7 @@ seeded course's title):
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from urllib.parse import urlencode
 
@@ -217,3 +218,12 @@ def test_runserver_never_logs_the_callback_token(demo):
     assert written.count("/kollus/callbacks/") >= len(attempts), written
     assert "/kollus/callbacks/upload/[redacted]/" in written, written
     assert CALLBACK_TOKEN not in written, written
+
+
+def test_the_demo_installs_the_sweep_and_serves_the_callback_log(demo):
+    # The sweep that runs retries and takes over the work of stopped workers is installed.
+    with sqlite3.connect(demo.log_path.parent / "demo.sqlite3") as db:
+        rows = db.execute("SELECT func FROM django_q_schedule WHERE name = 'wagtail_kollus: sweep'")
+        assert rows.fetchall() == [("wagtail_kollus.sweep.sweep",)]
+    callbacks = demo.admin_session().get(demo.base + "/admin/kollus/callbacks/")
+    assert callbacks.status_code == 200 and "/admin/kollus/callbacks/results/" in callbacks.text
