@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from wagtail.test.utils.form_data import nested_form_data, querydict_from_html, streamfield
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = ROOT / "example_site"
@@ -176,6 +175,10 @@ def running_demo(
 
 def stream_form_data(edit_page: str, field: str = "body") -> dict[str, str]:
     """A StreamField's inputs, which the editor's JavaScript builds from the block data."""
+    # Imported here: wagtail.test.utils needs Django configured, which the soak's own process
+    # (it only speaks HTTP to the demo) may not be.
+    from wagtail.test.utils.form_data import nested_form_data, streamfield
+
     encoded = re.search(r'data-w-block-arguments-value="([^"]*)"', edit_page).group(1)
     blocks = json.loads(html.unescape(encoded))[0]
     items = []
@@ -189,6 +192,8 @@ def stream_form_data(edit_page: str, field: str = "body") -> dict[str, str]:
 
 def publish_page(session: requests.Session, edit_url: str, **changes: str) -> requests.Response:
     """What the editor's "Publish" button posts: the edit form as loaded, with ``changes``."""
+    from wagtail.test.utils.form_data import querydict_from_html
+
     edit_page = session.get(edit_url, timeout=30).text
     form = querydict_from_html(edit_page, form_id="page-edit-form", exclude_csrf=False).copy()
     for name, value in stream_form_data(edit_page).items():
