@@ -5,7 +5,8 @@ set -euo pipefail
 DEMO_PORT="${1:-8000}"
 SANDBOX_PORT="${2:-8765}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PY="$ROOT/.venv/bin/python"
+# DEMO_PYTHON: another environment (the test suite runs the demo with its own interpreter).
+PY="${DEMO_PYTHON:-$ROOT/.venv/bin/python}"
 cd "$ROOT/example_site"
 
 export KOLLUS_SANDBOX_URL="http://127.0.0.1:${SANDBOX_PORT}"
