@@ -27,7 +27,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from wagtail.models import GroupPagePermission, Page
 
-from wagtail_kollus.models import CallbackDelivery, KollusMedia, MediaState
+from wagtail_kollus.models import CallbackDelivery, KollusMedia, KollusVideo, MediaState
 from wagtail_kollus.player import Playable, sign_reference
 
 from .security_support import plugin_url_entries
@@ -107,6 +107,8 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "kollus_video_chooser:chosen_multiple": AdminRule(None),
     # The Upload tab's "Use this video": the same permission as uploading.
     "kollus_video_chooser:chosen_library": AdminRule(("add_kollusmedia",), query={"media": "pk"}),
+    # The chosen-video widget's "Preview video": any admin user, as the chooser.
+    "kollus_video_chooser:preview": AdminRule(None),
     # Stock ChooserViewSet creation view: KollusVideo rows are only made by choosing.
     "kollus_video_chooser:create": AdminRule(("add_kollusvideo",)),
 }
@@ -192,7 +194,9 @@ def objects(kollus, db):
 
     PageContentLink.objects.create(page=home, page_key=home.pk, page_type="testapp.videopage")
     content_id, item_id = sandbox_choice(kollus)
+    video = KollusVideo.objects.create(title="Chosen", media_content_key="mck-chosen")
     return {
+        "video_id": video.pk,
         "pk": media.pk,
         "upload_file_key": ufk,
         "page_id": home.pk,

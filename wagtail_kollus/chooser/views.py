@@ -447,9 +447,9 @@ class ChosenVideoPreviewView(WagtailAdminTemplateMixin, TemplateView):
     header_icon = "media"
     breadcrumbs_items = []  # a page of its own (opened in a new tab): title and subtitle only
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        self.video = get_object_or_404(KollusVideo, pk=pk)
-        return super().get(request, pk=pk)
+    def get(self, request: HttpRequest, video_id: int) -> HttpResponse:
+        self.video = get_object_or_404(KollusVideo, pk=video_id)
+        return super().get(request, video_id=video_id)
 
     def get_page_title(self) -> str:
         return _("Preview video")

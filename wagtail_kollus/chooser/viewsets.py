@@ -77,7 +77,7 @@ class KollusVideoChooserViewSet(ChooserViewSet):
                 self.chosen_library_view_class.as_view(),
                 name="chosen_library",
             ),
-            path("preview/<int:pk>/", self.preview_view_class.as_view(), name="preview"),
+            path("preview/<int:video_id>/", self.preview_view_class.as_view(), name="preview"),
         ]
 
 
