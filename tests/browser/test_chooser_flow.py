@@ -77,9 +77,11 @@ def test_editor_chooses_a_video_and_the_published_page_plays_it(editor, live_ser
     modal.locator("#search-results table").wait_for()
     assert "data-kollus-chooser-error" not in modal.inner_html()
 
-    # Search by title, then filter by category: each replaces the results in place.
+    # Search by title, then filter by category: each replaces the results in place. The
+    # category is among the filters behind the "Filters" toggle.
     with page.expect_response(re.compile(r"/video-chooser/results/\?.*q=class")):
         modal.locator("#id_q").fill(SEARCH)
+    modal.locator("summary", has_text="Filters").click()
     with page.expect_response(re.compile(r"/video-chooser/results/\?.*category=1")):
         modal.locator("#id_category").select_option(str(CATEGORY_ID))
 
