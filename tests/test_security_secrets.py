@@ -200,7 +200,9 @@ def objects(configured, django_user_model):
     PageContentLink.objects.create(page=home, page_key=home.pk, page_type="testapp.videopage")
     content_id, item_id = sandbox_choice(server)
     superuser = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+    video = KollusVideo.objects.create(title="Chosen", media_content_key=media.media_content_key)
     return {
+        "video_id": video.pk,  # the chosen-video preview page signs a player URL
         "pk": media.pk,
         "upload_file_key": ufk,
         "page_id": home.pk,
