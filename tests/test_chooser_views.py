@@ -489,7 +489,12 @@ def test_the_chosen_answer_carries_the_poster_and_a_preview_link(admin_client, s
     preview = admin_client.get(result["preview_url"])
     assert preview.status_code == 200
     html = preview.content.decode()
-    assert f'src="{sandbox.player_url}/' in html  # the player, as a page would show it
+    # The player, cache-safe: a signed reference that player.js exchanges at the token
+    # endpoint, so the admin page never holds the player URL (and its custom key).
+    reference = re.search(r'data-kollus-reference="([^"]+)"', html).group(1)
+    token = admin_client.post(reverse("wagtail_kollus:player_token"), {"reference": reference})
+    assert token.status_code == 200, token.content
+    assert token.json()["url"].startswith(f"{sandbox.player_url}/")
     assert item.title in html
     assert (
         admin_client.get(reverse("kollus_video_chooser:preview", args=(999999,))).status_code == 404

@@ -267,6 +267,8 @@ def test_unplayable_items_are_disabled_and_the_chosen_video_shows_its_poster(
     video = KollusVideo.objects.get(content_id=content.content_id, item_id=item.item_id)
     assert preview_link.get_attribute("href").endswith(f"/video-chooser/preview/{video.pk}/")
     page.goto(f"{live_server.url}{preview_link.get_attribute('href')}")
-    frame = page.locator("iframe").first
-    assert frame.get_attribute("src").startswith(big_sandbox.player_url)
+    # Cache-safe: player.js fetches the player URL from the token endpoint and sets it.
+    frame = page.locator(f"iframe[src^='{big_sandbox.player_url}']")
+    frame.wait_for()
+    assert frame.content_frame.locator(".title").inner_text() == item.title  # as a page shows it
     assert page.console_errors == []

@@ -458,17 +458,21 @@ class ChosenVideoPreviewView(WagtailAdminTemplateMixin, TemplateView):
         return self.video.title
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        # Late import: the template tag module belongs to playback and loads the player.
+        # Late imports: the template tag module belongs to playback and loads the player.
+        from ..blocks import KollusVideoBlock
         from ..templatetags.kollus import render_player
 
+        # As a block with default options plays it (the chosen item's title in the player).
+        value = KollusVideoBlock().to_python({"video": self.video.pk})
         context = super().get_context_data(**kwargs)
         context.update(
             video=self.video,
             details=chosen_video_data(self.video)["details"],
-            # Never the cache-safe variant: an admin page is not cached, and its signed URL
-            # is the one a page would render now.
+            # Cache-safe: the HTML holds only a signed reference and player.js fetches the
+            # URL from the token endpoint, so no admin screen carries the player URL's custom
+            # key (docs/security.md allows it only in the site's own render-time pages).
             player=render_player(
-                self.video, request=self.request, cache_safe=False, width=800, height=450
+                value, request=self.request, cache_safe=True, width=800, height=450
             ),
         )
         return context
