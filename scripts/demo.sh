@@ -48,7 +48,7 @@ cat <<TXT
     Site:      http://127.0.0.1:${DEMO_PORT}/
     Admin:     http://127.0.0.1:${DEMO_PORT}/admin/
     Login:     admin / ${DEMO_ADMIN_PASSWORD:-changeme}
-    Sandbox:   http://127.0.0.1:${SANDBOX_PORT}/  (contents API, Kollus API, player)
+    Sandbox:   http://127.0.0.1:${SANDBOX_PORT}/  (what it emulates, callbacks, control API)
   Press Ctrl-C to stop.
 
 TXT

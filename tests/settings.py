@@ -72,7 +72,12 @@ DATABASES = {
         # IMMEDIATE: a transaction takes the write lock at BEGIN, so a publish in the test
         # process waits for a django-q2 worker's write instead of failing with "database is
         # locked" (SQLite cannot upgrade a deferred read transaction while another writes).
-        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        # WAL lets readers go on meanwhile. The options the docs give (wagtail_kollus.W005).
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        },
     }
 }
 # Wagtail updates its reference index in a background task. On Wagtail 7.0 (django-tasks 0.7)
@@ -125,6 +130,8 @@ WAGTAIL_KOLLUS = {
     "KOLLUS_SERVICE_ACCOUNT_KEY": "sandbox-account",
     "PLAYER_URL": "http://127.0.0.1:9/player",
     "CALLBACK_TOKEN": "test-callback-token-0123456789",
+    # As a site syncing pages sets it (check W010 asks for it); the sandbox tests set their own.
+    "SYNC_DEFAULT_CATEGORY_IDS": [5],
 }
 
 Q_CLUSTER = {

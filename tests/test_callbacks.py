@@ -170,3 +170,96 @@ def test_every_kind_has_an_endpoint():
     assert kinds == set(PAYLOADS)
     for kind in kinds:
         assert url(kind).startswith("/kollus/callbacks/")
+
+
+# --- URLs as Kollus may be given them, bodies as a Korean sender may post them ----------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", list(PAYLOADS))
+def test_the_url_without_its_trailing_slash_is_the_same_endpoint(csrf_client, kind):
+    """Kollus posts to exactly what was pasted; APPEND_SLASH would lose the POST (301) or,
+    with DEBUG, answer 500."""
+    unslashed = url(kind).rstrip("/")
+    assert unslashed == reverse(f"wagtail_kollus:callback-{kind}-unslashed", kwargs={"token": TOKEN})
+    form = dict(PAYLOADS[kind], content_provider_key=ACCOUNT)
+    assert csrf_client.post(unslashed, form).status_code == 200
+    assert csrf_client.post(unslashed.replace(TOKEN, "forged"), form).status_code == 403
+    assert csrf_client.get(unslashed).status_code == 405
+    assert CallbackDelivery.objects.get().kind == kind
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True])
+def test_unknown_callback_urls_are_404_not_the_sites_csrf_403(csrf_client, settings, debug):
+    settings.DEBUG = debug
+    form = dict(PAYLOADS["upload"], content_provider_key=ACCOUNT)
+    for path in (
+        f"/kollus/callbacks/no-such-kind/{TOKEN}/",
+        f"/kollus/callbacks/no-such-kind/{TOKEN}",
+        f"/kollus/callbacks/{TOKEN}/",
+        f"/kollus/callbacks/{TOKEN}",
+        f"/kollus/callbacks/upload/{TOKEN}/extra/",
+    ):
+        assert csrf_client.post(path, form).status_code == 404, path
+        assert csrf_client.get(path).status_code == 404, path
+    assert not CallbackDelivery.objects.exists()
+
+
+KOREAN_FILE = "강의 소개.mp4"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("charset", ["EUC-KR", "euc-kr", "cp949", "UTF-8", "utf8"])
+def test_a_form_in_a_korean_charset_is_read_in_that_charset(csrf_client, charset):
+    from urllib.parse import urlencode
+
+    form = dict(PAYLOADS["upload"], content_provider_key=ACCOUNT, full_filename=KOREAN_FILE)
+    body = urlencode(form, encoding=charset)  # what a form post in that charset sends
+    response = csrf_client.generic(
+        "POST", url("upload"), body.encode("ascii"),
+        content_type=f"application/x-www-form-urlencoded; charset={charset}",
+    )
+    assert response.status_code == 200, response.content
+    assert CallbackDelivery.objects.get().payload["full_filename"] == KOREAN_FILE
+
+
+@pytest.mark.django_db
+def test_an_unencoded_euc_kr_body_and_a_euc_kr_multipart_are_read_too(csrf_client):
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    form = dict(PAYLOADS["upload"], content_provider_key=ACCOUNT, full_filename=KOREAN_FILE)
+    raw = "&".join(f"{name}={value}" for name, value in form.items()).encode("euc-kr")
+    response = csrf_client.generic(
+        "POST", url("upload"), raw,
+        content_type="application/x-www-form-urlencoded; charset=EUC-KR",
+    )
+    assert response.status_code == 200, response.content
+    multipart = encode_multipart(BOUNDARY, dict(form, upload_file_key="ufk-2"))
+    multipart = multipart.decode("utf-8").encode("euc-kr")
+    response = csrf_client.generic(
+        "POST", url("upload"), multipart, content_type=f"{MULTIPART_CONTENT}; charset=EUC-KR"
+    )
+    assert response.status_code == 200, response.content
+    stored = {d.upload_file_key: d.payload["full_filename"] for d in CallbackDelivery.objects.all()}
+    assert stored == {"ufk-1": KOREAN_FILE, "ufk-2": KOREAN_FILE}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("multipart/form-data", b"no boundary at all"),
+        ("multipart/form-data; boundary=", b"--\r\n"),
+        ("application/x-www-form-urlencoded", "&".join(f"f{n}=1" for n in range(1100)).encode()),
+    ],
+    ids=["multipart-without-boundary", "multipart-empty-boundary", "too-many-fields"],
+)
+def test_an_unreadable_body_is_a_clean_400(csrf_client, settings, debug, content_type, body):
+    settings.DEBUG = debug
+    response = csrf_client.generic("POST", url("upload"), body, content_type=content_type)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert TOKEN not in response.content.decode()
+    assert not CallbackDelivery.objects.exists()

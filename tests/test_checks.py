@@ -45,3 +45,75 @@ def test_unknown_key_and_short_callback_token_warn(settings):
 @pytest.mark.django_db
 def test_manage_py_check_passes_on_the_test_settings():
     call_command("check", fail_level="ERROR")
+
+
+# --- W005: SQLite shared by the web process and the django-q2 cluster -------------------------
+
+from wagtail_kollus.checks import (  # noqa: E402
+    SQLITE_OPTIONS,
+    check_sqlite_shared_with_the_cluster,
+    sqlite_cluster_warnings,
+)
+
+SQLITE_FILE = {"ENGINE": "django.db.backends.sqlite3", "NAME": "/srv/site/db.sqlite3"}
+
+
+def sqlite_warnings(database: dict, **q_cluster) -> list:
+    q_cluster = {"name": "site", "orm": "default", **q_cluster}
+    found = sqlite_cluster_warnings({"default": database}, q_cluster)
+    assert all(m.id == "wagtail_kollus.W005" for m in found)
+    return found
+
+
+def test_orm_broker_on_a_sqlite_file_without_the_options_warns_with_the_snippet():
+    (warning,) = sqlite_warnings({**SQLITE_FILE, "OPTIONS": {"timeout": 20}})
+    assert "database is locked" in warning.msg
+    assert '"transaction_mode": "IMMEDIATE"' in warning.msg and "WAL" in warning.msg
+    assert "timeout" not in warning.msg.split("without", 1)[1].split(":")[0]  # it has one
+    # The hint is the exact snippet: applied as it says, the warning goes away.
+    snippet = warning.hint.split("= ", 1)[1].split(" (Django", 1)[0]
+    options = eval(snippet)  # noqa: S307 (our own hint, a dict literal)
+    assert options == SQLITE_OPTIONS
+    assert not sqlite_warnings({**SQLITE_FILE, "OPTIONS": options})
+
+
+def test_each_missing_sqlite_option_is_named():
+    for missing, named in (
+        ("transaction_mode", "transaction_mode"),
+        ("timeout", "timeout"),
+        ("init_command", "WAL"),
+    ):
+        options = {k: v for k, v in SQLITE_OPTIONS.items() if k != missing}
+        (warning,) = sqlite_warnings({**SQLITE_FILE, "OPTIONS": options})
+        assert named in warning.msg.split("without", 1)[1], (missing, warning.msg)
+    # Spelled differently, still WAL; another pragma alone is not.
+    relaxed = {**SQLITE_OPTIONS, "init_command": "PRAGMA synchronous=NORMAL; pragma JOURNAL_MODE = 'wal'"}
+    assert not sqlite_warnings({**SQLITE_FILE, "OPTIONS": relaxed})
+    other = {**SQLITE_OPTIONS, "init_command": "PRAGMA synchronous=NORMAL;"}
+    assert sqlite_warnings({**SQLITE_FILE, "OPTIONS": other})
+
+
+def test_no_sqlite_warning_where_nothing_shares_the_file(settings):
+    bare = {**SQLITE_FILE, "OPTIONS": {}}
+    assert sqlite_warnings(bare)  # the baseline warns ...
+    # ... PostgreSQL, an in-memory database, tasks run in the web process, another broker:
+    postgres = {"ENGINE": "django.db.backends.postgresql", "NAME": "site"}
+    assert not sqlite_warnings(postgres)
+    assert not sqlite_warnings({**bare, "NAME": ":memory:"})
+    assert not sqlite_warnings(bare, sync=True)
+    assert not sqlite_cluster_warnings({"default": bare}, {"name": "site", "redis": "redis://"})
+    # The registered check reads the real settings: the test suite's file database has them.
+    settings.Q_CLUSTER = {"name": "site", "orm": "default"}
+    assert check_sqlite_shared_with_the_cluster() == sqlite_cluster_warnings(
+        settings.DATABASES, settings.Q_CLUSTER
+    )
+
+
+def test_example_site_settings_pass_the_sqlite_check():
+    """The demo's database is the one that answered 500s; its settings carry the options."""
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parent.parent / "example_site/config/settings.py").read_text()
+    namespace: dict = {"__file__": "example_site/config/settings.py"}
+    exec(compile(source, "example_site/config/settings.py", "exec"), namespace)  # noqa: S102
+    assert not sqlite_warnings(namespace["DATABASES"]["default"])

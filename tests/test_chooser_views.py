@@ -346,6 +346,25 @@ def test_all_types_and_a_bad_language_survive_the_item_step(admin_client, sandbo
     assert params["content_type"] == [""] and params["language"] == ["ko"]
 
 
+def test_a_hanging_api_keeps_the_editor_waiting_at_most_the_documented_10_seconds(
+    admin_client, sandbox
+):
+    """docs/chooser.md: at most 10 s per step, whatever the API does. With the default
+    settings (READ_TIMEOUT 15 → 10 in the chooser, one retry) each read stopped at 10 s, but
+    the retry waited 10 s more: the modal opened after 20 s."""
+    import time
+
+    from wagtail_kollus.chooser.remote import CHOOSER_MAX_WAIT
+
+    assert CHOOSER_MAX_WAIT == 10.0
+    sandbox.faults.set("*", latency=12)  # longer than any single read the chooser allows
+    started = time.monotonic()
+    data = modal(admin_client.get(reverse(CHOOSE)))
+    waited = time.monotonic() - started
+    assert "not answering right now" in data["html"]
+    assert 9.5 <= waited < 11.5, waited
+
+
 # --- the first hour (issue 13): filters, secondary failures, unplayable items, the widget -----
 def _filter_areas(html: str) -> tuple[str, str]:
     """The search form's markup before the collapsed "Filters" area, and the area itself."""

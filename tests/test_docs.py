@@ -90,7 +90,7 @@ def in_package(message: str) -> bool:
 
 def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
     """What ``manage.py check`` says, by id, for configurations that trigger every check."""
-    from wagtail_kollus.checks import check_settings
+    from wagtail_kollus.checks import check_settings, sqlite_cluster_warnings
 
     for name in list(os.environ):
         if name.startswith("WAGTAIL_KOLLUS_"):
@@ -108,7 +108,40 @@ def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
         settings.WAGTAIL_KOLLUS = value
         for message in check_settings():
             found.setdefault(message.id, []).append(message.msg)
+    shared_sqlite = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}}
+    for message in sqlite_cluster_warnings(shared_sqlite, {"name": "site", "orm": "default"}):
+        found.setdefault(message.id, []).append(message.msg)
+    for message in playback_check_messages(settings):
+        found.setdefault(message.id, []).append(message.msg)
     return found
+
+
+def playback_check_messages(settings) -> list:
+    """The playback checks, each under a configuration that triggers it."""
+    import tempfile
+
+    from wagtail_kollus.checks import (
+        REMOVED_PLAYER_TEMPLATES,
+        check_rate_limit_cache,
+        check_removed_player_templates,
+    )
+
+    messages = []
+    settings.CACHES = {
+        **settings.CACHES,
+        "nothing": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+        "small": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "t"},
+    }
+    for alias in ("missing", "nothing", "small"):
+        settings.WAGTAIL_KOLLUS = {"RATE_LIMIT_CACHE": alias}
+        messages += check_rate_limit_cache()
+    with tempfile.TemporaryDirectory() as directory:
+        old = Path(directory, REMOVED_PLAYER_TEMPLATES[0])
+        old.parent.mkdir(parents=True)
+        old.write_text("old")
+        settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [directory]}]
+        messages += check_removed_player_templates()
+    return messages
 
 
 def _matches(quote: str, message: str) -> bool:

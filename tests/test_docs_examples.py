@@ -43,12 +43,15 @@ def example(page: str, name: str) -> str:
     return examples[name]
 
 
-def run_example(page: str, name: str, **site_modules: ModuleType) -> dict:
-    """Execute the example; ``site_modules`` stand in for the reader's own apps."""
+def run_example(
+    page: str, name: str, *, names: dict | None = None, **site_modules: ModuleType
+) -> dict:
+    """Execute the example; ``site_modules`` stand in for the reader's own apps, ``names`` for
+    what their settings file already defines (``BASE_DIR``…)."""
     saved = {module: sys.modules.get(module) for module in site_modules}
     sys.modules.update(site_modules)
     try:
-        namespace: dict = {"__name__": f"docs_example_{name.replace('-', '_')}"}
+        namespace: dict = {"__name__": f"docs_example_{name.replace('-', '_')}", **(names or {})}
         exec(compile(example(page, name), f"docs/{page}:{name}", "exec"), namespace)  # noqa: S102
         return namespace
     finally:
@@ -65,6 +68,7 @@ def test_every_marked_example_is_tested():
         "extending.md": {
             "extending-block",
             "extending-block-template",
+            "extending-player-template",
             "extending-mapping",
             "extending-cuid",
             "extending-resolver",
@@ -75,6 +79,7 @@ def test_every_marked_example_is_tested():
             "deployment-q-cluster-redis",
             "deployment-sweep-schedule",
             "deployment-real-ip",
+            "deployment-sqlite",
         },
     }
     for page, names in tested.items():
@@ -117,7 +122,7 @@ def lesson_value(block, video, **options):
 
 
 def test_block_subclass_signs_its_option_and_extends_the_api_output(video):
-    from wagtail_kollus.player import build_payload, playable_from
+    from wagtail_kollus.playback import build_payload, playable_from
 
     names = run_example("extending.md", "extending-block")
     block = names["LessonVideoBlock"]()
@@ -156,6 +161,32 @@ def test_block_template_example_renders_a_player_and_the_placeholder(video, rf):
     assert "data-kollus-unavailable" in html and "<figure" not in html
 
 
+def test_player_template_example_renders_both_modes(video, settings, tmp_path, rf):
+    """The documented template plays in both modes (cache-safe through player.js's contract)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    (tmp_path / "lessons").mkdir()
+    (tmp_path / "lessons" / "player.html").write_text(
+        example("extending.md", "extending-player-template")
+    )
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    request.session = {}
+    template = Template(
+        "{% load kollus %}{% kollus_player video cache_safe=safe template='lessons/player.html' %}"
+    )
+    html = template.render(Context({"video": video, "request": request, "safe": False}))
+    assert 'class="lesson-player__frame" src="' in html and "jwt=" in html
+    assert 'title="2-1. Brushes"' in html and "style=" not in html
+    html = template.render(Context({"video": video, "request": request, "safe": True}))
+    assert 'data-kollus-player data-kollus-reference="' in html and "jwt=" not in html
+    assert 'data-kollus-token-url="/kollus/player/token/"' in html
+    assert '<script src="/static/wagtail_kollus/js/player.js" defer>' in html
+
+
 def test_mapping_example_registers_and_builds_the_payload(db):
     from tests.testapp import models as testapp_models
     from wagtail_kollus.sync.registry import _registry, get_mapping
@@ -179,7 +210,7 @@ def test_mapping_example_registers_and_builds_the_payload(db):
 
 
 def test_cuid_example_is_used_by_the_resolver(settings):
-    from wagtail_kollus.player import resolve_cuid
+    from wagtail_kollus.playback import resolve_cuid
 
     member_cuid = run_example("extending.md", "extending-cuid")["member_cuid"]
     settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "CUID_RESOLVER": member_cuid}
@@ -245,6 +276,18 @@ def test_q_cluster_examples_are_valid_for_django_q2_and_the_sync_lease(name):
     assert q_cluster["timeout"] < claim <= q_cluster["retry"]
     assert q_cluster["workers"] >= 2
     assert ("orm" in q_cluster) != ("redis" in q_cluster)
+
+
+def test_sqlite_example_is_what_the_sqlite_check_asks_for(tmp_path):
+    from wagtail_kollus.checks import SQLITE_OPTIONS, sqlite_cluster_warnings
+
+    databases = run_example("deployment.md", "deployment-sqlite", names={"BASE_DIR": tmp_path})
+    databases = databases["DATABASES"]
+    assert databases["default"]["OPTIONS"] == SQLITE_OPTIONS
+    q_cluster = run_example("deployment.md", "deployment-q-cluster-orm")["Q_CLUSTER"]
+    assert not sqlite_cluster_warnings(databases, q_cluster)
+    without = {"default": {**databases["default"], "OPTIONS": {}}}
+    assert sqlite_cluster_warnings(without, q_cluster)
 
 
 def test_sweep_schedule_example_creates_one_schedule_of_a_real_task(db):

@@ -217,3 +217,35 @@ def test_503_retry_after_beyond_cap_is_kept_on_the_error(sandbox):
         session.request("GET", "/api/media-contents")
     assert info.value.retry_after == 300
     assert session.sleep == []
+
+
+def test_total_timeout_caps_reads_retries_and_backoff_together(sandbox):
+    """Per-attempt timeouts alone let a hanging API hold the caller for every attempt."""
+    import time
+
+    sandbox.faults.set("kollus.media_list", latency=3.0)
+    # Without a budget: four attempts of 0.4 s each (and real backoff sleeps between them).
+    session = kollus_session(sandbox, read_timeout=0.4, sleep=time.sleep, jitter=lambda: 0.2)
+    started = time.monotonic()
+    with pytest.raises(UnavailableError, match="did not answer in time"):
+        session.request("GET", "/api/media-contents")
+    assert time.monotonic() - started >= 1.6
+    assert sandbox.request_count("kollus.media_list") == 4
+
+    before = sandbox.request_count("kollus.media_list")
+    budget = kollus_session(
+        sandbox, read_timeout=0.4, sleep=time.sleep, jitter=lambda: 0.2, total_timeout=0.9
+    )
+    started = time.monotonic()
+    with pytest.raises(UnavailableError, match="did not answer in time"):
+        budget.request("GET", "/api/media-contents")
+    assert time.monotonic() - started < 1.2
+    # The first attempt got its 0.4 s, the retry what was left; no third one fits.
+    assert sandbox.request_count("kollus.media_list") - before == 2
+    # Spent: the next call on this session fails at once, without asking.
+    started = time.monotonic()
+    with pytest.raises(UnavailableError, match="did not answer in time") as caught:
+        budget.request("GET", "/api/media-contents")
+    assert time.monotonic() - started < 0.1
+    assert sandbox.request_count("kollus.media_list") - before == 2
+    assert sandbox.keys.access_token not in str(caught.value)

@@ -123,6 +123,69 @@ def test_abort_marks_the_row_failed_with_the_reason(admin_client, kollus):
 
 
 @pytest.mark.django_db
+def test_cancel_removes_the_row_nothing_reached_kollus(admin_client, kollus):
+    """Cancel (or leaving the page, whose beacon says the same) leaves no "failed" row."""
+    body = ticket(admin_client, title="cancel-me").json()
+    response = admin_client.post(body["abort_url"], {"cancelled": "1", "reason": "Upload cancelled."})
+    assert response.status_code == 200
+    assert response.json()["deleted"] is True
+    assert not KollusMedia.objects.filter(pk=body["id"]).exists()
+    # Only an upload still on its way can be cancelled: a second beacon changes nothing.
+    assert admin_client.post(body["abort_url"], {"cancelled": "1"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_ticket_schedules_a_look_at_uploads_the_browser_never_finishes(admin_client, kollus, settings):
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "STUCK_AFTER_MINUTES": 30}
+    before = timezone.now()
+    body = ticket(admin_client, title="Left mid-upload").json()
+    schedule = Schedule.objects.get(func="wagtail_kollus.media.tasks.refresh_media")
+    assert schedule.args == f"({body['id']},)"
+    assert schedule.schedule_type == Schedule.ONCE
+    delay = (schedule.next_run - before).total_seconds()
+    assert 31 * 60 - 5 <= delay <= 31 * 60 + 5
+
+
+@pytest.mark.django_db
+def test_status_json_carries_the_one_wording_of_states(admin_client, kollus):
+    from wagtail_kollus.media.states import STATE_DESCRIPTIONS
+
+    body = ticket(admin_client, title="Wording").json()
+    status = admin_client.get(body["status_url"]).json()
+    assert status["state"] == "uploading" and status["state_label"] == "Uploading"
+    assert status["state_description"] == str(STATE_DESCRIPTIONS[MediaState.UPLOADING])
+    KollusMedia.objects.filter(pk=body["id"]).update(state=MediaState.FAILED)
+    failed = admin_client.get(body["status_url"]).json()
+    assert failed["state_classname"] == "w-bg-critical-50 w-text-critical-200"
+    assert failed["error"].startswith("Kollus could not transcode the file")
+
+
+@pytest.mark.django_db
+def test_replace_takes_encryption_and_kind_from_the_original(admin_client, kollus):
+    """Kollus replaces like with like, so the replace form does not offer what it must copy."""
+    original = KollusMedia.objects.create(
+        title="Secret lesson", upload_file_key="ufk-secret", state=MediaState.READY,
+        use_encryption=True, is_audio=False,
+    )
+    upload_page = admin_client.get(reverse("kollus_media:add")).content.decode()
+    assert 'name="is_encryption_upload"' in upload_page  # a superuser may choose on upload
+    page = admin_client.get(reverse("kollus_media:replace", args=(original.pk,))).content.decode()
+    assert 'name="is_encryption_upload"' not in page and 'name="is_audio_upload"' not in page
+    assert "It is encrypted (DRM), like this video." in page
+    assert "uploaded as a video, like this one" in page
+
+    body = admin_client.post(
+        reverse("kollus_media:upload_ticket") + f"?replace={original.pk}",
+        {"file_name": "v2.mp4", "is_encryption_upload": "", "is_audio_upload": "on"},
+    ).json()
+    new = KollusMedia.objects.get(pk=body["id"])
+    assert new.use_encryption is True and new.is_audio is False
+
+
+@pytest.mark.django_db
 def test_browser_can_post_the_file_cross_origin(admin_client, kollus):
     """What the browser does with the ticket: CORS preflight, then the multipart POST."""
     body = ticket(admin_client, title="Direct").json()

@@ -123,6 +123,18 @@ def test_get_in_another_language(api):
     assert one["title"] == record["title"] and one["language"] == "en"
 
 
+def test_the_control_api_deletes_a_record_as_the_contents_site_would(api):
+    record = api.get("/contents", language="ko").json()["data"][0]
+    total = api.get("/contents", language="ko").json()["pagination"]["total"]
+    control = f"{api.server.base_url}/_sandbox/contents/{record['content_id']}"
+
+    assert requests.delete(control, timeout=5).json() == {"deleted": record["content_id"]}
+    assert api.get(f"/contents/{record['content_id']}").status_code == 404
+    assert api.get("/contents", language="ko").json()["pagination"]["total"] == total - 1
+    assert requests.delete(control, timeout=5).status_code == 404
+    assert requests.delete(api.server.base_url + "/_sandbox/contents/x", timeout=5).status_code == 404
+
+
 def test_category_filters(api):
     single = api.get("/contents", category_id=2, limit=100).json()
     assert single["data"] and all(2 in r["category_ids"] for r in single["data"])
@@ -205,6 +217,11 @@ def test_create_requires_fields(api):
         ({"status": "weird"}, "status"),
         ({"installment_month": 37}, "installment_month"),
         ({"chapters": [{"title": "", "items": []}]}, "chapters.0.title"),
+        # The real API's required fields are "required" in Laravel's sense: not blank.
+        ({"description_html": ""}, "description_html"),
+        ({"description_html": "  "}, "description_html"),
+        ({"category_ids": []}, "category_ids"),
+        ({"featured_image": ""}, "featured_image"),
     ],
 )
 def test_create_validation_errors(api, overrides, field):

@@ -165,7 +165,7 @@ def test_custom_keys_and_state_file(tmp_path):
         headers = {"Authorization": "Bearer k1"}
         created = requests.post(
             server.contents_api_url + "/contents",
-            json={"content_type": "live", "title": "Kept", "description_html": "", "category_ids": [1], "featured_image": "x"},
+            json={"content_type": "live", "title": "Kept", "description_html": "<p></p>", "category_ids": [1], "featured_image": "x"},
             headers=headers,
             timeout=5,
         ).json()["data"]

@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -213,3 +214,23 @@ def test_kind_placeholder_in_callback_url(sandbox, receiver):
     _upload(sandbox)
     got = receiver.wait_for(3)
     assert sorted(r["path"].rsplit("/", 2)[1] for r in got) == ["channel-add", "transcoding", "upload"]
+
+
+def test_command_line_callback_template_expands_per_kind(receiver):
+    """``--callback-url http://site/kollus/callbacks/{kind}/TOKEN/`` (what ``make demo`` passes)
+    must reach ``/upload/``, ``/transcoding/``… from the start, not only after a reset or a
+    ``set_callback_url``: the targets copied at start-up keep ``{kind}`` expanded."""
+    from wagtail_kollus.sandbox.__main__ import parse_callback_urls
+    from wagtail_kollus.sandbox.testing import SandboxServer
+
+    urls = parse_callback_urls([receiver.url + "/callbacks/{kind}/TOKEN/"])
+    with SandboxServer(callback_urls=urls, callback_delay=0.1, contents=5) as server:
+        assert server.app.callbacks.targets["channel_add"] == receiver.url + "/callbacks/channel-add/TOKEN/"
+        _upload(server)
+        got = receiver.wait_for(3)
+        prefix = urlsplit(receiver.url).path
+        assert sorted(r["path"].removeprefix(prefix) for r in got) == [
+            "/callbacks/channel-add/TOKEN/", "/callbacks/transcoding/TOKEN/", "/callbacks/upload/TOKEN/"
+        ]
+        server.reset()
+        assert server.app.callbacks.targets["upload"] == receiver.url + "/callbacks/upload/TOKEN/"

@@ -538,3 +538,86 @@ def test_accepted_callbacks_do_not_store_the_service_account_key(client, configu
     stored = json.dumps([d.payload for d in CallbackDelivery.objects.all()])
     assert "u1" in stored
     assert not find_secrets(stored, ALL_SECRETS), "the service account key is stored"
+
+
+# Requests that Django itself answered (or logged) before the callback view had its say, each
+# of which wrote the full callback URL, token included, to django.request / django.security.
+def _callback_requests(token: str, account: str) -> list[tuple[str, str, str, bytes, str, int]]:
+    """(name, method, path, body, content type, expected status)."""
+    from urllib.parse import urlencode
+
+    good = reverse("wagtail_kollus:callback-upload", kwargs={"token": token})
+    form = {"content_provider_key": account, "upload_file_key": "ufk-log", "filename": "강의"}
+    urlencoded = "application/x-www-form-urlencoded"
+    return [
+        ("multipart without boundary", "POST", good, b"x", "multipart/form-data", 400),
+        ("EUC-KR form", "POST", good, urlencode(form, encoding="euc-kr").encode(),
+         f"{urlencoded}; charset=EUC-KR", 200),
+        ("EUC-KR form, UTF-8 bytes", "POST", good, urlencode(form).encode(),
+         f"{urlencoded}; charset=EUC-KR", 200),
+        ("too many fields", "POST", good, "&".join(f"f{n}=1" for n in range(1100)).encode(),
+         urlencoded, 400),
+        ("unknown kind", "POST", good.replace("/upload/", "/no-such-kind/"),
+         urlencode(form).encode(), urlencoded, 404),
+        ("no kind", "POST", good.replace("/upload/", "/"), urlencode(form).encode(), urlencoded,
+         404),
+        ("no trailing slash", "POST", good.rstrip("/"), urlencode(form).encode(), urlencoded, 200),
+        ("no trailing slash, GET", "GET", good.rstrip("/"), b"", urlencoded, 405),
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True])
+def test_callback_requests_django_would_log_leave_no_token_in_any_log(
+    client, configured, settings, logs, debug
+):
+    """Every logger at DEBUG, SQL included (DEBUG=True logs each query with its parameters)."""
+    settings.DEBUG = debug
+    logs.set_level(logging.DEBUG, logger="django.db.backends")
+    token, account = SECRETS["CALLBACK_TOKEN"], SECRETS["KOLLUS_SERVICE_ACCOUNT_KEY"]
+    client.raise_request_exception = False
+    answers = {}
+    for name, method, path, body, content_type, _expected in _callback_requests(token, account):
+        response = client.generic(method, path, body, content_type=content_type)
+        answers[name] = response.status_code
+        assert not find_secrets(response_text(response), ("CALLBACK_TOKEN",)) or debug, name
+    expected = {name: status for name, *_, status in _callback_requests(token, account)}
+    assert answers == expected
+    if debug:
+        # Masked, not silenced: with DEBUG every SQL query is logged, and Wagtail's redirect
+        # middleware looks each 404's path up in its table.
+        sql = [r.getMessage() for r in logs.records if r.name == "django.db.backends"]
+        assert any("/kollus/callbacks/[redacted]/[redacted]" in query for query in sql)
+    leaked = find_secrets(log_text(logs), ALL_SECRETS)
+    assert not leaked, f"log records hold {leaked}"
+
+
+@pytest.mark.parametrize(
+    "logger_name",
+    ["django.request", "django.security.csrf", "django.security.DisallowedHost",
+     "django.server", "django.db.backends", "gunicorn.access"],
+)
+def test_records_of_loggers_that_print_paths_are_masked_as_they_are_made(
+    configured, logs, logger_name
+):
+    """Whatever logs a callback URL on Django's or a server's loggers (a CSRF refusal, a 404 of
+    the site, runserver's access line, a query's parameters) is masked before any handler."""
+    token = SECRETS["CALLBACK_TOKEN"]
+    path = reverse("wagtail_kollus:callback-transcoding", kwargs={"token": token})
+    logger = logging.getLogger(logger_name)
+    logger.warning("Forbidden (CSRF cookie not set.): %s", path)
+    logger.warning('"POST %s HTTP/1.1" 301 0', path.rstrip("/") + "?x=1")
+    logger.warning("(0.001) SELECT 1 WHERE p = %s; args=%s", path, (path, 1))
+    logger.warning("Not Found: %s", f"/kollus/callbacks/{token[:5]}-not-the-token/")
+    messages = [r.getMessage() for r in logs.records if r.name == logger_name]
+    assert messages == [
+        "Forbidden (CSRF cookie not set.): /kollus/callbacks/transcoding/[redacted]/",
+        '"POST /kollus/callbacks/transcoding/[redacted]?x=1 HTTP/1.1" 301 0',
+        "(0.001) SELECT 1 WHERE p = /kollus/callbacks/transcoding/[redacted]/; "
+        "args=('/kollus/callbacks/transcoding/[redacted]/', 1)",
+        # A wrong or old token is masked too: it is a path segment where the token goes.
+        "Not Found: /kollus/callbacks/[redacted]/",
+    ]
+    # Other loggers are the plugin's business (or not about requests): left as they are.
+    logging.getLogger("myproject.views").warning("path %s", "/kollus/callbacks/upload/abc/")
+    assert logs.records[-1].getMessage() == "path /kollus/callbacks/upload/abc/"

@@ -28,7 +28,7 @@ from django.urls import reverse
 from wagtail.models import GroupPagePermission, Page
 
 from wagtail_kollus.models import CallbackDelivery, KollusMedia, KollusVideo, MediaState
-from wagtail_kollus.player import Playable, sign_reference
+from wagtail_kollus.playback import Playable, sign_reference
 
 from .security_support import plugin_url_entries
 
@@ -52,6 +52,9 @@ class AdminRule:
     data: dict[str, Any] = field(default_factory=dict)
     # Query parameters filled from the test objects: {"media": "pk"} → ?media=<objects["pk"]>.
     query: dict[str, str] = field(default_factory=dict)
+    # A URL about one upload (its state, how it ended, "Use this video"): the uploader opens it
+    # with "add" alone, anyone else only with one of these (checked by the upload walk below).
+    others_need: tuple[str, ...] | None = None
 
 
 MEDIA_VIEW = ("view_kollusmedia",)
@@ -78,12 +81,20 @@ ADMIN_URLS: dict[str, AdminRule] = {
         data={"file_name": "clip.mp4", "file_size": "2048", "title": "Walk"},
     ),
     "kollus_media:upload_complete": AdminRule(
-        ("add_kollusmedia", "change_kollusmedia"), method="post", superuser_methods=("post",)
+        ("add_kollusmedia", "change_kollusmedia"),
+        method="post",
+        superuser_methods=("post",),
+        others_need=("change_kollusmedia",),
     ),
     "kollus_media:upload_abort": AdminRule(
-        ("add_kollusmedia", "change_kollusmedia"), method="post", superuser_methods=("post",)
+        ("add_kollusmedia", "change_kollusmedia"),
+        method="post",
+        superuser_methods=("post",),
+        others_need=("change_kollusmedia",),
     ),
-    "kollus_media:upload_status": AdminRule(MEDIA_VIEW),
+    "kollus_media:upload_status": AdminRule(
+        MEDIA_VIEW, others_need=("view_kollusmedia", "change_kollusmedia")
+    ),
     # Stock Wagtail views the ModelViewSet adds (history of a row)
     "kollus_media:history": AdminRule(("change_kollusmedia",)),
     "kollus_media:history_results": AdminRule(("change_kollusmedia",)),
@@ -91,10 +102,14 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "wagtail_kollus_stats:report": AdminRule(("view_kollus_statistics",)),
     "wagtail_kollus_stats:report_results": AdminRule(("view_kollus_statistics",)),
     "wagtail_kollus_stats:video": AdminRule(("view_kollus_statistics",)),
+    "wagtail_kollus_stats:record": AdminRule(
+        ("view_kollus_statistics",), method="post", superuser_methods=("post",)
+    ),
     # Sync report and the page panel's endpoints
     "wagtail_kollus_sync:report": AdminRule(
         ("view_pagecontentlink",), superuser_methods=("get", "post")
     ),
+    "wagtail_kollus_sync:report_results": AdminRule(("view_pagecontentlink",)),
     "wagtail_kollus_sync:status": AdminRule(("page:change_page",)),
     "wagtail_kollus_sync:retry": AdminRule(
         ("page:change_page",), superuser_methods=("get", "post")
@@ -105,8 +120,12 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "kollus_video_chooser:choose_item": AdminRule(None),
     "kollus_video_chooser:chosen": AdminRule(None),
     "kollus_video_chooser:chosen_multiple": AdminRule(None),
-    # The Upload tab's "Use this video": the same permission as uploading.
-    "kollus_video_chooser:chosen_library": AdminRule(("add_kollusmedia",), query={"media": "pk"}),
+    # The Upload tab's "Use this video": the same permission as uploading (and the upload's own).
+    "kollus_video_chooser:chosen_library": AdminRule(
+        ("add_kollusmedia", "change_kollusmedia"),
+        query={"media": "pk"},
+        others_need=("change_kollusmedia",),
+    ),
     # The chosen-video widget's "Preview video": any admin user, as the chooser.
     "kollus_video_chooser:preview": AdminRule(None),
     # Stock ChooserViewSet creation view: KollusVideo rows are only made by choosing.
@@ -114,12 +133,13 @@ ADMIN_URLS: dict[str, AdminRule] = {
 }
 
 # Public URLs, each with its own rule (tested below): the allow-list.
+CALLBACK_KINDS = ("upload", "transcoding", "content-update", "channel-add", "channel-delete")
 PUBLIC_URLS = {
-    "wagtail_kollus:callback-upload": "callback",
-    "wagtail_kollus:callback-transcoding": "callback",
-    "wagtail_kollus:callback-content-update": "callback",
-    "wagtail_kollus:callback-channel-add": "callback",
-    "wagtail_kollus:callback-channel-delete": "callback",
+    **{f"wagtail_kollus:callback-{kind}": "callback" for kind in CALLBACK_KINDS},
+    # The same endpoints without the trailing slash (Kollus posts to exactly what was pasted).
+    **{f"wagtail_kollus:callback-{kind}-unslashed": "callback" for kind in CALLBACK_KINDS},
+    # Anything else under callbacks/: the plugin's own 404, whatever the method.
+    "wagtail_kollus:callback-unknown": "callback_unknown",
     "wagtail_kollus:player_token": "player_token",
 }
 
@@ -334,6 +354,43 @@ def test_admin_url_works_for_a_superuser(name, client, objects, django_user_mode
         assert not is_refusal(response), (url, method, response.status_code)
 
 
+UPLOAD_URLS = sorted(name for name, rule in ADMIN_URLS.items() if rule.others_need is not None)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", UPLOAD_URLS)
+def test_upload_url_opens_for_the_uploader_not_for_another_editor_who_may_only_add(
+    name, client, objects, django_user_model
+):
+    """"add" lets an editor upload and use their own video; it must not read (title, state)
+    or take over (a library video of it, its end) somebody else's upload by its id."""
+    from wagtail_kollus.models import KollusVideo
+
+    rule = ADMIN_URLS[name]
+    uploader = make_user(django_user_model, "uploader", "add_kollusmedia")
+    media = KollusMedia.objects.get(pk=objects["pk"])
+    media.uploaded_by = uploader
+    media.save()
+    url = concrete_url(name, objects)
+
+    client.force_login(make_user(django_user_model, "adder", "add_kollusmedia"))
+    response = call(client, rule.method, url, rule.data)
+    assert response.status_code == 404 or is_refusal(response), (url, response.status_code)
+    assert media.title not in response.content.decode("utf-8", "replace")
+    # (The walk's objects include a chosen video of their own, for the preview URL.)
+    made = KollusVideo.objects.filter(media=media).exists()
+    assert not made, "a library video was made of another's upload"
+    assert KollusMedia.objects.get(pk=media.pk).state == MediaState.READY
+
+    for user in (
+        uploader,
+        make_user(django_user_model, "entitled", "add_kollusmedia", *rule.others_need[:1]),
+    ):
+        client.force_login(user)
+        response = call(client, rule.method, url, rule.data)
+        assert response.status_code < 400, (url, user.username, response.status_code)
+
+
 # --- public URLs ---------------------------------------------------------------------------------
 
 TOKEN = "test-callback-token-0123456789"  # tests/settings.py and the sandbox fixture
@@ -383,6 +440,23 @@ def test_callbacks_refuse_everything_when_no_token_is_configured(client, kollus,
                 continue
             url = reverse(name, kwargs={"token": token})
             assert client.post(url, callback_form(kollus)).status_code == 403, url
+    assert CallbackDelivery.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_unknown_callback_urls_answer_404_to_everyone_and_record_nothing(
+    client, kollus, django_user_model
+):
+    (name,) = [n for n, kind in PUBLIC_URLS.items() if kind == "callback_unknown"]
+    base = reverse(name)
+    assert base.endswith("/callbacks/")
+    for session in ("anonymous", "superuser"):
+        if session == "superuser":
+            client.force_login(django_user_model.objects.create_superuser("root", "r@x.com", "pw"))
+        for path in (f"upload2/{TOKEN}/", f"{TOKEN}/", f"upload/{TOKEN}/x/", ""):
+            for method in ("get", "post", "put", "delete"):
+                response = getattr(client, method)(base + path, callback_form(kollus))
+                assert response.status_code == 404, (session, path, method)
     assert CallbackDelivery.objects.count() == 0
 
 

@@ -138,7 +138,10 @@ def test_kollus_down_with_nothing_cached_falls_back_to_provisional_snapshots(kol
 
     assert series.points[1].unique_visitors == 42
     assert series.provenance.is_stale
-    assert series.provenance.missing == [DateRange(period.start, period.start)]
+    # Kollus did not answer for the other day: said so, not "missing" (that is for days
+    # Kollus can no longer give).
+    assert series.provenance.unanswered == [DateRange(period.start, period.start)]
+    assert series.provenance.missing == []
 
 
 def test_recording_a_day_again_replaces_it(kollus):

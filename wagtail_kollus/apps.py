@@ -16,7 +16,8 @@ class WagtailKollusConfig(AppConfig):
             signal_handlers,  # noqa: F401
         )
         from .api.redaction import install_log_redaction
-        from .video_cache import connect_receivers
+        from .media.callback_logging import install_callback_url_masking
+        from .sync import checks as sync_checks  # noqa: F401
 
         install_log_redaction()
-        connect_receivers()
+        install_callback_url_masking()

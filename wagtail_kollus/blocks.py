@@ -2,11 +2,11 @@
 
 The block stores the pk of a local ``KollusVideo`` row (copied when the editor chose it), so
 rendering a page, loading the editor and building API output never call a remote API: N blocks
-cost zero HTTP and at most two queries (``bulk_to_python`` through ``video_cache``: a one-row
-check, then the rows with their media joined unless this process already holds them).
+cost zero HTTP and one query (``bulk_to_python``: the rows, their library media joined).
 
-Extend it like any StructBlock: subclass, add child blocks, or point ``Meta.template`` at your
-own template (the default, ``wagtail_kollus/blocks/kollus_video.html``, is overridable).
+Extend it like any StructBlock: subclass, add child blocks, or set ``Meta.template`` (or pass
+``template=``) to render your own template; without one, ``render_basic`` writes the default
+player markup (:mod:`wagtail_kollus.playback.markup`), as Wagtail's own blocks do.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.admin.compare import BlockComparison
@@ -26,31 +26,18 @@ from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.coreutils import resolve_model_string
 
 from .compat import collapsed_block_group
-from .player_markup import BLOCK_TEMPLATE, is_package_template
 
 VIDEO_MODEL = "wagtail_kollus.KollusVideo"
 TITLE_OVERRIDE_MAX_LENGTH = 100
-# KollusVideoBlock's option children: JSON values used as they are (see its bulk_to_python).
-_OPTION_NAMES = frozenset(
-    ("autoplay", "mute", "start_time", "allow_seek", "disable_playrate", "title_override")
-)
 
 
 @lru_cache(maxsize=1)
-def _render_time_block_html() -> Any:
-    # Late import, as for render_player: the one-pass block player belongs to playback.
-    from .block_player import render_time_block_html
+def _render_block() -> Any:
+    # Imported on first render: playback pulls in the settings, the URLconf and the template
+    # machinery, which the block definitions (imported by models.py files) must not need.
+    from .playback.markup import render_block
 
-    return render_time_block_html
-
-
-@lru_cache(maxsize=1)
-def _render_player() -> Any:
-    # Imported on first render: the template tag module belongs to the playback feature and
-    # pulls in the player and settings, which the block definitions must not need to load.
-    from .templatetags.kollus import render_player
-
-    return render_player
+    return render_block
 
 
 class KollusVideoChooserBlockComparison(BlockComparison):
@@ -91,31 +78,31 @@ class KollusVideoChooserBlock(blocks.ChooserBlock):
         return kollus_video_chooser_viewset.widget_class()
 
     def bulk_to_python(self, values: list[Any]) -> list[Any]:
-        """All videos of a page at once, their library media joined in (``is_playable``).
+        """All videos of a page in one query, their library media joined in (``is_playable``).
 
-        Through :mod:`wagtail_kollus.video_cache`: one primary-key read of the rows' generation,
-        plus one query for rows this process has not seen since they last changed.
+        Read from the database on every render, as Wagtail's own chooser blocks do, so a video
+        withdrawn in any process shows its placeholder on the next render everywhere.
         """
-        # Late import: the cache reads the models, which must be loaded by now but not at import.
-        from .video_cache import load_videos
-
-        objects = load_videos(values)
-        if not objects:
-            return [None] * len(values)
         to_python = self.model_class._meta.pk.to_python
+        keys = []
+        for pk in values:
+            try:
+                # Older revisions and imports may store "5": the row is the same.
+                keys.append(None if pk is None else to_python(pk))
+            except (TypeError, ValueError, ValidationError):
+                keys.append(None)
+        wanted = {key for key in keys if key is not None}
+        if not wanted:
+            return [None] * len(values)
+        objects = self.model_class.objects.select_related("media").in_bulk(wanted)
         seen: set = set()
         result = []
-        for pk in values:
-            video = objects.get(pk) if pk is not None else None
-            if video is None and pk is not None:
-                try:
-                    video = objects.get(to_python(pk))  # a pk stored as a string
-                except (TypeError, ValueError, ValidationError):
-                    video = None
+        for key in keys:
+            video = objects.get(key) if key is not None else None
             if video is not None:
-                if video.pk in seen:
+                if key in seen:
                     video = copy.copy(video)  # one object per block, as Wagtail's ChooserBlock does
-                seen.add(video.pk)
+                seen.add(key)
             result.append(video)
         return result
 
@@ -255,7 +242,6 @@ class KollusVideoBlock(blocks.StructBlock):
     class Meta:
         icon = "media"
         label = _("Kollus video")
-        template = BLOCK_TEMPLATE
         value_class = KollusVideoValue
         form_classname = "struct-block kollus-video-block"
         form_layout = _form_layout()
@@ -267,7 +253,7 @@ class KollusVideoBlock(blocks.StructBlock):
         duration = getattr(video, "duration_seconds", None)
         start = value.get("start_time") or 0
         if duration and start >= duration:
-            from .media.library import format_duration  # late: the admin's "1:02:03" format
+            from .models.media import format_duration  # late: models load after blocks
 
             message = _(
                 "This video is %(duration)s long (%(seconds)s seconds): start before its end, "
@@ -276,75 +262,11 @@ class KollusVideoBlock(blocks.StructBlock):
             raise StructBlockValidationError(block_errors={"start_time": ValidationError(message)})
         return value
 
-    @cached_property
-    def _plain_option_names(self) -> tuple[str, ...] | None:
-        """The option children's names if each stores its JSON value as is, else ``None``."""
-        names = tuple(name for name in self.child_blocks if name != "video")
-        if "video" not in self.child_blocks or set(names) != _OPTION_NAMES:
-            return None  # a subclass added or removed children: Wagtail's general conversion
-        for name in names:
-            child = type(self.child_blocks[name])
-            if (
-                child.to_python is not blocks.Block.to_python
-                or child.bulk_to_python is not blocks.Block.bulk_to_python
-            ):
-                return None
-        return names
-
-    def bulk_to_python(self, values: list[Any]) -> list[KollusVideoValue]:
-        """What ``StructBlock.bulk_to_python`` returns, without its per-child detour.
-
-        The option children (booleans, an integer, a string) keep their JSON values unchanged,
-        so only the videos need converting (one load for the whole page); a page of 50 blocks
-        would otherwise spend more time splitting and regrouping options than loading videos.
-        A subclass with other children gets Wagtail's own conversion.
-        """
-        names = self._plain_option_names
-        if names is None:
-            return super().bulk_to_python(values)
-        values = list(values)  # StreamBlock passes a dict view
-        video_block = self.child_blocks["video"]
-        with_video = [i for i, raw in enumerate(values) if "video" in raw]
-        loaded = video_block.bulk_to_python([values[i]["video"] for i in with_video])
-        videos = [video_block.get_default()] * len(values)
-        for i, video in zip(with_video, loaded, strict=True):
-            videos[i] = video
-        defaults = {name: self.child_blocks[name].get_default() for name in names}
-        order = tuple(self.child_blocks)
-        value_class = self.meta.value_class
-        return [
-            value_class(
-                self,
-                {
-                    name: video if name == "video" else raw.get(name, defaults[name])
-                    for name in order
-                },
-            )
-            for raw, video in zip(values, videos, strict=True)
-        ]
-
-    def render(self, value: KollusVideoValue, context: Any = None) -> SafeString:
-        """The block's HTML; skips the template engine while the default template is in use.
-
-        With the package's own ``kollus_video.html`` (not a subclass's ``Meta.template``, not a
-        project template shadowing it), a playable video's markup is written in Python, which
-        is what the template would render (``tests/test_player_markup.py``). Anything else
-        (an override, a video that cannot be played) renders the template as usual.
-        """
-        if (
-            self.get_template(value, context=context) == BLOCK_TEMPLATE
-            and getattr(value, "is_playable", False)  # as {% if value.is_playable %} reads it
-            and is_package_template(BLOCK_TEMPLATE)
-        ):
-            request = context.get("request") if context is not None else None
-            if type(value) is KollusVideoValue:
-                # The usual case in one pass (block_player.py); None for anything unusual.
-                html = _render_time_block_html()(value, request)
-                if html is not None:
-                    return SafeString(html)  # every value in it is escaped (mark_safe, unwrapped)
-            player = _render_player()(value, request=request)
-            return mark_safe(f'<div class="kollus-video">{player}</div>\n')  # noqa: S308 - escaped by render_player
-        return super().render(value, context=context)
+    def render_basic(self, value: KollusVideoValue, context: Any = None) -> SafeString:
+        """The default markup (no ``Meta.template`` or ``template=``): the player, or the
+        unavailable notice (``wagtail_kollus/blocks/kollus_video_unavailable.html``)."""
+        parent_context = dict(context) if context is not None else None
+        return _render_block()(value, self.get_context(value, parent_context=parent_context))
 
     # --- wagtail-localize ------------------------------------------------------------------
     # Translators translate the title shown in the player; the video and the player options
@@ -379,8 +301,8 @@ class KollusVideoBlock(blocks.StructBlock):
         # Late imports: the player and URLs belong to the playback feature.
         from django.urls import NoReverseMatch
 
-        from .player import playable_from, sign_reference
-        from .templatetags.kollus import token_url as reverse_token_url
+        from .playback import playable_from, sign_reference
+        from .playback.markup import token_url as reverse_token_url
 
         try:
             token_url = reverse_token_url()

@@ -50,7 +50,7 @@ DEFAULTS: dict[str, Any] = {
     # --- playback ---
     "PLAYER_TOKEN_LIFETIME": 300,  # seconds; the JWT's ``expt``
     "CACHE_SAFE_PLAYBACK": False,  # True: pages hold a signed reference, browsers fetch the URL
-    "CUID_RESOLVER": "wagtail_kollus.player.default_cuid",  # dotted path: request -> viewer id
+    "CUID_RESOLVER": "wagtail_kollus.playback.default_cuid",  # dotted path: request -> viewer id
     # Cache-safe playback: how long a page's signed player reference stays valid (seconds).
     # Long on purpose: a page cached for a day must still play. 30 days.
     "PLAYER_REFERENCE_MAX_AGE": 30 * 24 * 3600,
@@ -81,6 +81,9 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_DEFAULT_CATEGORY_IDS": [],  # category_ids when the mapping names no field
     "SYNC_DEFAULT_TAG_IDS": [],  # tag_ids when the mapping names no field
     "SYNC_DEFAULT_FEATURED_IMAGE": "",  # URL sent when the page has no image (the API requires one)
+    # description_html of a page with no description and no search description (the API
+    # requires the field; an empty paragraph satisfies it).
+    "SYNC_DEFAULT_DESCRIPTION_HTML": "<p></p>",
     "SYNC_UNPUBLISHED_STATUS": "paused",  # record status after the page is unpublished
     "SYNC_DELETED_STATUS": "paused",  # record status after the page is deleted
     "SYNC_UNLINK_ON_DELETE": True,  # forget the content_id once the deleted page's record is paused

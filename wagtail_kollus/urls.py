@@ -12,7 +12,7 @@ urlpatterns: list = []
 # Kollus platform callbacks (media feature): callbacks/<kind>/<token>/
 urlpatterns += [path("callbacks/", include("wagtail_kollus.media.urls"))]  # noqa: E305
 
-# Cache-safe playback (player feature): a signed page reference → a fresh player URL.
-from .views.player import player_token  # noqa: E402
+# Cache-safe playback: a signed page reference → a fresh player URL.
+from .playback.views import player_token  # noqa: E402
 
 urlpatterns += [path("player/token/", player_token, name="player_token")]

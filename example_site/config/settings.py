@@ -75,18 +75,35 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         # EXAMPLE_SITE_DB lets a test run the demo without touching your own demo database.
         "NAME": os.environ.get("EXAMPLE_SITE_DB", BASE_DIR / "db.sqlite3"),
-        "OPTIONS": {"timeout": 20},
+        # runserver and the django-q2 worker share this file: each transaction takes the write
+        # lock when it begins and waits up to 20 s for it; WAL lets pages be read meanwhile.
+        # Without these, a publish fails with "database is locked" while the worker writes
+        # (wagtail_kollus.W005; PostgreSQL needs none of this, see docs/deployment.md).
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL;",
+        },
     }
 }
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache"
-        if os.environ.get("REDIS_URL") is None
-        else "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": os.environ.get("REDIS_URL", "kollus_cache"),
+if os.environ.get("REDIS_URL") is None:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "kollus_cache",
+            # The rate limits keep one small key per request they let through
+            # (docs/deployment.md, "The cache"): 300, the default, would be culled under load.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
+    }
 
 LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", "한국어"), ("en", "English"), ("ja", "日本語")]

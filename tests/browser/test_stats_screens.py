@@ -87,3 +87,53 @@ def test_custom_range_and_the_video_view(stats_page, live_server):
     page.wait_for_url("**/statistics/video/**")
     _assert_accessible_chart(page, "kollus-video-views")
     page.locator(".kollus-stats").screenshot(path=str(ARTIFACTS / "stats-video.png"))
+
+
+# Runs in the page before the click: while the next page is on its way Playwright waits for
+# the navigation before it reads anything, so the page notes what it shows in sessionStorage
+# (kept across the navigation) each time the button changes.
+WATCH_THE_BUTTON = """() => {
+    const button = document.querySelector('[data-kollus-stats-show]');
+    const loading = document.querySelector('[data-kollus-stats-loading]');
+    new MutationObserver(() => sessionStorage.setItem('kollus-loading', JSON.stringify({
+        label: button.innerText.trim(),
+        spinning: button.classList.contains('button-longrunning-active'),
+        note: getComputedStyle(loading).display !== 'none',
+    }))).observe(button, {attributes: true, childList: true, subtree: true});
+}"""
+
+
+def test_a_slow_period_shows_that_it_is_loading(stats_page, live_server, sandbox_live):
+    page = stats_page
+    page.goto(f"{live_server.url}/admin/kollus/statistics/?range=7")
+    assert not page.locator("[data-kollus-stats-loading]").is_visible()
+    sandbox_live.faults.set("kollus.stats_summary_daily", latency=0.5)
+    page.evaluate(WATCH_THE_BUTTON)
+
+    page.get_by_label("Last 365 days").check()
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**range=365**")
+
+    # While Kollus took its time: Wagtail's spinner on the button, and a line that says why.
+    seen = page.evaluate("JSON.parse(sessionStorage.getItem('kollus-loading'))")
+    assert seen == {"label": "Loading…", "spinning": True, "note": True}
+    assert not page.locator("[data-kollus-stats-loading]").is_visible()
+
+
+def test_the_dashboard_panel_is_inset_and_shows_a_placeholder_poster(stats_page, live_server):
+    page = stats_page
+    page.goto(f"{live_server.url}/admin/")
+    panel = page.locator("#kollus-statistics-section")
+    panel.wait_for()
+
+    # The totals do not touch the panel's edge; they line up with the tables' cells.
+    edge = panel.bounding_box()["x"]
+    totals = panel.locator(".kollus-stats-totals").bounding_box()["x"]
+    cell = panel.locator("td.title .kollus-stats-video__inner").first.bounding_box()["x"]
+    assert totals - edge >= 12
+    assert abs(totals - cell) <= 8
+    # Videos not in the library (the sandbox's, here) get a video icon, not an empty box.
+    placeholder = panel.locator(".kollus-stats-video__poster--none").first
+    icon = placeholder.locator("svg").bounding_box()
+    assert icon and icon["width"] >= 12
+    assert placeholder.get_attribute("title") == "Not in the library"

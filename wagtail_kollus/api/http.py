@@ -12,6 +12,10 @@ Retry policy (why it looks like this):
   (seconds or HTTP date) replaces the computed delay; when it asks for more than
   ``backoff_max`` we stop and raise :class:`RateLimitedError`/:class:`UnavailableError` with
   ``retry_after`` so the caller (a background task) can reschedule instead of blocking.
+* ``total_timeout`` (optional) caps everything a session does, for a caller that keeps a
+  person waiting (the chooser): connects, reads, retries, backoff and rate-limit waits all come
+  out of one budget that starts when the session is made. Per-attempt timeouts alone do not:
+  two attempts of a 10 s read wait 20 s.
 
 Secrets: the Kollus access token travels in the query string. URLs are redacted before they
 reach a log line, an exception or a ``repr``, and exceptions are raised ``from None`` so that
@@ -122,6 +126,7 @@ class ApiSession:
         wall_clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
         session: requests.Session | None = None,
+        total_timeout: float | None = None,
     ) -> None:
         self.service = service
         self.base_url = base_url.rstrip("/")
@@ -142,6 +147,7 @@ class ApiSession:
         self.wall_clock = wall_clock
         self.jitter = jitter
         self.session = session or requests.Session()
+        self.deadline = None if total_timeout is None else clock() + total_timeout
 
     def __repr__(self) -> str:
         return f"<ApiSession {self.service} {redact(self.base_url, self.secrets)}>"
@@ -186,7 +192,7 @@ class ApiSession:
         attempt = 0
         while True:
             if rate_limited and self.rate_limiter is not None:
-                self.rate_limiter.acquire(self.rate_limit_max_wait)
+                self.rate_limiter.acquire(self._within_budget(self.rate_limit_max_wait))
             started = self.clock()
             try:
                 response = self.session.request(
@@ -197,13 +203,19 @@ class ApiSession:
                     data=data,
                     files=files,
                     headers=headers,
-                    timeout=timeout or self.timeout,
+                    timeout=self._attempt_timeout(timeout or self.timeout, method, url, params),
                 )
             except requests.RequestException as exc:
                 error, retry_safe = self._transport_error(exc, method, url, params, idempotent)
                 self._log(method, url, params, None, started, exc)
-                if retry_safe and attempt < self.max_retries and self._rewind(data):
-                    self.sleep(self._backoff(attempt))
+                delay = self._backoff(attempt)
+                if (
+                    retry_safe
+                    and attempt < self.max_retries
+                    and self._budget_allows(delay)
+                    and self._rewind(data)
+                ):
+                    self.sleep(delay)
                     attempt += 1
                     continue
                 transport_failure: KollusAPIError | None = error
@@ -221,15 +233,17 @@ class ApiSession:
             retry_after = parse_retry_after(
                 response.headers.get("Retry-After"), now=self.wall_clock()
             )
+            delay = retry_after if retry_after is not None else self._backoff(attempt)
             if (
                 status in RETRY_STATUSES
                 and idempotent
                 and attempt < self.max_retries
                 and (retry_after is None or retry_after <= self.backoff_max)
+                and self._budget_allows(delay)
                 and self._rewind(data)
             ):
                 response.close()
-                self.sleep(retry_after if retry_after is not None else self._backoff(attempt))
+                self.sleep(delay)
                 attempt += 1
                 continue
             raise self.error_for_response(response, retry_after=retry_after)
@@ -327,6 +341,41 @@ class ApiSession:
             secrets=self.secrets,
         )
         return error, safe
+
+    # --- the total budget (``total_timeout``) --------------------------------------------------
+
+    def _remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - self.clock()
+
+    def _budget_allows(self, delay: float) -> bool:
+        """Whether waiting ``delay`` seconds still leaves time for another attempt."""
+        remaining = self._remaining()
+        return remaining is None or delay < remaining
+
+    def _within_budget(self, wait: float | None) -> float | None:
+        remaining = self._remaining()
+        if remaining is None:
+            return wait
+        return max(0.0, remaining if wait is None else min(wait, remaining))
+
+    def _attempt_timeout(
+        self, timeout: float | tuple[float, float], method: str, url: str, params: Any
+    ) -> float | tuple[float, float]:
+        """This attempt's (connect, read) timeouts, cut to what is left of the budget."""
+        remaining = self._remaining()
+        if remaining is None:
+            return timeout
+        if remaining <= 0:
+            full_url = requests.Request(method, url, params=params).prepare().url or url
+            raise UnavailableError(
+                f"{self.service.capitalize()} API did not answer in time.",
+                service=self.service,
+                method=method,
+                url=full_url,
+                secrets=self.secrets,
+            )
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        return (min(connect, remaining), min(read, remaining))
 
     def _backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, factor * 2**attempt], capped."""

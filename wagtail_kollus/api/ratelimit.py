@@ -1,4 +1,6 @@
-"""Kollus's per-account rate limit (1 call/s, 60 calls/min), shared by every process.
+"""Limits shared by every process: Kollus's per-account rate limit (1 call/s, 60 calls/min)
+here, and the player token endpoint's per-client limits (``wagtail_kollus.playback.limits``),
+both counted by :func:`claim_window_slot`.
 
 A site runs several web workers and a django-q2 cluster; each has its own memory, so a
 per-process limiter would let N processes make N calls a second. The count therefore lives in
@@ -30,6 +32,7 @@ import time
 from collections.abc import Callable
 
 from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.filebased import FileBasedCache
 
 from .errors import RateLimitedError
@@ -80,13 +83,6 @@ class CacheRateLimiter:
     def cache(self):
         return caches[self.cache_alias]
 
-    def _add(self, key: str, timeout: int) -> bool:
-        """Claim ``key``: ``cache.add``, or an exclusive marker file on the file-based cache."""
-        cache = self.cache
-        if isinstance(cache, FileBasedCache):
-            return claim_file_slot(cache._dir, key)  # its add() is not atomic (module doc)
-        return cache.add(key, 1, timeout=timeout)
-
     def acquire(self, max_wait: float | None = None) -> float:
         """Wait for a free slot and claim it; return the seconds waited.
 
@@ -123,20 +119,41 @@ class CacheRateLimiter:
         return 0.0
 
     def _claim_second(self, second: int) -> bool:
-        for slot in range(self.per_second):
-            if self._add(f"{self._prefix}:s:{second}:{slot}", timeout=5):
-                return True
-        return False
+        cache = self.cache
+        return any(
+            claim_key(cache, f"{self._prefix}:s:{second}:{slot}", timeout=5)
+            for slot in range(self.per_second)
+        )
 
     def _claim_minute(self, minute: int) -> bool:
-        cache = self.cache
-        hint_key = f"{self._prefix}:m:{minute}:next"
-        start = cache.get(hint_key) or 0
-        for slot in range(min(int(start), self.per_minute), self.per_minute):
-            if self._add(f"{self._prefix}:m:{minute}:{slot}", timeout=125):
-                cache.set(hint_key, slot + 1, timeout=125)
-                return True
-        return False
+        return claim_window_slot(
+            self.cache, f"{self._prefix}:m:{minute}", self.per_minute, timeout=125
+        )
+
+
+def claim_key(cache: BaseCache, key: str, timeout: int) -> bool:
+    """Own ``key`` if nobody does: ``cache.add``, or an exclusive marker file on the
+    file-based cache, whose ``add`` is not atomic (module doc)."""
+    if isinstance(cache, FileBasedCache):
+        return claim_file_slot(cache._dir, key)
+    return cache.add(key, 1, timeout=timeout)
+
+
+def claim_window_slot(cache: BaseCache, window_key: str, capacity: int, timeout: int) -> bool:
+    """Claim one of the ``capacity`` slots of a window (``<window_key>:<n>``); False if all
+    are taken. This is how every limit of the plugin counts across processes (module doc).
+
+    A "next free slot" hint, kept with ``set``, spares most callers a walk through the taken
+    slots; a hint lost to a concurrent ``set`` only costs extra ``add`` calls, never an extra
+    slot. Once the hint reaches ``capacity`` a caller is refused with one ``get``.
+    """
+    hint_key = f"{window_key}:next"
+    start = cache.get(hint_key) or 0
+    for slot in range(min(int(start), capacity), capacity):
+        if claim_key(cache, f"{window_key}:{slot}", timeout):
+            cache.set(hint_key, slot + 1, timeout=timeout)
+            return True
+    return False
 
 
 def limiter_from_settings(access_token: str) -> CacheRateLimiter | None:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..api.types import Chapter, ChapterItem, Content
+from ..availability import ItemState, item_video_available, media_for_key, media_plays, status_plays
 from ..models import KollusMedia, KollusVideo, VideoSource
 
 URL_FIELD_MAX_LENGTH = 1000
@@ -26,8 +27,13 @@ def http_url_or_blank(url: str | None) -> str:
 def copy_item_to_video(
     content: Content, chapter: Chapter, item: ChapterItem, *, language: str, media_content_key: str
 ) -> KollusVideo:
-    """Create or refresh the local row for one chosen chapter item and return it."""
-    media = KollusMedia.objects.filter(media_content_key=media_content_key).first()
+    """Create or refresh the local row for one chosen chapter item and return it.
+
+    Choosing reads the record fresh, so the row starts out with what ``wagtail_kollus.availability``
+    says of it: an item of a record that is not published is chosen, but does not play yet.
+    """
+    media = media_for_key(media_content_key)
+    state = ItemState(status_plays(content.status), media_content_key, chapter.chapter_id)
     fields = {
         "chapter_id": chapter.chapter_id,
         "content_title": content.title[:500],
@@ -39,7 +45,7 @@ def copy_item_to_video(
         "thumbnail_url": http_url_or_blank(content.featured_image)
         or (media.poster_url if media else ""),
         "duration_seconds": item.duration_seconds,
-        "is_available": True,
+        "is_available": item_video_available(state, media),
         "last_fetched_at": timezone.now(),
     }
     video, _created = KollusVideo.objects.update_or_create(
@@ -58,7 +64,8 @@ def _library_fields(media: KollusMedia) -> dict:
         "media_content_key": media.media_content_key,
         "thumbnail_url": http_url_or_blank(media.poster_url),
         "duration_seconds": media.duration_seconds,
-        "is_available": True,
+        # Playable once ready with a key: the page shows the placeholder until then.
+        "is_available": media_plays(media),
         "last_fetched_at": timezone.now(),
     }
 

@@ -22,18 +22,23 @@ from .cache import cached_call
 FILTER_NAMES = ("search", "language", "status", "content_type", "category_id", "tag_id")
 
 # The chooser must answer while the editor waits: fail fast and let them press "Retry" rather
-# than queueing retries behind a spinner.
-CHOOSER_MAX_READ_TIMEOUT = 10.0
+# than queueing retries behind a spinner. CHOOSER_MAX_WAIT is the whole wait of one chooser
+# request (every call it makes, connects, reads, the retry and its backoff together): capping
+# each read alone let a hanging API hold the editor for two reads, 20 s.
+CHOOSER_MAX_WAIT = 10.0
+CHOOSER_MAX_READ_TIMEOUT = CHOOSER_MAX_WAIT
 CHOOSER_MAX_RETRIES = 1
 
 
 def chooser_client() -> Any:
-    """A ``ContentsClient`` tuned for interactive use (short timeouts, few retries)."""
+    """A ``ContentsClient`` tuned for interactive use (short timeouts, few retries, and at
+    most :data:`CHOOSER_MAX_WAIT` seconds in all from its creation: make one per request)."""
     from ..api.contents import ContentsClient
 
     return ContentsClient.from_settings(
         read_timeout=min(float(kollus_settings.READ_TIMEOUT), CHOOSER_MAX_READ_TIMEOUT),
         max_retries=min(int(kollus_settings.MAX_RETRIES), CHOOSER_MAX_RETRIES),
+        total_timeout=CHOOSER_MAX_WAIT,
     )
 
 

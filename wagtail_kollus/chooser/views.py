@@ -44,7 +44,7 @@ from ..api.errors import (
 )
 from ..api.types import Content
 from ..media.forms import UploadOptionsForm
-from ..media.upload import upload_form_context
+from ..media.upload import may_follow_upload, upload_form_context
 from ..models import KollusMedia, KollusVideo, MediaState
 from .copying import copy_item_to_video, copy_media_to_video
 from .forms import FILTER_PARAMETERS, ContentFilterForm
@@ -422,7 +422,8 @@ class LibraryVideoChosenView(KollusVideoChosenResponseMixin, View):
         except ValueError as error:
             raise Http404 from error
         media = KollusMedia.objects.filter(pk=media_id).first()
-        if media is None:
+        # The tab offers the editor's own upload; another's takes "change" on videos.
+        if media is None or not may_follow_upload(request.user, media):
             raise Http404
         if media.state in self.refused_states:
             return render_modal_workflow(
@@ -460,7 +461,7 @@ class ChosenVideoPreviewView(WagtailAdminTemplateMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         # Late imports: the template tag module belongs to playback and loads the player.
         from ..blocks import KollusVideoBlock
-        from ..templatetags.kollus import render_player
+        from ..playback.markup import render_player
 
         # As a block with default options plays it (the chosen item's title in the player).
         value = KollusVideoBlock().to_python({"video": self.video.pk})

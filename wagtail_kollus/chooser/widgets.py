@@ -18,6 +18,8 @@ from wagtail.admin.admin_url_finder import AdminURLFinder
 from wagtail.admin.staticfiles import versioned_static
 from wagtail.admin.widgets import BaseChooser, BaseChooserAdapter
 
+from ..models.media import format_duration
+
 # The size the widget shows the poster at (16:9), as the image chooser sizes its preview.
 POSTER_WIDTH = 120
 POSTER_HEIGHT = 68
@@ -37,8 +39,6 @@ def poster_url(video: Any) -> str:
 
 def video_details(video: Any) -> str:
     """One line under the title: duration and where the video comes from."""
-    from ..media.library import format_duration  # the library's own "1:02:03" format
-
     parts = [format_duration(video.duration_seconds)]
     parts += [video.content_title, video.chapter_title]
     return " · ".join(part for part in parts if part)

@@ -5,6 +5,9 @@ Kollus callbacks carry no signature. Each request must therefore
 2. carry our ``content_provider_key`` (the service account key),
 3. be a well-formed form post for its kind.
 A request that fails 1 or 2 gets 403, one that fails 3 gets 400, and nothing is recorded.
+A form whose body declares another charset than UTF-8 (Kollus is a Korean service: EUC-KR) is
+read in that charset; a body Django cannot parse is a 400 of ours, never Django's own error,
+whose log line would carry the URL and with it the token (see ``callback_logging``).
 A good delivery is logged once (a repeat finds the same fingerprint and changes nothing) and
 the real work is queued for the django-q2 worker on commit, so Kollus gets its 200 well
 inside its 3 s limit. The worker re-reads the media from the API: the payload is only a hint.
@@ -20,9 +23,19 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, ClassVar
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    HttpResponseNotFound,
+    QueryDict,
+    UnreadablePostError,
+)
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -115,8 +128,14 @@ class KollusCallbackView(View):
             "multipart/form-data",
         ):
             raise MalformedCallback("expected a form post")
+        try:
+            form = self.read_form(request)
+        except (MultiPartParserError, BadRequest, SuspiciousOperation, UnreadablePostError) as e:
+            # Caught here, not by Django: its answer would log the path (the token), and with
+            # DEBUG a non-UTF-8 form even crashed the debug page into a 500.
+            raise MalformedCallback(f"the form cannot be read ({type(e).__name__})") from None
         payload = {}
-        for name, value in request.POST.items():
+        for name, value in form.items():
             if len(value) > _MAX_FIELD_LENGTH:
                 raise MalformedCallback(f"field {name!r} is too long")
             # Kollus never sends a NUL; PostgreSQL cannot store one (text or jsonb), so
@@ -125,6 +144,22 @@ class KollusCallbackView(View):
                 raise MalformedCallback("a field holds a NUL byte")
             payload[name] = value.strip()
         return payload
+
+    @staticmethod
+    def read_form(request: HttpRequest) -> QueryDict:
+        """The posted form; a urlencoded one in the charset its ``Content-Type`` declares.
+
+        Django 5.2 refuses a urlencoded body whose charset is not UTF-8 (RFC 1866 says forms
+        are UTF-8), but a Korean sender may well post ``charset=EUC-KR``: refusing it would
+        lose the callback after Kollus's three retries. Django's own ``QueryDict`` parses it
+        in that charset (an unknown charset means UTF-8; bytes that do not decode come out
+        garbled, never refused: only a title or file name could hold them, and the worker
+        re-reads the media from the API anyway). Django decodes multipart fields in the
+        declared charset itself.
+        """
+        if request.content_type == "application/x-www-form-urlencoded":
+            return QueryDict(request.body, encoding=request.encoding)
+        return request.POST
 
     def validate_account(self, payload: dict[str, str]) -> None:
         expected = str(kollus_settings.KOLLUS_SERVICE_ACCOUNT_KEY or "")
@@ -169,6 +204,17 @@ class ChannelAddCallbackView(KollusCallbackView):
 class ChannelDeleteCallbackView(KollusCallbackView):
     kind = CallbackKind.CHANNEL_DELETE
     required_fields = ("upload_file_key", "channel_key")
+
+
+@csrf_exempt
+def unknown_callback_url(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Anything else under ``callbacks/``: an unknown kind, a missing kind or token, extra parts.
+
+    A 404 of ours rather than the site's: its page tree would answer Django's 404 or, to a
+    POST, a CSRF 403, and both log the path, which may hold the token.
+    """
+    logger.warning("Refused a %s to an unknown Kollus callback URL", request.method)
+    return _unlogged(HttpResponseNotFound())
 
 
 CALLBACK_VIEWS: dict[str, type[KollusCallbackView]] = {

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from .. import signals
 from ..api.errors import KollusAPIError, NotFoundError
+from ..availability import apply_media
 from ..models import KollusMedia, MediaState
 from .forms import ConfirmDeleteUsedForm
 from .object_views import MediaObjectView
@@ -51,6 +52,7 @@ def delete_media(media: KollusMedia, *, client: Any) -> None:
         media.deleted_at = timezone.now()
         media.replacement = None
         media.save(update_fields=["state", "deleted_at", "replacement", "updated_at"])
+        apply_media(media)
         transaction.on_commit(
             lambda: signals.send_robustly(
                 signals.video_deleted, sender=KollusMedia, instance=media

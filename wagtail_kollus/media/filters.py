@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import django_filters
 from django.db.models import Q, QuerySet
@@ -15,6 +15,10 @@ from ..conf import kollus_settings
 from ..models import KollusMedia, MediaState
 
 
+def _stuck_cutoff() -> datetime:
+    return timezone.now() - timedelta(minutes=int(kollus_settings.STUCK_AFTER_MINUTES))
+
+
 def stuck_media(queryset: QuerySet[KollusMedia] | None = None) -> QuerySet[KollusMedia]:
     """Uploads/transcodes with no callback for ``STUCK_AFTER_MINUTES``.
 
@@ -23,11 +27,21 @@ def stuck_media(queryset: QuerySet[KollusMedia] | None = None) -> QuerySet[Kollu
     """
     if queryset is None:
         queryset = KollusMedia.objects.all()
-    cutoff = timezone.now() - timedelta(minutes=int(kollus_settings.STUCK_AFTER_MINUTES))
+    cutoff = _stuck_cutoff()
     return (
         queryset.filter(state__in=(MediaState.UPLOADING, MediaState.TRANSCODING))
         .annotate(_last_heard=Coalesce("last_callback_at", "created_at"))
         .filter(_last_heard__lt=cutoff)
+    )
+
+
+def is_abandoned_upload(media: KollusMedia) -> bool:
+    """A stuck upload Kollus never confirmed: when Kollus does not know its upload file key
+    either, the file never arrived (the browser was closed or lost its connection)."""
+    return (
+        media.state == MediaState.UPLOADING
+        and media.last_callback_at is None
+        and media.created_at < _stuck_cutoff()
     )
 
 

@@ -74,13 +74,16 @@ class MediaEditForm(WagtailAdminModelForm):
 
 # Upload options the editor may be allowed to change, mapped to their defaults' settings.
 OVERRIDABLE_UPLOAD_FIELDS = ("title", "category_key", "is_encryption_upload", "is_audio_upload")
+# Kollus replaces like with like: a new source takes these from the video it replaces.
+INHERITED_BY_REPLACEMENTS = ("is_encryption_upload", "is_audio_upload")
 
 
 class UploadOptionsForm(forms.Form):
     """What the server sends Kollus when asking for an upload URL.
 
     Defaults come from settings; fields the user may not change are left out, so a posted
-    value for them is ignored rather than trusted.
+    value for them is ignored rather than trusted. ``replacing``: the upload is a new source
+    for an existing video, whose encryption and kind it keeps, so those are not offered.
     """
 
     file_name = forms.CharField(max_length=255, widget=forms.HiddenInput)
@@ -89,7 +92,7 @@ class UploadOptionsForm(forms.Form):
     is_encryption_upload = forms.BooleanField(label=_("Encrypted (DRM)"), required=False)
     is_audio_upload = forms.BooleanField(label=_("Audio only"), required=False)
 
-    def __init__(self, *args, user=None, **kwargs) -> None:
+    def __init__(self, *args, user=None, replacing: bool = False, **kwargs) -> None:
         kwargs.setdefault(
             "initial",
             {
@@ -101,6 +104,8 @@ class UploadOptionsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["category_key"] = _category_field(kollus_settings.KOLLUS_CATEGORY_KEY)
         allowed = self.allowed_overrides(user)
+        if replacing:
+            allowed -= set(INHERITED_BY_REPLACEMENTS)
         for name in OVERRIDABLE_UPLOAD_FIELDS:
             if name not in allowed:
                 del self.fields[name]

@@ -95,7 +95,10 @@ def apply_remote_media(row: KollusMedia, remote: Media) -> MirrorChange:
             change.changed_fields.append(name)
             setattr(row, name, value)
     change.channels_changed = "channels" in change.changed_fields
-    if new_state == MediaState.READY and row.error_message:
+    # A reason belongs to the state it explains: once Kollus reports another state (an upload
+    # marked interrupted whose file arrives after all), or the video is ready, it is stale.
+    left_failure = change.state_changed and change.old_state == MediaState.FAILED
+    if (new_state == MediaState.READY or left_failure) and row.error_message:
         row.error_message = ""
         change.changed_fields.append("error_message")
     row.last_refreshed_at = timezone.now()

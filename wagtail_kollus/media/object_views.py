@@ -1,5 +1,6 @@
-"""The base of admin views about one library video (delete, replace): permission policy, the
-(not deleted) object from the URL, and the breadcrumbs back to it in the library."""
+"""The base of admin views about library videos: the permission policy (every view), and for
+views about one video (delete, replace) the (not deleted) object from the URL and the
+breadcrumbs back to it in the library."""
 
 from __future__ import annotations
 
@@ -15,12 +16,16 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from ..models import KollusMedia, MediaState
 
 
-class MediaObjectView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
-    model = None
+class MediaPermissionMixin(PermissionCheckedMixin):
+    """Wagtail 7.0 passes ``permission_policy`` from the viewset; 8.0 looks it up. Be explicit."""
 
     @cached_property
     def permission_policy(self) -> ModelPermissionPolicy:
         return ModelPermissionPolicy(KollusMedia)
+
+
+class MediaObjectView(MediaPermissionMixin, WagtailAdminTemplateMixin, TemplateView):
+    model = None
 
     @cached_property
     def object(self) -> KollusMedia:

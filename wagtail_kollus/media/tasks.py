@@ -19,9 +19,12 @@ from django.utils.translation import gettext as _
 
 from .. import queue, signals
 from ..api.errors import KollusAPIError, NotFoundError
+from ..availability import apply_media, withdraw_media
 from ..conf import kollus_settings
 from ..models import CallbackDelivery, CallbackKind, DeliveryStatus, KollusMedia, MediaState
+from .filters import is_abandoned_upload
 from .mirror import MirrorChange, apply_remote_media, needs_channel_attach
+from .states import UPLOAD_ABANDONED
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +146,7 @@ def process_callback(fingerprint: str, attempt: int = 0) -> str:
     try:
         remote = client.get_media(ufk)
     except NotFoundError:
+        withdraw_media(ufk)  # deleted in the console, or not listed yet: nothing plays it now
         if KollusMedia.objects.filter(upload_file_key=ufk).exists() and attempt < len(RECHECK_DELAYS):
             return _retry_later(delivery, attempt, "Kollus does not list this media yet")
         _finish(delivery, DeliveryStatus.IGNORED, _("Kollus does not know this upload file key."))
@@ -213,6 +217,7 @@ def mirror_from_remote(
             row = KollusMedia(upload_file_key=ufk, title=remote.title or default_title or ufk)
         change = apply_remote_media(row, remote)
         row.save()
+        apply_media(row)  # its chosen videos, in the same commit
     if row.state == MediaState.READY and row.replaces.exists():
         from .replace import complete_replacements
 
@@ -255,6 +260,15 @@ def refresh_media(media_id: int) -> str:
     try:
         remote = client.get_media(row.upload_file_key)
     except NotFoundError:
+        withdraw_media(row.upload_file_key)
+        if is_abandoned_upload(row):
+            # The browser never delivered the file and never said so (closed mid-upload).
+            KollusMedia.objects.filter(pk=row.pk, state=MediaState.UPLOADING).update(
+                state=MediaState.FAILED,
+                error_message=str(UPLOAD_ABANDONED),
+                last_refreshed_at=timezone.now(),
+            )
+            return "abandoned"
         KollusMedia.objects.filter(pk=row.pk).update(
             error_message=_("Kollus does not know this upload (yet)."),
             last_refreshed_at=timezone.now(),

@@ -34,14 +34,22 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from ..api.errors import KollusAPIError
+from ..conf import kollus_settings
 from ..models import KollusMedia, MediaState
 from .explain import explain
 from .forms import UploadOptionsForm
+from .states import state_display
 
 logger = logging.getLogger(__name__)
 
 # A safety net when callbacks are not configured yet: look at Kollus once after the upload.
 REFRESH_AFTER_UPLOAD_SECONDS = 120
+
+
+def abandoned_upload_check_delay() -> int:
+    """Seconds from the upload ticket to the check for an upload the browser never finished:
+    a minute after it starts to count as stuck."""
+    return int(kollus_settings.STUCK_AFTER_MINUTES) * 60 + 60
 
 
 class _MediaPermission(PermissionCheckedMixin):
@@ -50,10 +58,23 @@ class _MediaPermission(PermissionCheckedMixin):
         return ModelPermissionPolicy(KollusMedia)
 
 
+def may_follow_upload(user: Any, media: KollusMedia, *also: str) -> bool:
+    """Whether ``user`` may follow ``media``'s upload: read its state, report how it ended, use it.
+
+    The uploader always may. Anyone else needs "change" on videos (or one of ``also``, e.g.
+    "view" to read a state the library shows them anyway): "add" alone lets an editor upload
+    and use *their own* video, as Wagtail's ownership policies let an image's uploader edit it,
+    not read or take over everybody else's.
+    """
+    if media.uploaded_by_id is not None and media.uploaded_by_id == user.pk:
+        return True
+    return ModelPermissionPolicy(KollusMedia).user_has_any_permission(user, ["change", *also])
+
+
 def upload_form_context(request: HttpRequest, *, replace: KollusMedia | None = None) -> dict:
     """Context for ``includes/upload_form.html``: the options form and the endpoints."""
     return {
-        "upload_form": UploadOptionsForm(user=request.user),
+        "upload_form": UploadOptionsForm(user=request.user, replacing=replace is not None),
         "upload_ticket_url": reverse("kollus_media:upload_ticket")
         + (f"?replace={replace.pk}" if replace else ""),
         "replace": replace,
@@ -122,12 +143,17 @@ def _error(message: str, status: int = 400, **extra: Any) -> JsonResponse:
 
 
 def media_json(media: KollusMedia) -> dict:
+    state = state_display(media)
     return {
         "id": media.pk,
         "title": media.title,
-        "state": media.state,
-        "state_label": str(media.get_state_display()),
-        "error": media.error_message,
+        "state": state.state,
+        # The wording and tag style of every screen (media/states.py), so the upload page
+        # never contradicts the library.
+        "state_label": state.label,
+        "state_description": state.description,
+        "state_classname": state.classname,
+        "error": state.reason,
         "poster_url": media.poster_url,
         "upload_file_key": media.upload_file_key,
         "media_content_key": media.media_content_key,
@@ -144,7 +170,7 @@ class UploadTicketView(_MediaPermission, View):
 
     def post(self, request: HttpRequest) -> JsonResponse:
         replaced = self.replaced_media(request)
-        form = UploadOptionsForm(request.POST, user=request.user)
+        form = UploadOptionsForm(request.POST, user=request.user, replacing=replaced is not None)
         if not form.is_valid():
             return _error(_("The upload options are not valid."), fields=form.errors.get_json_data())
         options = form.upload_options()
@@ -177,6 +203,12 @@ class UploadTicketView(_MediaPermission, View):
             )
         media.upload_file_key = ticket.upload_file_key
         media.save(update_fields=["upload_file_key", "updated_at"])
+        # If the browser never reports back (closed, crashed, offline), look once the upload
+        # counts as stuck: Kollus then either has the file (the row catches up) or does not
+        # (the row says the upload was interrupted; see tasks.refresh_media).
+        from .tasks import schedule_later
+
+        schedule_later("refresh_media", abandoned_upload_check_delay(), media.pk)
         if replaced is not None:
             replaced.replacement = media
             replaced.save(update_fields=["replacement", "updated_at"])
@@ -207,7 +239,7 @@ class _OwnUploadMixin(_MediaPermission):
     def get_media(self, pk: int) -> KollusMedia:
         media = get_object_or_404(KollusMedia, pk=pk)
         # Only the uploader (or someone who may change videos) reports how an upload ended.
-        if media.uploaded_by_id != self.request.user.pk and not self.user_has_permission("change"):
+        if not may_follow_upload(self.request.user, media):
             raise Http404
         return media
 
@@ -227,25 +259,43 @@ class UploadCompleteView(_OwnUploadMixin, View):
 
 
 class UploadAbortView(_OwnUploadMixin, View):
-    """POST: the browser cancelled or failed; record why so the row says so."""
+    """POST: the upload ended in the browser before Kollus had the file.
+
+    ``cancelled=1`` (the editor pressed Cancel, or left the page: the upload script sends a
+    beacon) removes the row: nothing reached Kollus, and a "failed" row nobody asked for
+    would only be clutter. Otherwise (a network or upload host error) the row becomes
+    "failed" with the ``reason``, which the library and the edit screen show.
+    """
 
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> JsonResponse:
         media = self.get_media(pk)
-        if media.state == MediaState.UPLOADING:
-            reason = (request.POST.get("reason") or "").strip()[:500]
-            media.state = MediaState.FAILED
-            media.error_message = reason or _("The upload was cancelled.")
-            media.save(update_fields=["state", "error_message", "updated_at"])
-            KollusMedia.objects.filter(replacement=media).update(replacement=None)
+        if media.state != MediaState.UPLOADING:
+            return JsonResponse(media_json(media))
+        KollusMedia.objects.filter(replacement=media).update(replacement=None)
+        if request.POST.get("cancelled"):
+            answer = {**media_json(media), "deleted": True}
+            media.delete()
+            return JsonResponse(answer)
+        reason = (request.POST.get("reason") or "").strip()[:500]
+        media.state = MediaState.FAILED
+        media.error_message = reason or _("The upload was cancelled.")
+        media.save(update_fields=["state", "error_message", "updated_at"])
         return JsonResponse(media_json(media))
 
 
 class UploadStatusView(_MediaPermission, View):
-    """GET: the row's state as JSON, polled by the upload page until ready or failed."""
+    """GET: the row's state as JSON, polled by the upload page until ready or failed.
+
+    An uploader polls their own upload; reading another's title and state takes "view" or
+    "change" (who may only add would otherwise read any video by counting ids).
+    """
 
     any_permission_required = ["add", "change", "view"]
 
     def get(self, request: HttpRequest, pk: int) -> JsonResponse:
-        return JsonResponse(media_json(get_object_or_404(KollusMedia, pk=pk)))
+        media = get_object_or_404(KollusMedia, pk=pk)
+        if not may_follow_upload(request.user, media, "view"):
+            raise Http404
+        return JsonResponse(media_json(media))

@@ -2,7 +2,6 @@
 
 from .callbacks import CallbackDelivery, CallbackKind, DeliveryStatus
 from .media import KollusMedia, MediaState
-from .render_cache import VideoRowsGeneration
 from .stats import DailyStatsSnapshot, DailyVideoViews
 from .sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState  # noqa: F401
 from .videos import KollusVideo, VideoSource
@@ -16,6 +15,5 @@ __all__ = [
     "KollusMedia",
     "KollusVideo",
     "MediaState",
-    "VideoRowsGeneration",
     "VideoSource",
 ]

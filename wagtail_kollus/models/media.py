@@ -10,8 +10,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .render_cache import VideoRowsQuerySet
-
 
 class MediaState(models.TextChoices):
     # A local row exists before Kollus is asked for an upload URL, so an interrupted request
@@ -23,7 +21,15 @@ class MediaState(models.TextChoices):
     DELETED = "deleted", _("Deleted")
 
 
-class KollusMediaQuerySet(VideoRowsQuerySet):
+def format_duration(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class KollusMediaQuerySet(models.QuerySet):
     def live(self) -> KollusMediaQuerySet:
         return self.exclude(state=MediaState.DELETED)
 
@@ -98,6 +104,11 @@ class KollusMedia(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def duration_display(self) -> str:
+        """``m:ss`` or ``h:mm:ss``; empty until Kollus knows the duration."""
+        return format_duration(self.duration_seconds)
 
     @property
     def is_ready(self) -> bool:

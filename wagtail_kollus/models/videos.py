@@ -11,7 +11,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .media import KollusMedia, MediaState
-from .render_cache import VideoRowsQuerySet
 
 
 class VideoSource(models.TextChoices):
@@ -50,9 +49,6 @@ class KollusVideo(models.Model):
     last_fetched_at = models.DateTimeField(_("fetched"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    # Bulk writes tell rendering's row cache too (wagtail_kollus.video_cache).
-    objects = VideoRowsQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("chosen Kollus video")

@@ -15,7 +15,7 @@ from .config import (
     SandboxConfig,
     SandboxKeys,
 )
-from .testing import TEST_CALLBACK_TOKEN, SandboxServer
+from .testing import SandboxServer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,6 +103,38 @@ def parse_callback_urls(values: list[str]) -> dict[str, str]:
     return urls
 
 
+def describe_callback_targets(callback_urls: dict[str, str]) -> str:
+    """The configured targets as given: one template shown once, not five expanded copies."""
+    if not callback_urls:
+        return (
+            "none (pass --callback-url http://your-site/kollus/callbacks/{kind}/<CALLBACK_TOKEN>/)"
+        )
+    templates = set(callback_urls.values())
+    if len(templates) == 1 and set(callback_urls) == set(CALLBACK_KINDS):
+        return templates.pop()
+    return ", ".join(f"{kind}: {url}" for kind, url in callback_urls.items())
+
+
+def banner(server: SandboxServer, contents: int) -> str:
+    """What the command prints once it listens. The callback token shown is the one the
+    targets carry (the site's), never an example token the site does not use."""
+    keys = server.keys
+    return (
+        f"Kollus sandbox listening on {server.base_url}\n"
+        f"  index         {server.base_url}/   (an HTML page of all this and the control API)\n"
+        f"  contents API  {server.contents_api_url}   (Bearer {keys.server_key})\n"
+        f"  Kollus API    {server.kollus_api_url}       (access_token={keys.access_token})\n"
+        f"  upload host   {server.upload_url_prefix}/<token>\n"
+        f"  player        {server.player_url}/s?jwt=...&custom_key={keys.custom_key}\n"
+        f"  control       {server.base_url}/_sandbox\n"
+        f"  security key  {keys.security_key}\n"
+        f"  service account key (content_provider_key)  {keys.service_account_key}\n"
+        f"  channel {DEFAULT_CHANNEL_KEY}, category {DEFAULT_CATEGORY_KEY}, {contents} seeded contents\n"
+        f"  callbacks ->  {describe_callback_targets(server.config.callback_urls)}\n"
+        "These are demo keys of a local emulator, not secrets."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.contents < 0:
@@ -128,21 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"Cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    keys = server.keys
-    print(
-        f"Kollus sandbox listening on {server.base_url}\n"
-        f"  contents API  {server.contents_api_url}   (Bearer {keys.server_key})\n"
-        f"  Kollus API    {server.kollus_api_url}       (access_token={keys.access_token})\n"
-        f"  upload host   {server.upload_url_prefix}/<token>\n"
-        f"  player        {server.player_url}/s?jwt=...&custom_key={keys.custom_key}\n"
-        f"  control       {server.base_url}/_sandbox\n"
-        f"  security key  {keys.security_key}\n"
-        f"  service account key (content_provider_key)  {keys.service_account_key}\n"
-        f"  channel {DEFAULT_CHANNEL_KEY}, category {DEFAULT_CATEGORY_KEY}, {args.contents} seeded contents\n"
-        f"  callbacks -> {', '.join(f'{k}: {v}' for k, v in server.app.callbacks.targets.items()) or 'none (set --callback-url)'}\n"
-        f"These are demo keys of a local emulator, not secrets. Example callback token: {TEST_CALLBACK_TOKEN}",
-        flush=True,
-    )
+    print(banner(server, args.contents), flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):

@@ -40,8 +40,12 @@ class CallbackDispatcher:
     def reset(self) -> None:
         with self._lock:
             self._generation += 1
+            # The configured URLs may be one template for every kind (``--callback-url
+            # http://site/kollus/callbacks/{kind}/TOKEN/``): expand it here as set_target does.
             self.targets = {
-                k: v for k, v in self.app.config.callback_urls.items() if k in CALLBACK_KINDS
+                kind: expand_target(url, kind)
+                for kind, url in self.app.config.callback_urls.items()
+                if kind in CALLBACK_KINDS
             }
             self.log = []
 

@@ -227,7 +227,9 @@ def _check_fields(
     for name in _TEXT_FIELDS:
         if name in payload:
             value = payload[name]
-            if not isinstance(value, str) or (name == "title" and not value.strip()):
+            # Laravel's "required" (the real API's rule): trimmed empty strings are refused,
+            # on create and on update alike; "<p></p>" is not empty.
+            if not isinstance(value, str) or not value.strip():
                 errors.setdefault(name, []).append(f"The {name} field must be a non-empty string.")
             else:
                 clean[name] = value

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .faults import FAULT_FIELDS
+from .home import home
 from .http import HttpError, Request, Response, json_response
 from .routing import Route
 
@@ -104,6 +105,18 @@ def finish_transcoding(app: Any, request: Request) -> Response:
         return json_response({"data": app.state.render_media(row)})
 
 
+def delete_content(app: Any, request: Request) -> Response:
+    """Remove a content record, as if deleted on the contents site: the public API has no
+    DELETE, and afterwards answers 404 for it like for any unknown id."""
+    raw_id = request.route_params["content_id"]
+    content_id = int(raw_id) if raw_id.isdigit() else None
+    with app.state.lock:
+        if app.state.contents.pop(content_id, None) is None:
+            raise HttpError(json_response({"message": "Unknown content_id."}, 404))
+        app.state.changed()
+    return json_response({"deleted": content_id})
+
+
 def image(app: Any, request: Request) -> Response:
     name = request.route_params["name"]
     with app.state.lock:
@@ -117,16 +130,73 @@ def image(app: Any, request: Request) -> Response:
 
 
 ROUTES = [
-    Route("GET", "/_sandbox", "control.index", index, control=True),
-    Route("GET", "/_sandbox/faults", "control.faults", get_faults, control=True),
-    Route("POST", "/_sandbox/faults", "control.faults_set", set_fault, control=True),
-    Route("DELETE", "/_sandbox/faults", "control.faults_clear", clear_faults, control=True),
-    Route("POST", "/_sandbox/reset", "control.reset", reset, control=True),
-    Route("GET", "/_sandbox/requests", "control.requests", get_requests, control=True),
-    Route("DELETE", "/_sandbox/requests", "control.requests_clear", clear_requests, control=True),
-    Route("GET", "/_sandbox/callbacks", "control.callbacks", get_callbacks, control=True),
+    Route("GET", "/", "control.home", home, control=True),
     Route(
-        "POST", "/_sandbox/callbacks", "control.callbacks_set", set_callback_target, control=True
+        "GET", "/_sandbox", "control.index", index, control=True, summary="URLs and counts, as JSON"
+    ),
+    Route(
+        "GET",
+        "/_sandbox/faults",
+        "control.faults",
+        get_faults,
+        control=True,
+        summary="the faults in force",
+    ),
+    Route(
+        "POST",
+        "/_sandbox/faults",
+        "control.faults_set",
+        set_fault,
+        control=True,
+        summary='inject a fault: {"endpoint": "contents.list", "status": 503, "times": 2}',
+    ),
+    Route(
+        "DELETE",
+        "/_sandbox/faults",
+        "control.faults_clear",
+        clear_faults,
+        control=True,
+        summary="clear every fault (?endpoint=… for one)",
+    ),
+    Route(
+        "POST",
+        "/_sandbox/reset",
+        "control.reset",
+        reset,
+        control=True,
+        summary="back to the seed: records, media, no faults, empty logs",
+    ),
+    Route(
+        "GET",
+        "/_sandbox/requests",
+        "control.requests",
+        get_requests,
+        control=True,
+        summary="the request log (credentials redacted) and counts per endpoint",
+    ),
+    Route(
+        "DELETE",
+        "/_sandbox/requests",
+        "control.requests_clear",
+        clear_requests,
+        control=True,
+        summary="empty the request log",
+    ),
+    Route(
+        "GET",
+        "/_sandbox/callbacks",
+        "control.callbacks",
+        get_callbacks,
+        control=True,
+        summary="callback targets and every delivery attempt",
+    ),
+    Route(
+        "POST",
+        "/_sandbox/callbacks",
+        "control.callbacks_set",
+        set_callback_target,
+        control=True,
+        summary='send callbacks elsewhere: {"kind": "all", "url": "http://…/{kind}/TOKEN/"}',
     ),
     Route(
         "POST",
@@ -134,6 +204,22 @@ ROUTES = [
         "control.finish",
         finish_transcoding,
         control=True,
+        summary='end a transcoding now: {"result": "success"} or "fail"',
     ),
-    Route("GET", "/_sandbox/images/{name}", "control.image", image, control=True),
+    Route(
+        "GET",
+        "/_sandbox/images/{name}",
+        "control.image",
+        image,
+        control=True,
+        summary="images uploaded as featured_image",
+    ),
+    Route(
+        "DELETE",
+        "/_sandbox/contents/{content_id}",
+        "control.content_delete",
+        delete_content,
+        control=True,
+        summary="delete a content record, as the contents site would (the API has no DELETE)",
+    ),
 ]

@@ -18,6 +18,7 @@ class Route:
     handler: Callable[[Any, Any], Any]
     auth: str | None = None  # "contents" (bearer key), "kollus" (access_token) or None
     control: bool = False  # /_sandbox/...: never logged, never faulted
+    summary: str = ""  # one line for the index page's control API table
     pattern: re.Pattern = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .periods import DEFAULT_PRESET_DAYS, PRESET_DAYS, DateRange, utc_today
@@ -21,11 +22,19 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+def range_choices() -> list[tuple[str, str]]:
+    """The period presets, in the language active now.
+
+    Built per form, not at import: formatting a lazy string freezes it in whatever language
+    was active when the module was imported (the site's ``LANGUAGE_CODE``), not the editor's.
+    """
+    presets = [(str(days), gettext("Last %(days)s days") % {"days": days}) for days in PRESET_DAYS]
+    return [*presets, (CUSTOM, gettext("Custom range"))]
+
+
 class StatisticsRangeForm(forms.Form):
     range = forms.ChoiceField(
         label=_("Period"),
-        choices=[(str(days), _("Last %(days)s days") % {"days": days}) for days in PRESET_DAYS]
-        + [(CUSTOM, _("Custom range"))],
         initial=str(DEFAULT_PRESET_DAYS),
         widget=forms.RadioSelect,
         required=False,
@@ -36,6 +45,7 @@ class StatisticsRangeForm(forms.Form):
     def __init__(self, data=None, *, today: date | None = None, **kwargs) -> None:
         self.today = today or utc_today()
         super().__init__(data if data and data.get("range") else None, **kwargs)
+        self.fields["range"].choices = range_choices()
 
     def clean(self):
         cleaned = super().clean()

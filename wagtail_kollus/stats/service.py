@@ -40,11 +40,20 @@ class VideoRank:
 
 @dataclass(slots=True)
 class Provenance:
-    """Where the figures of a result came from; drives the "stale since …" notice."""
+    """Where the figures of a result came from; drives the notices above the figures.
+
+    A day without figures is without them for one of three reasons, each told differently:
+    it is older than Kollus's year and was never recorded (``missing_days``: gone for good),
+    Kollus did not answer and nothing was kept (``unanswered_days``: back when Kollus is), or,
+    for one video's daily views only, the day is inside Kollus's year but not recorded yet
+    (``unrecorded_days``: the period's total still counts it; recording it fills the chart).
+    """
 
     remote_calls_needed: bool = False
     stale_since: datetime | None = None  # oldest last-good answer or snapshot used instead
-    missing_days: set[date] = field(default_factory=set)  # days with no figures at all
+    missing_days: set[date] = field(default_factory=set)
+    unanswered_days: set[date] = field(default_factory=set)
+    unrecorded_days: set[date] = field(default_factory=set)
 
     def mark_stale(self, since: datetime) -> None:
         if self.stale_since is None or since < self.stale_since:
@@ -53,15 +62,28 @@ class Provenance:
     def add_missing(self, days) -> None:
         self.missing_days.update(days)
 
+    def add_unanswered(self, days) -> None:
+        self.unanswered_days.update(days)
+
     def merge(self, other: Provenance) -> None:
         if other.stale_since is not None:
             self.mark_stale(other.stale_since)
         self.missing_days |= other.missing_days
+        self.unanswered_days |= other.unanswered_days
+        self.unrecorded_days |= other.unrecorded_days
         self.remote_calls_needed |= other.remote_calls_needed
 
     @property
     def missing(self) -> list[DateRange]:
         return contiguous_runs(self.missing_days)
+
+    @property
+    def unanswered(self) -> list[DateRange]:
+        return contiguous_runs(self.unanswered_days)
+
+    @property
+    def unrecorded(self) -> list[DateRange]:
+        return contiguous_runs(self.unrecorded_days)
 
     @property
     def is_stale(self) -> bool:
@@ -150,15 +172,15 @@ def _fill_from_snapshot(point: DailyPoint, snapshot: DailyStatsSnapshot) -> None
 
 def _fall_back_to_snapshots(run, points, snapshots, provenance: Provenance) -> None:
     """Kollus is down and nothing is cached: provisional snapshots are the last good figures."""
-    missing = []
+    unanswered = []
     for day in run:
         snapshot = snapshots.get(day)
         if snapshot is None:
-            missing.append(day)
+            unanswered.append(day)
         else:
             _fill_from_snapshot(points[day], snapshot)
             provenance.mark_stale(snapshot.recorded_at)
-    provenance.add_missing(missing)
+    provenance.add_unanswered(unanswered)
 
 
 # --- views per video ------------------------------------------------------------------------
@@ -220,7 +242,7 @@ def ranking(
             _add_snapshot_views(totals, fallback)
             for day in fallback:
                 provenance.mark_stale(recorded[day].videos_recorded_at)
-            provenance.add_missing([d for d in run if d not in recorded])
+            provenance.add_unanswered([d for d in run if d not in recorded])
             continue
         if fetched.stale:
             provenance.mark_stale(fetched.fetched_at)
@@ -267,7 +289,61 @@ def _add_snapshot_views(totals: dict[str, VideoRank], days: list[date]) -> None:
         _add(totals, row["upload_file_key"], row["title"] or "", row["views"], row["play"])
 
 
-# --- one video's daily views ----------------------------------------------------------------
+# --- one video: its total and its days ------------------------------------------------------
+
+
+@dataclass(slots=True)
+class DailyViews:
+    date: date
+    views: int | None = None  # None: not known for this day
+
+
+@dataclass(slots=True)
+class VideoSeries:
+    """One video over a period: its total from the period's ranking (the very figures the
+    report shows for it) and its views per day, as far as they are known."""
+
+    period: DateRange
+    upload_file_key: str
+    rank: VideoRank | None  # None: no views in the period (or none Kollus could tell)
+    points: list[DailyViews]
+    provenance: Provenance
+
+    @property
+    def views(self) -> int:
+        return self.rank.views if self.rank else 0
+
+    @property
+    def play_time_seconds(self) -> int:
+        return self.rank.play_time_seconds if self.rank else 0
+
+    @property
+    def kollus_title(self) -> str:
+        return self.rank.title if self.rank else ""
+
+
+def video_series(
+    upload_file_key: str,
+    period: DateRange,
+    *,
+    today: date | None = None,
+    client_factory: ClientFactory = remote.make_client,
+) -> VideoSeries:
+    """``upload_file_key``'s views over ``period``: the total and the daily breakdown.
+
+    The total is the video's row of :func:`ranking` for the same period (one cached call
+    shared with the report and the other videos' pages), so the report and this view can never
+    disagree. Kollus has no per-video daily endpoint, so the days come from the recorded
+    snapshots; see :func:`video_daily_views` for the few recent days asked live.
+    """
+    today = today or utc_today()
+    period_ranking = ranking(period, today=today, client_factory=client_factory)
+    rank = next((r for r in period_ranking.rows if r.upload_file_key == upload_file_key), None)
+    points, provenance = video_daily_views(
+        upload_file_key, period, today=today, client_factory=client_factory
+    )
+    provenance.merge(period_ranking.provenance)
+    return VideoSeries(period, upload_file_key, rank, points, provenance)
 
 
 def video_daily_views(
@@ -276,10 +352,12 @@ def video_daily_views(
     *,
     today: date | None = None,
     client_factory: ClientFactory = remote.make_client,
-) -> tuple[list[DailyPoint], Provenance]:
-    """Daily views of one video. Kollus has no per-video daily endpoint: a day's views are that
-    day's content ranking, read from snapshots, or (for the few most recent unrecorded days)
-    asked from Kollus one day per call. ``DailyPoint.unique_visitors`` holds the views.
+) -> tuple[list[DailyViews], Provenance]:
+    """Daily views of one video: a day's views are that day's content ranking, read from
+    snapshots, or (for the few most recent unrecorded days) asked from Kollus one day per call.
+
+    A day inside Kollus's year with neither is *unrecorded* (recording it fills it in); a day
+    before that year with no snapshot is *missing* (Kollus cannot give it any more).
     """
     from ..conf import kollus_settings
 
@@ -291,10 +369,9 @@ def video_daily_views(
             upload_file_key=upload_file_key, date__range=(period.start, period.end)
         ).values_list("date", "views")
     )
-    points = {day: DailyPoint(day) for day in period}
+    points = {day: DailyViews(day) for day in period}
     provenance = Provenance()
     live_budget = int(kollus_settings.STATS_LIVE_DAYS_PER_VIDEO)
-    unknown = []
     for day in reversed(list(period)):  # newest first: the live budget goes to recent days
         snapshot = recorded.get(day)
         if day > today:
@@ -311,15 +388,28 @@ def video_daily_views(
             else:
                 if fetched.stale:
                     provenance.mark_stale(fetched.fetched_at)
-                points[day].unique_visitors = next(
+                points[day].views = next(
                     (v for key, _t, v, _p in fetched.value if key == upload_file_key), 0
                 )
                 continue
         if snapshot is not None:
-            points[day].unique_visitors = views.get(day, 0)
+            points[day].views = views.get(day, 0)
             if failed:
                 provenance.mark_stale(snapshot.videos_recorded_at)
+        elif failed:
+            provenance.add_unanswered([day])
+        elif day >= oldest_remote:
+            provenance.unrecorded_days.add(day)
         else:
-            unknown.append(day)
-    provenance.add_missing(unknown)
+            provenance.add_missing([day])
     return [points[d] for d in period], provenance
+
+
+def unrecorded_video_days(period: DateRange, *, today: date | None = None) -> list[date]:
+    """The days of ``period`` inside Kollus's year with no per-video views recorded at all:
+    what recording them (``stats.recording``) fills in. Provisional days are left to the
+    daily schedule, which records them again anyway."""
+    today = today or utc_today()
+    oldest_remote = oldest_day_kollus_answers(today)
+    recorded = _video_days(period)
+    return [day for day in period if oldest_remote <= day <= today and day not in recorded]

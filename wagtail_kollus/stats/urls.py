@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.StatisticsReportView.as_view(), name="report"),
     path("results/", views.StatisticsReportResultsView.as_view(), name="report_results"),
     path("video/<str:upload_file_key>/", views.VideoStatisticsView.as_view(), name="video"),
+    path("record/", views.RecordDaysView.as_view(), name="record"),
 ]

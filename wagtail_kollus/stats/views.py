@@ -8,18 +8,24 @@ figures and the template says since when they are stale.
 
 from __future__ import annotations
 
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.formats import date_format, time_format
 from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views import View
 from django.views.generic import TemplateView
+from wagtail.admin import messages
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
 
 from ..models import KollusMedia
-from . import service
+from . import recording, service
 from .charts import Point, format_bytes, render_chart
 from .forms import StatisticsRangeForm
 from .periods import DateRange
@@ -149,6 +155,13 @@ class StatisticsReportView(StatisticsPermissionMixin, RangeMixin, ReportView):
     def get_filename(self) -> str:
         return f"kollus-statistics-{self.period.start}-{self.period.end}"
 
+    def stream_csv(self, queryset):
+        # Wagtail streams a CSV after the view has returned, outside the editor's language
+        # (the admin activates it around the view only), so its headings would come out in
+        # the site's LANGUAGE_CODE while the XLSX's, written at once, are in the editor's.
+        # The ranking is in memory already: write it now, in the editor's language.
+        return iter(list(super().stream_csv(queryset)))
+
     def get_queryset(self):
         rows = ranking_rows(self.ranking.rows)
         ordering = self.ordering or self.default_ordering
@@ -203,7 +216,8 @@ class StatisticsReportResultsView(StatisticsReportView):
 class VideoStatisticsView(
     StatisticsPermissionMixin, RangeMixin, WagtailAdminTemplateMixin, TemplateView
 ):
-    """Daily views of one video (``wagtail_kollus_stats:video``, by upload file key)."""
+    """One video over a period (``wagtail_kollus_stats:video``, by upload file key): its total
+    as the report counts it, and its views per day."""
 
     template_name = "wagtail_kollus/stats/video.html"
     header_icon = "media"
@@ -213,48 +227,63 @@ class VideoStatisticsView(
         return KollusMedia.objects.filter(upload_file_key=self.kwargs["upload_file_key"]).first()
 
     @cached_property
-    def daily(self) -> tuple[list[service.DailyPoint], service.Provenance]:
-        return service.video_daily_views(self.kwargs["upload_file_key"], self.period)
+    def series(self) -> service.VideoSeries:
+        return service.video_series(self.kwargs["upload_file_key"], self.period)
 
-    def get_page_title(self) -> str:
-        return _("Kollus statistics")
-
-    def get_page_subtitle(self) -> str:
-        if self.media is not None:
+    @cached_property
+    def title(self) -> str:
+        """The library's title; else the one Kollus's ranking gives (the video may have been
+        deleted here, or never imported); else the last one recorded."""
+        if self.media is not None and self.media.title:
             return self.media.title
+        if self.series.kollus_title:
+            return self.series.kollus_title
         from ..models import DailyVideoViews
 
-        known = (
+        recorded = (
             DailyVideoViews.objects.filter(upload_file_key=self.kwargs["upload_file_key"])
             .exclude(title="")
             .order_by("-date")
             .values_list("title", flat=True)
             .first()
         )
-        return known or self.kwargs["upload_file_key"]
+        return recorded or gettext("Untitled video")
+
+    def get_page_title(self) -> str:
+        return _("Kollus statistics")
+
+    def get_page_subtitle(self) -> str:
+        return self.title
 
     def get_breadcrumbs_items(self):
         return [
             *self.breadcrumbs_items,
             {"url": reverse("wagtail_kollus_stats:report"), "label": _("Kollus statistics")},
-            {"url": "", "label": self.get_page_subtitle()},
+            {"url": "", "label": self.title},
         ]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        points, provenance = self.daily
+        series = self.series
         kind = "bars" if self.period.days <= BARS_UP_TO_DAYS else "line"
+        unrecorded = len(series.provenance.unrecorded_days)
+        running = recording.current() if unrecorded else None
         context.update(
             {
                 "range_form": self.range_form,
                 "period": self.period,
                 "range_query": self.range_query,
                 "media": self.media,
+                "title": self.title,
                 "upload_file_key": self.kwargs["upload_file_key"],
-                "provenance": provenance,
-                "total_views": sum(p.unique_visitors or 0 for p in points),
+                "provenance": series.provenance,
+                "total_views": series.views,
+                "play_time_hours": round(series.play_time_seconds / 3600, 2),
+                "unrecorded_count": unrecorded,
+                "recording_message": _recording_message(running) if running else "",
+                "record_url": reverse("wagtail_kollus_stats:record"),
                 "views_chart": render_chart(
-                    [Point(p.date, p.unique_visitors) for p in points],
+                    [Point(p.date, p.views) for p in series.points],
                     chart_id="kollus-video-views",
                     title=_("Views per day"),
                     value_name=_("Views"),
@@ -264,3 +293,50 @@ class VideoStatisticsView(
             }
         )
         return context
+
+
+class RecordDaysView(StatisticsPermissionMixin, RangeMixin, View):
+    """POST: queue the recording of the period's unrecorded days, then go back."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        running = recording.current()
+        if running is None:
+            queued = recording.request_recording(self.period)
+            if queued is None:
+                messages.info(request, gettext("Every day of this period is recorded already."))
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "Recording %(count)s day in the background (about %(seconds)s "
+                        "seconds). Its figures appear here once it is recorded.",
+                        "Recording %(count)s days in the background (about %(seconds)s "
+                        "seconds). Their figures appear here as they are recorded.",
+                        queued.days,
+                    )
+                    % {"count": queued.days, "seconds": queued.expected_seconds},
+                )
+        else:
+            messages.info(request, _recording_message(running))
+        return redirect(self._next_url())
+
+    def _next_url(self) -> str:
+        target = self.request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(
+            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        ):
+            return target
+        return reverse("wagtail_kollus_stats:report")
+
+
+def _recording_message(running: recording.RecordingRequest) -> str:
+    return gettext(
+        "Days %(start)s – %(end)s are being recorded (requested at %(time)s UTC); "
+        "another recording can start once it has finished."
+    ) % {
+        "start": date_format(running.start, "SHORT_DATE_FORMAT"),
+        "end": date_format(running.end, "SHORT_DATE_FORMAT"),
+        "time": time_format(running.requested_at, "TIME_FORMAT"),
+    }

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..api.errors import KollusAPIError, NotFoundError, ValidationError
+from ..availability import apply_content
 from ..conf import kollus_settings
 from ..models.sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState
 from .mapping import ContentMapping, project, value_hash
@@ -427,13 +428,15 @@ def _stamp(content: Any) -> str:
 
 
 def _mirror(content: Any) -> None:
-    """Keep the local ``ContentRecord`` mirror current with what the API answered."""
+    """Keep the local ``ContentRecord`` mirror, and the videos chosen from the record (paused
+    by an unpublish, items removed...), current with what the API answered."""
     if content is None or getattr(content, "content_id", None) is None:
         return
     ContentRecord.objects.update_or_create(
         content_id=content.content_id,
         defaults=record_fields(content),
     )
+    apply_content(content)
 
 
 def record_fields(content: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from . import urls
-from .views import REPORT_PERMISSION
+from .report import REPORT_PERMISSION
 
 
 @hooks.register("register_admin_urls")

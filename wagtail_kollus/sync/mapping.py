@@ -11,12 +11,17 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import logging
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import models
+from django.utils.html import format_html
 
 from ..conf import kollus_settings
+
+logger = logging.getLogger(__name__)
 
 
 class ChapterGrouping(enum.Enum):
@@ -67,6 +72,14 @@ class ContentMapping:
         "language",
         "chapters",
     )
+    #: What the contents API requires to create a record (``content_type`` is always sent).
+    #: The editor's panel and the system check name the ones this mapping would leave empty.
+    required_fields: tuple[str, ...] = (
+        "title",
+        "description_html",
+        "category_ids",
+        "featured_image",
+    )
     #: Sent on create only: the API refuses to change a content's type afterwards, and a
     #: record keeps the language it was created in (docs/sync.md, "Languages").
     create_only_fields: tuple[str, ...] = ("content_type", "language")
@@ -109,8 +122,20 @@ class ContentMapping:
     def get_title(self, page: Any) -> str:
         return page.title
 
-    def get_description_html(self, page: Any) -> str | None:
-        name = self.description_field or self._first_field_of_type("RichTextField")
+    def get_description_html(self, page: Any) -> str:
+        """The description field's HTML; else the page's search description as a paragraph;
+        else ``SYNC_DEFAULT_DESCRIPTION_HTML``. Never empty: the API requires the field."""
+        html = self.description_from_field(page)
+        if html and _has_content(html):
+            return html
+        summary = (getattr(page, "search_description", "") or "").strip()
+        if summary:
+            return str(format_html("<p>{}</p>", summary))
+        return str(kollus_settings.SYNC_DEFAULT_DESCRIPTION_HTML or "")
+
+    def description_from_field(self, page: Any) -> str | None:
+        """``description_field`` (else the first RichTextField) as HTML; None: no such field."""
+        name = self.description_source_field()
         if not name:
             return None
         value = getattr(page, name)
@@ -120,6 +145,9 @@ class ContentMapping:
 
         # Expanded so internal links and embeds become real URLs outside Wagtail.
         return expand_db_html(value or "")
+
+    def description_source_field(self) -> str | None:
+        return self.description_field or self._first_field_of_type("RichTextField")
 
     def get_featured_image(self, page: Any) -> str | None:
         image = getattr(page, self.image_field, None) if self.image_field else None
@@ -185,6 +213,48 @@ class ContentMapping:
             item["duration_text"] = f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
         return item
 
+    # --- what a new record would lack ---------------------------------------------------
+    def missing_required_fields(self, page: Any) -> list[str]:
+        """The ``required_fields`` that ``page``, as it is now, would leave empty: publishing it
+        would create no record. Told to the editor before they publish."""
+        missing = []
+        for name in self.required_fields:
+            try:
+                value = getattr(self, f"get_{name}")(page)
+            except Exception:  # noqa: BLE001 - a draft (or an unsaved page) the getter cannot read
+                logger.debug("Cannot tell whether %s is filled", name, exc_info=True)
+                continue
+            if _is_blank(value):
+                missing.append(name)
+        return missing
+
+    def unfillable_required_fields(self) -> list[str]:
+        """The ``required_fields`` this mapping can fill for no page: neither a page field nor
+        a default setting feeds them (the system check reports them). Fields whose ``get_``
+        method a subclass overrides are trusted to be filled. (``title`` is the page's, and
+        ``description_html`` falls back on the search description every page has.)"""
+        sources = {
+            "category_ids": (self.category_ids_field, kollus_settings.SYNC_DEFAULT_CATEGORY_IDS),
+            "featured_image": (self.image_field, kollus_settings.SYNC_DEFAULT_FEATURED_IMAGE),
+        }
+        unfillable = []
+        for name, (field, default) in sources.items():
+            overridden = getattr(type(self), f"get_{name}") is not getattr(
+                ContentMapping, f"get_{name}"
+            )
+            if name in self.required_fields and not overridden and not field and not default:
+                unfillable.append(name)
+        return unfillable
+
+    def source_field(self, name: str) -> str | None:
+        """The page field a payload field is read from, if the mapping names one."""
+        return {
+            "description_html": self.description_source_field(),
+            "featured_image": self.image_field,
+            "category_ids": self.category_ids_field,
+            "tag_ids": self.tag_ids_field,
+        }.get(name)
+
     # --- idempotent create ----------------------------------------------------------------
     def mark_payload(self, payload: dict[str, Any], marker: str) -> dict[str, Any]:
         return {**payload, self.marker_field: marker}
@@ -243,6 +313,23 @@ def _is_video_value(value: Any) -> bool:
     # Duck-typed so that subclasses of KollusVideoBlock (and the block module loading later
     # than this one) need no registration here.
     return hasattr(value, "media_content_key") and hasattr(value, "video")
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple | set | dict):
+        return not value
+    return False
+
+
+def _has_content(html: str) -> bool:
+    """Text, or an image/embed/video: what makes a description more than empty paragraphs."""
+    from django.utils.html import strip_tags
+
+    return bool(strip_tags(html).strip()) or bool(re.search(r"<(img|iframe|video|embed)\b", html))
 
 
 def _plain_text(value: Any) -> str:

@@ -48,19 +48,13 @@ def page_model(page_type: str) -> type | None:
         return None
 
 
-def _source_field(mapping: Any, name: str) -> str | None:
-    """The page field the mapping reads record field ``name`` from, if it says.
+def _source_field(mapping: Any, name: str) -> str:
+    """The page field the mapping reads record field ``name`` from.
 
-    A field the mapping adds itself (``get_base_price``) usually reads the page field of the
-    same name, so that name is tried too.
+    ``ContentMapping.source_field`` knows the ones it configures; a field the mapping adds
+    itself (``get_base_price``) usually reads the page field of the same name.
     """
-    if name == "description_html":
-        return mapping.description_field or mapping._first_field_of_type("RichTextField")
-    return {
-        "featured_image": mapping.image_field,
-        "category_ids": mapping.category_ids_field,
-        "tag_ids": mapping.tag_ids_field,
-    }.get(name, name)
+    return mapping.source_field(name) or name
 
 
 def field_label(name: str, model: type | None) -> str:

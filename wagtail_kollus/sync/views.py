@@ -1,11 +1,9 @@
-"""Admin views: a page's status (JSON for the panel), "retry now", and the sync report."""
+"""Admin views: a page's status (JSON for the panel), "retry now", and the sync report's bulk
+retry (the report itself is ``sync.report``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -17,11 +15,9 @@ from django.views.decorators.http import require_http_methods
 from wagtail.admin import messages
 from wagtail.models import Page
 
-from ..models.sync import PageContentLink, SyncState
+from ..models.sync import PageContentLink
 from .engine import retry_now
 from .status import status_for_link, status_for_page
-
-REPORT_PERMISSION = "wagtail_kollus.view_pagecontentlink"
 
 
 def _editable_page(request: HttpRequest, page_id: int) -> Page:
@@ -58,37 +54,6 @@ def retry_page(request: HttpRequest, page_id: int) -> HttpResponse:
         "wagtail_kollus/sync/confirm_retry.html",
         {"page": page, "status": status_for_link(link, page.pk)},
     )
-
-
-@require_http_methods(["GET", "POST"])
-def report(request: HttpRequest) -> HttpResponse:
-    """Pending and failed syncs, filterable by state and page type, with bulk retry."""
-    if not request.user.has_perm(REPORT_PERMISSION):
-        raise PermissionDenied
-    if request.method == "POST":
-        return _bulk_retry(request)
-    states = [SyncState.PENDING, SyncState.FAILED]
-    state = request.GET.get("state", "")
-    page_type = request.GET.get("page_type", "")
-    links = PageContentLink.objects.filter(state__in=[state] if state in states else states)
-    if page_type:
-        links = links.filter(page_type=page_type)
-    links = links.order_by("-requested_at", "-pk")
-    paginator = Paginator(links, 50)
-    page_obj = paginator.get_page(request.GET.get("p"))
-    context: dict[str, Any] = {
-        "page_obj": page_obj,
-        "rows": [(link, status_for_link(link, link.page_key)) for link in page_obj],
-        "state": state,
-        "page_type": page_type,
-        "state_choices": [
-            (s.value, s.label, PageContentLink.objects.filter(state=s).count()) for s in states
-        ],
-        "page_types": PageContentLink.objects.values_list("page_type", flat=True)
-        .distinct()
-        .order_by("page_type"),
-    }
-    return TemplateResponse(request, "wagtail_kollus/sync/report.html", context)
 
 
 def _bulk_retry(request: HttpRequest) -> HttpResponse:

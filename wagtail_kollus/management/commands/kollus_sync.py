@@ -6,6 +6,7 @@ manage.py kollus_sync --type courses.CoursePage
 manage.py kollus_sync --now               # push in this process (no cluster needed)
 manage.py kollus_sync --pending           # re-queue pages still waiting (after an outage)
 manage.py kollus_sync --pull              # refresh the local ContentRecord mirror
+                                          # and the availability of chosen videos
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from wagtail_kollus.api.errors import KollusAPIError
+from wagtail_kollus.api.errors import KollusAPIError, NotFoundError
+from wagtail_kollus.availability import (
+    AvailabilityChanges,
+    apply_content,
+    chosen_content_languages,
+    withdraw_content,
+)
 from wagtail_kollus.sync.registry import registered_models
 
 
@@ -142,6 +149,9 @@ class Command(BaseCommand):
 
     # --- pull -----------------------------------------------------------------------------
     def pull(self, pause: float, language: str | None) -> None:
+        """Mirror every record listed in ``language``; then make the chosen videos follow
+        their records (``wagtail_kollus.availability``), reading directly the few records
+        with chosen videos that the listing did not contain."""
         from wagtail_kollus.api.contents import ContentsClient
         from wagtail_kollus.conf import kollus_settings
         from wagtail_kollus.models.sync import ContentRecord
@@ -150,6 +160,8 @@ class Command(BaseCommand):
         client = ContentsClient.from_settings()
         language = language or kollus_settings.DEFAULT_LANGUAGE
         counts: Counter[str] = Counter()
+        unlisted = chosen_content_languages()
+        videos = AvailabilityChanges()
         bar = CountBar(self.stdout, _("Records"), None, self.show_progress)
         page_number, seen = 1, 0
         try:
@@ -161,11 +173,16 @@ class Command(BaseCommand):
                     )
                     counts["created" if created else "updated"] += 1
                     seen += 1
+                    if unlisted.pop(content.content_id, None) is not None:
+                        videos += apply_content(content)
                 bar.update(seen, result.pagination.total or seen)
                 if not result.pagination.has_more_pages or not result.items:
                     break
                 page_number += 1
                 time.sleep(pause)
+            # Only after a complete listing: a record missing from it is listed in another
+            # language only, or gone, and only a direct read can tell which.
+            videos += self._read_unlisted(client, unlisted, pause)
         except KollusAPIError as error:
             bar.done()
             raise CommandError(
@@ -178,3 +195,29 @@ class Command(BaseCommand):
             _("%(seen)d record(s): %(created)d new, %(updated)d refreshed.")
             % {"seen": seen, "created": counts["created"], "updated": counts["updated"]}
         )
+        self.stdout.write(
+            _(
+                "Chosen videos: %(withdrawn)d withdrawn, %(restored)d playable again, "
+                "%(rekeyed)d with a new media content key."
+            )
+            % {
+                "withdrawn": videos.withdrawn,
+                "restored": videos.restored,
+                "rekeyed": videos.rekeyed,
+            }
+        )
+
+    def _read_unlisted(
+        self, client: Any, unlisted: dict[int, str], pause: float
+    ) -> AvailabilityChanges:
+        """Read each record with chosen videos that the listing lacked; a 404 withdraws them."""
+        changes = AvailabilityChanges()
+        for content_id, video_language in unlisted.items():
+            time.sleep(pause)
+            try:
+                content = client.get_content(content_id, language=video_language or None)
+            except NotFoundError:
+                changes += withdraw_content(content_id)
+            else:
+                changes += apply_content(content)
+        return changes

@@ -1,5 +1,6 @@
-"""``manage.py seed_demo``: the example site's pages, built from what the sandbox (or your real
-contents API) holds. Idempotent: running it again updates the same pages and admin user."""
+"""``manage.py seed_demo``: the example site's admin user, its pages built from what the sandbox
+(or your real contents API) holds, and its video library copied from Kollus. Idempotent:
+running it again updates the same pages, admin user and library rows."""
 
 from __future__ import annotations
 
@@ -8,28 +9,35 @@ import json
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from wagtail.models import Page, Site
+from wagtail.users.models import UserProfile
 
 from videos.models import CachedVideoPage, CoursePage, HomePage, VideoPage
 from wagtail_kollus.api.contents import ContentsClient
 from wagtail_kollus.api.errors import KollusAPIError
 from wagtail_kollus.chooser.copying import copy_item_to_video
 from wagtail_kollus.conf import kollus_settings
+from wagtail_kollus.media.importing import import_library
 
 
 class Command(BaseCommand):
-    help = "Create the admin user and the example pages from the contents API."
+    help = "Create the admin user, the example pages (contents API) and the video library (Kollus)."
 
     def add_arguments(self, parser):
         parser.add_argument("--admin-password", default="changeme")
         parser.add_argument("--videos", type=int, default=4, help="videos to put on the pages")
+        parser.add_argument(
+            "--library", type=int, default=200,
+            help="Kollus media to copy into the video library (0: none)",
+        )
 
     def handle(self, *args, **options):
         self._admin(options["admin_password"])
         home = self._home()
         try:
             videos = self._videos(options["videos"])
+            library = import_library(limit=options["library"]) if options["library"] else 0
         except KollusAPIError as exc:
-            raise CommandError(f"The contents API is not reachable: {exc}") from None
+            raise CommandError(f"The contents or Kollus API is not reachable: {exc}") from None
         if not videos:
             raise CommandError("The contents API has no VOD content with Kollus videos.")
         self._page(home, VideoPage, "videos", "Kollus videos", videos)
@@ -39,7 +47,8 @@ class Command(BaseCommand):
                             intro="<p>Publishing this page updates its content record.</p>",
                             base_price=39000, image=self._image())
         self.stdout.write(self.style.SUCCESS(
-            f"Seeded {len(videos)} videos on 3 pages (course page id {course.pk})."
+            f"Seeded {len(videos)} videos on 3 pages (course page id {course.pk}); "
+            f"{library} Kollus videos in the library."
         ))
 
     def _admin(self, password: str) -> None:
@@ -48,8 +57,18 @@ class Command(BaseCommand):
             username="admin", defaults={"email": "admin@example.com"}
         )
         user.is_staff = user.is_superuser = True
+        # Wagtail's account form requires a name: without one, the admin could not even save
+        # a change of language.
+        user.first_name = user.first_name or "Demo"
+        user.last_name = user.last_name or "Admin"
         user.set_password(password)
         user.save()
+        # The site's language is Korean (LANGUAGE_CODE); the admin starts in English unless
+        # someone chose otherwise in Account → Preferences (kept across re-seeds).
+        profile = UserProfile.get_for_user(user)
+        if not profile.preferred_language:
+            profile.preferred_language = "en"
+            profile.save(update_fields=["preferred_language"])
 
     def _home(self) -> HomePage:
         home = HomePage.objects.first()

@@ -29,9 +29,6 @@
     var url = new URL(panel.getAttribute("data-chosen-url"), window.location.href);
     url.searchParams.set("media", String(media.id));
     panel.querySelector("[data-kollus-chooser-use-link]").href = url.pathname + url.search;
-    var ready = media.state === "ready";
-    panel.querySelector("[data-kollus-chooser-use-transcoding]").hidden = ready;
-    panel.querySelector("[data-kollus-chooser-use-ready]").hidden = !ready;
     panel.querySelector("[data-kollus-chooser-use]").hidden = false;
   }
 

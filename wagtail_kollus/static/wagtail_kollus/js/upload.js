@@ -6,7 +6,12 @@
  * 2. POST the file to that URL (multipart field "upload-file") with XMLHttpRequest, because
  *    fetch() has no upload progress events. Show percentage, speed and time left; allow cancel.
  * 3. Tell the server how it ended (complete_url / abort_url), then poll status_url until
- *    Kollus's callbacks say "ready" or "failed".
+ *    Kollus's callbacks say "ready" or "failed". What the page says about a state (label,
+ *    sentence, tag style) comes from the server's answer, as on every other screen.
+ *
+ * While the file is on its way, leaving the page asks for confirmation (the browser's own
+ * "leave site?" dialog); if the editor leaves anyway, a beacon tells the server the upload
+ * was cancelled, so no "uploading" row is left behind.
  *
  * Binds every form[data-kollus-upload], now and when one is inserted later (the chooser's
  * modal inserts its HTML after page load).
@@ -90,10 +95,39 @@
     };
     this.xhr = null;
     this.media = null;
+    this.busy = false; // from the ticket request until the upload host has answered
     this.cancelled = false;
     form.addEventListener("submit", this.start.bind(this));
     this.q("cancel").addEventListener("click", this.cancel.bind(this));
+    window.addEventListener("beforeunload", this.warnBeforeLeaving.bind(this));
+    window.addEventListener("pagehide", this.abandon.bind(this));
   }
+
+  Uploader.prototype.warnBeforeLeaving = function (event) {
+    if (!this.busy) return;
+    // Browsers show their own text; both calls are needed across browsers.
+    event.preventDefault();
+    event.returnValue = "";
+  };
+
+  Uploader.prototype.abandon = function () {
+    // The editor left mid-upload: the request dies with the page, so say so with a beacon
+    // (sent even while the page unloads), and the row is removed rather than stranded.
+    if (!this.busy || !this.media || !navigator.sendBeacon) return;
+    var data = new FormData();
+    data.set("csrfmiddlewaretoken", csrfToken(this.form));
+    data.set("cancelled", "1");
+    navigator.sendBeacon(this.media.abort_url, data);
+    this.busy = false;
+  };
+
+  Uploader.prototype.resetProgress = function () {
+    this.q("progress").hidden = true;
+    this.q("bar").value = 0;
+    this.q("percent").textContent = "0 %";
+    this.q("speed").textContent = "";
+    this.q("eta").textContent = "";
+  };
 
   Uploader.prototype.text = function (name, fallback) {
     return this.form.getAttribute("data-text-" + name) || fallback || "";
@@ -113,7 +147,6 @@
     var error = this.q("error");
     error.textContent = message;
     error.hidden = false;
-    this.q("message").textContent = "";
     this.q("cancel").hidden = true;
     this.q("start").disabled = false;
   };
@@ -126,7 +159,11 @@
       return;
     }
     this.cancelled = false;
+    this.busy = true;
+    this.media = null;
+    this.resetProgress();
     this.q("error").hidden = true;
+    this.q("state").hidden = true;
     this.q("start").disabled = true;
     this.q("cancel").hidden = false;
     this.q("message").textContent = this.text("uploading");
@@ -138,11 +175,17 @@
     var self = this;
     postForm(this.form.getAttribute("data-ticket-url"), this.form, options)
       .then(function (ticket) {
-        if (self.cancelled) return;
         self.media = ticket;
+        if (self.cancelled) {
+          // Cancelled while the ticket was on its way: the row exists now, remove it.
+          self.report(true, self.text("cancelled"));
+          return;
+        }
         self.send(ticket, file);
       })
       .catch(function (error) {
+        self.busy = false;
+        self.q("message").textContent = "";
         self.showError(error.message);
       });
   };
@@ -174,6 +217,7 @@
     });
     xhr.addEventListener("load", function () {
       self.xhr = null;
+      self.busy = false;
       if (xhr.status >= 200 && xhr.status < 300) {
         self.q("bar").value = 100;
         self.q("percent").textContent = "100 %";
@@ -185,6 +229,7 @@
     });
     xhr.addEventListener("error", function () {
       self.xhr = null;
+      self.busy = false;
       self.failed(self.text("network"));
     });
     xhr.addEventListener("abort", function () {
@@ -198,7 +243,6 @@
   Uploader.prototype.finished = function () {
     var self = this;
     this.q("cancel").hidden = true;
-    this.q("message").textContent = this.text("done");
     postForm(this.media.complete_url, this.form, new FormData())
       .then(function (media) {
         self.showState(media);
@@ -212,31 +256,49 @@
       });
   };
 
-  Uploader.prototype.failed = function (message) {
-    this.showError(message);
+  // Tell the server how the upload ended without reaching Kollus: cancelled (the row is
+  // removed) or failed (the row keeps the reason, and the library shows it).
+  Uploader.prototype.report = function (cancelled, reason) {
     if (!this.media) return;
     var data = new FormData();
-    data.set("reason", message);
+    if (cancelled) data.set("cancelled", "1");
+    data.set("reason", reason);
     postForm(this.media.abort_url, this.form, data).catch(function () {});
+  };
+
+  Uploader.prototype.failed = function (message) {
+    this.resetProgress();
+    this.q("message").textContent = "";
+    this.showError(message);
+    this.report(false, message);
   };
 
   Uploader.prototype.cancel = function () {
     this.cancelled = true;
+    this.busy = false;
     if (this.xhr) this.xhr.abort();
-    this.failed(this.text("cancelled"));
+    this.resetProgress();
+    this.q("cancel").hidden = true;
+    this.q("start").disabled = false;
+    this.q("message").textContent = this.text("cancelled");
+    this.report(true, this.text("cancelled"));
   };
 
   Uploader.prototype.showState = function (media) {
     this.q("state").hidden = false;
     var label = this.q("state-label");
     label.textContent = media.state_label;
+    label.className = ("w-status " + (media.state_classname || "")).trim();
     label.setAttribute("data-state", media.state);
+    this.q("message").textContent = media.state_description || "";
     var edit = this.q("edit");
     if (media.edit_url) {
       edit.href = media.edit_url;
       edit.hidden = false;
     }
     if (media.state === "failed" && media.error) this.showError(media.error);
+    // Once Kollus has decided, another file may go.
+    if (FINAL_STATES.indexOf(media.state) !== -1) this.q("start").disabled = false;
   };
 
   Uploader.prototype.poll = function () {

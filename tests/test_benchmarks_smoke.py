@@ -1,0 +1,33 @@
+"""Short runs of the render and writers benchmarks, so that ``make test`` catches a benchmark
+that no longer runs. The figures of a short run mean nothing; the full ones come from
+``make bench ONLY=render`` and ``make bench ONLY=writers``."""
+
+from __future__ import annotations
+
+import glob
+
+import pytest
+
+from benchmarks import render, writers
+
+pytestmark = pytest.mark.filterwarnings("ignore::jwt.InsecureKeyLengthWarning")
+
+
+@pytest.mark.django_db
+def test_the_render_benchmark_runs(sandbox, settings):
+    settings.TEMPLATES = render.templates_setting()
+    results = render.measure(sandbox, loads=2)
+    assert results["render_http_calls"] == 0
+    assert results["render_extra_queries_50"] <= 1
+    for size in render.SIZES:
+        assert results[f"render_ratio_{size}"] > 0
+
+
+@pytest.mark.skipif(
+    not glob.glob("/usr/lib/postgresql/*/bin/initdb"), reason="PostgreSQL is not installed"
+)
+def test_the_writers_benchmark_runs_on_a_throwaway_postgresql():
+    with writers.throwaway_postgres() as database_url:
+        results = writers.measure(database_url, seconds=1)
+    assert results["writers_deadlocks"] == 0
+    assert results["writers_tps_1"] > 0 and results["writers_tps_4"] > 0

@@ -1,0 +1,249 @@
+"""The player's HTML, built once in Python: the only default markup.
+
+As in Wagtail's own blocks (``render_basic``), the default output is written with
+``format_html``, which escapes every value, rather than rendered from a template: a page may
+show many players, and rendering three templates per player cost more than signing its token.
+A site that wants other markup names a template — ``template=`` on the block or the tag, or the
+block's ``Meta.template`` — and that template is rendered by the template engine, with the
+context documented in ``docs/extending.md``.
+
+Two templates stay, rendered by the template engine and overridable by putting a file of the
+same name first in the template search path: ``player/placeholder.html`` (a video that cannot be
+played, through the tag) and ``blocks/kollus_video_unavailable.html`` (the same, for the
+block). They are the messages a site most often changes, and they are not on the hot path.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from ..api.errors import ConfigurationError
+from ..conf import kollus_settings
+from .claims import resolve_cuid
+from .links import build_player_url, check_player_configuration
+from .playable import Playable, playable_from
+from .references import sign_reference
+
+logger = logging.getLogger("wagtail_kollus.player")
+
+PLACEHOLDER_TEMPLATE = "wagtail_kollus/player/placeholder.html"
+BLOCK_UNAVAILABLE_TEMPLATE = "wagtail_kollus/blocks/kollus_video_unavailable.html"
+PLAYER_SCRIPT = "wagtail_kollus/js/player.js"
+
+# The markup, written once. Every {name} is filled by format_html, which escapes it; the
+# optional attributes are passed as already-escaped pieces, or as _NOTHING.
+_WRAPPER_OPEN = (
+    '<div class="kollus-player{css_class}"'
+    ' style="position:relative;width:100%;aspect-ratio:{aspect_ratio}{max_width}"'
+)
+_IFRAME = (
+    '<iframe class="kollus-player__frame"{src} title="{title}"{width}{height}'
+    ' style="position:absolute;inset:0;width:100%;height:100%;border:0"'
+    ' allow="autoplay; fullscreen; encrypted-media" allowfullscreen loading="lazy"'
+    ' referrerpolicy="strict-origin-when-cross-origin"></iframe>\n'
+)
+# Render-time signing: the iframe's src holds a fresh, per-viewer token.
+RENDER_TIME_HTML = _WRAPPER_OPEN + ">\n  " + _IFRAME.replace("{src}", ' src="{src}"') + "\n</div>\n"
+# Cache-safe playback: only a signed, non-secret reference; player.js fetches the URL for the
+# current viewer from the token endpoint when the player scrolls into view.
+CACHE_SAFE_HTML = (
+    _WRAPPER_OPEN
+    + ' data-kollus-player data-kollus-reference="{reference}" data-kollus-token-url="{token_url}"'
+    + '{autoplay} data-kollus-error-text="{error_text}">\n  {poster}\n  '
+    + _IFRAME.replace("{src}", "")
+    + '\n  <noscript><p class="kollus-player__message">{no_script}</p></noscript>\n'
+    + '</div>\n<script src="{script_url}" defer></script>\n'
+)
+_NOTHING = SafeString()
+_AUTOPLAY = mark_safe(" data-kollus-autoplay")
+
+
+def token_url() -> str:
+    """The token endpoint's URL (``wagtail_kollus:player_token``) for the current request."""
+    return reverse("wagtail_kollus:player_token")
+
+
+def _positive_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What every player markup shows around the video: its title, poster and size."""
+
+    title: str  # never empty: "Video player" when the video has none
+    has_title: bool
+    poster_url: str
+    width: int | None
+    height: int | None
+    css_class: str
+
+    @classmethod
+    def for_playable(
+        cls, playable: Playable | None, width: Any = None, height: Any = None, css_class: Any = ""
+    ) -> Frame:
+        title = playable.title if playable and playable.title else ""
+        return cls(
+            title=title or _("Video player"),
+            has_title=bool(title),
+            poster_url=playable.poster_url if playable else "",
+            width=_positive_int(width),
+            height=_positive_int(height),
+            css_class=css_class or "",
+        )
+
+    @property
+    def aspect_ratio(self) -> str:
+        # The wrapper keeps the frame's shape at any width; 16:9 unless both sides are given.
+        if self.width and self.height:
+            return f"{self.width} / {self.height}"
+        return "16 / 9"
+
+    def markup_parts(self) -> dict[str, Any]:
+        """The frame's fields of the default markup, optional attributes already escaped."""
+        return {
+            "css_class": format_html(" {}", self.css_class) if self.css_class else _NOTHING,
+            "aspect_ratio": self.aspect_ratio,
+            "max_width": format_html(";max-width:{}px", self.width) if self.width else _NOTHING,
+            "title": self.title,
+            "width": format_html(' width="{}"', self.width) if self.width else _NOTHING,
+            "height": format_html(' height="{}"', self.height) if self.height else _NOTHING,
+        }
+
+    def context(self) -> dict[str, Any]:
+        """The template context of a player or placeholder template."""
+        return {
+            "title": self.title,
+            "has_title": self.has_title,
+            "poster_url": self.poster_url,
+            "width": self.width,
+            "height": self.height,
+            "aspect_ratio": self.aspect_ratio,
+            "max_width": self.width,
+            "css_class": self.css_class,
+        }
+
+
+def render_time_html(frame: Frame, src: str) -> SafeString:
+    """The default render-time player."""
+    return format_html(RENDER_TIME_HTML, src=src, **frame.markup_parts())
+
+
+def cache_safe_html(frame: Frame, *, reference: str, token_url: str, autoplay: bool) -> SafeString:
+    """The default cache-safe player."""
+    poster = _NOTHING
+    if frame.poster_url:
+        poster = format_html(
+            '<img class="kollus-player__poster" src="{}" alt=""'
+            ' style="position:absolute;inset:0;width:100%;height:100%;object-fit:cover">',
+            frame.poster_url,
+        )
+    return format_html(
+        CACHE_SAFE_HTML,
+        reference=reference,
+        token_url=token_url,
+        autoplay=_AUTOPLAY if autoplay else _NOTHING,
+        error_text=_("This video cannot be played right now. Please reload the page."),
+        poster=poster,
+        no_script=_("Please enable JavaScript to play this video."),
+        script_url=static(PLAYER_SCRIPT),
+        **frame.markup_parts(),
+    )
+
+
+def _placeholder(frame: Frame, request: Any) -> SafeString:
+    return render_to_string(PLACEHOLDER_TEMPLATE, frame.context(), request=request)
+
+
+def render_player(
+    value: Any,
+    *,
+    request: Any = None,
+    cache_safe: bool | None = None,
+    width: Any = None,
+    height: Any = None,
+    css_class: Any = "",
+    template: str | None = None,
+) -> SafeString:
+    """The HTML of ``{% kollus_player %}``, usable from Python (e.g. an API serializer).
+
+    Never raises for visitors: a video that cannot be played, or a plugin that is not
+    configured, renders the placeholder and logs a warning that says why. ``template`` names
+    a template to render instead of the default markup (not for the placeholder).
+    """
+    playable = playable_from(value)
+    frame = Frame.for_playable(playable, width, height, css_class)
+    if playable is None or not playable.is_playable:
+        return _placeholder(frame, request)
+    if cache_safe is None:
+        cache_safe = bool(kollus_settings.CACHE_SAFE_PLAYBACK)
+    try:
+        if cache_safe:
+            check_player_configuration()  # signing happens later, at the token endpoint
+            mode: dict[str, Any] = {
+                "reference": sign_reference(playable),
+                "token_url": token_url(),
+                "autoplay": bool(playable.url_params.get("autoplay")),
+            }
+        else:
+            mode = {
+                "src": build_player_url(
+                    playable.media_content_key,
+                    resolve_cuid(request),
+                    mc_options=playable.mc_options,
+                    url_params=playable.url_params,
+                )
+            }
+    except ConfigurationError as exc:
+        logger.warning("Kollus player shown as a placeholder: %s", exc)
+        return _placeholder(frame, request)
+    except NoReverseMatch:
+        logger.warning(
+            "Kollus player shown as a placeholder: cache-safe playback needs the plugin's URLs; "
+            'add path("kollus/", include("wagtail_kollus.urls")) to your URLconf.'
+        )
+        return _placeholder(frame, request)
+    except (TypeError, ValueError) as exc:
+        # A malformed key or block option: a content problem, not a reason for a 500.
+        logger.warning(
+            "Kollus player for %r shown as a placeholder: %s", playable.media_content_key, exc
+        )
+        return _placeholder(frame, request)
+    if template:
+        context = {
+            **frame.context(),
+            **mode,
+            "cache_safe": cache_safe,
+            "player_script_url": static(PLAYER_SCRIPT) if cache_safe else "",
+            "value": value,
+        }
+        return render_to_string(template, context, request=request)
+    if cache_safe:
+        return cache_safe_html(frame, **mode)
+    return render_time_html(frame, mode["src"])
+
+
+def render_block(value: Any, context: dict[str, Any] | None) -> SafeString:
+    """``KollusVideoBlock``'s default HTML (its ``render_basic``): the player in a
+    ``kollus-video`` wrapper, or the unavailable notice. ``context`` is the block's context."""
+    request = context.get("request") if context else None
+    if getattr(value, "is_playable", False):
+        player = render_player(value, request=request)
+        return format_html('<div class="kollus-video">{}</div>\n', player)
+    notice = render_to_string(BLOCK_UNAVAILABLE_TEMPLATE, context or {"value": value})
+    return format_html("{}\n", notice)

@@ -1,0 +1,62 @@
+"""What a player plays, whatever it was given: a block value, a ``KollusVideo`` row or a key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Playable:
+    """What a player needs, whatever the tag was given (block value, model row or key)."""
+
+    media_content_key: str
+    title: str = ""
+    is_playable: bool = True
+    poster_url: str = ""
+    duration_seconds: int | None = None
+    mc_options: dict[str, Any] = field(default_factory=dict)
+    url_params: dict[str, Any] = field(default_factory=dict)
+    video_id: int | None = None
+
+
+def _call_or_value(obj: Any, name: str, default: Any) -> Any:
+    value = getattr(obj, name, default)
+    return value() if callable(value) else value
+
+
+def playable_from(value: Any) -> Playable | None:
+    """Normalise a ``KollusVideoValue``, a ``KollusVideo`` or a media content key string.
+
+    Block values are duck-typed (``media_content_key``, ``mc_options()``, ``url_params()``…)
+    so playback never imports the blocks module. ``None`` means there is nothing to show.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        key = value.strip()
+        return Playable(media_content_key=key, is_playable=bool(key)) if key else None
+    if hasattr(value, "mc_options") or hasattr(value, "url_params"):
+        video = getattr(value, "video", None)
+        key = getattr(value, "media_content_key", None) or ""
+        return Playable(
+            media_content_key=str(key),
+            title=str(getattr(value, "title", "") or ""),
+            is_playable=bool(key) and bool(getattr(value, "is_playable", True)),
+            poster_url=str(getattr(value, "poster_url", "") or ""),
+            duration_seconds=getattr(value, "duration_seconds", None),
+            mc_options=dict(_call_or_value(value, "mc_options", {}) or {}),
+            url_params=dict(_call_or_value(value, "url_params", {}) or {}),
+            video_id=getattr(video, "pk", None),
+        )
+    if hasattr(value, "media_content_key"):  # a KollusVideo (or anything shaped like one)
+        key = value.media_content_key or ""
+        return Playable(
+            media_content_key=str(key),
+            title=str(getattr(value, "title", "") or ""),
+            is_playable=bool(key) and bool(getattr(value, "is_playable", True)),
+            poster_url=str(getattr(value, "thumbnail_url", "") or ""),
+            duration_seconds=getattr(value, "duration_seconds", None),
+            video_id=getattr(value, "pk", None),
+        )
+    return None

@@ -1,1 +1,0 @@
-"""Views of the plugin: one module per feature (``player``, ``callbacks``, ``chooser``…)."""
