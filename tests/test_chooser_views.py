@@ -448,7 +448,22 @@ def _content_with_processing_item(client_api) -> int:
     raise AssertionError("the seed has no content with an item still processing")
 
 
-def test_items_that_cannot_play_are_disabled_with_their_reason(admin_client, sandbox, client_api):
+@pytest.fixture
+def library():
+    """A site that keeps its Kollus video library (one upload it heard of is enough)."""
+    from wagtail_kollus.models import KollusMedia, MediaState
+
+    return KollusMedia.objects.create(
+        upload_file_key="ufk-known",
+        title="Known",
+        media_content_key="mck-known",
+        state=MediaState.READY,
+    )
+
+
+def test_items_that_cannot_play_are_disabled_with_their_reason(
+    admin_client, sandbox, client_api, library
+):
     for content_id, reason in (
         (_content_with_non_kollus_item(client_api), "hosted on YouTube, not on Kollus"),
         (_content_with_processing_item(client_api), "Kollus is still processing this video"),
@@ -464,17 +479,33 @@ def test_items_that_cannot_play_are_disabled_with_their_reason(admin_client, san
             assert "data-chooser-modal-choice" not in row  # nothing to click
 
 
-def test_an_item_still_processing_cannot_be_chosen_by_url(admin_client, sandbox, client_api):
+def _item_without_duration(client_api) -> tuple[int, int]:
     content_id = _content_with_processing_item(client_api)
     content = client_api.get_content(content_id, language="ko")
     item = next(
         i for i in content.chapter_items() if i.kollus_media_content_key and not i.duration_text
     )
-    url = reverse(CHOSEN, args=(f"{content_id}-{item.item_id}",)) + "?language=ko"
+    return content_id, item.item_id
+
+
+def test_an_item_still_processing_cannot_be_chosen_by_url(
+    admin_client, sandbox, client_api, library
+):
+    content_id, item_id = _item_without_duration(client_api)
+    url = reverse(CHOSEN, args=(f"{content_id}-{item_id}",)) + "?language=ko"
     data = modal(admin_client.get(url))
     assert data["step"] == "choose"
     assert "still processing" in data["html"]
     assert not KollusVideo.objects.exists()
+
+
+def test_without_a_library_an_item_without_duration_stays_choosable(
+    admin_client, sandbox, client_api
+):
+    # Nothing says the video is unfinished: the contents site may simply not fill durations.
+    content_id, item_id = _item_without_duration(client_api)
+    url = reverse(CHOSEN, args=(f"{content_id}-{item_id}",)) + "?language=ko"
+    assert modal(admin_client.get(url))["step"] == "chosen"
 
 
 def test_a_library_key_decides_whether_an_item_is_ready(admin_client, sandbox, client_api):

@@ -34,23 +34,32 @@ class ItemChoice:
 
 
 def item_choices(entries: Iterable[PlayableItem]) -> list[ItemChoice]:
-    """Each entry with the reason it cannot be chosen ("" when it can); one query at most."""
+    """Each entry with the reason it cannot be chosen ("" when it can); two queries at most."""
     entries = list(entries)
     keys = {entry.media_content_key for entry in entries if entry.media_content_key}
-    library_states = (
-        dict(
+    library_states: dict[str, str] = {}
+    mirrors_library = False
+    if keys:
+        library_states = dict(
             KollusMedia.objects.filter(media_content_key__in=keys).values_list(
                 "media_content_key", "state"
             )
         )
-        if keys
-        else {}
-    )
-    return [ItemChoice(entry, unavailable_reason(entry, library_states)) for entry in entries]
+        mirrors_library = bool(library_states) or KollusMedia.objects.exists()
+    return [
+        ItemChoice(entry, unavailable_reason(entry, library_states, mirrors_library))
+        for entry in entries
+    ]
 
 
-def unavailable_reason(entry: PlayableItem, library_states: dict[str, str]) -> str:
-    """Why ``entry`` cannot be chosen, in the editor's words; "" when it can."""
+def unavailable_reason(
+    entry: PlayableItem, library_states: dict[str, str], mirrors_library: bool = False
+) -> str:
+    """Why ``entry`` cannot be chosen, in the editor's words; "" when it can.
+
+    ``library_states`` maps the keys the video library knows to their state;
+    ``mirrors_library`` says whether this site keeps a library at all (any row).
+    """
     item = entry.item
     if not item.media_url:
         return _("This item has no video.")
@@ -66,9 +75,11 @@ def unavailable_reason(entry: PlayableItem, library_states: dict[str, str]) -> s
         return _("Kollus could not transcode this video, so it cannot be played.")
     if state == MediaState.DELETED:
         return _("This video was deleted from the Kollus library.")
-    if state is None and item.duration_seconds is None:
-        # The contents API gives an item its duration once Kollus has finished with the video
-        # (docs/chooser.md); without the library's word, a missing duration is the only sign.
+    if state is None and mirrors_library and item.duration_seconds is None:
+        # A site that keeps its video library learns every upload and each new key from
+        # Kollus's callbacks; a key it has not heard of, on an item the contents site has not
+        # given a duration yet, is a video Kollus has not finished (docs/chooser.md). Without
+        # a library there is nothing to go on: the item stays choosable.
         return _(
             "Kollus is still processing this video (it has no duration yet). It can be "
             "chosen once it is ready."
