@@ -53,7 +53,7 @@ def tests(session, django, wagtail):
 @nox.session(python="3.11")
 def postgres(session):
     """The suite on PostgreSQL (Debian's server, a throwaway cluster from scripts/postgres.sh)."""
-    session.install("-e", ".[test,redis]", "psycopg[binary]")
+    session.install("-e", ".[test,redis]")
     lines = session.run("bash", "scripts/postgres.sh", silent=True, external=True).splitlines()
     pgdata, url = lines[-2].removeprefix("PGDATA="), lines[-1]
     try:

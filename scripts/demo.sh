@@ -5,7 +5,8 @@ set -euo pipefail
 DEMO_PORT="${1:-8000}"
 SANDBOX_PORT="${2:-8765}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PY="$ROOT/.venv/bin/python"
+# DEMO_PYTHON: another environment (the test suite runs the demo with its own interpreter).
+PY="${DEMO_PYTHON:-$ROOT/.venv/bin/python}"
 cd "$ROOT/example_site"
 
 export KOLLUS_SANDBOX_URL="http://127.0.0.1:${SANDBOX_PORT}"
@@ -23,6 +24,8 @@ trap cleanup EXIT INT TERM
 "$PY" manage.py createcachetable >/dev/null
 # The daily statistics snapshot, so history grows past Kollus's one-year window.
 "$PY" manage.py kollus_stats --install-schedule >/dev/null
+# The sweep: every minute, queue retries that are due and work whose worker stopped.
+"$PY" manage.py kollus_sweep --install-schedule >/dev/null
 
 # The sandbox sends Kollus's platform callbacks to the site, exactly as Kollus would.
 "$PY" -m wagtail_kollus.sandbox --host 127.0.0.1 --port "$SANDBOX_PORT" \

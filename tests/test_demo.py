@@ -17,17 +17,15 @@ seeded course's title):
 
 from __future__ import annotations
 
-import html
-import json
 import re
+import sqlite3
 import time
 from urllib.parse import urlencode
 
 import pytest
 import requests
-from wagtail.test.utils.form_data import nested_form_data, querydict_from_html, streamfield
 
-from .demo_support import ADMIN_PASSWORD, RunningDemo, running_demo
+from .demo_support import ADMIN_PASSWORD, CALLBACK_TOKEN, RunningDemo, publish_page, running_demo
 
 pytestmark = pytest.mark.xdist_group("demo")
 
@@ -138,29 +136,8 @@ def course_edit_url(demo: RunningDemo, session: requests.Session) -> str:
     return f"{demo.base}/admin/pages/{page_id}/edit/"
 
 
-def stream_form_data(edit_page: str) -> dict[str, str]:
-    """The StreamField's inputs, which the editor's JavaScript builds from the block data."""
-    encoded = re.search(r'data-w-block-arguments-value="([^"]*)"', edit_page).group(1)
-    blocks = json.loads(html.unescape(encoded))[0]
-    items = []
-    for block in blocks:
-        value = block["value"]
-        if block["type"] == "video":  # the chooser's form state → the chosen row's id
-            value = {**value, "video": value["video"]["id"], "title_override": ""}
-        items.append((block["type"], value))
-    return nested_form_data({"body": streamfield(items)})
-
-
 def publish(session: requests.Session, url: str, title: str) -> requests.Response:
-    """What the editor's "Publish" button posts: the edit form as loaded, with a new title."""
-    edit_page = session.get(url, timeout=30).text
-    form = querydict_from_html(edit_page, form_id="page-edit-form", exclude_csrf=False).copy()
-    for name, value in stream_form_data(edit_page).items():
-        form[name] = value
-    form["title"] = title
-    form["action-publish"] = "action-publish"
-    return session.post(url, data=form, headers={"Referer": url}, allow_redirects=False,
-                        timeout=60)
+    return publish_page(session, url, title=title)
 
 
 def remote_titles(demo: RunningDemo) -> list[str]:
@@ -201,7 +178,6 @@ def test_consecutive_publishes_while_the_worker_syncs_never_answer_500(demo):
 
 # --- runserver's own log and the callback token -------------------------------------------------
 
-DEMO_CALLBACK_TOKEN = "demo-callback-token-0123456789"  # scripts/demo.sh's default
 
 
 def test_runserver_never_logs_the_callback_token(demo):
@@ -213,14 +189,14 @@ def test_runserver_never_logs_the_callback_token(demo):
     form_type = "application/x-www-form-urlencoded"
     attempts = [
         # (method, url, body, content type, expected answer)
-        ("POST", f"{callbacks}/upload/{DEMO_CALLBACK_TOKEN}/", b"x", "multipart/form-data", 400),
-        ("POST", f"{callbacks}/upload/{DEMO_CALLBACK_TOKEN}/",
+        ("POST", f"{callbacks}/upload/{CALLBACK_TOKEN}/", b"x", "multipart/form-data", 400),
+        ("POST", f"{callbacks}/upload/{CALLBACK_TOKEN}/",
          urlencode(form, encoding="euc-kr").encode(), f"{form_type}; charset=EUC-KR", 200),
-        ("POST", f"{callbacks}/no-such-kind/{DEMO_CALLBACK_TOKEN}/", urlencode(form).encode(),
+        ("POST", f"{callbacks}/no-such-kind/{CALLBACK_TOKEN}/", urlencode(form).encode(),
          form_type, 404),
-        ("POST", f"{callbacks}/upload/{DEMO_CALLBACK_TOKEN}", urlencode(form).encode(),
+        ("POST", f"{callbacks}/upload/{CALLBACK_TOKEN}", urlencode(form).encode(),
          form_type, 200),
-        ("GET", f"{callbacks}/upload/{DEMO_CALLBACK_TOKEN}/", b"", form_type, 405),
+        ("GET", f"{callbacks}/upload/{CALLBACK_TOKEN}/", b"", form_type, 405),
     ]
     log_path = demo.log_path
     start = log_path.stat().st_size
@@ -241,4 +217,13 @@ def test_runserver_never_logs_the_callback_token(demo):
         time.sleep(0.2)
     assert written.count("/kollus/callbacks/") >= len(attempts), written
     assert "/kollus/callbacks/upload/[redacted]/" in written, written
-    assert DEMO_CALLBACK_TOKEN not in written, written
+    assert CALLBACK_TOKEN not in written, written
+
+
+def test_the_demo_installs_the_sweep_and_serves_the_callback_log(demo):
+    # The sweep that runs retries and takes over the work of stopped workers is installed.
+    with sqlite3.connect(demo.log_path.parent / "demo.sqlite3") as db:
+        rows = db.execute("SELECT func FROM django_q_schedule WHERE name = 'wagtail_kollus: sweep'")
+        assert rows.fetchall() == [("wagtail_kollus.sweep.sweep",)]
+    callbacks = demo.admin_session().get(demo.base + "/admin/kollus/callbacks/")
+    assert callbacks.status_code == 200 and "/admin/kollus/callbacks/results/" in callbacks.text

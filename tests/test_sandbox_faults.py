@@ -79,6 +79,19 @@ def test_wildcard_and_specific_fault(sandbox):
     assert _list(sandbox).status_code == 200
 
 
+def test_family_fault_is_a_whole_api_outage(sandbox):
+    # "contents.*" takes down every contents API endpoint and nothing of Kollus's.
+    sandbox.faults.set("contents.*", status=503)
+    assert _list(sandbox).status_code == 503
+    detail = requests.get(sandbox.contents_api_url + "/contents/4321", headers={"Authorization": f"Bearer {sandbox.keys.server_key}"}, timeout=5)
+    assert detail.status_code == 503
+    assert requests.get(sandbox.kollus_api_url + "/api/categories", timeout=5).status_code != 503
+    sandbox.faults.set("contents.list", status=418)  # an endpoint's own fault comes first
+    assert _list(sandbox).status_code == 418
+    sandbox.faults.clear()
+    assert _list(sandbox).status_code == 200
+
+
 def test_commit_then_timeout_creates_the_record(sandbox):
     sandbox.faults.set("contents.create", commit_then_timeout=1.0, times=1)
     payload = {

@@ -34,7 +34,13 @@ from wagtail.models import Page
 from wagtail_kollus.api.contents import ContentsClient
 from wagtail_kollus.api.errors import KollusAPIError
 from wagtail_kollus.api.vod import KollusClient
-from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState, PageContentLink
+from wagtail_kollus.models import (
+    CallbackDelivery,
+    KollusMedia,
+    KollusVideo,
+    MediaState,
+    PageContentLink,
+)
 from wagtail_kollus.sandbox.testing import SandboxServer
 
 from .security_support import SANDBOX_KEYS, SECRETS, find_secrets, response_text
@@ -200,10 +206,18 @@ def objects(configured, django_user_model):
     PageContentLink.objects.create(page=home, page_key=home.pk, page_type="testapp.videopage")
     content_id, item_id = sandbox_choice(server)
     superuser = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+    failed = CallbackDelivery.objects.create(
+        kind="upload",
+        fingerprint="f" * 64,
+        upload_file_key=ufk,
+        payload={"upload_file_key": ufk},
+        status="failed",
+    )
     video = KollusVideo.objects.create(title="Chosen", media_content_key=media.media_content_key)
     return {
         "video_id": video.pk,  # the chosen-video preview page signs a player URL
         "pk": media.pk,
+        "delivery_id": failed.pk,
         "upload_file_key": ufk,
         "page_id": home.pk,
         "content_id": content_id,

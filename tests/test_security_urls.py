@@ -114,6 +114,13 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "wagtail_kollus_sync:retry": AdminRule(
         ("page:change_page",), superuser_methods=("get", "post")
     ),
+    # The callback log: who sees the library reads it; Retry re-reads a media from Kollus,
+    # so it needs what the library's "Refresh from Kollus" needs.
+    "wagtail_kollus_callbacks:index": AdminRule(MEDIA_VIEW),
+    "wagtail_kollus_callbacks:index_results": AdminRule(MEDIA_VIEW),
+    "wagtail_kollus_callbacks:retry": AdminRule(
+        ("change_kollusmedia",), method="post", superuser_methods=("post",)
+    ),
     # The chooser: any admin user (as Wagtail's own choosers)
     "kollus_video_chooser:choose": AdminRule(None),
     "kollus_video_chooser:choose_results": AdminRule(None),
@@ -214,10 +221,18 @@ def objects(kollus, db):
 
     PageContentLink.objects.create(page=home, page_key=home.pk, page_type="testapp.videopage")
     content_id, item_id = sandbox_choice(kollus)
+    failed = CallbackDelivery.objects.create(
+        kind="upload",
+        fingerprint="f" * 64,
+        upload_file_key=ufk,
+        payload={"upload_file_key": ufk},
+        status="failed",
+    )
     video = KollusVideo.objects.create(title="Chosen", media_content_key="mck-chosen")
     return {
         "video_id": video.pk,
         "pk": media.pk,
+        "delivery_id": failed.pk,
         "upload_file_key": ufk,
         "page_id": home.pk,
         "content_id": content_id,

@@ -262,7 +262,7 @@ def test_command_rejects_a_type_that_does_not_sync(synced):
         call_command("kollus_sync", "--type", "testapp.VideoPage")
 
 
-def test_long_backoff_is_scheduled_and_the_sweep_requeues_due_pages(
+def test_a_long_backoff_leaves_no_schedule_row_and_the_sweep_requeues_the_page_once_due(
     synced, settings, django_capture_on_commit_callbacks
 ):
     from datetime import timedelta
@@ -270,24 +270,29 @@ def test_long_backoff_is_scheduled_and_the_sweep_requeues_due_pages(
     from django.utils import timezone
     from django_q.models import OrmQ, Schedule
 
+    from wagtail_kollus.sweep import sweep
+
     configure(settings, SYNC_RETRY_BACKOFF=60.0, SYNC_RETRY_BACKOFF_MAX=600.0)
     synced.faults.set("contents.create", status=503)
     page = make_course()
     link = push_now(page, django_capture_on_commit_callbacks)
     assert link.state == "pending" and link.attempts == 1
     assert 55 <= (link.next_attempt_at - timezone.now()).total_seconds() <= 61
-    [scheduled] = Schedule.objects.filter(func="wagtail_kollus.sync.tasks.sync_page_task")
-    assert scheduled.args == f"({page.pk},)"
-    # Not due yet: the sweep leaves it alone; once due, it queues it again.
-    from wagtail_kollus.sync.tasks import sweep_outstanding
-
+    # The retry is the row's next_attempt_at; nothing goes to django-q2's Schedule table
+    # (one-off schedules stayed there after they ran: 45 rows after half an hour of use).
+    assert not Schedule.objects.exists()
+    # Not due yet: the sweep leaves it alone; once due, it queues it again (once).
     before = OrmQ.objects.count()
-    assert sweep_outstanding() == 0
+    assert sweep() == "queued 0 page sync(s) and 0 callback delivery(ies)"
     PageContentLink.objects.filter(pk=link.pk).update(
         next_attempt_at=timezone.now() - timedelta(seconds=1)
     )
-    assert sweep_outstanding() == 1
-    assert OrmQ.objects.count() == before + 1
+    assert sweep() == "queued 1 page sync(s) and 0 callback delivery(ies)"
+    assert [q.task["args"] for q in OrmQ.objects.all()[before:]] == [(page.pk,)]
+    synced.faults.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync_page(page.pk) == "synced"
+    assert not Schedule.objects.exists()
 
 
 def test_create_view_explains_when_the_record_will_be_created(admin_client):

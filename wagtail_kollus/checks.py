@@ -25,6 +25,7 @@ _NUMBER_SETTINGS = (
     "BACKOFF_MAX",
     "PLAYER_TOKEN_LIFETIME",
     "CHOOSER_CACHE_TIMEOUT",
+    "CALLBACK_CLAIM_SECONDS",
 )
 _REQUIRED_FOR = {
     "CONTENTS_API_URL": "the chooser and page sync",

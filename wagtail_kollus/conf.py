@@ -91,7 +91,7 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_RETRY_HORIZON": 24 * 3600,  # seconds of retrying an unavailable API before "failed"
     "SYNC_RETRY_BACKOFF": 30.0,  # first retry delay (seconds), doubled per attempt
     "SYNC_RETRY_BACKOFF_MAX": 3600.0,  # longest delay between two attempts
-    "SYNC_INLINE_RETRY_MAX": 5.0,  # shorter waits sleep in the worker; longer ones are scheduled
+    "SYNC_INLINE_RETRY_MAX": 5.0,  # shorter waits sleep in the worker; longer ones go to the sweep
     "SYNC_COALESCE_SECONDS": 1.0,  # a worker waits for this much quiet so bursts become one push
     "SYNC_COALESCE_MAX": 10.0,  # ... but never longer than this before pushing
     "SYNC_CLAIM_SECONDS": 120.0,  # a worker's lease on a page; keep Q_CLUSTER timeout < this ≤ retry
@@ -104,6 +104,11 @@ DEFAULTS: dict[str, Any] = {
     "UPLOAD_EDITOR_OVERRIDES": ["title", "category_key"],
     # An upload or transcode with no callback for this long is listed as "stuck".
     "STUCK_AFTER_MINUTES": 60,
+    # --- callback processing (docs/callbacks.md) ---
+    "CALLBACK_CLAIM_SECONDS": 120.0,  # a worker's lease on a delivery; keep Q_CLUSTER timeout < this ≤ retry
+    # Seconds before each retry of a delivery (Kollus not answering or lagging, a busy database,
+    # a stopped worker); once they are used up the delivery is failed, with "Retry" in the log.
+    "CALLBACK_RETRY_DELAYS": [30, 60, 300, 900, 1800, 3600],
 }
 
 # Settings that are secrets: they may come from the environment and are redacted wherever the

@@ -124,3 +124,22 @@ def enqueue(func: str, *args: Any, group: str, using: str = DEFAULT_DB_ALIAS) ->
     transaction (one commit instead of two); any other broker is written to after the commit.
     """
     prepare_enqueue(func, *args, group=group, using=using)()
+
+
+def ensure_schedule(name: str, func: str, **defaults: Any) -> tuple[Any, bool]:
+    """Create the named django-q2 schedule of ``func`` unless it exists; ``(schedule, created)``.
+
+    Our repeating schedules are installed by commands run on every deploy: an existing one
+    keeps its timing (an operator may have changed it) and only gets its task path and cluster
+    (``Q_CLUSTER_NAME``) corrected. ``defaults``: the other ``Schedule`` fields of a new one.
+    """
+    from django_q.models import Schedule
+
+    cluster = kollus_settings.Q_CLUSTER_NAME
+    schedule, created = Schedule.objects.get_or_create(
+        name=name, defaults={"func": func, "repeats": -1, "cluster": cluster, **defaults}
+    )
+    if not created and (schedule.func != func or schedule.cluster != cluster):
+        schedule.func, schedule.cluster = func, cluster
+        schedule.save(update_fields=["func", "cluster"])
+    return schedule, created

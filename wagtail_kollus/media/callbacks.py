@@ -293,7 +293,8 @@ def record_delivery(kind: str, payload: dict[str, str]) -> bool:
             requeued = (
                 deliveries.filter(last_received_at__lt=now - REDELIVERY_WINDOW)
                 .exclude(status__in=(DeliveryStatus.QUEUED, DeliveryStatus.PROCESSING))
-                .update(status=DeliveryStatus.QUEUED)
+                # A new event: a new round of attempts (see wagtail_kollus.leases).
+                .update(status=DeliveryStatus.QUEUED, attempts=0, next_attempt_at=None)
             )
         deliveries.update(times_received=F("times_received") + 1, last_received_at=now)
         if requeued:

@@ -18,6 +18,8 @@ from typing import Any
 from django.db import connections, models
 from django.utils.translation import gettext_lazy as _
 
+from .leased import LeasedWork
+
 
 class CallbackKind(models.TextChoices):
     UPLOAD = "upload", _("Upload")
@@ -128,7 +130,14 @@ def prepare_insert(model: type[models.Model], values: dict[str, Any], *, using: 
     return PreparedInsert(using, statement.sql, params)
 
 
-class CallbackDelivery(models.Model):
+class CallbackDelivery(LeasedWork):
+    """One distinct delivery, and the worker's lease on processing it (``LeasedWork``).
+
+    ``queued`` deliveries wait for a worker (or, with ``next_attempt_at``, for their retry);
+    ``processing`` ones are held by a worker until ``claimed_until``, after which another
+    worker takes them over. ``attempts`` counts failed attempts.
+    """
+
     kind = models.CharField(_("kind"), max_length=20, choices=CallbackKind.choices)
     fingerprint = models.CharField(max_length=64, unique=True)
     upload_file_key = models.CharField(_("upload file key"), max_length=100, db_index=True)
@@ -147,6 +156,10 @@ class CallbackDelivery(models.Model):
         verbose_name = _("Kollus callback delivery")
         verbose_name_plural = _("Kollus callback deliveries")
         ordering = ["-received_at"]
+        # The sweep looks for the few open deliveries in a log that only grows.
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="kollus_callback_due_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.upload_file_key}"

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..compat import page_model_name
+from .leased import LeasedWork
 
 # Wagtail 8 lets a project swap the base Page model; Wagtail 7 has no swapping at all.
 PAGE_MODEL = page_model_name()
@@ -39,7 +40,7 @@ class PageContentLinkQuerySet(models.QuerySet):
         return self.filter(version__gt=models.F("synced_version")).exclude(state=SyncState.FAILED)
 
 
-class PageContentLink(models.Model):
+class PageContentLink(LeasedWork):
     page = models.OneToOneField(
         PAGE_MODEL,
         verbose_name=_("page"),
@@ -62,9 +63,7 @@ class PageContentLink(models.Model):
     )
     version = models.PositiveIntegerField(default=0)
     synced_version = models.PositiveIntegerField(default=0)
-    claim_token = models.CharField(max_length=64, blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    claimed_by = models.CharField(max_length=100, blank=True)
+    # claim_token, claimed_until, claimed_by: the lease (LeasedWork, wagtail_kollus.leases)
 
     # --- what was pushed ---
     pushed_values = models.JSONField(_("last pushed values"), default=dict, blank=True)
@@ -77,9 +76,8 @@ class PageContentLink(models.Model):
     )
     last_error = models.TextField(_("last error"), blank=True)
     field_errors = models.JSONField(_("field errors"), default=dict, blank=True)
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # attempts, next_attempt_at: LeasedWork
     first_failure_at = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
     requested_at = models.DateTimeField(_("requested"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,4 +1,5 @@
-"""Fault injection, per endpoint name (``contents.list``, ``kollus.media_detail``, … or ``*``).
+"""Fault injection, per endpoint name (``contents.list``, ``kollus.media_detail``, …), per API
+(``contents.*``, ``kollus.*``: every endpoint of that API, e.g. a whole outage) or ``*``.
 
 A fault is a small recipe applied around the real handler:
 
@@ -78,7 +79,8 @@ class FaultRegistry:
 
     def take(self, endpoint: str) -> Fault | None:
         with self._lock:
-            for key in (endpoint, "*"):
+            family = endpoint.partition(".")[0] + ".*"
+            for key in (endpoint, family, "*"):
                 fault = self._faults.get(key)
                 if fault is None:
                     continue

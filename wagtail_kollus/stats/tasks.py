@@ -33,20 +33,6 @@ def ensure_schedule() -> tuple[object, bool]:
     """
     from django_q.models import Schedule
 
-    schedule, created = Schedule.objects.get_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "func": TASK_PATH,
-            "schedule_type": Schedule.DAILY,
-            "repeats": -1,
-            "next_run": _next_run(),
-            "cluster": kollus_settings.Q_CLUSTER_NAME,
-        },
-    )
-    if not created and (
-        schedule.func != TASK_PATH or schedule.cluster != kollus_settings.Q_CLUSTER_NAME
-    ):
-        schedule.func = TASK_PATH
-        schedule.cluster = kollus_settings.Q_CLUSTER_NAME
-        schedule.save(update_fields=["func", "cluster"])
-    return schedule, created
+    from ..queue import ensure_schedule as ensure
+
+    return ensure(SCHEDULE_NAME, TASK_PATH, schedule_type=Schedule.DAILY, next_run=_next_run())

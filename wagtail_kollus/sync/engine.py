@@ -2,25 +2,27 @@
 
 Rules this module keeps (docs/sync.md explains them to site developers):
 
-* A worker holds a *claim* (a lease in the row) while it pushes; no DB lock is held during a
-  remote call. Other tasks for the same page see the claim and leave: the holder loops until
-  ``synced_version`` caught up with ``version``, so quick publishes coalesce and none is lost.
+* A worker holds a *claim* (a lease in the row, ``wagtail_kollus.leases``) while it pushes; no
+  DB lock is held during a remote call. Other tasks for the same page see the claim and leave:
+  the holder loops until ``synced_version`` caught up with ``version``, so quick publishes
+  coalesce and none is lost. A claim whose worker stopped is taken over once it expires.
 * A push that ``SYNC_COALESCE_MAX`` forced in the middle of a burst keeps the claim until the
   page is quiet, so the rest of the burst is one more push on the baseline that push returned
   (a new page's burst: POST + PUT, no conflict GET between them).
 * The page is re-read inside the task: the record gets the *latest* published state.
 * Only fields whose value changed since the last successful push are sent.
 * A create is reserved (marker and time saved) before the POST; a POST that may have landed is
-  never repeated blindly: the record is looked up by its marker and adopted.
+  never repeated blindly: the record is looked up by its marker and adopted. Once the POST
+  answered, the record's id is stored before anything else is written.
 * The engine owns retries (the HTTP client is built with ``max_retries=0``) so that one policy
-  applies: backoff, ``Retry-After`` honoured, a horizon, then "failed".
+  applies: backoff, ``Retry-After`` honoured, a horizon, then "failed". Local transient errors
+  (a busy database, a reset connection) are retried like an API outage; short waits sleep in
+  the worker, longer ones are ``next_attempt_at`` on the row, which the sweep picks up.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -28,10 +30,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import leases
 from ..api.errors import KollusAPIError, NotFoundError, ValidationError
 from ..availability import apply_content
 from ..conf import kollus_settings
@@ -66,35 +70,71 @@ def make_client() -> Any:
     return ContentsClient.from_settings(max_retries=0)
 
 
-# --- claiming ---------------------------------------------------------------------------------
-def _worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:100]
-
-
+# --- claiming (the lease rule is wagtail_kollus.leases) --------------------------------------
 def claim(page_key: int, *, force: bool = False) -> str | None:
-    """Take the lease on ``page_key`` if there is work and nobody else holds it."""
-    now = timezone.now()
-    token = uuid.uuid4().hex
-    rows = (
-        PageContentLink.objects.filter(page_key=page_key, version__gt=F("synced_version"))
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .exclude(state=SyncState.FAILED)
+    """Take the lease on ``page_key`` if there is work and nobody else holds it.
+
+    A lease whose holder stopped (killed, out of memory, a deploy) is taken over: that counts
+    as a failed attempt, and past ``SYNC_RETRY_HORIZON`` the page is failed instead.
+    """
+    rows = PageContentLink.objects.filter(
+        page_key=page_key, version__gt=F("synced_version")
+    ).exclude(state=SyncState.FAILED)
+    taken = leases.claim(
+        rows,
+        seconds=float(kollus_settings.SYNC_CLAIM_SECONDS),
+        respect_backoff=not force,
+        on_takeover={
+            "first_failure_at": Coalesce(
+                F("first_failure_at"), Value(timezone.now(), output_field=DateTimeField())
+            )
+        },
     )
-    if not force:
-        rows = rows.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    lease = timedelta(seconds=float(kollus_settings.SYNC_CLAIM_SECONDS))
-    updated = rows.update(claim_token=token, claimed_until=now + lease, claimed_by=_worker_name())
-    return token if updated else None
+    if taken is None:
+        return None
+    if taken.took_over:
+        return _after_takeover(page_key, taken.token)
+    return taken.token
 
 
 def _mine(page_key: int, token: str):
-    return PageContentLink.objects.filter(page_key=page_key, claim_token=token)
+    return leases.held(PageContentLink.objects.filter(page_key=page_key), token)
 
 
 def _release(page_key: int, token: str, **changes: Any) -> bool:
-    return bool(
-        _mine(page_key, token).update(claim_token="", claimed_until=None, claimed_by="", **changes)
+    return leases.release(PageContentLink.objects.filter(page_key=page_key), token, **changes)
+
+
+class WorkerStopped(KollusAPIError):
+    """The worker that held a page's lease stopped before it finished (found on takeover)."""
+
+    retryable = True
+
+
+def _after_takeover(page_key: int, token: str) -> str | None:
+    """Log the stopped attempt ``claim`` counted; give up once the retry horizon has passed."""
+    link = _mine(page_key, token).first()
+    if link is None:
+        return None
+    error = WorkerStopped(
+        _(
+            "The worker pushing this page stopped before it finished (killed, out of memory "
+            "or restarted)."
+        )
     )
+    horizon = timedelta(seconds=float(kollus_settings.SYNC_RETRY_HORIZON))
+    if link.first_failure_at and timezone.now() - link.first_failure_at >= horizon:
+        _record_failure(link, token, error, final=True, counted=True)
+        return None
+    SyncLogEntry.objects.create(
+        link=link,
+        operation="error",
+        content_id=link.content_id,
+        error=error.describe(),
+        success=False,
+    )
+    logger.warning("Sync of page %s: %s (attempt %s)", page_key, error.message, link.attempts)
+    return token
 
 
 # --- the task body ----------------------------------------------------------------------------
@@ -124,18 +164,16 @@ def sync_page(page_key: int, *, client: Any = None) -> str:
             try:
                 client = client or make_client()
                 result = push(link, client, fresh_remote_stamp=fresh_remote_stamp)
-            except KollusAPIError as error:
-                outcome, wait = _record_failure(link, token, error)
+            except Exception as error:
+                # A failure of the API, of the database or of a mapping: recorded on the row,
+                # retried when it is transient. If recording fails too (the database is still
+                # busy), the exception ends the task and the lease brings the page back.
+                outcome, wait = _record_failure(link, token, _as_api_error(page_key, error))
                 if wait is None:
                     return outcome
                 time.sleep(wait)
                 token = claim(page_key)
                 continue
-            except Exception as error:  # a bug in a mapping must not leave "pending" forever
-                logger.exception("Sync of page %s failed unexpectedly", page_key)
-                wrapped = KollusAPIError(_("Unexpected error: %(error)s") % {"error": error})
-                outcome, _wait = _record_failure(link, token, wrapped, final=True)
-                return outcome
             outcome = "synced"
             _record_success(link, token, target_version, result, keep_claim=burst_open)
             fresh_remote_stamp = result.remote_updated_at or None
@@ -241,8 +279,8 @@ def _push_deleted(link: PageContentLink, client: Any) -> PushResult:
     if link.pushed_values.get("status") == status:
         return PushResult("unlink", link.content_id)
     response = client.update_content(link.content_id, {"status": status})
-    _mirror(response)
     _remember(link, {"status": status}, response)
+    _mirror(response)
     return PushResult("unlink", link.content_id, ["status"], remote_updated_at=_stamp(response))
 
 
@@ -267,6 +305,7 @@ def _push_create(
             link.pushed_values = known
             link.pushed_hashes = {k: value_hash(v) for k, v in known.items()}
             link.remote_updated_at = _stamp(adopted)
+            _mirror(adopted)
             result = _push_update(link, page, mapping, client, _stamp(adopted))
             result.operation = "adopt"
             return result
@@ -276,8 +315,10 @@ def _push_create(
         marker=marker, create_attempted_at=timezone.now(), page_title=page.title[:255]
     )
     created = client.create_content(mapping.mark_payload(payload, marker))
-    _mirror(created)
+    # The record exists now: its id is stored before anything else can fail (the mirror's
+    # write may find the database busy), so a retry updates it instead of looking for it.
     _remember(link, payload, created)
+    _mirror(created)
     return PushResult(
         "create", created.content_id, list(payload), remote_updated_at=_stamp(created)
     )
@@ -345,6 +386,7 @@ def _push_update(
             return _push_create(link, page, mapping, client)
         changed, overwritten = _resolve_conflict(link, payload, changed, remote, policy)
     if not changed:
+        _catch_up_mirror(link, client)
         return PushResult("unchanged", link.content_id, overwritten=overwritten)
     try:
         response = client.update_content(link.content_id, changed)
@@ -352,8 +394,8 @@ def _push_update(
         # Deleted outside Wagtail after the write our baseline came from (no GET was made).
         _forget_record(link)
         return _push_create(link, page, mapping, client)
-    _mirror(response)
     _remember(link, changed, response)
+    _mirror(response)
     return PushResult(
         "update", link.content_id, list(changed), overwritten, remote_updated_at=_stamp(response)
     )
@@ -427,6 +469,14 @@ def _stamp(content: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
+def _catch_up_mirror(link: PageContentLink, client: Any) -> None:
+    """Mirror a record the mirror does not have: its write failed after the create (a busy
+    database, say), and the retry that got here has nothing left to send."""
+    if ContentRecord.objects.filter(content_id=link.content_id).exists():
+        return
+    _mirror(client.get_content(link.content_id, language=_record_language(link)))
+
+
 def _mirror(content: Any) -> None:
     """Keep the local ``ContentRecord`` mirror, and the videos chosen from the record (paused
     by an unpublish, items removed...), current with what the API answered."""
@@ -471,13 +521,13 @@ def _record_success(
         "last_synced_at": now,
         # Released here, in the same UPDATE: the loop in sync_page re-claims if more
         # publishes arrived, so a publish landing between release and re-claim is never lost.
-        "claim_token": "",
-        "claimed_until": None,
-        "claimed_by": "",
+        **leases.RELEASED,
     }
     if keep_claim:  # following a burst (sync_page): hold the lease, renewed
-        lease = timedelta(seconds=float(kollus_settings.SYNC_CLAIM_SECONDS))
-        changes.update(claim_token=token, claimed_until=now + lease)
+        changes.update(
+            claim_token=token,
+            claimed_until=leases.lease_end(float(kollus_settings.SYNC_CLAIM_SECONDS), now),
+        )
         del changes["claimed_by"]
     if result.operation == "unlink" and kollus_settings.SYNC_UNLINK_ON_DELETE:
         changes["state"] = SyncState.UNLINKED
@@ -497,13 +547,21 @@ def _record_success(
 
 
 def _record_failure(
-    link: PageContentLink, token: str, error: KollusAPIError, *, final: bool = False
+    link: PageContentLink,
+    token: str,
+    error: KollusAPIError,
+    *,
+    final: bool = False,
+    counted: bool = False,
 ) -> tuple[str, float | None]:
-    """Record ``error``; returns (outcome, seconds to wait in this worker or None)."""
+    """Record ``error``; returns (outcome, seconds to wait in this worker or None).
+
+    ``counted``: the attempt is already in ``link.attempts`` (a takeover counts it).
+    """
     now = timezone.now()
     first = link.first_failure_at or now
     horizon = timedelta(seconds=float(kollus_settings.SYNC_RETRY_HORIZON))
-    attempts = link.attempts + 1
+    attempts = link.attempts + (0 if counted else 1)
     description = error.describe()
     field_errors = error.field_errors if isinstance(error, ValidationError) else {}
     retry = error.retryable and not final and now - first < horizon
@@ -538,10 +596,31 @@ def _record_failure(
         return "failed", None
     if delay <= float(kollus_settings.SYNC_INLINE_RETRY_MAX):
         return "retrying", delay
-    from .tasks import schedule_sync
-
-    schedule_sync(link.page_key, delay)
+    # Longer waits: next_attempt_at is on the row, and the sweep queues the page once it is
+    # due (no one-off django-q2 schedule, which would stay behind in its table).
     return "retrying", None
+
+
+class LocalError(KollusAPIError):
+    """A push failed on our side: the database, a connection, or a bug in a mapping."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        # A local error may quote a URL or a setting: redacted like the API's own errors.
+        super().__init__(message, secrets=tuple(kollus_settings.secret_values()))
+        self.retryable = retryable
+
+
+def _as_api_error(page_key: int, error: Exception) -> KollusAPIError:
+    """``error`` as the API error family the sync log records; transient ones are retried."""
+    if isinstance(error, KollusAPIError):
+        return error
+    leases.recover_connections(error)
+    if leases.is_transient(error):
+        message = _("Temporary error: %(error)s") % {"error": error}
+        return LocalError(message, retryable=True)
+    # A bug in a mapping must not leave "pending" forever: failed, with the traceback logged.
+    logger.exception("Sync of page %s failed unexpectedly", page_key)
+    return LocalError(_("Unexpected error: %(error)s") % {"error": error}, retryable=False)
 
 
 def _retry_delay(attempts: int, retry_after: float | None) -> float:

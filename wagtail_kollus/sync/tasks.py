@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import timedelta
 
 from django.utils import timezone
@@ -20,22 +19,30 @@ def sync_page_task(page_key: int) -> str:
     return sync_page(int(page_key))
 
 
-def sweep_outstanding() -> int:
-    """Enqueue every page that still waits (a backstop for lost or long-delayed jobs).
+def sweep_outstanding(lost_after: float | None = None) -> int:
+    """Queue every page that waits for a job: an expired lease, a due retry and, without
+    ``lost_after`` (``kollus_sync --pending``), every outstanding page nobody holds.
 
-    Schedule it every few minutes (docs/sync.md); returns how many pages were enqueued.
+    With ``lost_after`` (seconds; the scheduled sweep, ``wagtail_kollus.sweep``), a page that
+    is simply waiting is queued again only once it has waited that long: its own job is
+    presumed lost, while a recent one is left to the job queued with it. Returns how many
+    pages were queued.
     """
     from django.db.models import Q
 
+    from .. import leases
     from ..models.sync import PageContentLink
 
     now = timezone.now()
-    keys = list(
-        PageContentLink.objects.outstanding()
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .values_list("page_key", flat=True)
+    waited = None
+    if lost_after is not None:
+        waited = Q(requested_at__isnull=True) | Q(
+            requested_at__lt=now - timedelta(seconds=lost_after)
+        )
+    rows = leases.waiting_for_a_job(
+        PageContentLink.objects.outstanding(), now=now, requested_before=waited
     )
+    keys = list(rows.values_list("page_key", flat=True))
     for key in keys:
         enqueue_sync(key)
     return len(keys)
@@ -71,27 +78,3 @@ def enqueue_sync(page_key: int) -> None:
         # The outbox row is committed, so nothing is lost: the sweep or the next publish
         # enqueues it again.
         logger.exception("Could not enqueue the sync of page %s", page_key)
-
-
-def schedule_sync(page_key: int, delay: float) -> None:
-    """Run the push of ``page_key`` again in ``delay`` seconds (long backoffs only).
-
-    django-q2 has no delayed enqueue; a one-off ``Schedule`` is its way. The scheduler wakes
-    about every 30 s, which is fine for waits this long.
-    """
-    from django_q.models import Schedule
-    from django_q.tasks import schedule
-
-    from ..queue import task_options
-
-    options = task_options(SYNC_GROUP)
-    options.pop("group", None)
-    schedule(
-        SYNC_TASK,
-        int(page_key),
-        name=f"wagtail_kollus_sync_{page_key}_{uuid.uuid4().hex[:8]}",
-        schedule_type=Schedule.ONCE,
-        repeats=1,
-        next_run=timezone.now() + timedelta(seconds=delay),
-        **options,
-    )

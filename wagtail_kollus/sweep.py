@@ -1,0 +1,70 @@
+"""The one sweep: every minute, queue the leased work that needs a job (``wagtail_kollus.leases``).
+
+It picks up, for page syncs and callback deliveries alike, a lease whose worker stopped, a
+retry that is due, and work whose job was lost (nobody claimed it for ``LOST_JOB_SECONDS``).
+Retries of leased work are never written to django-q2's ``Schedule`` table: the row says when
+it is due and this sweep queues it. (One-off follow-ups with no row of their own use
+``media.tasks.schedule_later``, whose schedules django-q2 deletes once they ran.)
+
+Install it with ``manage.py kollus_sweep --install-schedule`` (idempotent: run it on every
+deploy); ``manage.py kollus_sweep`` runs one sweep now.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SCHEDULE_NAME = "wagtail_kollus: sweep"
+TASK_PATH = "wagtail_kollus.sweep.sweep"
+MINUTES = 1
+# A job queued this long ago without any worker taking its row is presumed lost. Generous: a
+# backlog of callbacks (Kollus allows one call a second) must not be queued twice.
+LOST_JOB_SECONDS = 15 * 60
+# What versions before this sweep left in django-q2's Schedule table.
+_OUR_TASKS = "wagtail_kollus."
+_EARLIER_SYNC_SWEEP = "wagtail_kollus: sync sweep"
+
+
+def sweep(lost_after: float | None = LOST_JOB_SECONDS) -> str:
+    """django-q2 task: queue expired leases, due retries and lost jobs. Returns a summary.
+
+    ``lost_after=None`` (``manage.py kollus_sweep``, after an outage) queues everything that
+    waits, however recent.
+    """
+    from .media.tasks import sweep_deliveries
+    from .sync.tasks import sweep_outstanding
+
+    pages = sweep_outstanding(lost_after=lost_after)
+    deliveries = sweep_deliveries(lost_after=lost_after)
+    return f"queued {pages} page sync(s) and {deliveries} callback delivery(ies)"
+
+
+def ensure_schedule() -> tuple[Any, bool]:
+    """Create the sweep's schedule unless it exists; return ``(schedule, created)``.
+
+    An existing schedule keeps its interval and next run (an operator may have changed them);
+    only its task path and cluster are corrected.
+    """
+    from django_q.models import Schedule
+
+    from .queue import ensure_schedule as ensure
+
+    return ensure(SCHEDULE_NAME, TASK_PATH, schedule_type=Schedule.MINUTES, minutes=MINUTES)
+
+
+def remove_stale_schedules() -> int:
+    """Delete the schedules this sweep makes unnecessary; returns how many.
+
+    * one-off schedules of our tasks that already ran (``repeats=0``): earlier versions wrote
+      one per retry, and django-q2 keeps such a schedule after it ran. Those still waiting to
+      run are left alone;
+    * the "sync sweep" schedule earlier docs told you to create: this sweep covers it.
+    """
+    from django.db.models import Q
+    from django_q.models import Schedule
+
+    deleted, _ = Schedule.objects.filter(
+        Q(schedule_type=Schedule.ONCE, repeats=0, func__startswith=_OUR_TASKS)
+        | Q(name=_EARLIER_SYNC_SWEEP, func="wagtail_kollus.sync.tasks.sweep_outstanding")
+    ).delete()
+    return deleted
