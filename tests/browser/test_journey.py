@@ -25,6 +25,7 @@ from tests.demo_support import RunningDemo, running_demo
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("journey")]
 
 PACKAGE = Path(__file__).resolve().parents[2] / "wagtail_kollus"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 SANDBOX_AUTH = {"Authorization": "Bearer sandbox-server-key", "Accept": "application/json"}
 COURSE_TITLE = "Course synced to the shop"  # seed_demo's synced course page
 VIDEOS_PAGE_TITLE = "Kollus videos"  # seed_demo's page of render-time players
@@ -55,6 +56,17 @@ def editor(browser, demo):
     page.wait_for_url(demo.base + "/admin/")
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def screenshot_on_failure(request, editor):
+    """The editor's screen and its URL when a step fails (tests/artifacts/), to see what they saw."""
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        editor.screenshot(path=str(ARTIFACTS / f"journey-{request.node.name}.png"), full_page=True)
+        (ARTIFACTS / f"journey-{request.node.name}.url").write_text(editor.url)
 
 
 @pytest.fixture(scope="module")
@@ -177,15 +189,15 @@ def test_3_choose_a_video_with_visible_thumbnails(demo, editor):
         "() => [...document.querySelectorAll('[data-chooser-image]')].pop().naturalWidth > 0"
     )
     assert poster.bounding_box()["width"] >= 24
+    publish_current_page(page)  # the page now holds the chosen video too
     assert page.console_errors == []
 
 
 def test_4_five_publishes_in_a_row(demo, editor):
     page = editor
-    url = page.url if "/edit/" in page.url else edit_url_of(demo, page, VIDEOS_PAGE_TITLE)
+    url = edit_url_of(demo, page, VIDEOS_PAGE_TITLE)
     for n in range(5):
-        if n:
-            go(page, url)
+        go(page, url)
         page.fill("#id_title", f"{VIDEOS_PAGE_TITLE} ({n + 1})")
         publish_current_page(page)
     assert page.console_errors == []
