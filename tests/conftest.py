@@ -13,7 +13,7 @@ from wagtail_kollus.sandbox.testing import sandbox, sandbox_server  # noqa: E402
 def ensure_wagtail_page_tree() -> None:
     """The rows Wagtail's migrations create (a locale, the root page, a welcome page, the
     default site). Transactional tests flush the database afterwards, which deletes them, so
-    the next transactional test would meet an admin with no page tree."""
+    any later test on the same worker (transactional or not) would meet no page tree."""
     from django.contrib.contenttypes.models import ContentType
     from wagtail.models import Locale, Page, Site
 
@@ -32,9 +32,20 @@ def ensure_wagtail_page_tree() -> None:
 
 @pytest.fixture(autouse=True)
 def _wagtail_page_tree(request):
-    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        "live_server" in request.fixturenames
+        or (marker is not None and marker.kwargs.get("transaction"))
+    )
+    if transactional:
         request.getfixturevalue("transactional_db")
-        ensure_wagtail_page_tree()
+    elif marker is not None or "db" in request.fixturenames:
+        # Inside the test's transaction: restored rows roll back with it. Which tests an
+        # xdist worker runs after a flush depends on the grouping, so every test checks.
+        request.getfixturevalue("db")
+    else:
+        return
+    ensure_wagtail_page_tree()
 
 
 @pytest.fixture
