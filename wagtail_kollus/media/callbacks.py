@@ -150,7 +150,7 @@ class KollusCallbackView(View):
             return _unlogged(
                 HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
             )
-        record_delivery(self.kind, payload)
+        record_delivery(self.kind, payload, repeatable=self.repeatable)
         return HttpResponse("OK", content_type="text/plain")
 
     def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -315,8 +315,13 @@ def _one_sqlite_writer_at_a_time(using: str) -> Iterator[None]:
         yield
 
 
-def record_delivery(kind: str, payload: dict[str, str]) -> bool:
+def record_delivery(
+    kind: str, payload: dict[str, str], *, repeatable: bool | None = None
+) -> bool:
     """Log a delivery and queue its processing; ``False`` when it was a repeat.
+
+    ``repeatable``: whether an identical delivery after ``REDELIVERY_WINDOW`` is a new event
+    (default: the rule of the kind's view class in :data:`CALLBACK_VIEWS`).
 
     A first delivery is one transaction of two ``INSERT``s: the log row, whose unique
     fingerprint makes a repeat fail with ``IntegrityError`` (no ``SELECT`` first), and the
@@ -350,7 +355,9 @@ def record_delivery(kind: str, payload: dict[str, str]) -> bool:
     deliveries = CallbackDelivery.objects.using(using).filter(fingerprint=fingerprint)
     with _one_sqlite_writer_at_a_time(using), transaction.atomic(using=using):
         requeued = 0
-        if CALLBACK_VIEWS.get(kind, KollusCallbackView).repeatable:
+        if repeatable is None:
+            repeatable = CALLBACK_VIEWS.get(kind, KollusCallbackView).repeatable
+        if repeatable:
             requeued = (
                 deliveries.filter(last_received_at__lt=now - REDELIVERY_WINDOW)
                 .exclude(status__in=(DeliveryStatus.QUEUED, DeliveryStatus.PROCESSING))
