@@ -87,7 +87,7 @@ def _measure(sandbox, snippet_chooser) -> dict[str, float]:
     from django.test import Client, override_settings
     from django.urls import reverse
 
-    from wagtail_kollus.api.contents import ContentsClient
+    from wagtail_kollus.accounts import contents_client
     from wagtail_kollus.chooser.remote import CHOOSER_MAX_READ_TIMEOUT, CHOOSER_MAX_RETRIES
 
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", "pw")
@@ -117,7 +117,7 @@ def _measure(sandbox, snippet_chooser) -> dict[str, float]:
 
         def bare_calls() -> None:
             # What the view asks, asked the same way (a fresh client per request).
-            api = ContentsClient.from_settings(
+            api = contents_client(
                 read_timeout=CHOOSER_MAX_READ_TIMEOUT, max_retries=CHOOSER_MAX_RETRIES
             )
             api.list_contents(language="ko", content_type="vod", status="publish", limit=20)

@@ -26,8 +26,7 @@ from tests.test_sync_cluster import SYNC_TEST_SETTINGS, make_course
 from tests.test_sync_engine import push_now
 from tests.testapp.models import CoursePage
 from wagtail_kollus import player
-from wagtail_kollus.api.contents import ContentsClient
-from wagtail_kollus.api.vod import KollusClient
+from wagtail_kollus.accounts import contents_client, kollus_client
 from wagtail_kollus.media import tasks
 from wagtail_kollus.models import (
     CallbackDelivery,
@@ -63,14 +62,14 @@ def kollus(sandbox, settings):
 
 @pytest.fixture
 def contents(kollus):
-    client = ContentsClient.from_settings()
+    client = contents_client()
     yield client
     client.close()
 
 
 @pytest.fixture
 def vod(kollus):
-    client = KollusClient.from_settings()
+    client = kollus_client()
     yield client
     client.close()
 
@@ -535,7 +534,7 @@ def test_unpublishing_a_synced_page_withdraws_the_videos_chosen_from_its_record(
     settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_TEST_SETTINGS}
     course = make_course()
     link = push_now(course, django_capture_on_commit_callbacks)
-    record = ContentsClient.from_settings().get_content(link.content_id, language="en")
+    record = contents_client().get_content(link.content_id, language="en")
     item = record.chapter_items()[0]
     video = choose_item(admin_client, link.content_id, item.item_id, language="en")
     assert video.is_available

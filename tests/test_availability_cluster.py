@@ -15,7 +15,7 @@ from tests.test_availability import (
     on_a_page,
     ready_media,
 )
-from wagtail_kollus.api.vod import KollusClient
+from wagtail_kollus.accounts import kollus_client
 from wagtail_kollus.media import tasks
 from wagtail_kollus.media.testing import point_callbacks_at, running_cluster, wait_for
 from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState
@@ -35,7 +35,7 @@ def kollus(sandbox, settings, live_server):
 
 @pytest.fixture
 def vod(kollus):
-    client = KollusClient.from_settings()
+    client = kollus_client()
     yield client
     client.close()
 

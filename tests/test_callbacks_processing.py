@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from wagtail_kollus import signals
-from wagtail_kollus.api.vod import KollusClient
+from wagtail_kollus.accounts import kollus_client
 from wagtail_kollus.media import tasks
 from wagtail_kollus.media.testing import wait_for
 from wagtail_kollus.models import CallbackDelivery, DeliveryStatus, KollusMedia, MediaState
@@ -30,7 +30,7 @@ def kollus(sandbox, settings):
 
 def sandbox_upload(title: str, content: bytes = b"\x00" * 2048) -> str:
     """Upload a file to the sandbox the way the browser does; returns the upload file key."""
-    client = KollusClient.from_settings()
+    client = kollus_client()
     ticket = client.create_upload_url(title=title)
     response = requests.post(
         ticket.upload_url,
@@ -177,7 +177,7 @@ def test_content_update_from_the_console_updates_the_title(kollus, received, dja
     run(deliver("upload", upload_file_key=ufk), django_capture_on_commit_callbacks)
     row = KollusMedia.objects.get(upload_file_key=ufk)
     # An edit in the Kollus console (the sandbox's API stands in for it).
-    KollusClient.from_settings().update_media(ufk, title="New title")
+    kollus_client().update_media(ufk, title="New title")
 
     run(deliver("content-update", upload_file_key=ufk, update_type="title"), django_capture_on_commit_callbacks)
 
@@ -195,7 +195,7 @@ def test_channel_removed_in_the_console_updates_channels_and_signals(
     run(deliver("transcoding", upload_file_key=ufk, transcoding_result="success"), django_capture_on_commit_callbacks)
     row = KollusMedia.objects.get(upload_file_key=ufk)
     channel_key = row.channels[0]["channel_key"]
-    KollusClient.from_settings().detach_from_channel(channel_key, ufk)  # the console's doing
+    kollus_client().detach_from_channel(channel_key, ufk)  # the console's doing
     received.clear()
 
     run(deliver("channel-delete", upload_file_key=ufk, channel_key=channel_key), django_capture_on_commit_callbacks)

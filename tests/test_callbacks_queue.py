@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django_q.models import OrmQ
 from django_q.signals import pre_enqueue
 
-from wagtail_kollus.media import tasks
+from wagtail_kollus.media import jobs
 from wagtail_kollus.media.callbacks import record_delivery
 from wagtail_kollus.models import CallbackDelivery, DeliveryStatus
 from wagtail_kollus.models.callbacks import prepare_insert
@@ -54,7 +54,7 @@ def test_a_duplicate_costs_one_failed_insert_and_one_update(client):
 @pytest.mark.django_db
 def test_the_queue_row_is_the_package_async_task_would_write():
     """The endpoint writes django-q2's queue row itself: it must be the same package."""
-    tasks.enqueue_now("process_callback", "f" * 64)  # django-q2's own async_task
+    jobs.enqueue_now("process_callback", "f" * 64)  # django-q2's own async_task
     record_delivery("upload", dict(PAYLOADS["upload"]))
     theirs, ours = (q for q in OrmQ.objects.order_by("pk"))
     assert ours.key == theirs.key

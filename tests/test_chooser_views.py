@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import caches
 from django.urls import reverse
 
-from wagtail_kollus.api.contents import ContentsClient
+from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.models import KollusVideo
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def empty_cache():
 @pytest.fixture
 def client_api(sandbox):
     """A direct client, to compute what the chooser should show (also real HTTP)."""
-    return ContentsClient.from_settings()
+    return contents_client()
 
 
 def modal(response) -> dict:

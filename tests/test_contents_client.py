@@ -2,6 +2,7 @@
 
 import pytest
 
+from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.api.contents import ContentsClient
 from wagtail_kollus.api.errors import (
     AuthenticationError,
@@ -20,7 +21,7 @@ PNG = bytes.fromhex(
 
 @pytest.fixture
 def client(sandbox):
-    return ContentsClient.from_settings(sleep=lambda s: None)
+    return contents_client(sleep=lambda s: None)
 
 
 def new_payload(client, **extra):

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.api.contents import ContentsClient, flatten_form, resolve_kollus_key
 from wagtail_kollus.api.errors import ConfigurationError
 from wagtail_kollus.api.types import ChapterItem, Content, Pagination
@@ -90,7 +91,7 @@ def test_limit_over_100_raises_before_sending():
         client.list_contents(limit=101)
 
 
-def test_from_settings_names_the_missing_setting(settings):
+def test_factory_names_the_missing_setting(settings):
     settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "CONTENTS_API_KEY": ""}
     with pytest.raises(ConfigurationError, match="CONTENTS_API_KEY"):
-        ContentsClient.from_settings()
+        contents_client()

@@ -74,6 +74,7 @@ def test_every_marked_example_is_tested():
             "extending-resolver",
         },
         "signals.md": {"signals-sync", "signals-media"},
+        "api-clients.md": {"api-clients-account"},
         "deployment.md": {
             "deployment-q-cluster-orm",
             "deployment-q-cluster-redis",
@@ -84,6 +85,19 @@ def test_every_marked_example_is_tested():
     }
     for page, names in tested.items():
         assert set(marked_examples(page)) == names, page
+
+
+# --- api-clients.md -----------------------------------------------------------------------------
+
+
+def test_the_account_example_builds_a_client_of_the_overridden_account(settings):
+    settings.WAGTAIL_KOLLUS = {"KOLLUS_ACCESS_TOKEN": "token-123456", "KOLLUS_CHANNEL_KEY": "main"}
+    names = run_example("api-clients.md", "api-clients-account")
+    assert names["account"].kollus_channel_key == "main"
+    assert names["other"].kollus_channel_key == "archive"
+    assert names["other"].kollus_access_token == "token-123456"
+    assert names["kollus"].http.timeout[1] == 60
+    assert "token-123456" not in repr(names["other"])
 
 
 # --- extending.md ------------------------------------------------------------------------------

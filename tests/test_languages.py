@@ -16,7 +16,7 @@ from wagtail.models import Locale
 from tests.test_chooser_views import CHOOSE, list_queries, modal
 from tests.test_sync_cluster import SYNC_TEST_SETTINGS, configure, link_of, make_course, publish
 from tests.testapp.models import CoursePage
-from wagtail_kollus.api.contents import ContentsClient
+from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.languages import default_language, locale_language, page_language
 from wagtail_kollus.models import PageContentLink
 from wagtail_kollus.sync.engine import sync_page
@@ -141,7 +141,7 @@ def test_each_translation_gets_its_own_record_in_its_language(
     assert ja_record["translations"]["ja"]["title"] == "パイソン入門"
     assert en_record["translations"]["en"]["title"] == "Python basics"
     # Each is listed under its own language, where the chooser looks for it.
-    client = ContentsClient.from_settings()
+    client = contents_client()
     listed = {
         lang: {c.content_id for c in client.list_contents(language=lang, limit=100).items}
         for lang in ("ja", "en")

@@ -33,7 +33,7 @@ from wagtail_kollus.api.errors import (
     UnavailableError,
     ValidationError,
 )
-from wagtail_kollus.media import tasks
+from wagtail_kollus.media import jobs, tasks
 from wagtail_kollus.models import (
     CallbackDelivery,
     ContentRecord,
@@ -475,7 +475,7 @@ def test_a_one_off_follow_up_deletes_its_schedule_once_it_ran(kollus):
     from django_q.scheduler import scheduler
 
     media = KollusMedia.objects.create(title="Clip", upload_file_key="ufk-later")
-    tasks.schedule_later("refresh_media", 0, media.pk)
+    jobs.schedule_later("refresh_media", 0, media.pk)
     assert Schedule.objects.count() == 1
     scheduler(broker=get_broker())  # what the cluster runs about every 30 s
     assert not Schedule.objects.exists(), "a spent one-off schedule stayed behind"

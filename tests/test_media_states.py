@@ -13,6 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from wagtail_kollus.accounts import kollus_client
 from wagtail_kollus.media import tasks
 from wagtail_kollus.media.mirror import apply_remote_media
 from wagtail_kollus.media.states import (
@@ -106,14 +107,13 @@ def test_refresh_stuck_cleans_up_abandoned_uploads(admin_client, kollus):
 
 @pytest.mark.django_db
 def test_a_late_file_clears_the_interrupted_reason(kollus):
-    from wagtail_kollus.api.vod import KollusClient
 
     ufk = sandbox_upload("late arrival")
     row = KollusMedia.objects.create(
         title="late arrival", upload_file_key=ufk, state=MediaState.FAILED,
         error_message=str(UPLOAD_ABANDONED),
     )
-    remote = KollusClient.from_settings().get_media(ufk)
+    remote = kollus_client().get_media(ufk)
     assert remote.state in (MediaState.TRANSCODING, MediaState.READY)
     apply_remote_media(row, remote)
     assert row.state == remote.state and row.error_message == ""

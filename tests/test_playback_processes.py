@@ -18,8 +18,8 @@ from django.urls import reverse
 from wagtail.models import Locale, Page, Site
 
 from tests.test_blocks import make_page, make_video, video_block_data
-from wagtail_kollus.api.vod import KollusClient
-from wagtail_kollus.media.tasks import mirror_from_remote
+from wagtail_kollus.accounts import kollus_client
+from wagtail_kollus.media.services import mirror_from_remote
 from wagtail_kollus.models import (
     CallbackDelivery,
     DeliveryStatus,
@@ -83,7 +83,7 @@ def page_reference(client, page) -> str:
 def test_a_video_withdrawn_by_a_worker_process_stops_playing_here(kollus, client, settings):
     ensure_site()
     # A ready library media, mirrored from the sandbox so the worker's API re-read agrees.
-    api = KollusClient.from_settings()
+    api = kollus_client()
     ufk = ready_sandbox_media(kollus)
     media = mirror_from_remote(ufk, api.get_media(ufk), client=api)
     assert media.state == MediaState.READY and media.media_content_key

@@ -4,6 +4,7 @@ import logging
 
 import pytest
 
+from wagtail_kollus.accounts import contents_client, kollus_client
 from wagtail_kollus.api.errors import UnavailableError
 from wagtail_kollus.api.http import ApiSession
 from wagtail_kollus.api.redaction import REDACTED, redact
@@ -55,11 +56,9 @@ def test_connection_error_message_and_log_have_no_token(caplog):
     assert all(TOKEN not in r.getMessage() for r in caplog.records)
 
 
-def test_from_settings_redacts_every_configured_secret(settings):
-    from wagtail_kollus.api.contents import ContentsClient
-
+def test_factories_redact_every_configured_secret(settings):
     settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "KOLLUS_SECURITY_KEY": "sec-key-987654"}
-    for client in (ContentsClient.from_settings(), KollusClient.from_settings(rate_limiter=None)):
+    for client in (contents_client(), kollus_client(rate_limiter=None)):
         assert "sec-key-987654" in client.http.secrets
         error = UnavailableError(
             "echo sec-key-987654", url="http://h/?x=sec-key-987654", secrets=client.http.secrets

@@ -31,9 +31,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from wagtail.models import Page
 
-from wagtail_kollus.api.contents import ContentsClient
+from wagtail_kollus.accounts import contents_client, kollus_client
 from wagtail_kollus.api.errors import KollusAPIError
-from wagtail_kollus.api.vod import KollusClient
 from wagtail_kollus.models import (
     CallbackDelivery,
     KollusMedia,
@@ -284,8 +283,8 @@ def test_no_logger_at_all_records_a_secret(scenario, client, objects, configured
 
 
 def client_calls(objects):
-    contents = ContentsClient.from_settings(rate_limiter=None)
-    kollus = KollusClient.from_settings(rate_limiter=None)
+    contents = contents_client(rate_limiter=None)
+    kollus = kollus_client(rate_limiter=None)
     from datetime import date, timedelta
 
     today = date.today()
@@ -350,7 +349,7 @@ def test_client_exceptions_never_hold_a_secret(scenario, objects, configured, se
 
 @pytest.mark.django_db
 def test_api_clients_reprs_hold_no_secret(configured):
-    for client in (ContentsClient.from_settings(), KollusClient.from_settings()):
+    for client in (contents_client(), kollus_client()):
         text = repr(client) + repr(getattr(client, "session", ""))
         assert not find_secrets(text, ALL_SECRETS), text
 
@@ -537,7 +536,7 @@ def test_callback_url_hit_with_get_logs_no_token(client, configured, logs):
 def test_transport_errors_do_not_keep_the_unredacted_exception(objects, configured, settings):
     inject(configured, "refused", settings)
     with pytest.raises(KollusAPIError) as caught:
-        KollusClient.from_settings(rate_limiter=None).create_upload_url(title="t")
+        kollus_client(rate_limiter=None).create_upload_url(title="t")
     leaked = find_secrets(context_text(caught.value), ALL_SECRETS)
     assert not leaked, f"the chained context holds {leaked}"
 

@@ -6,6 +6,7 @@ import pytest
 from wagtail.models import Locale, Page
 
 from tests.testapp.models import CoursePage
+from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.models import KollusVideo, PageContentLink, SyncLogEntry
 from wagtail_kollus.sync.testing import running_cluster, wait_for
 
@@ -284,9 +285,8 @@ def test_rate_limit_retry_after_is_honoured(synced):
 
 
 def edit_remotely(sandbox, content_id: int, **fields) -> None:
-    from wagtail_kollus.api.contents import ContentsClient
 
-    ContentsClient.from_settings().update_content(content_id, fields)
+    contents_client().update_content(content_id, fields)
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from wagtail.models import GroupPagePermission
 
 from tests.test_sync_cluster import SYNC_TEST_SETTINGS, configure, link_of, make_course, publish
 from tests.testapp.models import CourseMapping, CoursePage, VideoPage
+from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.models import ContentRecord, KollusVideo, PageContentLink
 from wagtail_kollus.signals import content_synced, sync_failed
 from wagtail_kollus.sync import ChapterGrouping, ContentMapping, get_mapping
@@ -361,9 +362,8 @@ def test_a_value_the_api_normalised_is_not_mistaken_for_a_remote_edit(
     assert synced.request_count("contents.*") == 0  # the diff still compares what we sent
     # Someone edits a field the page does not send: the record's updated_at moves, so the next
     # push compares values; the normalised price must not count as edited.
-    from wagtail_kollus.api.contents import ContentsClient
 
-    ContentsClient.from_settings().update_content(link.content_id, {"sale_price": 0})
+    contents_client().update_content(link.content_id, {"sale_price": 0})
     with django_capture_on_commit_callbacks(execute=True):
         publish(page, title="Python basics, revised")
     with django_capture_on_commit_callbacks(execute=True):

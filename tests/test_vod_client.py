@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from wagtail_kollus.accounts import kollus_client
 from wagtail_kollus.api.errors import (
     AuthenticationError,
     BadResponseError,
@@ -20,7 +21,7 @@ from wagtail_kollus.api.vod import KollusClient
 
 @pytest.fixture
 def client(sandbox):
-    return KollusClient.from_settings(rate_limiter=None, sleep=lambda s: None)
+    return kollus_client(rate_limiter=None, sleep=lambda s: None)
 
 
 def rss_bytes() -> int:
@@ -73,7 +74,7 @@ def test_create_upload_url_v3_envelope(client):
 
 
 def test_create_upload_url_v0_envelope_through_path_override(sandbox):
-    client = KollusClient.from_settings(
+    client = kollus_client(
         rate_limiter=None, paths={"upload_create_url": "/0/media_auth/upload/create_url"}
     )
     ticket = client.create_upload_url(title="v0")
@@ -191,7 +192,7 @@ def test_api_calls_go_through_the_limiter_and_uploads_do_not(sandbox, tmp_path):
     limiter = CacheRateLimiter(
         f"limiter-test-{tmp_path.name}", clock=clock, sleep=clock.sleep, per_second=1
     )
-    client = KollusClient.from_settings(rate_limiter=limiter)
+    client = kollus_client(rate_limiter=limiter)
     ticket = client.create_upload_url()  # 1st call: free
     client.list_categories()  # 2nd call, same fake second: waits 0.5 s
     assert clock.sleeps == [pytest.approx(0.5)]
@@ -200,7 +201,7 @@ def test_api_calls_go_through_the_limiter_and_uploads_do_not(sandbox, tmp_path):
     client.upload_file(ticket.upload_url, path)
     client.get_upload_progress(ticket.progress_url)
     assert len(clock.sleeps) == 1  # the upload host is not rate limited
-    strict = KollusClient.from_settings(rate_limiter=limiter, rate_limit_max_wait=0.1)
+    strict = kollus_client(rate_limiter=limiter, rate_limit_max_wait=0.1)
     with pytest.raises(RateLimitedError):
         strict.list_categories()
 

@@ -4,11 +4,12 @@ from datetime import date
 
 import pytest
 
+from wagtail_kollus.accounts import kollus_client
 from wagtail_kollus.api.envelopes import unwrap_kollus
 from wagtail_kollus.api.errors import ConfigurationError, NotFoundError, ValidationError
 from wagtail_kollus.api.paths import KOLLUS_PATHS, build_path, resolve_paths
 from wagtail_kollus.api.types import Media, UploadTicket
-from wagtail_kollus.api.vod import KollusClient, split_date_range
+from wagtail_kollus.api.vod import split_date_range
 
 
 def test_split_one_year_into_92_day_chunks():
@@ -38,15 +39,15 @@ def test_path_overrides_and_quoting():
         resolve_paths({"media_nope": "/x"})
 
 
-def test_from_settings_names_the_missing_setting(settings):
+def test_factory_names_the_missing_setting(settings):
     settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "KOLLUS_ACCESS_TOKEN": ""}
     with pytest.raises(ConfigurationError, match="KOLLUS_ACCESS_TOKEN"):
-        KollusClient.from_settings()
+        kollus_client()
 
 
-def test_from_settings_uses_path_overrides(settings):
+def test_factory_uses_path_overrides(settings):
     settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "KOLLUS_API_PATHS": {"categories": "/c"}}
-    assert KollusClient.from_settings().paths["categories"] == "/c"
+    assert kollus_client().paths["categories"] == "/c"
 
 
 def test_media_from_api_maps_state_and_channels():

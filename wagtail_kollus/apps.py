@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from .api.redaction import install_log_redaction
+from .media.callback_logging import install_callback_url_masking
+
 
 class WagtailKollusConfig(AppConfig):
     name = "wagtail_kollus"
@@ -9,14 +12,12 @@ class WagtailKollusConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Imported for their side effects: system checks and signal receivers register
-        # themselves on import. Kept here (not at module level) so app loading stays lazy.
+        # Imported here, once the app registry is ready: these modules import models. Checks
+        # and signal receivers register themselves on import (their side effect).
         from . import (
             checks,  # noqa: F401
             signal_handlers,  # noqa: F401
         )
-        from .api.redaction import install_log_redaction
-        from .media.callback_logging import install_callback_url_masking
         from .sync import checks as sync_checks  # noqa: F401
 
         install_log_redaction()

@@ -13,7 +13,12 @@ from urllib.parse import urlparse
 
 from django.apps import apps
 from django.conf import settings
+from django.core.cache import InvalidCacheBackendError, caches
+from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.dummy import DummyCache
 from django.core.checks import Error, Tags, Warning, register
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 
 from .conf import DEFAULTS, SETTINGS_NAME, kollus_settings
 
@@ -218,10 +223,6 @@ MIN_RATE_LIMIT_CACHE_ENTRIES = 10_000
 @register(Tags.caches)
 def check_rate_limit_cache(app_configs: Any = None, **kwargs: Any) -> list:
     """The limits count in ``RATE_LIMIT_CACHE``: it must exist and be able to count."""
-    from django.core.cache import InvalidCacheBackendError, caches
-    from django.core.cache.backends.db import DatabaseCache
-    from django.core.cache.backends.dummy import DummyCache
-
     alias = kollus_settings.get("RATE_LIMIT_CACHE")
     try:
         cache = caches[alias]
@@ -271,9 +272,6 @@ def check_rate_limit_cache(app_configs: Any = None, **kwargs: Any) -> list:
 @register(Tags.templates)
 def check_removed_player_templates(app_configs: Any = None, **kwargs: Any) -> list:
     """A project that overrode the player's old templates is told they are no longer used."""
-    from django.template import TemplateDoesNotExist
-    from django.template.loader import get_template
-
     found = []
     for name in REMOVED_PLAYER_TEMPLATES:
         try:

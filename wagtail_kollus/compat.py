@@ -9,21 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
+try:
+    import swapper
+except ImportError:  # Wagtail 7.x
+    swapper = None
+
 
 def page_model_name() -> str:
     """``"app_label.Model"`` of the concrete page model (for ForeignKeys)."""
-    try:
-        import swapper
-    except ImportError:  # Wagtail 7.x
+    if swapper is None:
         return "wagtailcore.Page"
     return swapper.get_model_name("wagtailcore", "Page")
 
 
 def get_page_model() -> type:
     """The concrete page model class. Call it at run time, not at import time of models."""
-    try:
-        import swapper
-    except ImportError:  # Wagtail 7.x
+    if swapper is None:
+        # Imported when asked, as ``swapper.load_model`` does: our models import this module
+        # for ``page_model_name`` while the app registry is still loading.
         from wagtail.models import Page
 
         return Page

@@ -127,9 +127,6 @@ ENV_SETTINGS = SECRET_SETTINGS + ("CONTENTS_API_URL", "KOLLUS_API_URL", "PLAYER_
 class KollusSettings:
     """Attribute access to ``settings.WAGTAIL_KOLLUS`` with defaults and env fallbacks."""
 
-    def __init__(self) -> None:
-        self._cache: dict[str, Any] = {}
-
     @property
     def user_settings(self) -> dict[str, Any]:
         value = getattr(settings, SETTINGS_NAME, None) or {}
@@ -138,16 +135,17 @@ class KollusSettings:
         return value
 
     def __getattr__(self, name: str) -> Any:
+        # Called only for a setting not read since the last reload: the value is then kept as
+        # an instance attribute, which later reads find without coming here (a plain attribute
+        # read; the plugin reads settings on every request and callback).
         if name.startswith("_") or name not in DEFAULTS:
             raise AttributeError(f"Unknown {SETTINGS_NAME} setting: {name!r}")
-        if name in self._cache:
-            return self._cache[name]
         value = self.user_settings.get(name)
         if value in (None, "") and name in ENV_SETTINGS:
             value = os.environ.get(ENV_PREFIX + name) or None
         if value is None:
             value = DEFAULTS[name]
-        self._cache[name] = value
+        self.__dict__[name] = value
         return value
 
     def get(self, name: str, default: Any = None) -> Any:
@@ -166,7 +164,8 @@ class KollusSettings:
         return values
 
     def reload(self) -> None:
-        self._cache.clear()
+        for name in DEFAULTS:
+            self.__dict__.pop(name, None)
 
 
 kollus_settings = KollusSettings()

@@ -18,10 +18,13 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.brokers.orm import ORM
 from django_q.conf import Conf
-from django_q.models import OrmQ
+from django_q.models import OrmQ, Schedule
 from django_q.signals import pre_enqueue
 from django_q.signing import SignedPackage
+from django_q.tasks import async_task
 
 from .conf import kollus_settings
 from .models.callbacks import PreparedInsert, prepare_insert
@@ -41,9 +44,6 @@ def same_database_orm_broker(using: str = DEFAULT_DB_ALIAS) -> bool:
         return False
     cluster = kollus_settings.Q_CLUSTER_NAME
     if cluster not in _ORM_BROKER:
-        from django_q.brokers import get_broker
-        from django_q.brokers.orm import ORM
-
         # Exactly the ORM broker: a subclass may enqueue differently.
         _ORM_BROKER[cluster] = type(get_broker(cluster)) is ORM
     return _ORM_BROKER[cluster]
@@ -92,8 +92,6 @@ def queue_row(func: str, *args: Any, group: str, using: str) -> PreparedInsert:
 
 def enqueue_now(func: str, *args: Any, group: str) -> None:
     """Queue ``func(*args)`` through ``async_task`` at once (outside our transactions)."""
-    from django_q.tasks import async_task
-
     async_task(func, *args, **task_options(group))
 
 
@@ -133,8 +131,6 @@ def ensure_schedule(name: str, func: str, **defaults: Any) -> tuple[Any, bool]:
     keeps its timing (an operator may have changed it) and only gets its task path and cluster
     (``Q_CLUSTER_NAME``) corrected. ``defaults``: the other ``Schedule`` fields of a new one.
     """
-    from django_q.models import Schedule
-
     cluster = kollus_settings.Q_CLUSTER_NAME
     schedule, created = Schedule.objects.get_or_create(
         name=name, defaults={"func": func, "repeats": -1, "cluster": cluster, **defaults}

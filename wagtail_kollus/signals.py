@@ -19,6 +19,7 @@ from typing import Any
 from django.dispatch import Signal
 
 from .api.redaction import redact
+from .conf import kollus_settings
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +62,6 @@ def send_robustly(signal: Signal, sender: Any, **kwargs: Any) -> list[tuple[Any,
     responses = signal.send_robust(sender=sender, **kwargs)
     for receiver, response in responses:
         if isinstance(response, Exception):
-            from .conf import kollus_settings  # late: settings may not be ready at import
-
             # The traceback is formatted here, not passed as exc_info, so it is redacted too
             # (its last line repeats the exception's message).
             trace = "".join(traceback.format_exception(response)).rstrip()

@@ -4,7 +4,7 @@ It picks up, for page syncs and callback deliveries alike, a lease whose worker 
 retry that is due, and work whose job was lost (nobody claimed it for ``LOST_JOB_SECONDS``).
 Retries of leased work are never written to django-q2's ``Schedule`` table: the row says when
 it is due and this sweep queues it. (One-off follow-ups with no row of their own use
-``media.tasks.schedule_later``, whose schedules django-q2 deletes once they ran.)
+``media.jobs.schedule_later``, whose schedules django-q2 deletes once they ran.)
 
 Install it with ``manage.py kollus_sweep --install-schedule`` (idempotent: run it on every
 deploy); ``manage.py kollus_sweep`` runs one sweep now.
@@ -13,6 +13,13 @@ deploy); ``manage.py kollus_sweep`` runs one sweep now.
 from __future__ import annotations
 
 from typing import Any
+
+from django.db.models import Q
+from django_q.models import Schedule
+
+from .media.services import sweep_deliveries
+from .queue import ensure_schedule as ensure
+from .sync.tasks import sweep_outstanding
 
 SCHEDULE_NAME = "wagtail_kollus: sweep"
 TASK_PATH = "wagtail_kollus.sweep.sweep"
@@ -31,9 +38,6 @@ def sweep(lost_after: float | None = LOST_JOB_SECONDS) -> str:
     ``lost_after=None`` (``manage.py kollus_sweep``, after an outage) queues everything that
     waits, however recent.
     """
-    from .media.tasks import sweep_deliveries
-    from .sync.tasks import sweep_outstanding
-
     pages = sweep_outstanding(lost_after=lost_after)
     deliveries = sweep_deliveries(lost_after=lost_after)
     return f"queued {pages} page sync(s) and {deliveries} callback delivery(ies)"
@@ -45,10 +49,6 @@ def ensure_schedule() -> tuple[Any, bool]:
     An existing schedule keeps its interval and next run (an operator may have changed them);
     only its task path and cluster are corrected.
     """
-    from django_q.models import Schedule
-
-    from .queue import ensure_schedule as ensure
-
     return ensure(SCHEDULE_NAME, TASK_PATH, schedule_type=Schedule.MINUTES, minutes=MINUTES)
 
 
@@ -60,9 +60,6 @@ def remove_stale_schedules() -> int:
       run are left alone;
     * the "sync sweep" schedule earlier docs told you to create: this sweep covers it.
     """
-    from django.db.models import Q
-    from django_q.models import Schedule
-
     deleted, _ = Schedule.objects.filter(
         Q(schedule_type=Schedule.ONCE, repeats=0, func__startswith=_OUR_TASKS)
         | Q(name=_EARLIER_SYNC_SWEEP, func="wagtail_kollus.sync.tasks.sweep_outstanding")

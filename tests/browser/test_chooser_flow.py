@@ -15,7 +15,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from wagtail.models import Page
 
-from wagtail_kollus.api.contents import ContentsClient
+from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.models import KollusVideo
 from wagtail_kollus.sandbox.testing import SandboxServer
 
@@ -41,7 +41,7 @@ def editor(admin_page, big_sandbox, settings):
 
 def pick_target(sandbox: SandboxServer):
     """A content on page 2 of the filtered search with several Kollus items, and one item."""
-    client = ContentsClient.from_settings()
+    client = contents_client()
     page_two = client.list_contents(
         language="en", content_type="vod", search=SEARCH, category_id=CATEGORY_ID, page=2
     )

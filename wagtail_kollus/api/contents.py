@@ -1,5 +1,7 @@
-"""Client for the customer's contents API (``/api/public/v1``), plus the chapter-item →
-Kollus key convention.
+"""Client for the customer's contents API (``/api/public/v1``).
+
+The chapter-item → Kollus key convention is :func:`.kollus_keys.resolve_kollus_key`, importable
+from here too (where the documentation has always named it).
 
 The key (``SERVER_PRIVATE_API_KEY``) is a Bearer token: server-side only, redacted everywhere.
 """
@@ -10,12 +12,15 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from .envelopes import unwrap_contents
 from .errors import ConfigurationError
-from .http import ApiSession, session_options_from_settings
-from .types import Category, ChapterItem, Content, ContentPage, Pagination
+from .http import ApiSession
+from .kollus_keys import resolve_kollus_key
+from .types import Category, Content, ContentPage, Pagination
+
+__all__ = ["ContentsClient", "flatten_form", "resolve_kollus_key"]
 
 MAX_LIMIT = 100  # the contents API refuses more per page
 
@@ -60,57 +65,6 @@ def flatten_form(payload: Mapping[str, Any], prefix: str = "") -> list[tuple[str
     return fields
 
 
-def _kollus_hosts() -> tuple[str, ...]:
-    """Hosts (besides ``*.kollus.com``) whose URLs name a Kollus mckey: the configured player."""
-    try:
-        from ..conf import kollus_settings
-
-        player = kollus_settings.PLAYER_URL
-    except Exception:  # Django not configured (plain-library use): only *.kollus.com counts
-        return ()
-    parts = urlsplit(player or "")
-    return ((parts.hostname or "").lower(), parts.path.rstrip("/")) if parts.hostname else ()
-
-
-def resolve_kollus_key(item: ChapterItem | Mapping[str, Any]) -> str | None:
-    """The Kollus media content key a chapter item plays, or None if it is not a Kollus video.
-
-    The contents API does not say how an item points at Kollus; the plugin's convention
-    (docs/api-clients.md) is, in this one function:
-
-    * ``media_url`` is ``https://<anything>.kollus.com/{mckey}`` (or the configured
-      ``PLAYER_URL`` + ``/{mckey}``), optionally with a query string; or
-    * ``media_source_type == "kollus"`` and ``media_url`` is the bare mckey.
-    """
-    if isinstance(item, Mapping):
-        media_url = str(item.get("media_url") or "")
-        source = str(item.get("media_source_type") or "")
-    else:
-        media_url, source = item.media_url, item.media_source_type
-    media_url = media_url.strip()
-    if not media_url:
-        return None
-    if "://" not in media_url:
-        if source.lower() == "kollus" and "/" not in media_url:
-            return media_url
-        return None
-    parts = urlsplit(media_url)
-    host = (parts.hostname or "").lower()
-    path = parts.path.rstrip("/")
-    player = _kollus_hosts()
-    if host == "kollus.com" or host.endswith(".kollus.com"):
-        rest = path
-    elif player and host == player[0] and path.startswith(player[1] + "/"):
-        rest = path[len(player[1]) :]
-    else:
-        return None
-    segments = [s for s in rest.split("/") if s]
-    # Only the short form "/{mckey}" names a key; "/s?jwt=" or "/poster/..." do not.
-    if len(segments) != 1 or segments[0] in ("s", "poster"):
-        return None
-    return segments[0]
-
-
 class ContentsClient:
     """The contents API, typed. ``session_options`` go to :class:`ApiSession`."""
 
@@ -132,17 +86,6 @@ class ContentsClient:
 
     def __repr__(self) -> str:
         return f"<ContentsClient {self.http.base_url}>"
-
-    @classmethod
-    def from_settings(cls, **overrides: Any) -> ContentsClient:
-        """A client configured by ``WAGTAIL_KOLLUS`` (URL, key, timeouts, retries)."""
-        from ..conf import kollus_settings as s
-
-        options = session_options_from_settings(
-            ("CONTENTS_API_URL", "CONTENTS_API_KEY"), "contents API"
-        )
-        options.update(overrides)
-        return cls(s.CONTENTS_API_URL, s.CONTENTS_API_KEY, **options)
 
     def close(self) -> None:
         self.http.close()

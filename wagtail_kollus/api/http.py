@@ -416,28 +416,3 @@ class ApiSession:
             outcome,
             (self.clock() - started) * 1000,
         )
-
-
-def session_options_from_settings(required: tuple[str, ...], api_name: str) -> dict[str, Any]:
-    """What both clients take from ``WAGTAIL_KOLLUS``: timeouts, retries, redaction secrets.
-
-    Raises :class:`ConfigurationError` naming the first missing setting of ``required`` (before
-    any request is sent, so a misconfigured site fails with a sentence, not a connection error).
-    """
-    from ..conf import kollus_settings as s
-    from .errors import ConfigurationError
-
-    for name in required:
-        if not getattr(s, name):
-            raise ConfigurationError(
-                f"WAGTAIL_KOLLUS['{name}'] is not set (or env WAGTAIL_KOLLUS_{name}); "
-                f"the {api_name} cannot be called."
-            )
-    return {
-        "connect_timeout": s.CONNECT_TIMEOUT,
-        "read_timeout": s.READ_TIMEOUT,
-        "max_retries": s.MAX_RETRIES,
-        "backoff_factor": s.BACKOFF_FACTOR,
-        "backoff_max": s.BACKOFF_MAX,
-        "secrets": tuple(s.secret_values()),
-    }

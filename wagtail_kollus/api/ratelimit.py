@@ -154,19 +154,3 @@ def claim_window_slot(cache: BaseCache, window_key: str, capacity: int, timeout:
             cache.set(hint_key, slot + 1, timeout=timeout)
             return True
     return False
-
-
-def limiter_from_settings(access_token: str) -> CacheRateLimiter | None:
-    """The shared limiter configured in ``WAGTAIL_KOLLUS``; None when both limits are 0."""
-    from ..conf import kollus_settings
-
-    per_second = kollus_settings.KOLLUS_RATE_LIMIT_PER_SECOND
-    per_minute = kollus_settings.KOLLUS_RATE_LIMIT_PER_MINUTE
-    if not per_second and not per_minute:
-        return None
-    return CacheRateLimiter(
-        access_token,
-        per_second=per_second,
-        per_minute=per_minute,
-        cache_alias=kollus_settings.RATE_LIMIT_CACHE,
-    )

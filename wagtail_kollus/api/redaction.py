@@ -11,6 +11,8 @@ import logging
 import re
 from collections.abc import Iterable
 
+from ..conf import kollus_settings
+
 REDACTED = "[redacted]"
 
 _SECRET_QUERY_PARAMS = ("access_token", "token", "jwt", "api_key", "key", "custom_key")
@@ -41,8 +43,6 @@ class RedactingLogFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from ..conf import kollus_settings  # late: settings may not be ready at import
-
         message = record.getMessage()
         cleaned = redact(message, kollus_settings.secret_values())
         if cleaned != message:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from .kollus_keys import resolve_kollus_key
+
 # --- small, forgiving converters -------------------------------------------------------------
 
 
@@ -186,9 +188,7 @@ class ChapterItem:
 
     @property
     def kollus_media_content_key(self) -> str | None:
-        """The Kollus mckey this item plays, or None (see ``contents.resolve_kollus_key``)."""
-        from .contents import resolve_kollus_key  # the one resolver; imported late (cycle)
-
+        """The Kollus mckey this item plays, or None (see ``kollus_keys.resolve_kollus_key``)."""
         return resolve_kollus_key(self)
 
 

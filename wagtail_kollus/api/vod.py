@@ -16,9 +16,8 @@ from typing import Any
 
 from .envelopes import unwrap_kollus
 from .errors import BadResponseError, ConfigurationError
-from .http import ApiSession, session_options_from_settings
+from .http import ApiSession
 from .paths import build_path, resolve_paths
-from .ratelimit import limiter_from_settings
 from .types import (
     ContentRank,
     DailySummary,
@@ -35,9 +34,6 @@ UPLOAD_READ_TIMEOUT = 300.0  # the upload host answers only after it has stored 
 
 # Our state vocabulary → Kollus's ``state`` filter of the media list.
 STATE_FILTER = {"ready": "completed", "transcoding": "transcoding", "failed": "error"}
-
-_DEFAULT = object()
-
 
 def _flag(value: bool) -> int:
     return 1 if value else 0
@@ -65,8 +61,9 @@ def split_date_range(
 class KollusClient:
     """The Kollus API, typed. ``session_options`` go to :class:`ApiSession`.
 
-    ``rate_limiter`` defaults to the shared limiter from settings (needs Django); pass
-    ``None`` to disable it or your own object with ``acquire(max_wait)``.
+    ``rate_limiter``: an object with ``acquire(max_wait)`` that every call passes through, such
+    as the account's shared :class:`~.ratelimit.CacheRateLimiter`, which
+    ``wagtail_kollus.accounts.kollus_client`` gives; ``None`` (the default here) calls freely.
     """
 
     service = "kollus"
@@ -77,15 +74,13 @@ class KollusClient:
         access_token: str,
         *,
         paths: Mapping[str, str] | None = None,
-        rate_limiter: Any = _DEFAULT,
+        rate_limiter: Any = None,
         **session_options: Any,
     ) -> None:
         if not base_url:
             raise ConfigurationError("KollusClient needs the Kollus API base URL.")
         if not access_token:
             raise ConfigurationError("KollusClient needs the Kollus API access token.")
-        if rate_limiter is _DEFAULT:
-            rate_limiter = limiter_from_settings(access_token)
         self.paths = resolve_paths(paths)
         session_options["secrets"] = (*session_options.get("secrets", ()), access_token)
         self.http = ApiSession(
@@ -98,18 +93,6 @@ class KollusClient:
 
     def __repr__(self) -> str:
         return f"<KollusClient {self.http.base_url}>"
-
-    @classmethod
-    def from_settings(cls, **overrides: Any) -> KollusClient:
-        """A client configured by ``WAGTAIL_KOLLUS`` (URL, token, paths, timeouts, limits)."""
-        from ..conf import kollus_settings as s
-
-        options = session_options_from_settings(
-            ("KOLLUS_API_URL", "KOLLUS_ACCESS_TOKEN"), "Kollus API"
-        )
-        options["paths"] = s.KOLLUS_API_PATHS or None
-        options.update(overrides)
-        return cls(s.KOLLUS_API_URL, s.KOLLUS_ACCESS_TOKEN, **options)
 
     def close(self) -> None:
         self.http.close()

@@ -14,8 +14,9 @@ from typing import Any
 
 from queryish import Queryish
 
+from ..accounts import KollusAccount, contents_client
+from ..api.contents import ContentsClient
 from ..api.types import Category, Chapter, ChapterItem, Content, ContentPage
-from ..conf import kollus_settings
 from .cache import cached_call
 
 # Filters the contents API understands, by the name ``list_contents`` takes.
@@ -30,14 +31,14 @@ CHOOSER_MAX_READ_TIMEOUT = CHOOSER_MAX_WAIT
 CHOOSER_MAX_RETRIES = 1
 
 
-def chooser_client() -> Any:
+def chooser_client(account: KollusAccount | None = None) -> ContentsClient:
     """A ``ContentsClient`` tuned for interactive use (short timeouts, few retries, and at
     most :data:`CHOOSER_MAX_WAIT` seconds in all from its creation: make one per request)."""
-    from ..api.contents import ContentsClient
-
-    return ContentsClient.from_settings(
-        read_timeout=min(float(kollus_settings.READ_TIMEOUT), CHOOSER_MAX_READ_TIMEOUT),
-        max_retries=min(int(kollus_settings.MAX_RETRIES), CHOOSER_MAX_RETRIES),
+    account = account or KollusAccount.from_settings()
+    return contents_client(
+        account,
+        read_timeout=min(float(account.read_timeout), CHOOSER_MAX_READ_TIMEOUT),
+        max_retries=min(int(account.max_retries), CHOOSER_MAX_RETRIES),
         total_timeout=CHOOSER_MAX_WAIT,
     )
 
@@ -67,14 +68,15 @@ class ContentsBrowser:
     or the categories and the listing, never ask the API the same question twice.
     """
 
-    def __init__(self, client: Any = None) -> None:
+    def __init__(self, client: Any = None, *, account: KollusAccount | None = None) -> None:
         self._client = client
+        self.account = account or KollusAccount.from_settings()
         self._memo: dict[tuple, Any] = {}
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = chooser_client()
+            self._client = chooser_client(self.account)
         return self._client
 
     def close(self) -> None:
@@ -86,7 +88,9 @@ class ContentsBrowser:
     def _remember(self, kind: str, params: dict[str, Any], fetch) -> Any:
         memo_key = (kind, tuple(sorted(params.items())))
         if memo_key not in self._memo:
-            self._memo[memo_key] = cached_call(kind, params, fetch)
+            self._memo[memo_key] = cached_call(
+                kind, params, fetch, api_url=self.account.contents_api_url
+            )
         return self._memo[memo_key]
 
     def list_page(self, *, page: int, limit: int, filters: dict[str, Any]) -> ContentPage:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..accounts import KollusAccount
 from ..api.errors import KollusAPIError
 from ..conf import kollus_settings
 from ..models import KollusMedia, MediaState
@@ -70,13 +71,18 @@ def upload_one(
     path: Path,
     *,
     client: Any,
+    account: KollusAccount | None = None,
     title: str | None = None,
     category_key: str | None = None,
     is_encryption_upload: bool | None = None,
     is_audio_upload: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> UploadOutcome:
-    """Upload one file unless its content is already in the library."""
+    """Upload one file unless its content is already in the library.
+
+    ``client`` is a client of ``account`` (default: the settings' account), whose category
+    the file goes to unless ``category_key`` names another.
+    """
     if not path.is_file():
         return UploadOutcome(path, "failed", message="not a readable file")
     checksum = file_sha256(path)
@@ -85,7 +91,9 @@ def upload_one(
         return UploadOutcome(path, "skipped", existing, f"already uploaded as #{existing.pk}")
     options = {
         "title": (title or path.stem)[:255],
-        "category_key": category_key or kollus_settings.KOLLUS_CATEGORY_KEY or None,
+        "category_key": category_key
+        or (account or KollusAccount.from_settings()).kollus_category_key
+        or None,
         "is_encryption_upload": bool(
             kollus_settings.UPLOAD_ENCRYPTION if is_encryption_upload is None else is_encryption_upload
         ),

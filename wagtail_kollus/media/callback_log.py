@@ -28,7 +28,7 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from ..models import CallbackDelivery, CallbackKind, DeliveryStatus, KollusMedia
-from . import tasks
+from . import services
 
 app_name = "wagtail_kollus_callbacks"
 _library_permissions = ModelPermissionPolicy(KollusMedia)
@@ -83,7 +83,7 @@ class CallbackLogView(ReportView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["retryable_statuses"] = tasks.RETRYABLE_STATUSES
+        context["retryable_statuses"] = services.RETRYABLE_STATUSES
         context["can_retry"] = user_can_retry(self.request.user)
         context["failed_count"] = CallbackDelivery.objects.filter(
             status=DeliveryStatus.FAILED
@@ -100,7 +100,7 @@ def retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
     if not user_can_retry(request.user):
         raise PermissionDenied
     delivery = get_object_or_404(CallbackDelivery, pk=delivery_id)
-    if tasks.retry_delivery(delivery):
+    if services.retry_delivery(delivery):
         messages.success(
             request,
             _("The %(kind)s callback for %(key)s was queued again.")

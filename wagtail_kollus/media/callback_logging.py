@@ -26,7 +26,11 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+
 from ..api.redaction import REDACTED
+from ..conf import kollus_settings
 
 #: Loggers (with their children) whose records may carry a request path.
 PATH_LOGGERS = (
@@ -55,8 +59,6 @@ def _logs_paths(logger_name: str) -> bool:
 @lru_cache(maxsize=8)
 def _callback_prefix_pattern(urlconf: str) -> re.Pattern[str] | None:
     """``/kollus/callbacks/`` (wherever the site included the plugin's URLs) + the rest."""
-    from django.urls import NoReverseMatch, get_script_prefix, reverse
-
     try:
         path = reverse("wagtail_kollus:callback-upload", kwargs={"token": "t"}, urlconf=urlconf)
     except NoReverseMatch:  # the site did not include wagtail_kollus.urls
@@ -68,6 +70,8 @@ def _callback_prefix_pattern(urlconf: str) -> re.Pattern[str] | None:
 
 
 def _mask_rest(rest: str) -> str:
+    # Imported here: a site's LOGGING may name this module's filter, and Django configures
+    # logging before the app registry, when no model can be imported yet.
     from ..models import CallbackKind
 
     segments = rest.split("/")
@@ -79,11 +83,6 @@ def _mask_rest(rest: str) -> str:
 
 def mask_callback_urls(text: str) -> str:
     """``text`` with the secret parts of callback URLs and the callback token masked."""
-    from django.conf import settings
-    from django.urls import get_urlconf
-
-    from ..conf import kollus_settings
-
     token = str(kollus_settings.CALLBACK_TOKEN or "")
     if len(token) >= _MIN_TOKEN_LENGTH:
         text = text.replace(token, REDACTED)

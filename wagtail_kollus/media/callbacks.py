@@ -11,6 +11,13 @@ whose log line would carry the URL and with it the token (see ``callback_logging
 A good delivery is logged once (a repeat finds the same fingerprint and changes nothing) and
 the real work is queued for the django-q2 worker on commit, so Kollus gets its 200 well
 inside its 3 s limit. The worker re-reads the media from the API: the payload is only a hint.
+
+Each kind's rules live on its view class, as django-anymail's per-provider webhook views hold
+theirs: the fields it needs, whether a later identical delivery is a new event (``repeatable``),
+whether processing it attaches the video to the channel (``attaches_channel``), the
+``video_channel_changed`` action it reports, and when the API has not caught up with it yet.
+The endpoint applies the first two; the worker (``media.services.process_delivery``) looks the
+class up in :data:`CALLBACK_VIEWS` by the delivery's kind and applies the rest.
 """
 
 from __future__ import annotations
@@ -40,19 +47,20 @@ from django.utils import timezone
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from ..conf import kollus_settings
-from ..models import CallbackDelivery, CallbackKind, DeliveryStatus
+from ..accounts import KollusAccount
+from ..models import CallbackDelivery, CallbackKind, DeliveryStatus, MediaState
 from ..models.callbacks import delivery_fingerprint, prepare_insert
+from .jobs import prepare_callback_processing
 
 logger = logging.getLogger(__name__)
 
 _MAX_FIELD_LENGTH = 1000
 # Kollus retries an unanswered callback every 5 minutes, up to 3 times (15 minutes). The same
-# payload arriving later than this is a new event (a console edit of the same media twice
-# sends identical content-update payloads), so it is processed again. Processing is
-# idempotent and signals fire only on real changes, so this costs one API read at most.
+# payload of a ``repeatable`` kind arriving later than this is a new event (a console edit of
+# the same media twice sends identical content-update payloads), so it is processed again.
+# Processing is idempotent and signals fire only on real changes, so this costs one API read
+# at most.
 REDELIVERY_WINDOW = timedelta(minutes=20)
-_REPEATABLE_KINDS = (CallbackKind.CONTENT_UPDATE, CallbackKind.CHANNEL_ADD, CallbackKind.CHANNEL_DELETE)
 
 
 class CallbackRejected(Exception):
@@ -77,11 +85,45 @@ def _unlogged(response: HttpResponse) -> HttpResponse:
 
 
 class KollusCallbackView(View):
-    """Base view: ``validate_request`` → ``parse_payload`` → ``record_delivery`` → queue."""
+    """Base view: ``validate_token`` → ``parse_payload`` → ``validate_account`` →
+    ``validate_payload`` → ``record_delivery`` → queue; and the rules of its kind.
+
+    ``account``: the :class:`~wagtail_kollus.accounts.KollusAccount` whose callback token and
+    service account key the requests must carry (``as_view(account=...)``); by default the
+    settings' account, read per request.
+    """
 
     kind: ClassVar[str]
+    #: Fields a delivery of this kind must carry (400 otherwise).
     required_fields: ClassVar[tuple[str, ...]] = ("upload_file_key",)
+    #: A later identical delivery (after ``REDELIVERY_WINDOW``) is a new event, processed again;
+    #: otherwise only Kollus's retries of one event repeat the payload, and they are dropped.
+    repeatable: ClassVar[bool] = False
+    #: Processing puts a ready video in ``KOLLUS_CHANNEL_KEY`` if it is not there. Only the
+    #: events that end processing: a video someone removed from the channel in the console
+    #: must stay removed.
+    attaches_channel: ClassVar[bool] = False
+    #: The ``video_channel_changed`` action ("add", "delete") sent when processing finds the
+    #: media's channels changed; empty: the kind sends none of its own.
+    channel_action: ClassVar[str] = ""
+    account: KollusAccount | None = None
     http_method_names = ["post"]
+
+    @classmethod
+    def api_lags_behind(cls, state: str) -> bool:
+        """Whether the API's media ``state`` has not caught up with this kind's event yet (the
+        worker then retries later instead of mirroring a state the callback already ended)."""
+        return False
+
+    @classmethod
+    def title_hint(cls, payload: dict[str, str]) -> str:
+        """The title a media first seen through this delivery gets when Kollus has none."""
+        return payload.get("filename", "")
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        if self.account is None:
+            self.account = KollusAccount.from_settings()
 
     @classmethod
     def as_view(cls, **initkwargs: Any) -> Callable[..., HttpResponse]:
@@ -108,7 +150,7 @@ class KollusCallbackView(View):
             return _unlogged(
                 HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
             )
-        record_delivery(self.kind, payload)
+        record_delivery(self.kind, payload, repeatable=self.repeatable)
         return HttpResponse("OK", content_type="text/plain")
 
     def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -117,7 +159,7 @@ class KollusCallbackView(View):
         return _unlogged(HttpResponseNotAllowed(self._allowed_methods()))
 
     def validate_token(self, token: str) -> None:
-        expected = str(kollus_settings.CALLBACK_TOKEN or "")
+        expected = str(self.account.callback_token or "")
         # An unset token refuses everything rather than accepting everything.
         if not expected or not _equal(token, expected):
             raise CallbackRejected("wrong or missing callback token in the URL")
@@ -162,7 +204,7 @@ class KollusCallbackView(View):
         return request.POST
 
     def validate_account(self, payload: dict[str, str]) -> None:
-        expected = str(kollus_settings.KOLLUS_SERVICE_ACCOUNT_KEY or "")
+        expected = str(self.account.kollus_service_account_key or "")
         given = payload.get("content_provider_key", "")
         if not expected or not _equal(given, expected):
             raise CallbackRejected("content_provider_key is not our service account key")
@@ -179,31 +221,53 @@ class KollusCallbackView(View):
 
 
 class UploadCallbackView(KollusCallbackView):
+    """The file reached Kollus; sent once per upload (Kollus's retries aside)."""
+
     kind = CallbackKind.UPLOAD
+    attaches_channel = True
 
 
 class TranscodingCallbackView(KollusCallbackView):
+    """Transcoding ended, well or not; sent once per transcode."""
+
     kind = CallbackKind.TRANSCODING
     required_fields = ("upload_file_key", "transcoding_result")
+    attaches_channel = True
 
     def validate_payload(self, payload: dict[str, str]) -> None:
         super().validate_payload(payload)
         if payload["transcoding_result"] not in ("success", "fail"):
             raise MalformedCallback("transcoding_result must be 'success' or 'fail'")
 
+    @classmethod
+    def api_lags_behind(cls, state: str) -> bool:
+        # The callback says transcoding ended but the API still says it has not.
+        return state in (MediaState.UPLOADING, MediaState.TRANSCODING)
+
 
 class ContentUpdateCallbackView(KollusCallbackView):
+    """Title, category or poster edited in the console: the same edit twice repeats a payload."""
+
     kind = CallbackKind.CONTENT_UPDATE
+    repeatable = True
 
 
 class ChannelAddCallbackView(KollusCallbackView):
+    """Attached to a channel (in the console, or by our own attach)."""
+
     kind = CallbackKind.CHANNEL_ADD
     required_fields = ("upload_file_key", "channel_key")
+    repeatable = True
+    channel_action = "add"
 
 
 class ChannelDeleteCallbackView(KollusCallbackView):
+    """Detached from a channel in the console."""
+
     kind = CallbackKind.CHANNEL_DELETE
     required_fields = ("upload_file_key", "channel_key")
+    repeatable = True
+    channel_action = "delete"
 
 
 @csrf_exempt
@@ -251,8 +315,13 @@ def _one_sqlite_writer_at_a_time(using: str) -> Iterator[None]:
         yield
 
 
-def record_delivery(kind: str, payload: dict[str, str]) -> bool:
+def record_delivery(
+    kind: str, payload: dict[str, str], *, repeatable: bool | None = None
+) -> bool:
     """Log a delivery and queue its processing; ``False`` when it was a repeat.
+
+    ``repeatable``: whether an identical delivery after ``REDELIVERY_WINDOW`` is a new event
+    (default: the rule of the kind's view class in :data:`CALLBACK_VIEWS`).
 
     A first delivery is one transaction of two ``INSERT``s: the log row, whose unique
     fingerprint makes a repeat fail with ``IntegrityError`` (no ``SELECT`` first), and the
@@ -260,9 +329,6 @@ def record_delivery(kind: str, payload: dict[str, str]) -> bool:
     (values adapted, task package signed) before the transaction: concurrent callbacks wait
     for each other's write lock, so the lock is held only for the two statements.
     """
-    # Imported here: tasks import the API client, which a refused request never needs.
-    from .tasks import prepare_callback_processing
-
     fingerprint = delivery_fingerprint(kind, payload)
     now = timezone.now()
     using = router.db_for_write(CallbackDelivery)
@@ -289,7 +355,9 @@ def record_delivery(kind: str, payload: dict[str, str]) -> bool:
     deliveries = CallbackDelivery.objects.using(using).filter(fingerprint=fingerprint)
     with _one_sqlite_writer_at_a_time(using), transaction.atomic(using=using):
         requeued = 0
-        if kind in _REPEATABLE_KINDS:
+        if repeatable is None:
+            repeatable = CALLBACK_VIEWS.get(kind, KollusCallbackView).repeatable
+        if repeatable:
             requeued = (
                 deliveries.filter(last_received_at__lt=now - REDELIVERY_WINDOW)
                 .exclude(status__in=(DeliveryStatus.QUEUED, DeliveryStatus.PROCESSING))

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import signals
+from ..accounts import kollus_client
 from ..api.errors import KollusAPIError, NotFoundError
 from ..availability import apply_media
 from ..models import KollusMedia, MediaState
@@ -95,8 +96,6 @@ class MediaDeleteView(MediaObjectView):
             if not form.is_valid():
                 messages.error(request, _("Confirm that the places using this video may break."))
                 return self.render_to_response(self.get_context_data(form=form))
-        from .tasks import kollus_client
-
         try:
             delete_media(self.object, client=kollus_client())
         except KollusAPIError as error:

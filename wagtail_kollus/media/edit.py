@@ -19,7 +19,7 @@ from wagtail.admin.widgets import Button
 from ..models import KollusMedia, MediaState
 from ..player import Playable
 from ..templatetags.kollus import render_player
-from . import tasks
+from . import jobs
 from .object_views import MediaPermissionMixin
 from .refresh import post_action_attrs
 from .states import state_display
@@ -73,7 +73,7 @@ class MediaEditView(MediaPermissionMixin, generic.EditView):
         instance = super().save_instance()
         if before != {"title": instance.title, "category_key": instance.category_key}:
             # Queued: Kollus allows one call a second; the worker shares the rate limiter.
-            tasks.enqueue("push_metadata", instance.pk)
+            jobs.enqueue("push_metadata", instance.pk)
         return instance
 
     def get_side_panels(self):

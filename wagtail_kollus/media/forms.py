@@ -9,6 +9,7 @@ from django.core.cache import caches
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from ..accounts import KollusAccount, kollus_client
 from ..api.errors import KollusAPIError
 from ..conf import kollus_settings
 from ..models import KollusMedia
@@ -18,7 +19,7 @@ logger = logging.getLogger(__name__)
 CATEGORIES_CACHE_KEY = "wagtail_kollus:media:categories"
 
 
-def kollus_categories() -> list[tuple[str, str]]:
+def kollus_categories(account: KollusAccount | None = None) -> list[tuple[str, str]]:
     """``[(category_key, name)]`` from Kollus, cached (every call spends the 1 call/s budget).
 
     Empty when Kollus cannot be reached: forms then fall back to a free-text key.
@@ -27,10 +28,11 @@ def kollus_categories() -> list[tuple[str, str]]:
     cached = cache.get(CATEGORIES_CACHE_KEY)
     if cached is not None:
         return cached
-    from .tasks import kollus_client
-
     try:
-        categories = [(c.category_key, c.name or c.category_key) for c in kollus_client().list_categories()]
+        categories = [
+            (c.category_key, c.name or c.category_key)
+            for c in kollus_client(account).list_categories()
+        ]
     except KollusAPIError as error:
         logger.warning("Could not list Kollus categories: %s", error.describe())
         return []
@@ -38,8 +40,8 @@ def kollus_categories() -> list[tuple[str, str]]:
     return categories
 
 
-def _category_field(initial_key: str = "") -> forms.Field:
-    choices = kollus_categories()
+def _category_field(initial_key: str = "", account: KollusAccount | None = None) -> forms.Field:
+    choices = kollus_categories(account)
     if not choices:
         return forms.CharField(label=_("Category key"), required=False, max_length=100)
     if initial_key and initial_key not in dict(choices):
@@ -81,9 +83,10 @@ INHERITED_BY_REPLACEMENTS = ("is_encryption_upload", "is_audio_upload")
 class UploadOptionsForm(forms.Form):
     """What the server sends Kollus when asking for an upload URL.
 
-    Defaults come from settings; fields the user may not change are left out, so a posted
-    value for them is ignored rather than trusted. ``replacing``: the upload is a new source
-    for an existing video, whose encryption and kind it keeps, so those are not offered.
+    Defaults come from settings (the category from ``account``, by default the settings'
+    account); fields the user may not change are left out, so a posted value for them is
+    ignored rather than trusted. ``replacing``: the upload is a new source for an existing
+    video, whose encryption and kind it keeps, so those are not offered.
     """
 
     file_name = forms.CharField(max_length=255, widget=forms.HiddenInput)
@@ -92,17 +95,27 @@ class UploadOptionsForm(forms.Form):
     is_encryption_upload = forms.BooleanField(label=_("Encrypted (DRM)"), required=False)
     is_audio_upload = forms.BooleanField(label=_("Audio only"), required=False)
 
-    def __init__(self, *args, user=None, replacing: bool = False, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        user=None,
+        replacing: bool = False,
+        account: KollusAccount | None = None,
+        **kwargs,
+    ) -> None:
+        self.account = account or KollusAccount.from_settings()
         kwargs.setdefault(
             "initial",
             {
                 "is_encryption_upload": bool(kollus_settings.UPLOAD_ENCRYPTION),
                 "is_audio_upload": bool(kollus_settings.UPLOAD_AUDIO),
-                "category_key": kollus_settings.KOLLUS_CATEGORY_KEY,
+                "category_key": self.account.kollus_category_key,
             },
         )
         super().__init__(*args, **kwargs)
-        self.fields["category_key"] = _category_field(kollus_settings.KOLLUS_CATEGORY_KEY)
+        self.fields["category_key"] = _category_field(
+            self.account.kollus_category_key, self.account
+        )
         allowed = self.allowed_overrides(user)
         if replacing:
             allowed -= set(INHERITED_BY_REPLACEMENTS)
@@ -122,7 +135,7 @@ class UploadOptionsForm(forms.Form):
         title = data.get("title") or data["file_name"].rsplit(".", 1)[0]
         return {
             "title": title[:255],
-            "category_key": data.get("category_key", kollus_settings.KOLLUS_CATEGORY_KEY) or None,
+            "category_key": data.get("category_key", self.account.kollus_category_key) or None,
             "is_encryption_upload": data.get(
                 "is_encryption_upload", bool(kollus_settings.UPLOAD_ENCRYPTION)
             ),

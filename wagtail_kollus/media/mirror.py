@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from ..accounts import KollusAccount
 from ..api.types import Media
-from ..conf import kollus_settings
 from ..models import KollusMedia, MediaState
 
 # Fields that editors see change; a change in one of them is worth a ``video_updated`` signal.
@@ -37,13 +37,15 @@ class MirrorChange:
         return any(name in METADATA_FIELDS for name in self.changed_fields)
 
 
-def configured_channel_key() -> str:
-    return str(kollus_settings.KOLLUS_CHANNEL_KEY or "")
+def configured_channel_key(account: KollusAccount | None = None) -> str:
+    """The channel whose media content key plays (``KOLLUS_CHANNEL_KEY`` of ``account``)."""
+    account = account or KollusAccount.from_settings()
+    return str(account.kollus_channel_key or "")
 
 
-def playback_key(channels: list[dict]) -> str:
+def playback_key(channels: list[dict], account: KollusAccount | None = None) -> str:
     """The media content key playback uses: the configured channel's, else the first one."""
-    wanted = configured_channel_key()
+    wanted = configured_channel_key(account)
     for channel in channels:
         if wanted and channel.get("channel_key") == wanted:
             return channel.get("media_content_key") or ""
@@ -52,8 +54,13 @@ def playback_key(channels: list[dict]) -> str:
     return next((c.get("media_content_key") or "" for c in channels), "")
 
 
-def apply_remote_media(row: KollusMedia, remote: Media) -> MirrorChange:
-    """Update ``row`` in memory from ``remote`` (not saved) and report what changed."""
+def apply_remote_media(
+    row: KollusMedia, remote: Media, account: KollusAccount | None = None
+) -> MirrorChange:
+    """Update ``row`` in memory from ``remote`` (not saved) and report what changed.
+
+    ``account`` (default: the settings' account) names the channel whose key plays.
+    """
     channels = [
         {
             "channel_key": c.channel_key,
@@ -77,7 +84,7 @@ def apply_remote_media(row: KollusMedia, remote: Media) -> MirrorChange:
         "poster_url": remote.poster_url,
         "snapshot_url": remote.snapshot_url,
         "channels": channels,
-        "media_content_key": playback_key(channels),
+        "media_content_key": playback_key(channels, account),
         "original_file_name": remote.original_file_name or row.original_file_name,
         "original_file_size": remote.original_file_size or row.original_file_size,
         "kollus_created_at": remote.created_at,
@@ -105,9 +112,9 @@ def apply_remote_media(row: KollusMedia, remote: Media) -> MirrorChange:
     return change
 
 
-def needs_channel_attach(remote: Media) -> bool:
-    """Ready media not yet in the configured channel (so it has no playback key there)."""
-    wanted = configured_channel_key()
+def needs_channel_attach(remote: Media, account: KollusAccount | None = None) -> bool:
+    """Ready media not yet in the account's channel (so it has no playback key there)."""
+    wanted = configured_channel_key(account)
     if not wanted or remote.state != MediaState.READY:
         return False
     return not any(c.channel_key == wanted for c in remote.channels)

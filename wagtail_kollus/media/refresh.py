@@ -20,7 +20,7 @@ from wagtail.admin.utils import get_valid_next_url_from_request
 
 from ..api.errors import KollusAPIError
 from ..models import KollusMedia, MediaState
-from . import tasks
+from . import jobs, services
 from .explain import explain
 from .filters import stuck_media
 from .object_views import MediaPermissionMixin
@@ -56,7 +56,7 @@ def refresh_or_explain(request: HttpRequest, media: KollusMedia) -> bool:
     """
     title = str(media)
     try:
-        result = tasks.refresh_media(media.pk)
+        result = services.refresh_media(media.pk)
     except KollusAPIError as error:
         logger.warning("Refreshing media %s failed: %s", media.pk, error.describe())
         reason = explain(error)
@@ -105,7 +105,7 @@ class RefreshStuckView(MediaPermissionMixin, View):
                 messages.warning(request, _("The other stuck videos were not refreshed."))
             return back
         for media in stuck[1:]:
-            tasks.enqueue("refresh_media", media.pk)
+            jobs.enqueue("refresh_media", media.pk)
         messages.success(
             request,
             ngettext(

@@ -7,70 +7,21 @@ needs no page edits. The flow:
 1. the editor uploads a new file from the video's "Replace source" page (the normal upload
    flow, with ``?replace=<id>``); the old row's ``replacement`` points at the new upload;
 2. when the new upload's transcoding callback says it is ready, the worker calls
-   :func:`complete_replacements`, which asks Kollus to replace (the one call below) and
-   refreshes the old row.
+   :func:`.services.complete_replacements`, which asks Kollus to replace (the one call,
+   :func:`.services.replace_source`, whose API is assumed) and refreshes the old row.
 
-ASSUMED API (Kollus documents replace only as a console feature): ``KollusClient.replace_media
-(target_ufk, source_upload_file_key)`` → ``POST /api/media-contents/{target}/replace`` with form
-field ``source_upload_file_key`` (path name ``media_replace`` in ``api/paths.py``, overridable
-with ``KOLLUS_API_PATHS``). The new upload stays in the library as its own media.
+This module is the editor's side: the "Replace source" page.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from django.db import transaction
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import signals
-from ..api.errors import KollusAPIError
-from ..models import KollusMedia, MediaState
-from .mirror import apply_remote_media
+from ..models import MediaState
 from .object_views import MediaObjectView
 from .upload import upload_form_context
-
-logger = logging.getLogger(__name__)
-
-
-def replace_source(client: Any, target: KollusMedia, source: KollusMedia) -> Any:
-    """The single place that calls Kollus's (assumed) replace API."""
-    return client.replace_media(target.upload_file_key, source.upload_file_key)
-
-
-def complete_replacements(source: KollusMedia, *, client: Any) -> list[KollusMedia]:
-    """Point every video waiting for ``source`` at its file; return the rows replaced."""
-    done = []
-    for target in KollusMedia.objects.filter(replacement=source).exclude(state=MediaState.DELETED):
-        try:
-            remote = replace_source(client, target, source)
-        except KollusAPIError as error:
-            logger.warning("Replacing %s failed: %s", target.pk, error.describe())
-            KollusMedia.objects.filter(pk=target.pk).update(
-                error_message=_("Replacing the source failed: %(reason)s")
-                % {"reason": error.describe()}
-            )
-            continue
-        change = apply_remote_media(target, remote)
-        target.replacement = None
-        target.error_message = ""
-        target.save()
-        done.append(target)
-        transaction.on_commit(
-            lambda row=target, fields=list(change.changed_fields): (
-                signals.send_robustly(
-                    signals.video_updated,
-                    sender=KollusMedia,
-                    instance=row,
-                    changed_fields=fields,
-                    replaced_by=source,
-                ),
-                signals.send_robustly(signals.video_ready, sender=KollusMedia, instance=row),
-            )
-        )
-    return done
 
 
 class ReplaceView(MediaObjectView):

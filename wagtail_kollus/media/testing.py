@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import connections
+from django.urls import reverse
+from django_q.brokers import get_broker
+from django_q.cluster import Cluster
 
 
 @contextlib.contextmanager
@@ -25,9 +28,6 @@ def running_cluster() -> Iterator[Any]:
     Database connections are closed first: forked workers must not share the parent's
     SQLite/PostgreSQL connection.
     """
-    from django_q.brokers import get_broker
-    from django_q.cluster import Cluster
-
     connections.close_all()
     cluster = Cluster(get_broker())
     cluster.start()
@@ -65,8 +65,6 @@ def point_callbacks_at(sandbox: Any, base_url: str, settings: Any) -> None:
     Also lifts the Kollus rate limit for the test (the sandbox does not enforce one). Call
     before starting a cluster: forked workers inherit the settings.
     """
-    from django.urls import reverse
-
     settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
         KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
     )

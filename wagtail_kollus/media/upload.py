@@ -33,11 +33,13 @@ from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from ..accounts import KollusAccount, kollus_client
 from ..api.errors import KollusAPIError
 from ..conf import kollus_settings
 from ..models import KollusMedia, MediaState
 from .explain import explain
 from .forms import UploadOptionsForm
+from .jobs import schedule_later
 from .states import state_display
 
 logger = logging.getLogger(__name__)
@@ -170,7 +172,10 @@ class UploadTicketView(_MediaPermission, View):
 
     def post(self, request: HttpRequest) -> JsonResponse:
         replaced = self.replaced_media(request)
-        form = UploadOptionsForm(request.POST, user=request.user, replacing=replaced is not None)
+        account = KollusAccount.from_settings()
+        form = UploadOptionsForm(
+            request.POST, user=request.user, replacing=replaced is not None, account=account
+        )
         if not form.is_valid():
             return _error(_("The upload options are not valid."), fields=form.errors.get_json_data())
         options = form.upload_options()
@@ -188,10 +193,8 @@ class UploadTicketView(_MediaPermission, View):
             original_file_size=form.cleaned_data.get("file_size"),
             uploaded_by=request.user,
         )
-        from .tasks import kollus_client
-
         try:
-            ticket = kollus_client().create_upload_url(**options)
+            ticket = kollus_client(account).create_upload_url(**options)
         except KollusAPIError as error:
             logger.warning("Kollus refused an upload URL: %s", error.describe())
             media.state = MediaState.FAILED
@@ -205,9 +208,7 @@ class UploadTicketView(_MediaPermission, View):
         media.save(update_fields=["upload_file_key", "updated_at"])
         # If the browser never reports back (closed, crashed, offline), look once the upload
         # counts as stuck: Kollus then either has the file (the row catches up) or does not
-        # (the row says the upload was interrupted; see tasks.refresh_media).
-        from .tasks import schedule_later
-
+        # (the row says the upload was interrupted; see services.refresh_media).
         schedule_later("refresh_media", abandoned_upload_check_delay(), media.pk)
         if replaced is not None:
             replaced.replacement = media
@@ -252,8 +253,6 @@ class UploadCompleteView(_OwnUploadMixin, View):
     def post(self, request: HttpRequest, pk: int) -> JsonResponse:
         media = self.get_media(pk)
         if media.state == MediaState.UPLOADING:
-            from .tasks import schedule_later
-
             schedule_later("refresh_media", REFRESH_AFTER_UPLOAD_SECONDS, media.pk)
         return JsonResponse(media_json(media))
 

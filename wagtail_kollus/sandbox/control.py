@@ -10,6 +10,8 @@ from typing import Any
 from .faults import FAULT_FIELDS
 from .home import home
 from .http import HttpError, Request, Response, json_response
+from .library import finish_transcoding as finish
+from .posters import placeholder_jpeg
 from .routing import Route
 
 
@@ -94,8 +96,6 @@ def set_callback_target(app: Any, request: Request) -> Response:
 
 def finish_transcoding(app: Any, request: Request) -> Response:
     """Finish a pending transcoding now (demo: no need to wait for ``--callback-delay``)."""
-    from .library import finish_transcoding as finish
-
     body = _json_body(request)
     finish(app, request.route_params["upload_file_key"], body.get("result", "success") == "success")
     with app.state.lock:
@@ -122,7 +122,6 @@ def image(app: Any, request: Request) -> Response:
     with app.state.lock:
         found = app.state.images.get(name)
     if found is None:
-        from .posters import placeholder_jpeg
 
         return Response(200, placeholder_jpeg(name), [("Content-Type", "image/jpeg")])
     content_type, data = found

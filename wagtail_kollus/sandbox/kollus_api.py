@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 from . import library, statistics
@@ -149,8 +150,6 @@ def media_list(app: Any, request: Request) -> Response:
 
 
 def _day_of(timestamp: float):
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(timestamp, UTC).date()
 
 

@@ -9,6 +9,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from . import urls
+from .panels import StatisticsPanel
 from .views import user_can_view_statistics
 
 
@@ -36,8 +37,6 @@ def register_statistics_menu_item() -> MenuItem:
 @hooks.register("construct_homepage_panels")
 def add_statistics_panel(request, panels: list) -> None:
     if user_can_view_statistics(request.user):
-        from .panels import StatisticsPanel
-
         panels.append(StatisticsPanel())
 
 

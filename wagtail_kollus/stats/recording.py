@@ -15,7 +15,10 @@ from datetime import UTC, date, datetime
 from django.core.cache import caches
 
 from ..conf import kollus_settings
+from ..queue import enqueue
 from .periods import DateRange, contiguous_runs
+from .service import unrecorded_video_days
+from .snapshots import record_days
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +55,6 @@ def current() -> RecordingRequest | None:
 def request_recording(period: DateRange) -> RecordingRequest | None:
     """Queue the recording of ``period``'s unrecorded days and return it; while another
     request runs, return that one instead (nothing is queued). None: nothing to record."""
-    from ..queue import enqueue
-    from .service import unrecorded_video_days
-
     days = unrecorded_video_days(period)
     if not days:
         return None
@@ -68,9 +68,6 @@ def request_recording(period: DateRange) -> RecordingRequest | None:
 
 def record_unrecorded_days(start: str, end: str) -> str:
     """django-q2 task: record the days of ``start``..``end`` (ISO dates) with no snapshot."""
-    from .service import unrecorded_video_days
-    from .snapshots import record_days
-
     try:
         period = DateRange(date.fromisoformat(start), date.fromisoformat(end))
         recorded = 0

@@ -17,7 +17,9 @@ from typing import Any
 
 from django.core.cache import caches
 
+from ..accounts import KollusAccount, kollus_client
 from ..api.errors import KollusAPIError
+from ..api.vod import KollusClient
 from ..conf import kollus_settings
 
 logger = logging.getLogger(__name__)
@@ -45,11 +47,10 @@ def _key(kind: str, start: date, end: date) -> str:
     return f"{KEY_PREFIX}:v{kollus_settings.CACHE_VERSION}:{kind}:{start:%Y%m%d}:{end:%Y%m%d}"
 
 
-def make_client():
+def make_client(account: KollusAccount | None = None) -> KollusClient:
     """A Kollus client for admin page loads: few retries, an editor is waiting."""
-    from ..api.vod import KollusClient
-
-    return KollusClient.from_settings(
+    return kollus_client(
+        account,
         max_retries=kollus_settings.STATS_REQUEST_RETRIES,
         # When the schedule or a backfill is using the account's calls, show the last good
         # figures rather than keep the editor waiting.

@@ -12,16 +12,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from ..accounts import KollusAccount, kollus_client
+from ..api.vod import KollusClient
 from ..conf import kollus_settings
 from ..models.stats import DailyStatsSnapshot, DailyVideoViews
 from .periods import DateRange, oldest_day_kollus_answers, utc_today
-
-if TYPE_CHECKING:
-    from ..api.vod import KollusClient
 
 logger = logging.getLogger(__name__)
 
@@ -46,17 +44,16 @@ def record_days(
     period: DateRange,
     *,
     client: KollusClient | None = None,
+    account: KollusAccount | None = None,
     today: date | None = None,
     progress: Callable[[date], None] | None = None,
 ) -> RecordResult:
     """Ask Kollus for every day of ``period`` it still answers for, and store them.
 
-    ``client`` defaults to a client with the full retry policy of ``WAGTAIL_KOLLUS`` (this
-    runs in the background, where waiting is fine). Raises ``KollusAPIError`` when Kollus
-    fails; days stored before the failure stay stored.
+    ``client`` defaults to a client of ``account`` (default: the settings' account) with its
+    full retry policy (this runs in the background, where waiting is fine). Raises
+    ``KollusAPIError`` when Kollus fails; days stored before the failure stay stored.
     """
-    from ..api.vod import KollusClient
-
     today = today or utc_today()
     oldest = oldest_day_kollus_answers(today)
     result = RecordResult()
@@ -69,7 +66,7 @@ def record_days(
     if not days:
         return result
     own_client = client is None
-    client = client or KollusClient.from_settings()
+    client = client or kollus_client(account)
     try:
         summaries = {s.date: s for s in client.summary_daily(days[0], days[-1]) if s.date}
         for day in days:
@@ -114,7 +111,9 @@ def _store_day(day: date, summary, ranks) -> None:
     )
 
 
-def record_recent_days(today: date | None = None) -> RecordResult:
+def record_recent_days(
+    today: date | None = None, *, account: KollusAccount | None = None
+) -> RecordResult:
     """What the daily schedule runs: the last ``STATS_RECORD_DAYS`` full days, again.
 
     Yesterday's figures are provisional (Kollus lags up to 36 h); recording the last few days
@@ -123,6 +122,6 @@ def record_recent_days(today: date | None = None) -> RecordResult:
     today = today or utc_today()
     days = max(1, int(kollus_settings.STATS_RECORD_DAYS))
     period = DateRange(today - timedelta(days=days), today - timedelta(days=1))
-    result = record_days(period, today=today)
+    result = record_days(period, today=today, account=account)
     logger.info("Kollus statistics snapshot: %s", result.summary)
     return result

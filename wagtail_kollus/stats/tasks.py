@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+from django_q.models import Schedule
+
 from ..conf import kollus_settings
+from ..queue import ensure_schedule as ensure
+from .snapshots import record_recent_days
 
 SCHEDULE_NAME = "wagtail_kollus: record daily statistics"
 TASK_PATH = "wagtail_kollus.stats.tasks.record_daily_snapshot"
@@ -12,8 +16,6 @@ TASK_PATH = "wagtail_kollus.stats.tasks.record_daily_snapshot"
 
 def record_daily_snapshot() -> str:
     """django-q2 task: record the last few days (idempotent; a rerun replaces them)."""
-    from .snapshots import record_recent_days
-
     return record_recent_days().summary
 
 
@@ -31,8 +33,4 @@ def ensure_schedule() -> tuple[object, bool]:
     ``post_migrate``: an existing schedule keeps its next run, only its task path and cluster
     are corrected.
     """
-    from django_q.models import Schedule
-
-    from ..queue import ensure_schedule as ensure
-
     return ensure(SCHEDULE_NAME, TASK_PATH, schedule_type=Schedule.DAILY, next_run=_next_run())

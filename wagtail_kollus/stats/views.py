@@ -24,7 +24,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
 
-from ..models import KollusMedia
+from ..models import DailyVideoViews, KollusMedia
 from . import recording, service
 from .charts import Point, format_bytes, render_chart
 from .forms import StatisticsRangeForm
@@ -238,8 +238,6 @@ class VideoStatisticsView(
             return self.media.title
         if self.series.kollus_title:
             return self.series.kollus_title
-        from ..models import DailyVideoViews
-
         recorded = (
             DailyVideoViews.objects.filter(upload_file_key=self.kwargs["upload_file_key"])
             .exclude(title="")

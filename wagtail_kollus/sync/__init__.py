@@ -8,7 +8,8 @@ Everything else (engine, receivers, tasks, admin) is internal. See ``docs/sync.m
 """
 
 from .mapping import ChapterGrouping, ContentMapping
-from .registry import get_mapping, is_synced, register_sync, registered_models
+from .registration import register_sync
+from .registry import get_mapping, is_synced, registered_models
 
 __all__ = [
     "ChapterGrouping",

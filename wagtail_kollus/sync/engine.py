@@ -34,12 +34,18 @@ from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_q.conf import Conf
+from wagtail.models import Page
 
 from .. import leases
+from ..accounts import KollusAccount, contents_client
+from ..api.contents import ContentsClient
 from ..api.errors import KollusAPIError, NotFoundError, ValidationError
 from ..availability import apply_content
 from ..conf import kollus_settings
 from ..models.sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState
+from ..signals import content_synced, send_robustly, sync_failed
+from .jobs import enqueue_in_transaction, enqueue_sync
 from .mapping import ContentMapping, project, value_hash
 from .registry import get_mapping
 
@@ -63,11 +69,9 @@ class PushResult:
     remote_updated_at: str = ""
 
 
-def make_client() -> Any:
-    from ..api.contents import ContentsClient
-
+def make_client(account: KollusAccount | None = None) -> ContentsClient:
     # Retries are the engine's job (see module docstring): one attempt per call here.
-    return ContentsClient.from_settings(max_retries=0)
+    return contents_client(account, max_retries=0)
 
 
 # --- claiming (the lease rule is wagtail_kollus.leases) --------------------------------------
@@ -138,8 +142,10 @@ def _after_takeover(page_key: int, token: str) -> str | None:
 
 
 # --- the task body ----------------------------------------------------------------------------
-def sync_page(page_key: int, *, client: Any = None) -> str:
+def sync_page(page_key: int, *, client: Any = None, account: KollusAccount | None = None) -> str:
     """Push ``page_key`` until its record matches the latest requested version.
+
+    ``client`` (or a client of ``account``, default: the settings' account) makes the calls.
 
     Returns a short word for the task result (``synced``, ``retrying``, ``failed``, ``idle``).
     Never raises for remote failures: they are recorded on the row for editors.
@@ -162,7 +168,7 @@ def sync_page(page_key: int, *, client: Any = None) -> str:
             burst_open = burst_open and _time_left_to_follow(started)
             target_version = link.version
             try:
-                client = client or make_client()
+                client = client or make_client(account)
                 result = push(link, client, fresh_remote_stamp=fresh_remote_stamp)
             except Exception as error:
                 # A failure of the API, of the database or of a mapping: recorded on the row,
@@ -216,8 +222,6 @@ def _time_left_to_follow(started: float) -> bool:
     """Whether this task may follow a burst once more before django-q2's ``timeout`` kills it
     (an endless stream of publishes must not pin one task). If not, the claim is released and
     the next job takes over, at the price of a conflict GET."""
-    from django_q.conf import Conf
-
     timeout = Conf.TIMEOUT
     if not timeout:
         return True
@@ -266,8 +270,6 @@ def push(
 
 
 def _load_page(page_key: int) -> Any:
-    from wagtail.models import Page
-
     page = Page.objects.filter(pk=page_key).first()
     return page.specific if page is not None else None
 
@@ -631,8 +633,6 @@ def _retry_delay(attempts: int, retry_after: float | None) -> float:
 
 
 def _send_synced(page_key: int, result: PushResult) -> None:
-    from ..signals import content_synced
-
     link = PageContentLink.objects.filter(page_key=page_key).first()
     _send_safely(
         content_synced,
@@ -645,8 +645,6 @@ def _send_synced(page_key: int, result: PushResult) -> None:
 
 
 def _send_failed(page_key: int, description: dict[str, Any], error: KollusAPIError) -> None:
-    from ..signals import sync_failed
-
     link = PageContentLink.objects.filter(page_key=page_key).first()
     _send_safely(
         sync_failed,
@@ -659,8 +657,6 @@ def _send_failed(page_key: int, description: dict[str, Any], error: KollusAPIErr
 
 
 def _send_safely(signal: Any, **kwargs: Any) -> None:
-    from ..signals import send_robustly
-
     send_robustly(signal, sender=PageContentLink, **kwargs)
 
 
@@ -703,8 +699,6 @@ def request_sync(page: Any, action: str = SyncAction.PUBLISH) -> bool:
                 )
         except IntegrityError:  # a concurrent first publish created the row: count this one
             rows.update(**requested)
-    from .tasks import enqueue_in_transaction, enqueue_sync
-
     if enqueue_in_transaction():
         # ORM broker on this database: the job row commits (or rolls back) with the outbox
         # row, and no worker can see it earlier. Saves the publish a second commit.
@@ -726,6 +720,4 @@ def retry_now(link: PageContentLink) -> None:
             next_attempt_at=None,
             requested_at=timezone.now(),
         )
-    from .tasks import enqueue_sync
-
     transaction.on_commit(lambda: enqueue_sync(link.page_key))

@@ -17,9 +17,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import models
-from django.utils.html import format_html
+from django.utils.html import format_html, strip_tags
+from wagtail.rich_text import expand_db_html
 
 from ..conf import kollus_settings
+from ..languages import page_language
 
 logger = logging.getLogger(__name__)
 
@@ -141,8 +143,6 @@ class ContentMapping:
         value = getattr(page, name)
         if hasattr(value, "render_as_block"):  # a StreamField
             return str(value.render_as_block())
-        from wagtail.rich_text import expand_db_html
-
         # Expanded so internal links and embeds become real URLs outside Wagtail.
         return expand_db_html(value or "")
 
@@ -172,8 +172,6 @@ class ContentMapping:
     def get_language(self, page: Any) -> str:
         """The API language of the page's locale (``LOCALE_LANGUAGES``, else
         ``DEFAULT_LANGUAGE``): each translation of a page is its own record."""
-        from ..languages import page_language
-
         return page_language(page)
 
     def get_chapters(self, page: Any) -> list[dict[str, Any]] | None:
@@ -327,13 +325,9 @@ def _is_blank(value: Any) -> bool:
 
 def _has_content(html: str) -> bool:
     """Text, or an image/embed/video: what makes a description more than empty paragraphs."""
-    from django.utils.html import strip_tags
-
     return bool(strip_tags(html).strip()) or bool(re.search(r"<(img|iframe|video|embed)\b", html))
 
 
 def _plain_text(value: Any) -> str:
-    from django.utils.html import strip_tags
-
     source = getattr(value, "source", value)
     return strip_tags(str(source or "")).strip()

@@ -20,6 +20,7 @@ from wagtail.admin.views.reports import ReportView
 
 from ..models.sync import PageContentLink, SyncState
 from .status import status_for_link
+from .views import _bulk_retry
 
 REPORT_PERMISSION = "wagtail_kollus.view_pagecontentlink"
 REPORTED_STATES = (SyncState.PENDING, SyncState.FAILED)
@@ -94,8 +95,6 @@ class SyncReportView(ReportView):
         return context
 
     def post(self, request, *args, **kwargs):
-        from .views import _bulk_retry
-
         return _bulk_retry(request)
 
 

@@ -12,6 +12,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from django.db import connections
+from django_q.brokers import get_broker
+from django_q.cluster import Cluster
+from django_q.conf import Conf
+
 T = TypeVar("T")
 
 
@@ -22,11 +27,6 @@ def running_cluster(**conf: Any) -> Iterator[Any]:
     ``conf`` overrides attributes of ``django_q.conf.Conf`` (e.g. ``RETRY=2``) for this cluster
     only; they are restored afterwards.
     """
-    from django.db import connections
-    from django_q.brokers import get_broker
-    from django_q.cluster import Cluster
-    from django_q.conf import Conf
-
     saved = {name: getattr(Conf, name) for name in conf}
     for name, value in conf.items():
         setattr(Conf, name, value)

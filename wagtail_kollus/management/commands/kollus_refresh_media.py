@@ -11,8 +11,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from wagtail_kollus.accounts import KollusAccount
 from wagtail_kollus.api.errors import KollusAPIError
-from wagtail_kollus.media import tasks
+from wagtail_kollus.media import jobs, services
 from wagtail_kollus.media.filters import stuck_media
 from wagtail_kollus.models import KollusMedia, MediaState
 
@@ -35,13 +36,14 @@ class Command(BaseCommand):
             rows = stuck_media()
         ids = list(rows.exclude(upload_file_key=None).values_list("pk", flat=True))
         counts: dict[str, int] = {}
+        account = KollusAccount.from_settings()
         for pk in ids:
             if options["queue"]:
-                tasks.enqueue_now("refresh_media", pk)
+                jobs.enqueue_now("refresh_media", pk)
                 result = "queued"
             else:
                 try:
-                    result = tasks.refresh_media(pk)
+                    result = services.refresh_media(pk, account=account)
                 except KollusAPIError as error:
                     self.stderr.write(f"#{pk}: {error.describe()}")
                     result = "failed"

@@ -12,6 +12,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wagtail_kollus.api.errors import KollusAPIError
+from wagtail_kollus.stats import snapshots, tasks
 from wagtail_kollus.stats.periods import DateRange
 
 
@@ -46,8 +47,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        from wagtail_kollus.stats import snapshots, tasks
-
         if not (options["install_schedule"] or options["backfill"] or options["record_recent"]):
             raise CommandError("Give --install-schedule, --backfill FROM TO or --record-recent.")
         if options["install_schedule"]:

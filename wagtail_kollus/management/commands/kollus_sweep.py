@@ -10,6 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from wagtail_kollus import sweep
+
 
 class Command(BaseCommand):
     help = (
@@ -27,8 +29,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from wagtail_kollus import sweep
-
         if options["install_schedule"]:
             schedule, created = sweep.ensure_schedule()
             verb = "Created" if created else "Kept"

@@ -18,7 +18,9 @@ from typing import Any
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from wagtail.models import Page
 
+from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.api.errors import KollusAPIError, NotFoundError
 from wagtail_kollus.availability import (
     AvailabilityChanges,
@@ -26,7 +28,11 @@ from wagtail_kollus.availability import (
     chosen_content_languages,
     withdraw_content,
 )
-from wagtail_kollus.sync.registry import registered_models
+from wagtail_kollus.conf import kollus_settings
+from wagtail_kollus.models.sync import ContentRecord
+from wagtail_kollus.sync.engine import record_fields, request_sync, sync_page
+from wagtail_kollus.sync.registry import is_synced, registered_models
+from wagtail_kollus.sync.tasks import sweep_outstanding
 
 
 class CountBar:
@@ -90,8 +96,6 @@ class Command(BaseCommand):
         if options["pull"]:
             return self.pull(options["pause"], options["language"])
         if options["pending"]:
-            from wagtail_kollus.sync.tasks import sweep_outstanding
-
             count = sweep_outstanding()
             self.stdout.write(_("%(count)d outstanding page(s) queued.") % {"count": count})
             return None
@@ -99,8 +103,6 @@ class Command(BaseCommand):
 
     # --- push -----------------------------------------------------------------------------
     def _pages(self, page_ids: list[int], type_labels: list[str]) -> Any:
-        from wagtail.models import Page
-
         models = registered_models()
         if not models:
             raise CommandError(_("No page type is registered with register_sync()."))
@@ -123,9 +125,6 @@ class Command(BaseCommand):
         return pages.order_by("path")
 
     def push(self, page_ids: list[int], type_labels: list[str], now: bool) -> None:
-        from wagtail_kollus.sync.engine import request_sync, sync_page
-        from wagtail_kollus.sync.registry import is_synced
-
         pages = self._pages(page_ids, type_labels)
         total = pages.count()
         bar = CountBar(self.stdout, _("Pages"), total, self.show_progress)
@@ -152,12 +151,7 @@ class Command(BaseCommand):
         """Mirror every record listed in ``language``; then make the chosen videos follow
         their records (``wagtail_kollus.availability``), reading directly the few records
         with chosen videos that the listing did not contain."""
-        from wagtail_kollus.api.contents import ContentsClient
-        from wagtail_kollus.conf import kollus_settings
-        from wagtail_kollus.models.sync import ContentRecord
-        from wagtail_kollus.sync.engine import record_fields
-
-        client = ContentsClient.from_settings()
+        client = contents_client()
         language = language or kollus_settings.DEFAULT_LANGUAGE
         counts: Counter[str] = Counter()
         unlisted = chosen_content_languages()

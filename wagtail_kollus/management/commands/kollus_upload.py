@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from wagtail_kollus.accounts import KollusAccount, kollus_client
 from wagtail_kollus.api.errors import KollusAPIError
 from wagtail_kollus.media.bulk_upload import UploadSummary, expand_paths, upload_one
 from wagtail_kollus.media.explain import explain
@@ -61,13 +62,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from wagtail_kollus.api.vod import KollusClient
-
         paths = list(expand_paths(options["paths"]))
         if options["title"] and len(paths) != 1:
             raise CommandError("--title needs exactly one file.")
+        account = KollusAccount.from_settings()
         try:
-            client = KollusClient.from_settings()
+            client = kollus_client(account)
         except KollusAPIError as error:
             raise CommandError(explain(error)) from error
         summary = UploadSummary()
@@ -77,6 +77,7 @@ class Command(BaseCommand):
             outcome = upload_one(
                 path,
                 client=client,
+                account=account,
                 title=options["title"],
                 category_key=options["category_key"],
                 is_encryption_upload=options["encrypt"],

@@ -12,7 +12,7 @@ from wagtail.models import Page, Site
 from wagtail.users.models import UserProfile
 
 from videos.models import CachedVideoPage, CoursePage, HomePage, VideoPage
-from wagtail_kollus.api.contents import ContentsClient
+from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.api.errors import KollusAPIError
 from wagtail_kollus.chooser.copying import copy_item_to_video
 from wagtail_kollus.conf import kollus_settings
@@ -103,7 +103,7 @@ class Command(BaseCommand):
         )
 
     def _videos(self, wanted: int) -> list:
-        client = ContentsClient.from_settings()
+        client = contents_client()
         language = kollus_settings.DEFAULT_LANGUAGE
         videos = []
         page = client.list_contents(content_type="vod", status="publish", language=language,
