@@ -310,6 +310,8 @@ def test_a_missing_security_key_is_the_placeholder(settings, caplog):
 
 def test_an_unplayable_video_renders_the_unavailable_notice():
     value = block_value()
+    # What availability writes while the media transcodes (the block never reads the media).
     value["video"].media.state = MediaState.TRANSCODING
+    value["video"].is_available = False
     html = KollusVideoBlock().render(value, {"request": viewer_request()})
     assert "data-kollus-unavailable" in html and "<iframe" not in html

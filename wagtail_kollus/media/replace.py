@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from .. import signals
 from ..api.errors import KollusAPIError
+from ..availability import apply_media
 from ..models import KollusMedia, MediaState
 from .mirror import apply_remote_media
 from .object_views import MediaObjectView
@@ -56,7 +57,11 @@ def complete_replacements(source: KollusMedia, *, client: Any) -> list[KollusMed
         change = apply_remote_media(target, remote)
         target.replacement = None
         target.error_message = ""
-        target.save()
+        with transaction.atomic():
+            target.save()
+            # Kollus may answer with the target transcoding its new file, or with new keys:
+            # its chosen videos follow in the same commit (pages read only the video rows).
+            apply_media(target)
         done.append(target)
         transaction.on_commit(
             lambda row=target, fields=list(change.changed_fields): (
