@@ -228,6 +228,9 @@ class KollusVideoBlock(blocks.StructBlock):
     def render_basic(self, value: KollusVideoValue, context: Any = None) -> SafeString:
         """The default markup (no ``Meta.template`` or ``template=``): the player, or the
         unavailable notice (``wagtail_kollus/blocks/kollus_video_unavailable.html``)."""
+        if value.is_playable:
+            # The player reads only the request: no copy of the page's context per block.
+            return _render_block()(value, context)
         parent_context = dict(context) if context is not None else None
         return _render_block()(value, self.get_context(value, parent_context=parent_context))
 

@@ -64,6 +64,7 @@ CACHE_SAFE_HTML = (
     + '</div>\n<script src="{script_url}" defer></script>\n'
 )
 _NOTHING = SafeString()
+_DEFAULT_ASPECT_RATIO = mark_safe("16 / 9")
 _AUTOPLAY = mark_safe(" data-kollus-autoplay")
 
 
@@ -109,10 +110,11 @@ class Frame:
 
     @property
     def aspect_ratio(self) -> str:
-        # The wrapper keeps the frame's shape at any width; 16:9 unless both sides are given.
+        # The wrapper keeps the frame's shape at any width; 16:9 unless both sides are given
+        # (a constant marked safe: format_html has nothing to escape in it).
         if self.width and self.height:
             return f"{self.width} / {self.height}"
-        return "16 / 9"
+        return _DEFAULT_ASPECT_RATIO
 
     def markup_parts(self) -> dict[str, Any]:
         """The frame's fields of the default markup, optional attributes already escaped."""
@@ -240,10 +242,12 @@ def render_player(
 
 def render_block(value: Any, context: dict[str, Any] | None) -> SafeString:
     """``KollusVideoBlock``'s default HTML (its ``render_basic``): the player in a
-    ``kollus-video`` wrapper, or the unavailable notice. ``context`` is the block's context."""
+    ``kollus-video`` wrapper, or the unavailable notice. ``context`` is the block's context
+    (for a playable value, only its ``request`` is read)."""
     request = context.get("request") if context else None
     if getattr(value, "is_playable", False):
         player = render_player(value, request=request)
-        return format_html('<div class="kollus-video">{}</div>\n', player)
+        # The player is markup already escaped by format_html: nothing to escape again.
+        return mark_safe(f'<div class="kollus-video">{player}</div>\n')  # noqa: S308
     notice = render_to_string(BLOCK_UNAVAILABLE_TEMPLATE, context or {"value": value})
     return format_html("{}\n", notice)
