@@ -15,6 +15,7 @@ block). They are the messages a site most often changes, and they are not on the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +72,25 @@ _AUTOPLAY = mark_safe(" data-kollus-autoplay")
 def token_url() -> str:
     """The token endpoint's URL (``wagtail_kollus:player_token``) for the current request."""
     return reverse("wagtail_kollus:player_token")
+
+
+# Where a request keeps the two URLs every cache-safe player of its page shows: reverse() and
+# static() answer the same for the whole request and cost more than the rest of a player's
+# markup. Kept on the request (as the viewer id is), never longer: the URLconf, the script
+# prefix and the static files storage may differ from one request to the next.
+_URLS_ATTRIBUTE = "_wagtail_kollus_player_urls"
+
+
+def _cache_safe_urls(request: Any) -> tuple[str, str]:
+    """(the token endpoint's URL, the player script's URL) for the players of ``request``."""
+    urls = getattr(request, _URLS_ATTRIBUTE, None)
+    if urls is None:
+        urls = (token_url(), static(PLAYER_SCRIPT))
+        if request is not None:
+            # A request-like object that takes no attributes simply looks them up every time.
+            with contextlib.suppress(AttributeError):
+                setattr(request, _URLS_ATTRIBUTE, urls)
+    return urls
 
 
 def _positive_int(value: Any) -> int | None:
@@ -146,8 +166,15 @@ def render_time_html(frame: Frame, src: str) -> SafeString:
     return format_html(RENDER_TIME_HTML, src=src, **frame.markup_parts())
 
 
-def cache_safe_html(frame: Frame, *, reference: str, token_url: str, autoplay: bool) -> SafeString:
-    """The default cache-safe player."""
+def cache_safe_html(
+    frame: Frame,
+    *,
+    reference: str,
+    token_url: str,
+    autoplay: bool,
+    script_url: str | None = None,
+) -> SafeString:
+    """The default cache-safe player (``script_url``: ``static()`` of the player script)."""
     poster = _NOTHING
     if frame.poster_url:
         poster = format_html(
@@ -163,7 +190,7 @@ def cache_safe_html(frame: Frame, *, reference: str, token_url: str, autoplay: b
         error_text=_("This video cannot be played right now. Please reload the page."),
         poster=poster,
         no_script=_("Please enable JavaScript to play this video."),
-        script_url=static(PLAYER_SCRIPT),
+        script_url=static(PLAYER_SCRIPT) if script_url is None else script_url,
         **frame.markup_parts(),
     )
 
@@ -194,12 +221,14 @@ def render_player(
         return _placeholder(frame, request)
     if cache_safe is None:
         cache_safe = bool(kollus_settings.CACHE_SAFE_PLAYBACK)
+    script_url = ""
     try:
         if cache_safe:
             check_player_configuration()  # signing happens later, at the token endpoint
+            endpoint_url, script_url = _cache_safe_urls(request)
             mode: dict[str, Any] = {
                 "reference": sign_reference(playable),
-                "token_url": token_url(),
+                "token_url": endpoint_url,
                 "autoplay": bool(playable.url_params.get("autoplay")),
             }
         else:
@@ -231,12 +260,12 @@ def render_player(
             **frame.context(),
             **mode,
             "cache_safe": cache_safe,
-            "player_script_url": static(PLAYER_SCRIPT) if cache_safe else "",
+            "player_script_url": script_url,
             "value": value,
         }
         return render_to_string(template, context, request=request)
     if cache_safe:
-        return cache_safe_html(frame, **mode)
+        return cache_safe_html(frame, **mode, script_url=script_url)
     return render_time_html(frame, mode["src"])
 
 
