@@ -31,10 +31,14 @@ backends do (the postmaster gives each its own). Where the kernel shares CPU bet
 (``sched_autogroup``, on by default in most distributions) and other work keeps the cores
 busy, writers started in the benchmark's session form one scheduling group: 4 of them get
 about the CPU that 1 got, and the ratio measures the scheduler instead of the code. Measured
-on a shared 2-core machine at load average 8-11, with no lock waits in any run: in the
-benchmark's session, 0.87, 0.74 and 1.01; each in its own session, 2.29 and 1.85 (runs of
-15-20 s). On an idle machine both agree; in production the writers are django-q2 workers and
-web processes, and the measure of whether they queue on each other is the lock-wait share.
+on a shared 2-core machine (load average 4-11 from other work), with no lock wait in any run:
+in the benchmark's session 0.87, 0.74 and 1.01; each in its own session 2.29, 1.85, 1.59, 1.27,
+1.32, 1.53, 1.90, 1.63, 1.98 and 2.79 (runs of 15-20 s). The ratio follows the CPU the writers
+got (``writers_cpu_ratio`` 1.7-2.9 in the same runs), and their backends spend 81-97 % of the
+time waiting for their writer to send the next statement: the bound is the writers' own CPU
+(about 2 ms of Django per transaction) on a shared machine, not the database and not a lock. On
+an idle machine both ways agree; in production the writers are django-q2 workers and web
+processes, and the measure of whether they queue on each other is the lock-wait share.
 
 Environment: ``BENCH_WRITERS_SECONDS`` (each run's length, default 20), ``BENCH_WRITERS_DATABASE_URL``
 (use this PostgreSQL instead of starting one; it must be a throwaway database).
