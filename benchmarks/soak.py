@@ -55,10 +55,15 @@ class SoakPlan:
     """How long and how hard. The full run is the benchmark; ``short`` is for ``make test``."""
 
     chaos_seconds: float = 180.0
-    quiet_max_seconds: float = 600.0
+    # Waiting for quiet goes on while the work left keeps shrinking (a loaded machine drains
+    # slowly, which is not a loss), up to quiet_max_seconds; a stall_seconds pause in progress
+    # ends it (longer than a lease, a retry delay and the sweep's minute together).
+    quiet_max_seconds: float = 900.0
+    stall_seconds: float = 120.0
     pages: int = 16
     publishers: int = 4
     callback_senders: int = 3
+    callback_pause: float = 0.05  # seconds each sender waits between two callbacks
     kill_every: tuple[float, float] = (12.0, 25.0)
     outage_every: float = 10.0
     outage_seconds: float = 8.0
@@ -71,10 +76,13 @@ class SoakPlan:
     def short(cls) -> SoakPlan:
         return cls(
             chaos_seconds=25.0,
-            quiet_max_seconds=90.0,
+            quiet_max_seconds=300.0,
             pages=6,
             publishers=2,
             callback_senders=2,
+            # A few callbacks a second, not the idle machine's 20: a loaded CI machine must
+            # still drain them in minutes.
+            callback_pause=0.25,
             kill_every=(6.0, 9.0),
             outage_every=5.0,
             outage_seconds=4.0,
@@ -222,11 +230,11 @@ def send_callback(stack: RunningDemo, kind: str, payload: dict, tally: Tally,
 
 
 def callback_sender(stack: RunningDemo, source: CallbackSource, stop: threading.Event,
-                    tally: Tally) -> None:
+                    tally: Tally, pause: float) -> None:
     while not stop.is_set():
         kind, payload = source.next()
         send_callback(stack, kind, payload, tally, stop)
-        stop.wait(0.05)
+        stop.wait(pause)
 
 
 OUTAGES = (
@@ -267,14 +275,20 @@ def _is_done(row: dict) -> bool:
     return row["status"] in ("processed", "ignored")
 
 
+def work_left(state: dict) -> int:
+    """Outbox rows not caught up (or claimed, or pending) and deliveries still waiting."""
+    links_busy = sum(
+        1 for link in state["links"]
+        if link["version"] > link["synced_version"] or link["claimed"] or link["state"] == "pending"
+    )
+    return links_busy + sum(
+        1 for row in state["deliveries"] if row["status"] in ("queued", "processing")
+    )
+
+
 def quiet(state: dict) -> bool:
     """Nothing left to do: every outbox row caught up and unclaimed, no delivery waiting."""
-    links_busy = any(
-        link["version"] > link["synced_version"] or link["claimed"] or link["state"] == "pending"
-        for link in state["links"]
-    )
-    deliveries_busy = any(row["status"] in ("queued", "processing") for row in state["deliveries"])
-    return not links_busy and not deliveries_busy
+    return work_left(state) == 0
 
 
 def sandbox_records(stack: RunningDemo) -> list[dict]:
@@ -367,7 +381,9 @@ def _soak(stack: RunningDemo, db: str, plan: SoakPlan, seed: int, report: dict |
         threading.Thread(target=publisher, args=(stack, pages[i::plan.publishers], stop, tally))
         for i in range(plan.publishers)
     ] + [
-        threading.Thread(target=callback_sender, args=(stack, source, stop, tally))
+        threading.Thread(
+            target=callback_sender, args=(stack, source, stop, tally, plan.callback_pause)
+        )
         for _ in range(plan.callback_senders)
     ] + [
         threading.Thread(target=outage_maker, args=(stack, plan, stop, tally)),
@@ -392,9 +408,15 @@ def _soak(stack: RunningDemo, db: str, plan: SoakPlan, seed: int, report: dict |
     chaos_ended = time.monotonic()
     ids = ",".join(map(str, page_ids))
     state = probe(stack, "state", ids)
-    while not quiet(state) and time.monotonic() - chaos_ended < plan.quiet_max_seconds:
+    least, progressed = work_left(state), chaos_ended
+    while not quiet(state):
+        now = time.monotonic()
+        if now - chaos_ended > plan.quiet_max_seconds or now - progressed > plan.stall_seconds:
+            break
         time.sleep(3)
         state = probe(stack, "state", ids)
+        if work_left(state) < least:
+            least, progressed = work_left(state), time.monotonic()
     seconds_to_quiet = time.monotonic() - chaos_ended
     numbers = count(stack, state, tally)
     if report is not None:

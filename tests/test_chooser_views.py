@@ -173,7 +173,7 @@ def test_item_step_lists_chapters_and_refuses_non_kollus_items(admin_client, san
     assert len(chosen_links) == len(kollus_items)
     for item in others:
         assert f"/chosen/{content_id}-{item.item_id}/" not in html
-    assert "not hosted on Kollus" in html
+    assert "hosted on YouTube, not on Kollus" in html
     # "Back to results" returns to the same search.
     assert re.search(r'href="/admin/kollus/video-chooser/\?[^"]*q=x', html)
 
@@ -224,7 +224,7 @@ def test_a_non_kollus_item_cannot_be_chosen_by_url(admin_client, sandbox, client
     item = next(i for i in content.chapter_items() if not i.kollus_media_content_key)
     data = modal(admin_client.get(reverse(CHOSEN, args=(f"{content_id}-{item.item_id}",))))
     assert data["step"] == "choose"
-    assert "not hosted on Kollus" in data["html"]
+    assert "hosted on YouTube, not on Kollus" in data["html"]
     assert not KollusVideo.objects.exists()
 
 
@@ -363,3 +363,189 @@ def test_a_hanging_api_keeps_the_editor_waiting_at_most_the_documented_10_second
     waited = time.monotonic() - started
     assert "not answering right now" in data["html"]
     assert 9.5 <= waited < 11.5, waited
+
+
+# --- the first hour (issue 13): filters, secondary failures, unplayable items, the widget -----
+def _filter_areas(html: str) -> tuple[str, str]:
+    """The search form's markup before the collapsed "Filters" area, and the area itself."""
+    form = re.search(r"<form[^>]*data-chooser-modal-search.*?</form>", html, re.S).group(0)
+    before, _, rest = form.partition("<details")
+    return before, rest
+
+
+def test_search_comes_first_and_the_other_filters_are_collapsed(admin_client, sandbox):
+    html = modal(admin_client.get(reverse(CHOOSE)))["html"]
+    before, collapsed = _filter_areas(html)
+    assert 'id="id_q"' in before
+    for name in ("content_type", "status", "category", "language"):
+        assert f'id="id_{name}"' not in before
+        assert f'id="id_{name}"' in collapsed
+    assert not re.search(r"<details[^>]*\bopen\b", html)  # nothing narrows the defaults
+
+
+def test_the_filters_open_when_one_narrows_the_listing(admin_client, sandbox):
+    html = modal(admin_client.get(reverse(CHOOSE), {"status": "pending"}))["html"]
+    assert re.search(r"<details[^>]*data-kollus-chooser-filters[^>]*\bopen\b", html)
+
+
+def test_tags_are_chosen_by_name(admin_client, sandbox, settings):
+    settings.WAGTAIL_KOLLUS = {
+        **settings.WAGTAIL_KOLLUS,
+        "CHOOSER_TAGS": {25: "Beginner", 21: "Advanced", "bad": "ignored"},
+    }
+    html = modal(admin_client.get(reverse(CHOOSE)))["html"]
+    select = re.search(r'<select name="tag"[^>]*>(.*?)</select>', html, re.S)
+    assert select, "the tag filter is a select of names"
+    assert re.findall(r'<option value="(\d*)"[^>]*>([^<]+)</option>', select.group(1)) == [
+        ("", "Any tag"),
+        ("21", "Advanced"),
+        ("25", "Beginner"),
+    ]
+    response = admin_client.get(reverse(RESULTS), {"tag": "25"})
+    assert response.status_code == 200
+    assert list_queries(sandbox)[-1]["tag_id"] == ["25"]
+
+
+def test_without_tag_names_there_is_no_number_box(admin_client, sandbox):
+    html = modal(admin_client.get(reverse(CHOOSE), {"tag": "25"}))["html"]
+    assert 'type="number"' not in html
+    assert re.search(r'<input type="hidden" name="tag" value="25"', html)  # kept while searching
+    assert list_queries(sandbox)[-1]["tag_id"] == ["25"]
+
+
+def test_failing_categories_leave_search_and_listing_working(admin_client, sandbox, client_api):
+    sandbox.faults.set("contents.categories", status=503)
+    data = modal(admin_client.get(reverse(CHOOSE), {"category": "5"}))
+    html = data["html"]
+    assert "data-kollus-chooser-error" not in html
+    assert 'id="id_q"' in html
+    assert '<select name="category"' not in html
+    notice = re.search(r"data-kollus-chooser-categories-notice>(.*?)</p>", html, re.S).group(1)
+    assert "category filter is missing" in notice
+    assert "not answering right now" in notice  # and why
+    # The category the editor had chosen still filters, and travels with the next search.
+    assert list_queries(sandbox)[-1]["category_id"] == ["5"]
+    assert re.search(r'<input type="hidden" name="category" value="5"', html)
+    expected = client_api.list_contents(language="ko", content_type="vod", category_id=5)
+    assert listed_ids(html) == [c.content_id for c in expected.items]
+
+
+def test_the_search_tab_is_labelled_in_the_editors_language(admin_client, sandbox):
+    from django.utils import translation
+
+    with translation.override("ja"):
+        html = modal(admin_client.get(reverse(CHOOSE), HTTP_ACCEPT_LANGUAGE="ja"))["html"]
+    tab = re.search(r'id="tab-label-search"[^>]*>(.*?)</a>', html, re.S).group(1)
+    assert "検索" in tab and "Search" not in tab
+
+
+def _content_with_processing_item(client_api) -> int:
+    for page in (1, 2, 3, 4):
+        for content in client_api.list_contents(language="ko", content_type="vod", page=page).items:
+            items = content.chapter_items()
+            if any(i.kollus_media_content_key and not i.duration_text for i in items):
+                return content.content_id
+    raise AssertionError("the seed has no content with an item still processing")
+
+
+@pytest.fixture
+def library():
+    """A site that keeps its Kollus video library (one upload it heard of is enough)."""
+    from wagtail_kollus.models import KollusMedia, MediaState
+
+    return KollusMedia.objects.create(
+        upload_file_key="ufk-known",
+        title="Known",
+        media_content_key="mck-known",
+        state=MediaState.READY,
+    )
+
+
+def test_items_that_cannot_play_are_disabled_with_their_reason(
+    admin_client, sandbox, client_api, library
+):
+    for content_id, reason in (
+        (_content_with_non_kollus_item(client_api), "hosted on YouTube, not on Kollus"),
+        (_content_with_processing_item(client_api), "Kollus is still processing this video"),
+    ):
+        html = modal(admin_client.get(reverse(ITEM, args=(content_id,)), {"language": "ko"}))[
+            "html"
+        ]
+        rows = re.findall(r"<tr[^>]*data-kollus-not-choosable[^>]*>.*?</tr>", html, re.S)
+        assert rows, content_id
+        assert any(reason in row for row in rows), content_id
+        for row in rows:
+            assert 'aria-disabled="true"' in row
+            assert "data-chooser-modal-choice" not in row  # nothing to click
+
+
+def _item_without_duration(client_api) -> tuple[int, int]:
+    content_id = _content_with_processing_item(client_api)
+    content = client_api.get_content(content_id, language="ko")
+    item = next(
+        i for i in content.chapter_items() if i.kollus_media_content_key and not i.duration_text
+    )
+    return content_id, item.item_id
+
+
+def test_an_item_still_processing_cannot_be_chosen_by_url(
+    admin_client, sandbox, client_api, library
+):
+    content_id, item_id = _item_without_duration(client_api)
+    url = reverse(CHOSEN, args=(f"{content_id}-{item_id}",)) + "?language=ko"
+    data = modal(admin_client.get(url))
+    assert data["step"] == "choose"
+    assert "still processing" in data["html"]
+    assert not KollusVideo.objects.exists()
+
+
+def test_without_a_library_an_item_without_duration_stays_choosable(
+    admin_client, sandbox, client_api
+):
+    # Nothing says the video is unfinished: the contents site may simply not fill durations.
+    content_id, item_id = _item_without_duration(client_api)
+    url = reverse(CHOSEN, args=(f"{content_id}-{item_id}",)) + "?language=ko"
+    assert modal(admin_client.get(url))["step"] == "chosen"
+
+
+def test_a_library_key_decides_whether_an_item_is_ready(admin_client, sandbox, client_api):
+    from wagtail_kollus.models import KollusMedia, MediaState
+
+    content_id = _content_with_non_kollus_item(client_api)
+    content = client_api.get_content(content_id, language="ko")
+    item = next(i for i in content.chapter_items() if i.kollus_media_content_key)
+    KollusMedia.objects.create(
+        upload_file_key="ufk-transcoding",
+        title="Still transcoding",
+        media_content_key=item.kollus_media_content_key,
+        state=MediaState.TRANSCODING,
+    )
+    url = reverse(CHOSEN, args=(f"{content_id}-{item.item_id}",)) + "?language=ko"
+    assert "still processing" in modal(admin_client.get(url))["html"]
+    KollusMedia.objects.update(state=MediaState.READY)
+    assert modal(admin_client.get(url))["step"] == "chosen"
+
+
+def test_the_chosen_answer_carries_the_poster_and_a_preview_link(admin_client, sandbox, client_api):
+    content_id = _content_with_non_kollus_item(client_api)
+    content = client_api.get_content(content_id, language="ko")
+    item = next(i for i in content.chapter_items() if i.kollus_media_content_key)
+    url = reverse(CHOSEN, args=(f"{content_id}-{item.item_id}",)) + "?language=ko"
+    result = modal(admin_client.get(url))["result"]
+    assert result["preview"]["url"] == content.featured_image
+    assert result["preview_url"] == reverse("kollus_video_chooser:preview", args=(result["id"],))
+    assert item.duration_text in result["details"] and content.title in result["details"]
+
+    preview = admin_client.get(result["preview_url"])
+    assert preview.status_code == 200
+    html = preview.content.decode()
+    # The player, cache-safe: a signed reference that player.js exchanges at the token
+    # endpoint, so the admin page never holds the player URL (and its custom key).
+    reference = re.search(r'data-kollus-reference="([^"]+)"', html).group(1)
+    token = admin_client.post(reverse("wagtail_kollus:player_token"), {"reference": reference})
+    assert token.status_code == 200, token.content
+    assert token.json()["url"].startswith(f"{sandbox.player_url}/")
+    assert item.title in html
+    assert (
+        admin_client.get(reverse("kollus_video_chooser:preview", args=(999999,))).status_code == 404
+    )

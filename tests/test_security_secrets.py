@@ -213,7 +213,9 @@ def objects(configured, django_user_model):
         payload={"upload_file_key": ufk},
         status="failed",
     )
+    video = KollusVideo.objects.create(title="Chosen", media_content_key=media.media_content_key)
     return {
+        "video_id": video.pk,  # the chosen-video preview page signs a player URL
         "pk": media.pk,
         "delivery_id": failed.pk,
         "upload_file_key": ufk,

@@ -27,7 +27,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from wagtail.models import GroupPagePermission, Page
 
-from wagtail_kollus.models import CallbackDelivery, KollusMedia, MediaState
+from wagtail_kollus.models import CallbackDelivery, KollusMedia, KollusVideo, MediaState
 from wagtail_kollus.playback import Playable, sign_reference
 
 from .security_support import plugin_url_entries
@@ -133,6 +133,8 @@ ADMIN_URLS: dict[str, AdminRule] = {
         query={"media": "pk"},
         others_need=("change_kollusmedia",),
     ),
+    # The chosen-video widget's "Preview video": any admin user, as the chooser.
+    "kollus_video_chooser:preview": AdminRule(None),
     # Stock ChooserViewSet creation view: KollusVideo rows are only made by choosing.
     "kollus_video_chooser:create": AdminRule(("add_kollusvideo",)),
 }
@@ -226,7 +228,9 @@ def objects(kollus, db):
         payload={"upload_file_key": ufk},
         status="failed",
     )
+    video = KollusVideo.objects.create(title="Chosen", media_content_key="mck-chosen")
     return {
+        "video_id": video.pk,
         "pk": media.pk,
         "delivery_id": failed.pk,
         "upload_file_key": ufk,
@@ -388,7 +392,9 @@ def test_upload_url_opens_for_the_uploader_not_for_another_editor_who_may_only_a
     response = call(client, rule.method, url, rule.data)
     assert response.status_code == 404 or is_refusal(response), (url, response.status_code)
     assert media.title not in response.content.decode("utf-8", "replace")
-    assert not KollusVideo.objects.exists(), "a library video was made of another's upload"
+    # (The walk's objects include a chosen video of their own, for the preview URL.)
+    made = KollusVideo.objects.filter(media=media).exists()
+    assert not made, "a library video was made of another's upload"
     assert KollusMedia.objects.get(pk=media.pk).state == MediaState.READY
 
     for user in (

@@ -143,7 +143,8 @@ def test_edit_view_shows_the_sync_state_and_message(
     html = admin_client.get(reverse("wagtailadmin_pages:edit", args=[page.pk])).content.decode()
     assert "Contents sync" in html
     assert 'data-kollus-sync-state="failed"' in html
-    assert "category_ids.0" in html
+    # The API's "The selected category_ids.0 is invalid.", told with the editor's words.
+    assert "The selected “Categories (#1)” is invalid." in html
 
 
 def test_retry_now_requeues_a_failed_page(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -68,3 +70,21 @@ def test_filters_narrow_the_results_in_place(admin_client, links):
 def test_nothing_waiting_says_so(admin_client):
     html = admin_client.get(reverse(REPORT)).content.decode()
     assert "Nothing is waiting" in html
+
+
+def test_errors_read_as_the_panel_tells_them(admin_client, links):
+    # The report used to print the API's raw keys ("__all__:", "featured_image:") and say the
+    # summary twice; it now reads like the page editor's sync panel (sync/problems.py).
+    PageContentLink.objects.filter(page_title="Failing course").update(
+        last_error="Contents API: The given data was invalid.",
+        field_errors={
+            "__all__": ["The given data was invalid."],
+            "featured_image": ["The featured image field is required."],
+        },
+    )
+    html = admin_client.get(reverse(REPORT)).content.decode()
+    assert "__all__" not in html
+    assert "featured_image:" not in html and "<strong>featured_image</strong>" not in html
+    # Told with the page field's label, as the panel does ("The “Image” field is required.").
+    assert re.search(r"The “[^”]+” field is required\.", html)
+    assert html.count("The given data was invalid.") == 1

@@ -22,9 +22,13 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.admin.compare import BlockComparison
+from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.coreutils import resolve_model_string
 
+from .compat import collapsed_block_group
+
 VIDEO_MODEL = "wagtail_kollus.KollusVideo"
+TITLE_OVERRIDE_MAX_LENGTH = 100
 
 
 @lru_cache(maxsize=1)
@@ -134,6 +138,15 @@ class KollusVideoChooserBlock(blocks.ChooserBlock):
         icon = "media"
 
 
+def _form_layout() -> list[Any] | None:
+    """The video, then the player options collapsed (Wagtail 7.3+; flat on older ones)."""
+    options = collapsed_block_group(
+        ["start_time", "title_override", "autoplay", "mute", "allow_seek", "disable_playrate"],
+        heading=_("Player options"),
+    )
+    return ["video", options] if options is not None else None
+
+
 class KollusVideoValue(blocks.StructValue):
     """The block's value: the chosen video plus how to play it. No property calls an API."""
 
@@ -198,25 +211,32 @@ class KollusVideoValue(blocks.StructValue):
 
 
 class KollusVideoBlock(blocks.StructBlock):
+    # The essential choice first; the player options after it, in a collapsed group where
+    # Wagtail supports one (Meta.form_layout), since their defaults suit most pages.
     video = KollusVideoChooserBlock(label=_("Video"))
+    start_time = blocks.IntegerBlock(
+        label=_("Start at (seconds)"),
+        required=False,
+        min_value=0,
+        default=0,
+        help_text=_("Must be shorter than the video."),
+    )
+    title_override = blocks.CharBlock(
+        label=_("Title shown in the player"),
+        required=False,
+        # One line of the player's title bar; the library title is not limited by this.
+        max_length=TITLE_OVERRIDE_MAX_LENGTH,
+        help_text=_("Leave blank to use the video's own title."),
+    )
     autoplay = blocks.BooleanBlock(
         label=_("Autoplay"),
         required=False,
         help_text=_("Browsers only autoplay muted videos."),
     )
     mute = blocks.BooleanBlock(label=_("Start muted"), required=False)
-    start_time = blocks.IntegerBlock(
-        label=_("Start at (seconds)"), required=False, min_value=0, default=0
-    )
     allow_seek = blocks.BooleanBlock(label=_("Allow seeking"), required=False, default=True)
     disable_playrate = blocks.BooleanBlock(
         label=_("Disable playback speed control"), required=False
-    )
-    title_override = blocks.CharBlock(
-        label=_("Title shown in the player"),
-        required=False,
-        max_length=255,
-        help_text=_("Leave blank to use the video's own title."),
     )
 
     class Meta:
@@ -224,6 +244,23 @@ class KollusVideoBlock(blocks.StructBlock):
         label = _("Kollus video")
         value_class = KollusVideoValue
         form_classname = "struct-block kollus-video-block"
+        form_layout = _form_layout()
+
+    def clean(self, value: KollusVideoValue) -> KollusVideoValue:
+        """Refuse a start time at or past the end of the video, when its duration is known."""
+        value = super().clean(value)
+        video = value.get("video")
+        duration = getattr(video, "duration_seconds", None)
+        start = value.get("start_time") or 0
+        if duration and start >= duration:
+            from .models.media import format_duration  # late: models load after blocks
+
+            message = _(
+                "This video is %(duration)s long (%(seconds)s seconds): start before its end, "
+                "or at 0 for the beginning."
+            ) % {"duration": format_duration(duration), "seconds": duration}
+            raise StructBlockValidationError(block_errors={"start_time": ValidationError(message)})
+        return value
 
     def render_basic(self, value: KollusVideoValue, context: Any = None) -> SafeString:
         """The default markup (no ``Meta.template`` or ``template=``): the player, or the

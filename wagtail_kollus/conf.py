@@ -61,6 +61,7 @@ DEFAULTS: dict[str, Any] = {
     "PLAYER_TOKEN_RATE_WINDOW": 60,  # seconds of the rate-limit window
     # --- caching of remote lists in the admin ---
     "CHOOSER_CACHE_TIMEOUT": 60,  # seconds the chooser keeps a contents API answer
+    "CHOOSER_TAGS": {},  # tag names for the chooser's tag filter, {id: "name"}; empty: no filter
     "CACHE_ALIAS": "default",  # Django cache used for API answers
     "CACHE_VERSION": 1,  # bump to drop every cached API answer at once
     # --- viewing statistics (wagtail_kollus.stats; docs/statistics.md) ---

@@ -141,6 +141,13 @@ if os.environ.get("KOLLUS_USE_SANDBOX", "1") == "1":
         # Wagtail locale → the contents API's language. ko/en/ja (and their region variants)
         # map to themselves already; a site whose locale codes differ spells them out here.
         "LOCALE_LANGUAGES": {"ko-kr": "ko", "ja-jp": "ja", "en-us": "en"},
+        # The contents API names no tags: the chooser's tag filter shows these names for the
+        # sandbox's tag ids (21-32).
+        "CHOOSER_TAGS": {
+            21: "Beginner", 22: "Intermediate", 23: "Advanced", 24: "Best seller",
+            25: "New", 26: "Certificate", 27: "Hands-on", 28: "Theory",
+            29: "Short course", 30: "Live session", 31: "Free preview", 32: "Staff pick",
+        },
     }
 else:
     # Every value comes from WAGTAIL_KOLLUS_<NAME> environment variables.

@@ -77,9 +77,11 @@ def test_editor_chooses_a_video_and_the_published_page_plays_it(editor, live_ser
     modal.locator("#search-results table").wait_for()
     assert "data-kollus-chooser-error" not in modal.inner_html()
 
-    # Search by title, then filter by category: each replaces the results in place.
+    # Search by title, then filter by category: each replaces the results in place. The
+    # category is among the filters behind the "Filters" toggle.
     with page.expect_response(re.compile(r"/video-chooser/results/\?.*q=class")):
         modal.locator("#id_q").fill(SEARCH)
+    modal.locator("summary", has_text="Filters").click()
     with page.expect_response(re.compile(r"/video-chooser/results/\?.*category=1")):
         modal.locator("#id_category").select_option(str(CATEGORY_ID))
 
@@ -124,3 +126,149 @@ def test_editor_chooses_a_video_and_the_published_page_plays_it(editor, live_ser
     assert frame_element.get_attribute("src").startswith(big_sandbox.player_url)
     frame = frame_element.content_frame
     assert frame.locator(".title").inner_text() == item.title
+
+
+# --- what the editor sees (issue 13): thumbnails, filters, failures, unplayable items, widget --
+TAG_NAMES = {21: "Beginner", 25: "Best seller"}
+
+
+def open_chooser(page, live_server):
+    """A new video page with one video block, the chooser modal open on its listing."""
+    home = Page.objects.get(depth=2)
+    page.goto(f"{live_server.url}/admin/pages/add/testapp/videopage/{home.pk}/")
+    page.locator("[data-streamfield-stream-container] button[title='Insert a block']").first.click()
+    page.get_by_role("option", name="Kollus video").click()
+    page.get_by_role("button", name="Choose a video").click()
+    modal = page.locator(".modal-content")
+    modal.locator("#search-results table").wait_for()
+    return modal
+
+
+def fully_visible_rows(page) -> int:
+    return page.locator(".modal-content #search-results tbody tr").evaluate_all(
+        "rows => rows.filter(r => { const b = r.getBoundingClientRect();"
+        " return b.top >= 0 && b.bottom <= window.innerHeight; }).length"
+    )
+
+
+def box(locator) -> dict:
+    return locator.evaluate(
+        "e => { const b = e.getBoundingClientRect(); return {width: b.width, height: b.height,"
+        " left: b.left, right: b.right, top: b.top, bottom: b.bottom}; }"
+    )
+
+
+def test_the_listing_shows_thumbnails_and_rows_above_the_fold(editor, live_server, settings):
+    page = editor
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "CHOOSER_TAGS": TAG_NAMES}
+    page.set_viewport_size({"width": 1400, "height": 900})
+    modal = open_chooser(page, live_server)
+
+    poster = modal.locator("#search-results img").first
+    poster.evaluate("img => img.complete || new Promise(r => img.addEventListener('load', r))")
+    assert poster.evaluate("img => img.naturalWidth") > 0
+    assert box(poster)["width"] >= 60  # it used to load but render 0 px wide
+    assert box(modal.locator("#search-results thead th").first)["width"] >= 60
+    # The filters no longer push the results below the fold (one row was visible).
+    assert fully_visible_rows(page) >= 5
+
+    # The other filters are one click away; the tag is chosen by its name.
+    modal.locator("#id_status").wait_for(state="hidden")
+    modal.locator("summary", has_text="Filters").click()
+    with page.expect_response(re.compile(r"/video-chooser/results/\?.*tag=25")):
+        modal.locator("#id_tag").select_option(label="Best seller")
+    assert page.console_errors == []
+
+
+def test_a_failing_category_list_and_the_try_again_button(editor, live_server, big_sandbox):
+    page = editor
+    big_sandbox.faults.set("contents.categories", status=503)
+    try:
+        modal = open_chooser(page, live_server)
+        # The listing and search work; the missing filter is explained.
+        notice = modal.locator("[data-kollus-chooser-categories-notice]")
+        assert "category filter is missing" in notice.inner_text()
+        assert modal.locator("#search-results tbody tr").count() > 0
+        with page.expect_response(re.compile(r"/video-chooser/results/\?.*q=class")):
+            modal.locator("#id_q").fill(SEARCH)
+        assert "data-kollus-chooser-error" not in modal.inner_html()
+
+        # Now the listing itself fails: the "Try again" button shows its label.
+        big_sandbox.faults.set("contents.list", status=503)
+        with page.expect_response(re.compile(r"/video-chooser/results/\?.*q=clas&")):
+            modal.locator("#id_q").fill("clas")
+        button = modal.get_by_role("link", name="Try again")
+        button.wait_for()
+        icon, outline = box(button.locator("svg")), box(button)
+        assert icon["width"] <= 24 and icon["height"] <= 24  # it was 300 x 150
+        words = button.evaluate(
+            "b => { const t = [...b.childNodes].find(n => n.nodeType === 3 && n.textContent.trim());"
+            " const r = document.createRange(); r.selectNodeContents(t);"
+            " const x = r.getBoundingClientRect();"
+            " return {top: x.top, bottom: x.bottom, left: x.left, right: x.right}; }"
+        )
+        # The label sits inside the button, beside the icon (it was pushed out of sight).
+        assert outline["top"] <= words["top"] and words["bottom"] <= outline["bottom"]
+        assert icon["right"] <= words["left"] and words["right"] <= outline["right"]
+
+        big_sandbox.faults.clear()
+        button.click()
+        modal.locator("#search-results table").wait_for()
+    finally:
+        big_sandbox.faults.clear()
+    assert page.console_errors == []
+
+
+def content_with_unplayable_item(sandbox: SandboxServer):
+    client = ContentsClient.from_settings()
+    for number in range(1, 6):
+        listing = client.list_contents(
+            language="en", content_type="vod", search=SEARCH, page=number
+        )
+        for content in listing.items:
+            items = content.chapter_items()
+            playable = [i for i in items if i.kollus_media_content_key and i.duration_text]
+            if any(i.kollus_media_content_key is None for i in items) and len(playable) >= 2:
+                return content, playable[1]
+    raise AssertionError("no content with a YouTube item and two playable ones")
+
+
+def test_unplayable_items_are_disabled_and_the_chosen_video_shows_its_poster(
+    editor, live_server, big_sandbox
+):
+    page = editor
+    content, item = content_with_unplayable_item(big_sandbox)
+    modal = open_chooser(page, live_server)
+    with page.expect_response(re.compile(r"/video-chooser/results/\?.*q=")):
+        modal.locator("#id_q").fill(content.title)
+    modal.get_by_role("link", name=content.title, exact=True).click()
+    modal.locator("[data-kollus-chooser-items]").wait_for()
+
+    disabled = modal.locator("tr[data-kollus-not-choosable]").first
+    assert disabled.get_attribute("aria-disabled") == "true"
+    assert disabled.locator("a").count() == 0
+    assert "hosted on YouTube, not on Kollus" in disabled.inner_text()
+    choosable_title = modal.get_by_role("link", name=item.title, exact=True)
+    style = "e => { const s = getComputedStyle(e); return [s.color, s.fontWeight]; }"
+    assert disabled.locator(".title-wrapper").evaluate(style) != choosable_title.evaluate(style)
+
+    choosable_title.click()
+    modal.wait_for(state="detached")
+    chooser = page.locator(".kollus-video-chooser").first
+    poster = chooser.locator("[data-chooser-image]")
+    poster.evaluate("img => img.complete || new Promise(r => img.addEventListener('load', r))")
+    assert poster.is_visible() and poster.evaluate("img => img.naturalWidth") > 0
+    assert box(poster)["width"] >= 100
+    assert chooser.locator("[data-chooser-title]").inner_text() == item.title
+    assert item.duration_text in chooser.locator("[data-chooser-details]").inner_text()
+
+    chooser.get_by_role("button", name="Actions").click()
+    preview_link = chooser.get_by_role("link", name="Preview video")
+    video = KollusVideo.objects.get(content_id=content.content_id, item_id=item.item_id)
+    assert preview_link.get_attribute("href").endswith(f"/video-chooser/preview/{video.pk}/")
+    page.goto(f"{live_server.url}{preview_link.get_attribute('href')}")
+    # Cache-safe: player.js fetches the player URL from the token endpoint and sets it.
+    frame = page.locator(f"iframe[src^='{big_sandbox.player_url}']")
+    frame.wait_for()
+    assert frame.content_frame.locator(".title").inner_text() == item.title  # as a page shows it
+    assert page.console_errors == []

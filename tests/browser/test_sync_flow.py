@@ -61,3 +61,31 @@ def test_publish_shows_pending_then_synced_then_failure_and_retry(
     record = sandbox_live.state.render_content(sandbox_live.state.contents[link.content_id])
     assert record["title"] == "Browser course, renamed"
     assert page.console_errors == []
+
+
+def test_a_refused_record_is_explained_without_marking_the_form_invalid(
+    admin_page, live_server, sandbox_live, settings, django_capture_on_commit_callbacks
+):
+    """The panel tells the editor what the contents API refused, in the page's terms, and
+    Wagtail's error counters (Content tab, minimap) stay at zero: the form itself is valid."""
+    from tests.test_sync_engine import push_now
+
+    page = admin_page
+    settings.WAGTAIL_KOLLUS = {
+        **settings.WAGTAIL_KOLLUS,
+        **SYNC_TEST_SETTINGS,
+        "SYNC_DEFAULT_FEATURED_IMAGE": "",  # the course has no image: the API refuses it
+    }
+    course = make_course("Course without an image")
+    assert push_now(course, django_capture_on_commit_callbacks).state == "failed"
+
+    page.goto(f"{live_server.url}/admin/pages/{course.pk}/edit/")
+    page.locator(STATE.format("failed")).wait_for()
+    page.wait_for_timeout(500)  # the counters update once the panels are initialised
+    assert not page.locator(".w-tabs__errors").first.is_visible()  # it showed a red "2"
+    assert page.locator(".w-minimap-item--error").count() == 0
+    body = page.locator("[data-kollus-sync-body]").inner_text()
+    assert "The “Image” field is required." in body
+    assert "featured_image" not in body and "__all__" not in body
+    assert body.count("is required") == 1  # said once
+    assert page.console_errors == []

@@ -18,13 +18,15 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.views.generic import View
+from django.views.generic import TemplateView, View
 from wagtail import hooks
 from wagtail.admin.modal_workflow import render_modal_workflow
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.chooser import (
     ChooseResultsView,
     ChooseView,
@@ -43,12 +45,14 @@ from ..api.errors import (
 from ..api.types import Content
 from ..media.forms import UploadOptionsForm
 from ..media.upload import may_follow_upload, upload_form_context
-from ..models import KollusMedia, MediaState
+from ..models import KollusMedia, KollusVideo, MediaState
 from .copying import copy_item_to_video, copy_media_to_video
 from .forms import FILTER_PARAMETERS, ContentFilterForm
+from .items import ItemChoice, item_choices
 from .language import api_language, editor_language
 from .remote import ContentsBrowser, PlayableItem, RemoteContentQuerySet, playable_items
 from .rows import content_rows
+from .widgets import chosen_video_data
 
 logger = logging.getLogger(__name__)
 
@@ -161,11 +165,24 @@ class ContentListingMixin:
 
     def get_filter_form(self) -> ContentFilterForm:
         categories = None
+        notice = ""
         if self.lists_categories:
             language = api_language(self.request.GET.get("language")) or self.default_language
-            categories = self.browser.categories(language)
+            try:
+                categories = self.browser.categories(language)
+            except KollusAPIError as error:
+                # A secondary call: the listing and search still work without it, so the
+                # editor gets them, minus the category filter, and is told why it is missing.
+                logger.warning("Kollus video chooser: categories unavailable: %s", error)
+                notice = _(
+                    "The category filter is missing because the categories could not be "
+                    "loaded. %(reason)s"
+                ) % {"reason": describe_remote_error(error)}
         return self.filter_form_class(
-            self.request.GET, default_language=self.default_language, categories=categories
+            self.request.GET,
+            default_language=self.default_language,
+            categories=categories,
+            categories_notice=notice,
         )
 
     def filter_object_list(self, objects: RemoteContentQuerySet) -> RemoteContentQuerySet:
@@ -240,10 +257,8 @@ class UploadTabMixin:
         }
 
 
-class KollusContentChooseView(
-    RemoteErrorMixin, UploadTabMixin, ContentListingMixin, ChooseView
-):
-    pass
+class KollusContentChooseView(RemoteErrorMixin, UploadTabMixin, ContentListingMixin, ChooseView):
+    template_name = "wagtail_kollus/chooser/choose.html"
 
 
 class KollusContentChooseResultsView(RemoteErrorMixin, ContentListingMixin, ChooseResultsView):
@@ -286,16 +301,12 @@ def chosen_response(
 
 
 class KollusVideoChosenResponseMixin(ChosenResponseMixin):
-    """The chosen answer carries what the widget and a future thumbnail preview can show."""
+    """The chosen answer carries what the widget shows: poster, details, preview link."""
 
     def get_chosen_response_data(self, item: Any) -> dict[str, Any]:
         data = super().get_chosen_response_data(item)
-        data.update(
-            {
-                "preview": {"url": item.thumbnail_url, "width": 160, "height": 90},
-                "duration_seconds": item.duration_seconds,
-            }
-        )
+        data.update(chosen_video_data(item))
+        data["duration_seconds"] = item.duration_seconds
         return data
 
 
@@ -312,33 +323,33 @@ class ChooseItemView(RemoteErrorMixin, KollusVideoChosenResponseMixin, View):
 
     def get(self, request: HttpRequest, content_id: int) -> HttpResponse:
         content = self.browser.content(content_id, self.language)
-        entries = playable_items(content)
-        choosable = [entry for entry in entries if entry.media_content_key]
-        if len(choosable) == 1 and len(entries) == 1:
+        choices = item_choices(playable_items(content))
+        if len(choices) == 1 and choices[0].choosable:
             # One video, nothing to decide: choose it in the same click.
-            return chosen_response(self, content, choosable[0], language=self.language)
+            return chosen_response(self, content, choices[0].entry, language=self.language)
         return render_modal_workflow(
             request,
             self.template_name,
             None,
-            self.get_context_data(content, entries),
+            self.get_context_data(content, choices),
             json_data={"step": "choose"},
         )
 
-    def get_context_data(self, content: Content, entries: list[PlayableItem]) -> dict[str, Any]:
+    def get_context_data(self, content: Content, choices: list[ItemChoice]) -> dict[str, Any]:
         listing_query = self.request.GET.urlencode()
         back_url = reverse(self.choose_url_name)
         chapters: list[dict[str, Any]] = []
-        for entry in entries:
+        for choice in choices:
+            entry = choice.entry
             if not chapters or chapters[-1]["chapter"] is not entry.chapter:
                 chapters.append({"chapter": entry.chapter, "items": []})
             chosen_url = reverse(self.chosen_url_name, args=(_item_choice_pk(content, entry),))
             chapters[-1]["items"].append(
                 {
                     "item": entry.item,
-                    "choosable": bool(entry.media_content_key),
+                    "choosable": choice.choosable,
                     "chosen_url": f"{chosen_url}?{urlencode({'language': self.language})}",
-                    "reason": "" if entry.media_content_key else self.not_choosable_reason(entry),
+                    "reason": choice.reason,
                 }
             )
         return {
@@ -349,12 +360,6 @@ class ChooseItemView(RemoteErrorMixin, KollusVideoChosenResponseMixin, View):
             "page_title": _("Choose a video"),
             "page_subtitle": content.title,
         }
-
-    @staticmethod
-    def not_choosable_reason(entry: PlayableItem) -> str:
-        if not entry.item.media_url:
-            return _("This item has no video.")
-        return _("This item's video is not hosted on Kollus, so it cannot be played here.")
 
 
 class KollusVideoChosenView(
@@ -373,13 +378,12 @@ class KollusVideoChosenView(
             raise Http404 from error
         language = api_language(request.GET.get("language")) or editor_language(request)
         content = self.browser.fresh_content(content_id, language)
-        for entry in playable_items(content):
-            if entry.item.item_id == item_id:
-                break
-        else:
+        entries = [e for e in playable_items(content) if e.item.item_id == item_id]
+        if not entries:
             raise NotFoundError(_("This item is no longer part of the content."))
-        if not entry.media_content_key:
-            # Never trust the link: the item step shows these greyed out, but a hand-made URL
+        choice = item_choices(entries[:1])[0]
+        if not choice.choosable:
+            # Never trust the link: the item step shows these disabled, but a hand-made URL
             # must not create a row that cannot play.
             return render_modal_workflow(
                 request,
@@ -387,12 +391,12 @@ class KollusVideoChosenView(
                 None,
                 {
                     **self.get_error_context(NotFoundError()),
-                    "message": ChooseItemView.not_choosable_reason(entry),
+                    "message": choice.reason,
                     "retry_url": "",
                 },
                 json_data={"step": "choose", "error": True},
             )
-        return chosen_response(self, content, entry, language=language)
+        return chosen_response(self, content, choice.entry, language=language)
 
 
 class LibraryVideoChosenView(KollusVideoChosenResponseMixin, View):
@@ -437,8 +441,47 @@ class LibraryVideoChosenView(KollusVideoChosenResponseMixin, View):
         return self.get_chosen_response(copy_media_to_video(media))
 
 
+class ChosenVideoPreviewView(WagtailAdminTemplateMixin, TemplateView):
+    """The widget's "Preview video": the chosen video in the player, as a page would show it."""
+
+    template_name = "wagtail_kollus/chooser/preview.html"
+    header_icon = "media"
+    breadcrumbs_items = []  # a page of its own (opened in a new tab): title and subtitle only
+
+    def get(self, request: HttpRequest, video_id: int) -> HttpResponse:
+        self.video = get_object_or_404(KollusVideo, pk=video_id)
+        return super().get(request, video_id=video_id)
+
+    def get_page_title(self) -> str:
+        return _("Preview video")
+
+    def get_page_subtitle(self) -> str:
+        return self.video.title
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # Late imports: the template tag module belongs to playback and loads the player.
+        from ..blocks import KollusVideoBlock
+        from ..playback.markup import render_player
+
+        # As a block with default options plays it (the chosen item's title in the player).
+        value = KollusVideoBlock().to_python({"video": self.video.pk})
+        context = super().get_context_data(**kwargs)
+        context.update(
+            video=self.video,
+            details=chosen_video_data(self.video)["details"],
+            # Cache-safe: the HTML holds only a signed reference and player.js fetches the
+            # URL from the token endpoint, so no admin screen carries the player URL's custom
+            # key (docs/security.md allows it only in the site's own render-time pages).
+            player=render_player(
+                value, request=self.request, cache_safe=True, width=800, height=450
+            ),
+        )
+        return context
+
+
 __all__ = [
     "ChooseItemView",
+    "ChosenVideoPreviewView",
     "LibraryVideoChosenView",
     "KollusContentChooseResultsView",
     "KollusContentChooseView",

@@ -12,15 +12,22 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.viewsets.chooser import ChooserViewSet
 
 from . import views
+from .widgets import KollusVideoChooserAdapter, KollusVideoChooserWidget
 
 
 class KollusVideoChooserViewSet(ChooserViewSet):
     model = "wagtail_kollus.KollusVideo"
     icon = "media"
+    # The chosen video shows its poster, details and a preview link (widgets.py).
+    base_widget_class = KollusVideoChooserWidget
+    widget_telepath_adapter_class = KollusVideoChooserAdapter
     choose_one_text = _("Choose a video")
     choose_another_text = _("Choose another video")
     edit_item_text = _("Edit video")
     page_title = _("Choose a video")
+    # Lazy here: Wagtail's ChooserViewSet translates its own default at import time, so the tab
+    # kept the language active then (Korean on a Korean-default site) in every admin language.
+    search_tab_label = _("Search")
     # Wagtail's creation tab, used for uploading (views.UploadTabMixin).
     creation_tab_label = _("Upload")
     per_page = 20
@@ -33,6 +40,7 @@ class KollusVideoChooserViewSet(ChooserViewSet):
     chosen_view_class = views.KollusVideoChosenView
     choose_item_view_class = views.ChooseItemView
     chosen_library_view_class = views.LibraryVideoChosenView
+    preview_view_class = views.ChosenVideoPreviewView
 
     @property
     def choose_view(self):
@@ -69,6 +77,7 @@ class KollusVideoChooserViewSet(ChooserViewSet):
                 self.chosen_library_view_class.as_view(),
                 name="chosen_library",
             ),
+            path("preview/<int:video_id>/", self.preview_view_class.as_view(), name="preview"),
         ]
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from ..models.sync import PageContentLink, SyncState
+from .problems import explain_failure
 
 LABELS = {
     "none": _("Not synced yet"),
@@ -26,6 +27,10 @@ class SyncStatus:
     label: str
     message: str = ""
     field_errors: dict[str, list[str]] = field(default_factory=dict)
+    #: What editors read: a headline, and the field errors as sentences with the page's field
+    #: labels, nothing said twice (``problems.explain_failure``).
+    summary: str = ""
+    problems: list[str] = field(default_factory=list)
     content_id: int | None = None
     last_synced_at: str = ""
     next_attempt_at: str = ""
@@ -39,6 +44,9 @@ class SyncStatus:
 
 def status_for_link(link: PageContentLink | None, page_id: int) -> SyncStatus:
     state = link.state if link else "none"
+    summary, problems = (
+        explain_failure(link.last_error, link.field_errors, link.page_type) if link else ("", [])
+    )
     if link and link.state == SyncState.SYNCED and link.is_outstanding:
         state = SyncState.PENDING
     return SyncStatus(
@@ -47,6 +55,8 @@ def status_for_link(link: PageContentLink | None, page_id: int) -> SyncStatus:
         label=str(LABELS.get(state, state)),
         message=link.last_error if link else "",
         field_errors=link.field_errors if link else {},
+        summary=summary,
+        problems=problems,
         content_id=link.content_id if link else None,
         last_synced_at=link.last_synced_at.isoformat() if link and link.last_synced_at else "",
         next_attempt_at=link.next_attempt_at.isoformat() if link and link.next_attempt_at else "",

@@ -1,0 +1,77 @@
+"""The chosen-video widget: poster, title, details, edit and preview links (server side and
+the telepath packing StreamField uses; the browser half is in tests/browser)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.test_blocks import make_video
+from wagtail_kollus.blocks import KollusVideoBlock
+from wagtail_kollus.chooser.viewsets import kollus_video_chooser_viewset
+from wagtail_kollus.models import KollusMedia, MediaState
+
+try:  # Wagtail 8
+    from wagtail.admin.telepath import JSContext
+except ImportError:  # Wagtail 7
+    from wagtail.telepath import JSContext
+
+pytestmark = pytest.mark.django_db
+
+WIDGET_JS = "wagtail_kollus/js/video-chooser-widget.js"
+
+
+def render(video) -> str:
+    widget = kollus_video_chooser_viewset.widget_class()
+    return widget.render("video", video.pk if video else None, attrs={"id": "id_video"})
+
+
+def test_the_chosen_video_shows_its_poster_details_and_preview_link():
+    video = make_video(1, duration_seconds=125, thumbnail_url="https://img.example.com/p.jpg")
+    html = render(video)
+    assert re.search(r'<img[^>]*data-chooser-image[^>]*src="https://img.example.com/p.jpg"', html)
+    assert not re.search(r"<img[^>]*data-chooser-image[^>]*hidden", html)
+    assert "2:05 · Course 1 · Chapter 1" in html
+    preview = reverse("kollus_video_chooser:preview", args=(video.pk,))
+    assert re.search(rf'<a data-chooser-preview-link href="{preview}"', html)
+    assert "Preview video" in html
+    assert "new KollusVideoChooser(" in html  # the widget's own JS class, outside StreamField
+
+
+def test_without_a_poster_the_widget_shows_the_media_icon():
+    html = render(make_video(1, thumbnail_url=""))
+    assert re.search(r"<img[^>]*data-chooser-image[^>]*hidden", html)
+    assert re.search(r"data-chooser-no-image>", html)
+
+
+def test_a_library_video_links_to_its_media_and_uses_the_library_poster():
+    media = KollusMedia.objects.create(
+        upload_file_key="ufk-1",
+        title="Uploaded",
+        media_content_key="mck-1",
+        state=MediaState.READY,
+        poster_url="https://img.example.com/library.jpg",
+    )
+    video = make_video(1, thumbnail_url="", media=media)
+    html = render(video)
+    assert 'src="https://img.example.com/library.jpg"' in html
+    edit = re.search(r'<a data-chooser-edit-link href="([^"]*)"', html).group(1)
+    assert edit == reverse("kollus_media:edit", args=(media.pk,))
+
+
+def test_a_chapter_item_has_no_edit_link_to_offer():
+    html = render(make_video(1))
+    assert re.search(r'<a data-chooser-edit-link href=""[^>]*hidden', html)
+
+
+def test_streamfield_packs_the_widget_with_its_javascript():
+    context = JSContext()
+    packed = context.pack(KollusVideoBlock())
+    assert "wagtail_kollus.widgets.KollusVideoChooser" in repr(packed)
+    scripts = [str(path) for path in context.media._js]
+    assert any(WIDGET_JS in path for path in scripts)
+    telepath_index = next(i for i, p in enumerate(scripts) if "chooser-widget-telepath" in p)
+    ours = next(i for i, p in enumerate(scripts) if WIDGET_JS in p)
+    assert telepath_index < ours  # Wagtail's factory exists before ours extends it
