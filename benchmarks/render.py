@@ -19,6 +19,26 @@ for a core would otherwise land on whichever side was running.
 * ``render_cache_safe_ratio_50`` (informational): the same 50 blocks in cache-safe mode (a
   signed reference per block instead of a JWT) ÷ the 50 image blocks.
 
+What the ratios are made of (thread CPU on a shared 2-core machine, load average 4-10):
+
+* The query. Both pages make one; ours used to join the library media
+  (``select_related("media")``), which made it cost about twice the images' (Django compiling
+  and converting the media's ~25 columns: ~550 µs vs ~270 µs for 1 row). The block no longer
+  reads the media (``KollusVideo.is_available`` follows it, see ``wagtail_kollus.availability``),
+  so the query costs what the images' does: 1.7/1.9/2.6 → 1.25/1.55/2.2.
+* Per block, what an image block does not do (~30 µs each, vs ~11 µs for an image block's whole
+  template): the JWT, signed by PyJWT (~10-12 µs, once its key preparation, ~8 µs, is done once
+  per key; the sandbox's 20-byte key also costs PyJWT's short-key warning, ~2 µs), the
+  ``format_html`` markup (~8 µs), the claims and URL (~5 µs), the block value → what the player
+  needs (~5 µs), and Wagtail's ``StructBlock`` building the value from 7 children (~3-4 µs).
+  With the key prepared once and no per-block context copies: → about 1.2/1.35/1.75.
+* What would be left to remove is the design: the 1.25 target holds at 1 block; at 5 and 50
+  blocks each further video costs ~30 µs more than a further image, which no rule-abiding
+  change removes (PyJWT and ``format_html`` alone take ~18 µs). A shared per-row cache of the
+  video rows (Redis, Wagtail's renditions pattern) would save ~180 µs of CPU at 1 block and
+  ~150 µs at 5, nothing at 50 (slower in wall time there), and cannot be invalidated for every
+  write (``QuerySet.update()``, ``SET_NULL``, raw SQL): not implemented (``docs/deployment.md``).
+
 Environment: ``BENCH_RENDER_LOADS`` (timed renders per side and page size, default 300).
 """
 

@@ -27,7 +27,7 @@ from tests.test_sync_engine import push_now
 from tests.testapp.models import CoursePage
 from wagtail_kollus import player
 from wagtail_kollus.accounts import contents_client, kollus_client
-from wagtail_kollus.media import tasks
+from wagtail_kollus.media import services, tasks
 from wagtail_kollus.models import (
     CallbackDelivery,
     DeliveryStatus,
@@ -430,6 +430,33 @@ def test_a_library_video_removed_from_the_channel_is_withdrawn_until_it_is_back(
                   media_content_key=new_key, update_type="add")  # fmt: skip
     assert process(add, django_capture_on_commit_callbacks) == "processed"
     assert_plays(client, page, video, cache_safe_reference(video), new_key)
+
+
+def test_a_completed_replace_brings_the_videos_in_line_with_what_kollus_answered(
+    admin_client, client, kollus, vod, django_capture_on_commit_callbacks
+):
+    """The replace writes the target's state and keys like any mirror, so its videos follow:
+    pages read only the video rows, never the media's state."""
+    with kollus.state.lock:
+        media = kollus.state.media
+        plain = {ufk for ufk, m in media.items() if not m["use_encryption"] and not m["is_audio"]}
+    seeds = [m for m in ready_media(kollus, 20) if m["upload_file_key"] in plain]
+    target_seed, source_seed = seeds[:2]
+    target = mirrored_media(django_capture_on_commit_callbacks, target_seed["upload_file_key"])
+    source = mirrored_media(django_capture_on_commit_callbacks, source_seed["upload_file_key"])
+    video = choose_library(admin_client, target)
+    page, reference = on_a_page(video)
+    assert_plays(client, page, video, reference, target_seed["key"])
+    KollusMedia.objects.filter(pk=target.pk).update(replacement=source)
+    # Meanwhile someone removed the target from the channel in the console (its callback not
+    # processed yet): Kollus's answer to the replace has no playback key.
+    vod.detach_from_channel(DEFAULT_CHANNEL_KEY, target.upload_file_key)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert [row.pk for row in services.complete_replacements(source, client=vod)] == [target.pk]
+
+    assert KollusMedia.objects.get(pk=target.pk).media_content_key == ""
+    assert_withdrawn(client, page, video, reference)
 
 
 def test_a_media_deleted_in_the_console_is_withdrawn_at_the_first_callback(

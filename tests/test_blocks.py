@@ -64,34 +64,77 @@ def struct_value(video: KollusVideo | None, **options) -> KollusVideoValue:
     return block.to_python(video_block_data(video, **options)["value"])
 
 
-def test_a_page_of_many_video_blocks_loads_in_one_query(django_assert_num_queries, sandbox):
-    media = KollusMedia.objects.create(
-        title="m", media_content_key="mckey0001", state=MediaState.READY
-    )
-    videos = [make_video(n, media=media if n == 1 else None) for n in range(1, 11)]
+@pytest.mark.parametrize("cache_safe", [False, True], ids=["render-time", "cache-safe"])
+def test_a_page_of_many_video_blocks_loads_and_renders_in_one_query(
+    django_assert_num_queries, sandbox, settings, cache_safe
+):
+    """One plain query for the videos, and nothing read from their media afterwards: not for
+    ``is_playable``, the poster (cache-safe markup), nor the API representation."""
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "CACHE_SAFE_PLAYBACK": cache_safe}
+    media = [
+        KollusMedia.objects.create(
+            title=f"m{n}",
+            media_content_key=f"mckey{n:04d}",
+            state=MediaState.READY,
+            poster_url=f"https://img.example.com/poster-{n}.jpg",
+        )
+        for n in range(1, 4)
+    ]
+    # Library-style rows: with media, two without a thumbnail of their own.
+    videos = [make_video(n, media=media[n - 1], thumbnail_url="") for n in (1, 2)]
+    videos += [make_video(3, media=media[2])]
+    videos += [make_video(n) for n in range(4, 11)]
     page = make_page([video_block_data(v) for v in videos] + [video_block_data(videos[0])])
     page = VideoPage.objects.get(pk=page.pk)
     before = sandbox.request_count()
-    with django_assert_num_queries(1):  # the rows, their library media joined
+    with django_assert_num_queries(1):
         values = [block.value for block in page.body]
         assert [v.video.pk for v in values] == [v.pk for v in videos] + [videos[0].pk]
-        assert all(v.is_playable for v in values)  # reads media: joined, no extra query
+        assert all(v.is_playable for v in values)
         assert values[0].video is not values[-1].video  # one object per block
+        html = "".join(block.render({"request": RequestFactory().get("/")}) for block in page.body)
+        assert html.count("<iframe") == len(values)
+        api = [block.block.get_api_representation(block.value) for block in page.body]
+        assert [item["poster_url"] for item in api][:3] == ["", "", videos[2].thumbnail_url]
     assert sandbox.request_count() == before
 
 
+def test_a_chosen_videos_thumbnail_comes_from_its_media_when_it_has_none(
+    admin_client, sandbox, django_capture_on_commit_callbacks
+):
+    """Pages read the row's own thumbnail; a media's poster reaches the rows that lack one."""
+    from wagtail_kollus.chooser.copying import refresh_library_videos
+
+    media = KollusMedia.objects.create(
+        title="m", media_content_key="mckey0001", state=MediaState.READY, poster_url=""
+    )
+    item = make_video(1, media=media, thumbnail_url="")
+    pictured = make_video(2, media=media)
+    media.poster_url = "https://img.example.com/poster.jpg"
+    media.save()
+    refresh_library_videos(media)  # what video_ready / video_updated run after the commit
+    item.refresh_from_db()
+    pictured.refresh_from_db()
+    assert struct_value(item).poster_url == "https://img.example.com/poster.jpg"
+    assert pictured.thumbnail_url == "https://img.example.com/2.jpg"  # its own picture stays
+
+
 def test_a_video_withdrawn_by_any_write_shows_the_placeholder_on_the_next_render(client, sandbox):
-    """No copy of the rows outlives a write: not even a bulk update, which sends no signal."""
+    """No copy of the rows outlives a write: not even a bulk update, which sends no signal.
+
+    (A media's state reaches its videos through ``availability.apply_media``, in the same
+    transaction as every write of that state: tests/test_availability.py.)
+    """
     media = KollusMedia.objects.create(
         title="m", media_content_key="mckey0001", state=MediaState.READY
     )
     video = make_video(1, media=media)
     page = make_page([video_block_data(video)])
     assert "<iframe" in client.get(page.url).content.decode()
-    KollusMedia.objects.filter(pk=media.pk).update(state=MediaState.FAILED)
+    KollusVideo.objects.filter(pk=video.pk).update(is_available=False)
     html = client.get(page.url).content.decode()
     assert "data-kollus-unavailable" in html and "<iframe" not in html
-    KollusMedia.objects.filter(pk=media.pk).update(state=MediaState.READY)
+    KollusVideo.objects.filter(pk=video.pk).update(is_available=True)
     assert "<iframe" in client.get(page.url).content.decode()
     KollusVideo.objects.filter(pk=video.pk).delete()
     assert "data-kollus-unavailable" in client.get(page.url).content.decode()
@@ -144,14 +187,6 @@ def test_value_properties_and_player_options():
     assert plain.title == "Lesson 1"
     assert plain.url_params() == {}
     assert plain.mc_options() == {"seek": True, "disable_playrate": False, "title": "Lesson 1"}
-
-
-def test_poster_falls_back_to_the_library_media():
-    media = KollusMedia.objects.create(
-        title="m", media_content_key="k", state=MediaState.READY, poster_url="https://p/x.jpg"
-    )
-    value = struct_value(make_video(1, thumbnail_url="", media=media))
-    assert value.poster_url == "https://p/x.jpg"
 
 
 def test_api_representation_has_metadata_and_no_secret(rf, sandbox):

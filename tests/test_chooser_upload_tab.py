@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.cache import caches
 from django.urls import reverse
 
+from wagtail_kollus.availability import apply_media
 from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState, VideoSource
 from wagtail_kollus.signals import video_ready
 
@@ -120,7 +121,8 @@ def test_the_chosen_library_video_plays_once_its_media_is_ready(admin_client):
     media.media_content_key = "mck-fresh-lesson"
     media.title = "Fresh lesson (final)"
     media.save()
-    video_ready.send(sender=KollusMedia, instance=media)
+    apply_media(media)  # what the mirror does in the same transaction (the key, playing)
+    video_ready.send(sender=KollusMedia, instance=media)  # after its commit (title, poster)
 
     video = KollusVideo.objects.select_related("media").get()
     assert video.media_content_key == "mck-fresh-lesson"

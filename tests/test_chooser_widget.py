@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from tests.test_blocks import make_video
 from wagtail_kollus.blocks import KollusVideoBlock
+from wagtail_kollus.chooser.copying import copy_media_to_video
 from wagtail_kollus.chooser.viewsets import kollus_video_chooser_viewset
 from wagtail_kollus.models import KollusMedia, MediaState
 
@@ -46,7 +47,7 @@ def test_without_a_poster_the_widget_shows_the_media_icon():
     assert re.search(r"data-chooser-no-image>", html)
 
 
-def test_a_library_video_links_to_its_media_and_uses_the_library_poster():
+def test_a_library_video_links_to_its_media_and_shows_the_poster_copied_from_it():
     media = KollusMedia.objects.create(
         upload_file_key="ufk-1",
         title="Uploaded",
@@ -54,11 +55,35 @@ def test_a_library_video_links_to_its_media_and_uses_the_library_poster():
         state=MediaState.READY,
         poster_url="https://img.example.com/library.jpg",
     )
-    video = make_video(1, thumbnail_url="", media=media)
+    video = copy_media_to_video(media)  # as the upload tab's "Use this video" does
     html = render(video)
     assert 'src="https://img.example.com/library.jpg"' in html
     edit = re.search(r'<a data-chooser-edit-link href="([^"]*)"', html).group(1)
     assert edit == reverse("kollus_media:edit", args=(media.pk,))
+
+
+def test_the_page_editor_reads_no_media_for_its_chosen_videos(django_assert_num_queries):
+    """One query loads a page's videos; the widgets then read nothing more, library or not."""
+    media = [
+        KollusMedia.objects.create(
+            upload_file_key=f"ufk-{n}",
+            title=f"Uploaded {n}",
+            media_content_key=f"mck-{n}",
+            state=MediaState.READY,
+            poster_url=f"https://img.example.com/{n}.jpg",
+        )
+        for n in range(3)
+    ]
+    videos = [copy_media_to_video(row) for row in media] + [make_video(7)]
+    block = KollusVideoBlock().child_blocks["video"]
+    widget = kollus_video_chooser_viewset.widget_class()
+    with django_assert_num_queries(1):
+        loaded = block.bulk_to_python([video.pk for video in videos])
+        data = [widget.get_value_data(video) for video in loaded]
+    assert [item["edit_url"] for item in data] == [
+        reverse("kollus_media:edit", args=(row.pk,)) for row in media
+    ] + [""]
+    assert [item["preview"]["url"] for item in data[:3]] == [row.poster_url for row in media]
 
 
 def test_a_chapter_item_has_no_edit_link_to_offer():

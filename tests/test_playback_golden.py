@@ -84,10 +84,16 @@ BLOCK_CASES: dict[str, Any] = {
     "blank-override": lambda: block_value(video(), title_override="   "),
     "untitled": lambda: block_value(video(title="")),
     "thumbnail": lambda: block_value(video(thumbnail_url="https://img.example/t.jpg?a=1&b=2")),
-    "library-poster": lambda: block_value(video(media=ready_media())),
+    # Rows as the package writes them: a video carries its media's poster (chooser copying)
+    # and is withdrawn while its media is not ready (availability); pages read no media.
+    "library-poster": lambda: block_value(
+        video(media=ready_media(), thumbnail_url=ready_media().poster_url)
+    ),
     "negative-start": lambda: block_value(video(), start_time=-5),
     "unavailable": lambda: block_value(video(is_available=False)),
-    "transcoding": lambda: block_value(video(media=ready_media(state=MediaState.TRANSCODING))),
+    "transcoding": lambda: block_value(
+        video(media=ready_media(state=MediaState.TRANSCODING), is_available=False)
+    ),
     "no-video": lambda: block_value(None),
 }
 

@@ -77,3 +77,14 @@ def test_a_built_payload_signs_without_registered_claims():
         sign_token(payload), "sandbox-security-key", algorithms=["HS256"], options={"require": []}
     )
     assert claims == {"cuid": "user-1", "expt": 160, "mc": [{"mckey": "mck-1", "seek": False}]}
+
+
+@pytest.mark.parametrize(
+    "key",
+    ['{"kty": "oct", "k": "c2VjcmV0"}', "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----"],
+    ids=["jwk", "pem"],
+)
+def test_pyjwt_still_refuses_a_key_that_is_not_an_hmac_secret(key):
+    """The key is prepared once, but by PyJWT, with all its checks."""
+    with pytest.raises(jwt.InvalidKeyError):
+        sign_token(PAYLOADS["kollus"], key=key)

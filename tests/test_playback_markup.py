@@ -201,6 +201,29 @@ def test_the_token_url_follows_the_urlconf_and_the_script_prefix(settings):
         set_script_prefix("/")
 
 
+def test_a_pages_cache_safe_players_look_their_urls_up_once_per_request(monkeypatch):
+    """reverse() and static() cost more than the rest of a player; a request's answers are
+    kept on the request only, so the next request (another script prefix) asks again."""
+    from wagtail_kollus.playback import markup
+
+    calls = []
+    for name in ("reverse", "static"):
+        real = getattr(markup, name)
+        monkeypatch.setattr(
+            markup, name, lambda *args, _real=real, _name=name: calls.append(_name) or _real(*args)
+        )
+    page = viewer_request()
+    players = [render_player(f"mck-{n}", request=page, cache_safe=True) for n in range(5)]
+    assert all('data-kollus-token-url="/kollus/player/token/"' in html for html in players)
+    assert sorted(calls) == ["reverse", "static"]
+    set_script_prefix("/site/")
+    try:
+        assert 'data-kollus-token-url="/site/kollus/player/token/"' in cache_safe_player()
+    finally:
+        set_script_prefix("/")
+    assert len(calls) == 4
+
+
 class UrlsWithoutThePlugin:
     urlpatterns: list = []
 
@@ -310,6 +333,8 @@ def test_a_missing_security_key_is_the_placeholder(settings, caplog):
 
 def test_an_unplayable_video_renders_the_unavailable_notice():
     value = block_value()
+    # What availability writes while the media transcodes (the block never reads the media).
     value["video"].media.state = MediaState.TRANSCODING
+    value["video"].is_available = False
     html = KollusVideoBlock().render(value, {"request": viewer_request()})
     assert "data-kollus-unavailable" in html and "<iframe" not in html

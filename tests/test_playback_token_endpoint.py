@@ -20,6 +20,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from wagtail_kollus import playback
+from wagtail_kollus.availability import apply_media
 from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState
 from wagtail_kollus.playback.claims import VIEWER_COOKIE
 
@@ -188,16 +189,18 @@ def library_video(key: str = "mck-lib") -> KollusVideo:
     )
 
 
+def set_media_state(video: KollusVideo, state: str) -> None:
+    """A write of the media's state, followed as every such write is (availability)."""
+    KollusMedia.objects.filter(pk=video.media_id).update(state=state)
+    apply_media(KollusMedia.objects.get(pk=video.media_id))
+
+
 @pytest.mark.parametrize(
     "withdraw",
     [
         lambda video: KollusVideo.objects.filter(pk=video.pk).update(is_available=False),
-        lambda video: KollusMedia.objects.filter(pk=video.media_id).update(
-            state=MediaState.TRANSCODING
-        ),
-        lambda video: KollusMedia.objects.filter(pk=video.media_id).update(
-            state=MediaState.DELETED
-        ),
+        lambda video: set_media_state(video, MediaState.TRANSCODING),
+        lambda video: set_media_state(video, MediaState.DELETED),
         lambda video: KollusVideo.objects.filter(pk=video.pk).delete(),
     ],
     ids=["unavailable", "media-not-ready", "media-deleted", "row-deleted"],

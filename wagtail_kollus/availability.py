@@ -1,10 +1,21 @@
 """Whether a chosen video may play: ``KollusVideo.is_available`` (and its key), from remote state.
 
-Pages and the token endpoint refuse a video whose ``KollusVideo.is_playable`` is false. This
-module is the one place that decides ``is_available`` from what the contents API and Kollus
-say, so the pull, the sync engine, the callbacks, the library's refresh and the chooser agree.
-Every write is an ordinary ORM ``save()``/``update()``, so every process sees it on its next
-request. A withdrawn video is never deleted: it comes back when the remote state does.
+Pages and the token endpoint refuse a video whose ``KollusVideo.is_playable`` is false, and
+``is_playable`` reads the video row alone (``is_available`` and a key): pages load their videos
+without joining the media. So ``is_available`` is the single source of truth for "plays", and
+this module is the one place that decides it from what the contents API and Kollus say, so the
+pull, the sync engine, the callbacks, the library's refresh and the chooser agree. Every write
+is an ordinary ORM ``save()``/``update()``, so every process sees it on its next request. A
+withdrawn video is never deleted: it comes back when the remote state does.
+
+**Every write of a media's state or key goes through here, in the same transaction**: the
+mirror (callbacks, refresh, ``kollus_refresh_media``, the library import), delete, a completed
+replace and the upload failures call :func:`apply_media` after saving the media, and a media
+Kollus no longer knows (including an abandoned upload) calls :func:`withdraw_media`. Code that
+changes ``KollusMedia.state`` or ``media_content_key`` another way (a data migration, raw SQL,
+a shell) must call :func:`apply_media` too, or pages keep showing what the videos say.
+Writers that compute ``is_available`` from a media row (:func:`apply_content`, choosing) lock
+that row first, so that a concurrent mirror of the media cannot commit in between.
 
 **Chapter items** (``source="content_item"``) follow every read of their content record:
 ``kollus_sync --pull``, the answer to every push of the sync engine, and choosing.
@@ -40,6 +51,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .api.types import Content
@@ -99,11 +111,28 @@ def media_plays(media: KollusMedia | None) -> bool:
     return media is not None and media.state == MediaState.READY and bool(media.media_content_key)
 
 
-def media_for_key(media_content_key: str) -> KollusMedia | None:
-    """The library media that plays ``media_content_key``, if this site has it."""
+def media_for_key(media_content_key: str, *, lock: bool = False) -> KollusMedia | None:
+    """The library media that plays ``media_content_key``, if this site has it.
+
+    ``lock``: inside a transaction that writes a video's ``is_available`` from this media,
+    lock its row (``SELECT … FOR UPDATE``) so that a mirror of the media waits for that commit.
+    """
     if not media_content_key:
         return None
-    return KollusMedia.objects.filter(media_content_key=media_content_key).first()
+    media = KollusMedia.objects.filter(media_content_key=media_content_key)
+    return (media.select_for_update() if lock else media).first()
+
+
+def _lock_media(pks: set[int], keys: set[str]) -> None:
+    """Lock the media rows a pass is about to read, in one statement and in pk order (so two
+    passes, or a pass and a mirror, which locks the media before its videos, never deadlock)."""
+    if pks or keys:
+        list(
+            KollusMedia.objects.select_for_update()
+            .filter(Q(pk__in=pks) | Q(media_content_key__in=keys))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
 
 
 def item_video_available(state: ItemState, media: KollusMedia | None) -> bool:
@@ -126,9 +155,15 @@ def apply_content(content: Content) -> AvailabilityChanges:
         return changes
     videos = KollusVideo.objects.filter(
         source=VideoSource.CONTENT_ITEM, content_id=content.content_id
-    ).select_related("media")
+    )
+    # The media are read after they are locked, so the rule sees their committed state and a
+    # callback that changes one now waits for this commit, then corrects the videos itself.
+    _lock_media(
+        {pk for pk in videos.values_list("media_id", flat=True) if pk is not None},
+        {key for key in _item_keys(content) if key},
+    )
     now = timezone.now()
-    for video in videos:
+    for video in videos.select_related("media"):
         state = item_state(content, video.item_id)
         wanted: dict[str, object] = {"content_status": content.status[:20]}
         if state.chapter_id is not None:
@@ -140,6 +175,10 @@ def apply_content(content: Content) -> AvailabilityChanges:
         wanted["is_available"] = item_video_available(state, media)
         changes += _save_if_changed(video, wanted, now)
     return changes
+
+
+def _item_keys(content: Content) -> set[str]:
+    return {item.kollus_media_content_key or "" for c in content.chapters for item in c.items}
 
 
 def withdraw_content(content_id: int) -> AvailabilityChanges:

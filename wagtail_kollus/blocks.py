@@ -2,7 +2,7 @@
 
 The block stores the pk of a local ``KollusVideo`` row (copied when the editor chose it), so
 rendering a page, loading the editor and building API output never call a remote API: N blocks
-cost zero HTTP and one query (``bulk_to_python``: the rows, their library media joined).
+cost zero HTTP and one query (``bulk_to_python``: the rows, without their media).
 
 Extend it like any StructBlock: subclass, add child blocks, or set ``Meta.template`` (or pass
 ``template=``) to render your own template; without one, ``render_basic`` writes the default
@@ -78,10 +78,13 @@ class KollusVideoChooserBlock(blocks.ChooserBlock):
         return kollus_video_chooser_viewset.widget_class()
 
     def bulk_to_python(self, values: list[Any]) -> list[Any]:
-        """All videos of a page in one query, their library media joined in (``is_playable``).
+        """All videos of a page in one plain query: ``in_bulk``, as Wagtail's chooser blocks.
 
-        Read from the database on every render, as Wagtail's own chooser blocks do, so a video
-        withdrawn in any process shows its placeholder on the next render everywhere.
+        Read from the database on every render, so a video withdrawn in any process shows its
+        placeholder on the next render everywhere. The media are not joined: the row alone says
+        whether it plays (``is_available``, kept by :mod:`wagtail_kollus.availability`) and what
+        the player shows (title, thumbnail, duration, copied when chosen and kept in step), and
+        the join cost more than the rest of the query (Django compiling the media's columns).
         """
         to_python = self.model_class._meta.pk.to_python
         keys = []
@@ -94,7 +97,7 @@ class KollusVideoChooserBlock(blocks.ChooserBlock):
         wanted = {key for key in keys if key is not None}
         if not wanted:
             return [None] * len(values)
-        objects = self.model_class.objects.select_related("media").in_bulk(wanted)
+        objects = self.model_class.objects.in_bulk(wanted)
         seen: set = set()
         result = []
         for key in keys:
@@ -166,13 +169,10 @@ class KollusVideoValue(blocks.StructValue):
 
     @property
     def poster_url(self) -> str:
+        # The row's own copy (the media's poster when it has no other), never a read of the
+        # media: an API listing or a cache-safe page of N videos would cost N more queries.
         video = self.video
-        if video is None:
-            return ""
-        if video.thumbnail_url:
-            return video.thumbnail_url
-        media = video.media if video.media_id is not None else None
-        return media.poster_url if media is not None else ""
+        return video.thumbnail_url if video is not None else ""
 
     @property
     def duration_seconds(self) -> int | None:
@@ -265,6 +265,9 @@ class KollusVideoBlock(blocks.StructBlock):
     def render_basic(self, value: KollusVideoValue, context: Any = None) -> SafeString:
         """The default markup (no ``Meta.template`` or ``template=``): the player, or the
         unavailable notice (``wagtail_kollus/blocks/kollus_video_unavailable.html``)."""
+        if value.is_playable:
+            # The player reads only the request: no copy of the page's context per block.
+            return _render_block()(value, context)
         parent_context = dict(context) if context is not None else None
         return _render_block()(value, self.get_context(value, parent_context=parent_context))
 

@@ -220,7 +220,7 @@ def test_a_failing_category_list_and_the_try_again_button(editor, live_server, b
 
 
 def content_with_unplayable_item(sandbox: SandboxServer):
-    client = ContentsClient.from_settings()
+    client = contents_client()
     for number in range(1, 6):
         listing = client.list_contents(
             language="en", content_type="vod", search=SEARCH, page=number

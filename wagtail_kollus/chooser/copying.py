@@ -32,7 +32,9 @@ def copy_item_to_video(
     Choosing reads the record fresh, so the row starts out with what ``wagtail_kollus.availability``
     says of it: an item of a record that is not published is chosen, but does not play yet.
     """
-    media = media_for_key(media_content_key)
+    # Locked: a callback mirroring this media at the same moment waits for this row, or this
+    # waits for its commit, so is_available is never computed from a state it is replacing.
+    media = media_for_key(media_content_key, lock=True)
     state = ItemState(status_plays(content.status), media_content_key, chapter.chapter_id)
     fields = {
         "chapter_id": chapter.chapter_id,
@@ -58,14 +60,12 @@ def copy_item_to_video(
     return video
 
 
-def _library_fields(media: KollusMedia) -> dict:
+def _library_copy(media: KollusMedia) -> dict:
+    """What a library video shows of its media (not whether it plays: availability decides)."""
     return {
         "title": media.title[:500],
-        "media_content_key": media.media_content_key,
         "thumbnail_url": http_url_or_blank(media.poster_url),
         "duration_seconds": media.duration_seconds,
-        # Playable once ready with a key: the page shows the placeholder until then.
-        "is_available": media_plays(media),
         "last_fetched_at": timezone.now(),
     }
 
@@ -75,16 +75,40 @@ def copy_media_to_video(media: KollusMedia) -> KollusVideo:
     """Create or refresh the one library ``KollusVideo`` of ``media`` (the chooser's upload tab).
 
     The media may still be transcoding, so its key may be empty: the row then renders the
-    placeholder (``is_playable``) until :func:`refresh_library_videos` copies the key.
+    placeholder (``is_playable``) until the media is mirrored ready, which makes it available
+    with the key (``availability.apply_media``) in the same commit.
     """
+    # Re-read and locked: a callback mirroring the media now waits for this commit (and then
+    # updates the new row), or this waits for the callback's and copies what it wrote.
+    media = KollusMedia.objects.select_for_update().get(pk=media.pk)
     video, _created = KollusVideo.objects.update_or_create(
-        source=VideoSource.LIBRARY, media=media, defaults=_library_fields(media)
+        source=VideoSource.LIBRARY,
+        media=media,
+        defaults={
+            **_library_copy(media),
+            "media_content_key": media.media_content_key,
+            "is_available": media_plays(media),
+        },
     )
     return video
 
 
 def refresh_library_videos(media: KollusMedia) -> int:
-    """Copy the media's key, title, poster and duration into its library video (if chosen)."""
-    return KollusVideo.objects.filter(source=VideoSource.LIBRARY, media=media).update(
-        **_library_fields(media)
+    """Copy the media's title, poster and duration into its library video (if chosen), and its
+    poster into chosen chapter items that have no picture of their own.
+
+    Runs after the commit that changed the media (``video_ready``/``video_updated``); whether
+    the videos play, and with which key, was already written in that commit.
+    """
+    copied = KollusVideo.objects.filter(source=VideoSource.LIBRARY, media=media).update(
+        **_library_copy(media)
     )
+    poster = http_url_or_blank(media.poster_url)
+    if poster:
+        # Pages show the row's thumbnail and never read the media (blocks.KollusVideoValue).
+        copied += (
+            KollusVideo.objects.filter(media=media, thumbnail_url="")
+            .exclude(source=VideoSource.LIBRARY)
+            .update(thumbnail_url=poster)
+        )
+    return copied

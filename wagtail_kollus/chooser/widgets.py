@@ -30,11 +30,12 @@ CHOOSER_CSS = "wagtail_kollus/css/chooser.css"
 
 
 def poster_url(video: Any) -> str:
-    """What a chosen video looks like: the content's image, else the library poster."""
-    if video.thumbnail_url:
-        return video.thumbnail_url
-    media = video.media if video.media_id is not None else None
-    return media.poster_url if media is not None else ""
+    """What a chosen video looks like: the content's image, else the library poster.
+
+    The row's own copy (``thumbnail_url``, which choosing and the media's later updates fill
+    in), never a read of the media: a page with N chosen videos loads them in one query.
+    """
+    return video.thumbnail_url or ""
 
 
 def video_details(video: Any) -> str:
@@ -56,8 +57,17 @@ def chosen_video_data(video: Any) -> dict[str, Any]:
         "details": video_details(video),
         # A library video is edited in the video library; a chapter item lives in the
         # contents API, which has no editing screen here (the link is hidden then).
-        "edit_url": (AdminURLFinder().get_edit_url(video.media) if video.media_id else None) or "",
+        "edit_url": _library_edit_url(video),
     }
+
+
+def _library_edit_url(video: Any) -> str:
+    # The URL needs the media's pk alone, which the row holds: loading the media would cost a
+    # query per chosen video when the page editor opens.
+    if video.media_id is None:
+        return ""
+    media = video._meta.get_field("media").related_model(pk=video.media_id)
+    return AdminURLFinder().get_edit_url(media) or ""
 
 
 class KollusVideoChooserWidget(BaseChooser):

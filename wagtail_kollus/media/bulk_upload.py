@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.db import transaction
+
 from ..accounts import KollusAccount
 from ..api.errors import KollusAPIError
+from ..availability import apply_media
 from ..conf import kollus_settings
 from ..models import KollusMedia, MediaState
 from .explain import explain
@@ -132,5 +135,8 @@ def upload_one(
 def _failed(path: Path, media: KollusMedia, message: str) -> UploadOutcome:
     media.state = MediaState.FAILED
     media.error_message = message
-    media.save(update_fields=["state", "error_message", "updated_at"])
+    with transaction.atomic():
+        media.save(update_fields=["state", "error_message", "updated_at"])
+        # Someone may have chosen the upload meanwhile: its video stays withdrawn.
+        apply_media(media)
     return UploadOutcome(path, "failed", media, message)

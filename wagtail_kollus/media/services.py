@@ -411,7 +411,11 @@ def complete_replacements(
         change = apply_remote_media(target, remote, account)
         target.replacement = None
         target.error_message = ""
-        target.save()
+        with transaction.atomic():
+            target.save()
+            # Kollus may answer with the target transcoding its new file, or with new keys:
+            # its chosen videos follow in the same commit (pages read only the video rows).
+            apply_media(target)
         done.append(target)
         transaction.on_commit(
             lambda row=target, fields=list(change.changed_fields): (

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -35,6 +36,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 
 from ..accounts import KollusAccount, kollus_client
 from ..api.errors import KollusAPIError
+from ..availability import apply_media
 from ..conf import kollus_settings
 from ..models import KollusMedia, MediaState
 from .explain import explain
@@ -199,6 +201,7 @@ class UploadTicketView(_MediaPermission, View):
             logger.warning("Kollus refused an upload URL: %s", error.describe())
             media.state = MediaState.FAILED
             media.error_message = explain(error)
+            # No video can point at this row yet (its id was never sent): nothing to withdraw.
             media.save(update_fields=["state", "error_message", "updated_at"])
             return _error(
                 _("Kollus did not give an upload URL: %(reason)s") % {"reason": explain(error)},
@@ -280,7 +283,10 @@ class UploadAbortView(_OwnUploadMixin, View):
         reason = (request.POST.get("reason") or "").strip()[:500]
         media.state = MediaState.FAILED
         media.error_message = reason or _("The upload was cancelled.")
-        media.save(update_fields=["state", "error_message", "updated_at"])
+        with transaction.atomic():
+            media.save(update_fields=["state", "error_message", "updated_at"])
+            # A video chosen while uploading stays withdrawn (availability keeps pages right).
+            apply_media(media)
         return JsonResponse(media_json(media))
 
 

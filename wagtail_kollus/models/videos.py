@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .media import KollusMedia, MediaState
+from .media import KollusMedia
 
 
 class VideoSource(models.TextChoices):
@@ -71,9 +71,10 @@ class KollusVideo(models.Model):
 
     @property
     def is_playable(self) -> bool:
-        """Available remotely, has a key, and its library media (if known) is ready."""
-        if not (self.is_available and self.media_content_key):
-            return False
-        if self.media_id is not None and self.media is not None:
-            return self.media.state == MediaState.READY
-        return True
+        """Available and has a key: the row alone answers, without reading its media.
+
+        ``is_available`` already says whether the library media (if any) plays this key:
+        :mod:`wagtail_kollus.availability` updates it in the same transaction as every write
+        of the media's state or key. So a page loads its videos without joining the media.
+        """
+        return bool(self.is_available and self.media_content_key)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from .claims import build_payload, require_setting
 from .jwt import sign_token
@@ -67,7 +67,7 @@ def build_player_link(
         media_content_key, cuid, mc_options=mc_options, lifetime=lifetime, now=now
     )
     # A token is base64url and dots only: nothing in it needs quoting.
-    query = f"jwt={sign_token(payload)}&{urlencode({'custom_key': custom_key})}"
+    query = f"jwt={sign_token(payload)}&custom_key={quote_plus(custom_key)}"
     params = clean_url_params(url_params)
     if params:
         query = f"{query}&{urlencode(params)}"

@@ -15,6 +15,7 @@ block). They are the messages a site most often changes, and they are not on the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -64,12 +65,32 @@ CACHE_SAFE_HTML = (
     + '</div>\n<script src="{script_url}" defer></script>\n'
 )
 _NOTHING = SafeString()
+_DEFAULT_ASPECT_RATIO = mark_safe("16 / 9")
 _AUTOPLAY = mark_safe(" data-kollus-autoplay")
 
 
 def token_url() -> str:
     """The token endpoint's URL (``wagtail_kollus:player_token``) for the current request."""
     return reverse("wagtail_kollus:player_token")
+
+
+# Where a request keeps the two URLs every cache-safe player of its page shows: reverse() and
+# static() answer the same for the whole request and cost more than the rest of a player's
+# markup. Kept on the request (as the viewer id is), never longer: the URLconf, the script
+# prefix and the static files storage may differ from one request to the next.
+_URLS_ATTRIBUTE = "_wagtail_kollus_player_urls"
+
+
+def _cache_safe_urls(request: Any) -> tuple[str, str]:
+    """(the token endpoint's URL, the player script's URL) for the players of ``request``."""
+    urls = getattr(request, _URLS_ATTRIBUTE, None)
+    if urls is None:
+        urls = (token_url(), static(PLAYER_SCRIPT))
+        if request is not None:
+            # A request-like object that takes no attributes simply looks them up every time.
+            with contextlib.suppress(AttributeError):
+                setattr(request, _URLS_ATTRIBUTE, urls)
+    return urls
 
 
 def _positive_int(value: Any) -> int | None:
@@ -109,10 +130,11 @@ class Frame:
 
     @property
     def aspect_ratio(self) -> str:
-        # The wrapper keeps the frame's shape at any width; 16:9 unless both sides are given.
+        # The wrapper keeps the frame's shape at any width; 16:9 unless both sides are given
+        # (a constant marked safe: format_html has nothing to escape in it).
         if self.width and self.height:
             return f"{self.width} / {self.height}"
-        return "16 / 9"
+        return _DEFAULT_ASPECT_RATIO
 
     def markup_parts(self) -> dict[str, Any]:
         """The frame's fields of the default markup, optional attributes already escaped."""
@@ -144,8 +166,15 @@ def render_time_html(frame: Frame, src: str) -> SafeString:
     return format_html(RENDER_TIME_HTML, src=src, **frame.markup_parts())
 
 
-def cache_safe_html(frame: Frame, *, reference: str, token_url: str, autoplay: bool) -> SafeString:
-    """The default cache-safe player."""
+def cache_safe_html(
+    frame: Frame,
+    *,
+    reference: str,
+    token_url: str,
+    autoplay: bool,
+    script_url: str | None = None,
+) -> SafeString:
+    """The default cache-safe player (``script_url``: ``static()`` of the player script)."""
     poster = _NOTHING
     if frame.poster_url:
         poster = format_html(
@@ -161,7 +190,7 @@ def cache_safe_html(frame: Frame, *, reference: str, token_url: str, autoplay: b
         error_text=_("This video cannot be played right now. Please reload the page."),
         poster=poster,
         no_script=_("Please enable JavaScript to play this video."),
-        script_url=static(PLAYER_SCRIPT),
+        script_url=static(PLAYER_SCRIPT) if script_url is None else script_url,
         **frame.markup_parts(),
     )
 
@@ -192,12 +221,14 @@ def render_player(
         return _placeholder(frame, request)
     if cache_safe is None:
         cache_safe = bool(kollus_settings.CACHE_SAFE_PLAYBACK)
+    script_url = ""
     try:
         if cache_safe:
             check_player_configuration()  # signing happens later, at the token endpoint
+            endpoint_url, script_url = _cache_safe_urls(request)
             mode: dict[str, Any] = {
                 "reference": sign_reference(playable),
-                "token_url": token_url(),
+                "token_url": endpoint_url,
                 "autoplay": bool(playable.url_params.get("autoplay")),
             }
         else:
@@ -229,21 +260,23 @@ def render_player(
             **frame.context(),
             **mode,
             "cache_safe": cache_safe,
-            "player_script_url": static(PLAYER_SCRIPT) if cache_safe else "",
+            "player_script_url": script_url,
             "value": value,
         }
         return render_to_string(template, context, request=request)
     if cache_safe:
-        return cache_safe_html(frame, **mode)
+        return cache_safe_html(frame, **mode, script_url=script_url)
     return render_time_html(frame, mode["src"])
 
 
 def render_block(value: Any, context: dict[str, Any] | None) -> SafeString:
     """``KollusVideoBlock``'s default HTML (its ``render_basic``): the player in a
-    ``kollus-video`` wrapper, or the unavailable notice. ``context`` is the block's context."""
+    ``kollus-video`` wrapper, or the unavailable notice. ``context`` is the block's context
+    (for a playable value, only its ``request`` is read)."""
     request = context.get("request") if context else None
     if getattr(value, "is_playable", False):
         player = render_player(value, request=request)
-        return format_html('<div class="kollus-video">{}</div>\n', player)
+        # The player is markup already escaped by format_html: nothing to escape again.
+        return mark_safe(f'<div class="kollus-video">{player}</div>\n')  # noqa: S308
     notice = render_to_string(BLOCK_UNAVAILABLE_TEMPLATE, context or {"value": value})
     return format_html("{}\n", notice)

@@ -113,7 +113,7 @@ def _withdrawn(reference: Reference) -> JsonResponse | None:
     """
     if reference.video_id is None:
         return None  # a bare media content key ({% kollus_player "key" %}): nothing to check
-    video = KollusVideo.objects.select_related("media").filter(pk=reference.video_id).first()
+    video = KollusVideo.objects.filter(pk=reference.video_id).first()
     if video is None or not video.is_playable:
         return _error("unavailable", _("This video is not available right now."), 410)
     if video.media_content_key.strip() != reference.media_content_key:
