@@ -80,3 +80,78 @@ class DailyVideoViews(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.upload_file_key}: {self.views}"
+
+
+class RollupKind(models.TextChoices):
+    SETTLED = "settled", _("Recorded days")
+    REMOTE = "remote", _("Kollus answer")
+    COMBINED = "combined", _("Combined")
+
+
+class StatsRollup(models.Model):
+    """A ranking (views per video) of a set of days, stored once so that reading it is cheap.
+
+    Identified by a fingerprint of everything that went into it (the days and when each was
+    recorded, or the time of Kollus's answer): a rollup never changes; different inputs make
+    a different rollup. ``stats.rollups`` builds them; the report, the dashboard panel and the
+    per-video view read a page of rows through the indexes below, whatever the video count.
+    """
+
+    fingerprint = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=10, choices=RollupKind.choices)
+    start = models.DateField()
+    end = models.DateField()
+    row_count = models.PositiveIntegerField(default=0)
+    total_views = models.BigIntegerField(default=0)
+    built_at = models.DateTimeField()
+    # The last UTC day it was read: rollups nobody read since yesterday are pruned.
+    used_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("statistics rollup")
+        verbose_name_plural = _("statistics rollups")
+        indexes = [models.Index(fields=["kind", "start", "end"], name="kollus_rollup_period_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.start} – {self.end}"
+
+
+class StatsRollupRow(models.Model):
+    """One video's totals in a rollup, with its rank by views and its title's sort key."""
+
+    # No index of its own: every index below starts with it.
+    rollup = models.ForeignKey(
+        StatsRollup, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
+    upload_file_key = models.CharField(max_length=100)
+    title = models.CharField(max_length=255, blank=True)
+    views = models.BigIntegerField(default=0)
+    play_time_seconds = models.BigIntegerField(default=0)
+    # 1 = most viewed (ties: more play time, then title, then key). The report's default order
+    # and its "#" column, whatever the sort.
+    rank = models.PositiveIntegerField(default=0)
+    # Lower-cased display title (the library's, else Kollus's, else the key).
+    sort_title = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("statistics rollup row")
+        verbose_name_plural = _("statistics rollup rows")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rollup", "upload_file_key"], name="kollus_rollup_row_unique"
+            )
+        ]
+        # One per sort of the report, so that a page is an index range scan.
+        indexes = [
+            models.Index(fields=["rollup", "rank"], name="kollus_rollup_rank_idx"),
+            models.Index(
+                fields=["rollup", "-play_time_seconds", "-views", "rank"],
+                name="kollus_rollup_play_idx",
+            ),
+            models.Index(fields=["rollup", "sort_title", "rank"], name="kollus_rollup_title_idx"),
+            # A renamed library video updates its sort key in every rollup.
+            models.Index(fields=["upload_file_key"], name="kollus_rollup_row_key_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.upload_file_key}: {self.views}"

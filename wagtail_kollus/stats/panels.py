@@ -38,7 +38,7 @@ class StatisticsPanel(Component):
         for period, query in ((week, "range=7"), (month, "range=30")):
             ranking = service.ranking(period)
             provenance.merge(ranking.provenance)
-            rows = ranking_rows(ranking.rows[:TOP_VIDEOS])
+            rows = ranking_rows(ranking.top(TOP_VIDEOS))  # five rows read, not the ranking
             join_local(rows)
             rankings.append({"period": period, "rows": rows, "query": query})
         visitors_chart, transfer_chart = account_charts(account, "kollus-panel", compact=True)
