@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import django_filters
+from django.core.cache import caches
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -76,3 +77,25 @@ class KollusMediaFilterSet(WagtailFilterSet):
 def exclude_deleted(queryset: QuerySet[KollusMedia]) -> QuerySet[KollusMedia]:
     """Deleted rows stay in the database (pages may still point at them) but not in the list."""
     return queryset.filter(~Q(state=MediaState.DELETED))
+
+
+_LIVE_COUNT_KEY = "wagtail_kollus:media:live-count"
+# Bounds how long a count can lag where the cache is not shared by every process (it should
+# be: see docs/deployment.md); saves forget it at once.
+LIVE_COUNT_TIMEOUT = 300
+
+
+def live_media_count() -> int:
+    """How many videos the unfiltered library lists: cached, so that showing a page of 50 000
+    videos does not count them all on every load. Saving or deleting a video forgets it
+    (``media.receivers``)."""
+    cache = caches[kollus_settings.CACHE_ALIAS]
+    count = cache.get(_LIVE_COUNT_KEY)
+    if count is None:
+        count = exclude_deleted(KollusMedia.objects.all()).count()
+        cache.set(_LIVE_COUNT_KEY, count, LIVE_COUNT_TIMEOUT)
+    return count
+
+
+def forget_live_media_count() -> None:
+    caches[kollus_settings.CACHE_ALIAS].delete(_LIVE_COUNT_KEY)

@@ -117,7 +117,12 @@ class StatsRollup(models.Model):
 
 
 class StatsRollupRow(models.Model):
-    """One video's totals in a rollup, with its rank by views and its title's sort key."""
+    """One video's totals in a rollup, with its position in each of the report's orders.
+
+    The positions are dense (1 … row count), so a page of any order is a range of one index
+    (``rank`` 51–100 is the second page by views), read the same whatever the planner thinks
+    of a rollup it has no statistics for yet, and however deep the page.
+    """
 
     # No index of its own: every index below starts with it.
     rollup = models.ForeignKey(
@@ -127,11 +132,12 @@ class StatsRollupRow(models.Model):
     title = models.CharField(max_length=255, blank=True)
     views = models.BigIntegerField(default=0)
     play_time_seconds = models.BigIntegerField(default=0)
-    # 1 = most viewed (ties: more play time, then title, then key). The report's default order
-    # and its "#" column, whatever the sort.
+    # 1 = most viewed (ties: more play time, then title, then key): the report's default
+    # order, and its "#" column whatever the sort.
     rank = models.PositiveIntegerField(default=0)
-    # Lower-cased display title (the library's, else Kollus's, else the key).
-    sort_title = models.CharField(max_length=255, blank=True)
+    play_rank = models.PositiveIntegerField(default=0)  # 1 = most play time (then as rank)
+    # 1 = first by display title (the library's, else Kollus's, else the key), as stored.
+    title_rank = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("statistics rollup row")
@@ -141,16 +147,10 @@ class StatsRollupRow(models.Model):
                 fields=["rollup", "upload_file_key"], name="kollus_rollup_row_unique"
             )
         ]
-        # One per sort of the report, so that a page is an index range scan.
         indexes = [
             models.Index(fields=["rollup", "rank"], name="kollus_rollup_rank_idx"),
-            models.Index(
-                fields=["rollup", "-play_time_seconds", "-views", "rank"],
-                name="kollus_rollup_play_idx",
-            ),
-            models.Index(fields=["rollup", "sort_title", "rank"], name="kollus_rollup_title_idx"),
-            # A renamed library video updates its sort key in every rollup.
-            models.Index(fields=["upload_file_key"], name="kollus_rollup_row_key_idx"),
+            models.Index(fields=["rollup", "play_rank"], name="kollus_rollup_play_idx"),
+            models.Index(fields=["rollup", "title_rank"], name="kollus_rollup_title_idx"),
         ]
 
     def __str__(self) -> str:

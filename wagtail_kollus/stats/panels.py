@@ -39,8 +39,8 @@ class StatisticsPanel(Component):
             ranking = service.ranking(period)
             provenance.merge(ranking.provenance)
             rows = ranking_rows(ranking.top(TOP_VIDEOS))  # five rows read, not the ranking
-            join_local(rows)
             rankings.append({"period": period, "rows": rows, "query": query})
+        join_local([row for ranking in rankings for row in ranking["rows"]])  # one join
         visitors_chart, transfer_chart = account_charts(account, "kollus-panel", compact=True)
         return {
             "rankings": rankings,

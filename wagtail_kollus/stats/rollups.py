@@ -10,9 +10,15 @@ The ranking of a period (views per video) is the sum of two kinds of parts:
 
 One more SQL statement adds the parts up and ranks them (``combined``). A rollup is named by a
 fingerprint of its inputs (the days and when each was recorded, or when Kollus answered), so
-it is built once and then only read: the report's pages and sorts, the dashboard's top five
-and one video's total are index range scans of ``StatsRollupRow``, whatever the video count.
-Every statement's parameters are bounded by the number of days or parts, never by videos.
+it is built once and then only read. Each row holds its position in every order the report
+offers, so a page of any sort is a range of one index (:class:`RankedRows`): the report's pages
+and sorts, the dashboard's top five and one video's total read the rows they show, whatever
+the number of videos. Every statement's parameters are bounded by the number of days or parts,
+never by videos.
+
+Titles are sorted as they were when the rollup was stored: at most ``STATS_CACHE_TIMEOUT``
+ago for a period that includes recent days (its Kollus part is copied in again then), at most
+a day for a period entirely in the past (its fingerprint includes the day it was built for).
 """
 
 from __future__ import annotations
@@ -23,8 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Max, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, Lower, NullIf, Substr
+from django.db.models import Count, Max, QuerySet, Sum
 
 from ..conf import kollus_settings
 from ..models import DailyVideoViews, KollusMedia
@@ -34,28 +39,47 @@ from .periods import DateRange, utc_today
 # Part of every fingerprint: bump it when the way rows are computed changes, and every stored
 # rollup becomes unreachable (then pruned) instead of being read with the old meaning.
 ROLLUP_FORMAT = 1
-# Rows written per INSERT when copying Kollus's answer in (a few parameters per row).
-COPY_BATCH = 500
+# Rows sent per statement when copying Kollus's answer in.
+COPY_BATCH = 5000
 DELETE_BATCH = 500
 # A rollup replaced by a newer one of the same period and kind (a fresher Kollus answer) is
 # deleted once it is this old; a request that looked it up just before still reads it whole.
 SUPERSEDED_AFTER = timedelta(minutes=15)
 
-# The report's sorts → the rollup rows' order. Each is served by an index of StatsRollupRow
-# (read forwards or backwards); ``rank`` breaks ties, so a page never repeats or skips a row.
-ORDERINGS: dict[str, tuple[str, ...]] = {
-    "-views": ("rank",),
-    "views": ("-rank",),
-    "-play_time": ("-play_time_seconds", "-views", "rank"),
-    "play_time": ("play_time_seconds", "views", "-rank"),
-    "title": ("sort_title", "rank"),
-    "-title": ("-sort_title", "-rank"),
+# The report's sorts → (the dense position column, descending?).
+ORDERINGS: dict[str, tuple[str, bool]] = {
+    "-views": ("rank", False),
+    "views": ("rank", True),
+    "-play_time": ("play_rank", False),
+    "play_time": ("play_rank", True),
+    "title": ("title_rank", False),
+    "-title": ("title_rank", True),
 }
+# Rows read per query when going through every row (exports).
+ITERATE_CHUNK = 500
 
 
 def fingerprint(kind: str, inputs: object) -> str:
     material = json.dumps([ROLLUP_FORMAT, kind, inputs], sort_keys=True, default=str)
     return hashlib.sha256(material.encode()).hexdigest()
+
+
+def settled_key(days: Sequence[date], recorded_at: dict[date, datetime]) -> str:
+    # The day it is built for: a range in the past is stored again the next day it is read,
+    # so its order by title follows renamed library videos by then.
+    return fingerprint(RollupKind.SETTLED, [utc_today(), [(day, recorded_at[day]) for day in days]])
+
+
+def remote_key(run: DateRange, fetched_at: datetime) -> str:
+    return fingerprint(RollupKind.REMOTE, [run.start, run.end, fetched_at])
+
+
+def combined_key(period: DateRange, part_keys: Sequence[str], *, settled_only: bool) -> str:
+    """The fingerprint :func:`combined` gives these parts: knowing the parts' fingerprints
+    is enough to find a stored ranking, without reading the parts."""
+    if settled_only:
+        return part_keys[0]
+    return fingerprint(RollupKind.COMBINED, [period.start, period.end, list(part_keys)])
 
 
 def find(key: str, today: date | None = None) -> StatsRollup | None:
@@ -72,7 +96,7 @@ def settled(days: Sequence[date], recorded_at: dict[date, datetime]) -> StatsRol
     ``recorded_at`` is when each day's views were recorded: recording a day again changes its
     stamp, hence the fingerprint, hence the rollup.
     """
-    key = fingerprint(RollupKind.SETTLED, [(day, recorded_at[day]) for day in days])
+    key = settled_key(days, recorded_at)
 
     def fill(rollup: StatsRollup) -> None:
         sums = (
@@ -94,20 +118,10 @@ def settled(days: Sequence[date], recorded_at: dict[date, datetime]) -> StatsRol
 def remote(run: DateRange, fetched_at: datetime, ranks: Iterable[tuple]) -> StatsRollup:
     """Kollus's ranking of ``run`` as answered at ``fetched_at`` (rows ``(key, title, views,
     play time)``). A part only: it is not ranked until :func:`combined` adds it up."""
-    key = fingerprint(RollupKind.REMOTE, [run.start, run.end, fetched_at])
+    key = remote_key(run, fetched_at)
 
     def fill(rollup: StatsRollup) -> None:
-        for batch in _batches(_merged(ranks), COPY_BATCH):
-            StatsRollupRow.objects.bulk_create(
-                StatsRollupRow(
-                    rollup=rollup,
-                    upload_file_key=upload_file_key,
-                    title=title,
-                    views=views,
-                    play_time_seconds=play,
-                )
-                for upload_file_key, (title, views, play) in batch
-            )
+        _copy_rows(rollup, _merged(ranks))
 
     return _get_or_build(key, RollupKind.REMOTE, run.start, run.end, fill)
 
@@ -120,7 +134,7 @@ def combined(period: DateRange, parts: Sequence[StatsRollup]) -> StatsRollup | N
         return None
     if len(parts) == 1 and parts[0].kind == RollupKind.SETTLED:
         return parts[0]
-    key = fingerprint(RollupKind.COMBINED, [period.start, period.end, [p.fingerprint for p in parts]])
+    key = combined_key(period, [p.fingerprint for p in parts], settled_only=False)
     ids = [part.pk for part in parts]
 
     def fill(rollup: StatsRollup) -> None:
@@ -139,30 +153,59 @@ def combined(period: DateRange, parts: Sequence[StatsRollup]) -> StatsRollup | N
     return _get_or_build(key, RollupKind.COMBINED, period.start, period.end, fill)
 
 
-def ordered_rows(rollup: StatsRollup | None, ordering: str = "-views") -> QuerySet[StatsRollupRow]:
-    """The rows of ``rollup`` in one of the report's orders (see ``ORDERINGS``)."""
-    if rollup is None:
-        return StatsRollupRow.objects.none()
-    return StatsRollupRow.objects.filter(rollup=rollup).order_by(*ORDERINGS[ordering])
+class RankedRows:
+    """The rows of a rollup in one of the report's orders (``ORDERINGS``), as a sequence that
+    Django's paginator slices: ``rows[50:100]`` reads the rows at positions 51–100 by a range
+    of the order's position column, never an ``OFFSET`` over the rows before them."""
 
+    model = StatsRollupRow
+    ordered = True  # for Paginator's check
 
-def retitle(upload_file_key: str, library_title: str) -> None:
-    """A library video was renamed (or deleted: ``library_title`` empty): its title's sort
-    key changes in every rollup (one row per rollup), so sorting by title stays right."""
-    # The same expression as _insert_ranked's, so both agree on every database.
-    StatsRollupRow.objects.filter(upload_file_key=upload_file_key).update(
-        sort_title=Substr(
-            Lower(
-                Coalesce(
-                    NullIf(Value(library_title), Value("")),
-                    NullIf(F("title"), Value("")),
-                    F("upload_file_key"),
-                )
-            ),
-            1,
-            255,
-        )
-    )
+    def __init__(self, rollup: StatsRollup | None, ordering: str = "-views") -> None:
+        self.rollup = rollup
+        self.column, self.descending = ORDERINGS[ordering]
+
+    def __len__(self) -> int:
+        return self.rollup.row_count if self.rollup else 0
+
+    def count(self) -> int:
+        return len(self)
+
+    def __getitem__(self, index):
+        if isinstance(index, int):
+            rows = self[index : index + 1]
+            if not rows:
+                raise IndexError(index)
+            return rows[0]
+        start, stop, step = index.indices(len(self))
+        if step != 1:
+            raise ValueError("RankedRows slices take no step")
+        if self.rollup is None or stop <= start:
+            return []
+        # Positions start + 1 … stop, counted from the end of the column when descending.
+        if self.descending:
+            low, high = len(self) - stop + 1, len(self) - start
+        else:
+            low, high = start + 1, stop
+        rows = StatsRollupRow.objects.filter(
+            rollup=self.rollup, **{f"{self.column}__range": (low, high)}
+        ).order_by(f"-{self.column}" if self.descending else self.column)
+        return list(rows)
+
+    def __iter__(self) -> Iterator[StatsRollupRow]:
+        return self.iterator()
+
+    def iterator(self, chunk_size: int = ITERATE_CHUNK) -> Iterator[StatsRollupRow]:
+        """Every row in order, ``chunk_size`` rows per query (constant memory)."""
+        for start in range(0, len(self), chunk_size):
+            yield from self[start : start + chunk_size]
+
+    def get(self, upload_file_key: str) -> StatsRollupRow | None:
+        if self.rollup is None:
+            return None
+        return StatsRollupRow.objects.filter(
+            rollup=self.rollup, upload_file_key=upload_file_key
+        ).first()
 
 
 def prune(today: date | None = None) -> int:
@@ -207,23 +250,62 @@ def _get_or_build(key: str, kind: str, start: date, end: date, fill) -> StatsRol
 
 def _insert_ranked(rollup: StatsRollup, source_sql: str, source_params: Sequence) -> None:
     """Store the rows of ``source_sql`` (columns ``upload_file_key, part_title, part_views,
-    part_play``, one row per video) in ``rollup``, with their rank and title sort key, in one
+    part_play``, one row per video) in ``rollup`` with their position in every order, in one
     ``INSERT … SELECT``: the rows never travel through Python."""
     rows = _quote(StatsRollupRow._meta.db_table)
     media = _quote(KollusMedia._meta.db_table)
+    # The ties of every order end as the default order's do, so positions are total orders.
+    by_views = "s.part_views DESC, s.part_play DESC, s.part_title, s.upload_file_key"
+    by_play = "s.part_play DESC, s.part_views DESC, s.part_title, s.upload_file_key"
+    # Display title as the screens show it: the library's, else Kollus's, else the key.
+    display_title = (
+        "LOWER(COALESCE(NULLIF(m.title, ''), NULLIF(s.part_title, ''), s.upload_file_key))"
+    )
     # Only quoted names from the models and the ORM's own SQL go into the text.
     sql = (
         f"INSERT INTO {rows} (rollup_id, upload_file_key, title, views, play_time_seconds,"  # noqa: S608
-        " rank, sort_title)"
+        " rank, play_rank, title_rank)"
         " SELECT %s, s.upload_file_key, COALESCE(s.part_title, ''), s.part_views, s.part_play,"
-        " ROW_NUMBER() OVER (ORDER BY s.part_views DESC, s.part_play DESC,"
-        " s.part_title, s.upload_file_key),"
-        " SUBSTR(LOWER(COALESCE(NULLIF(m.title, ''), NULLIF(s.part_title, ''),"
-        " s.upload_file_key)), 1, 255)"
+        f" ROW_NUMBER() OVER (ORDER BY {by_views}),"
+        f" ROW_NUMBER() OVER (ORDER BY {by_play}),"
+        f" ROW_NUMBER() OVER (ORDER BY {display_title}, {by_views})"
         f" FROM ({source_sql}) s LEFT JOIN {media} m ON m.upload_file_key = s.upload_file_key"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [rollup.pk, *source_params])
+
+
+def _copy_rows(rollup: StatsRollup, rows: list[tuple[str, tuple[str, int, int]]]) -> None:
+    """Insert ``(key, (title, views, play time))`` rows into ``rollup``, unranked.
+
+    On a page load, so written for speed: a row per video through the ORM's ``bulk_create``
+    costs several times more. PostgreSQL takes the columns as four arrays in one statement;
+    other databases one prepared ``INSERT`` run over the rows."""
+    table = _quote(StatsRollupRow._meta.db_table)
+    columns = (
+        "rollup_id, upload_file_key, title, views, play_time_seconds, rank, play_rank, title_rank"
+    )
+    with connection.cursor() as cursor:
+        for batch in _batches(rows, COPY_BATCH):
+            if connection.vendor == "postgresql":
+                # Only quoted names from the models go into the text; rows are parameters.
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT %s, k, t, v, p, 0, 0, 0"  # noqa: S608
+                    " FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[])"
+                    " AS u(k, t, v, p)",
+                    [
+                        rollup.pk,
+                        [key for key, _ in batch],
+                        [title for _, (title, _v, _p) in batch],
+                        [views for _, (_t, views, _p) in batch],
+                        [play for _, (_t, _v, play) in batch],
+                    ],
+                )
+            else:
+                cursor.executemany(
+                    f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, 0, 0, 0)",  # noqa: S608
+                    [(rollup.pk, key, title, views, play) for key, (title, views, play) in batch],
+                )
 
 
 def _recorded_days(days: Sequence[date]) -> QuerySet[DailyVideoViews]:
@@ -263,7 +345,9 @@ def _mark_used(rollup: StatsRollup, today: date) -> None:
 def _delete_superseded(kind: str, start: date, end: date) -> None:
     """A new Kollus answer makes a new remote part and a new combined rollup of the same
     period every few minutes: the old ones are dropped now rather than at the daily prune."""
-    keep_for = max(SUPERSEDED_AFTER, 2 * timedelta(seconds=int(kollus_settings.STATS_CACHE_TIMEOUT)))
+    keep_for = max(
+        SUPERSEDED_AFTER, 2 * timedelta(seconds=int(kollus_settings.STATS_CACHE_TIMEOUT))
+    )
     _delete(
         StatsRollup.objects.filter(
             kind=kind, start=start, end=end, built_at__lt=datetime.now(UTC) - keep_for

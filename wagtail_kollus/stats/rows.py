@@ -66,7 +66,9 @@ def ranking_rows(ranks: Iterable[StatsRollupRow]) -> list[RankingRow]:
     ]
 
 
-def joined_chunks(ranks: Iterable[StatsRollupRow], size: int = EXPORT_CHUNK) -> Iterator[RankingRow]:
+def joined_chunks(
+    ranks: Iterable[StatsRollupRow], size: int = EXPORT_CHUNK
+) -> Iterator[RankingRow]:
     """``ranks`` as joined rows, ``size`` at a time: for exports, which stream every row."""
     chunk: list[StatsRollupRow] = []
     for rank in ranks:

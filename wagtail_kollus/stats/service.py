@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import QuerySet
-
 from ..models.stats import DailyStatsSnapshot, DailyVideoViews, StatsRollup, StatsRollupRow
 from . import remote, rollups
 from .periods import (
@@ -120,17 +118,15 @@ class Ranking:
     def total_views(self) -> int:
         return self.rollup.total_views if self.rollup else 0
 
-    def ordered(self, ordering: str = "-views") -> QuerySet[StatsRollupRow]:
+    def ordered(self, ordering: str = "-views") -> rollups.RankedRows:
         """Every row, in one of the report's orders (``rollups.ORDERINGS``); slice it."""
-        return rollups.ordered_rows(self.rollup, ordering)
+        return rollups.RankedRows(self.rollup, ordering)
 
     def top(self, count: int) -> list[StatsRollupRow]:
-        return list(self.ordered()[:count])
+        return self.ordered()[:count]
 
     def row_for(self, upload_file_key: str) -> StatsRollupRow | None:
-        if self.rollup is None:
-            return None
-        return self.ordered().filter(upload_file_key=upload_file_key).first()
+        return self.ordered().get(upload_file_key)
 
     @property
     def rows(self) -> list[StatsRollupRow]:
@@ -281,10 +277,14 @@ def ranking(
     days = _ranking_days(period, today)
     provenance = Provenance()
     provenance.add_missing(days.missing)
+    if days.remote:
+        provenance.remote_calls_needed = True
+    stored = _stored_ranking(period, days)
+    if stored is not None:
+        return Ranking(period, stored, provenance)
     settled_days = list(days.local)
     remote_parts = []
     for run in contiguous_runs(days.remote):
-        provenance.remote_calls_needed = True
         try:
             remote_parts.append(_remote_part(run, client_factory, provenance))
         except remote.StatisticsUnavailable:
@@ -300,13 +300,30 @@ def ranking(
     return Ranking(period, rollups.combined(period, parts + remote_parts), provenance)
 
 
+def _stored_ranking(period: DateRange, days: _RankingDays):
+    """The ranking stored already for these recorded days and the cached Kollus answers of
+    the others, found by fingerprint alone (one query), or None. While Kollus's answers are
+    cached, they are not even read from the cache (each holds a row per video)."""
+    part_keys = []
+    if days.local:
+        part_keys.append(rollups.settled_key(days.local, days.recorded_at(days.local)))
+    for run in contiguous_runs(days.remote):
+        fetched_at = remote.fresh_since("rank", run.start, run.end)
+        if fetched_at is None:
+            return None  # not asked yet, or expired, or Kollus failed: the long way
+        part_keys.append(rollups.remote_key(run, fetched_at))
+    if not part_keys:
+        return None
+    settled_only = len(part_keys) == 1 and bool(days.local)
+    return rollups.find(rollups.combined_key(period, part_keys, settled_only=settled_only))
+
+
 def _remote_part(run: DateRange, client_factory: ClientFactory, provenance: Provenance):
     """Kollus's ranking of ``run`` as a rollup part. While Kollus's answer is cached, the
-    part it was copied into is found by the answer's time alone: the answer (a row per
-    video) is not even read from the cache."""
+    part it was copied into is found by the answer's time alone."""
     fetched_at = remote.fresh_since("rank", run.start, run.end)
     if fetched_at is not None:
-        found = rollups.find(rollups.fingerprint("remote", [run.start, run.end, fetched_at]))
+        found = rollups.find(rollups.remote_key(run, fetched_at))
         if found is not None:
             return found
     fetched = fetch_rank(run, client_factory)
@@ -373,8 +390,9 @@ def video_series(
     """``upload_file_key``'s views over ``period``: the total and the daily breakdown.
 
     The total is the video's row of :func:`ranking` for the same period (the very rollup
-    the report pages through), so the report and this view can never disagree. Kollus has no per-video daily endpoint, so the days come from the recorded
-    snapshots; see :func:`video_daily_views` for the few recent days asked live.
+    the report pages through), so the report and this view can never disagree. Kollus has
+    no per-video daily endpoint, so the days come from the recorded snapshots; see
+    :func:`video_daily_views` for the few recent days asked live.
     """
     today = today or utc_today()
     period_ranking = ranking(period, today=today, client_factory=client_factory)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 
-from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -32,7 +31,7 @@ from . import recording, rollups, service
 from .charts import Point, format_bytes, render_chart
 from .forms import StatisticsRangeForm
 from .periods import DateRange
-from .rows import EXPORT_CHUNK, join_local, joined_chunks, ranking_rows
+from .rows import join_local, joined_chunks, ranking_rows
 
 STATS_PERMISSION = "wagtail_kollus.view_kollus_statistics"
 # Over about three months one bar per day gets too thin to read; a line is clearer.
@@ -109,19 +108,6 @@ class PagesColumn(Column):
     cell_template_name = "wagtail_kollus/stats/cells/pages.html"
 
 
-class RollupPaginator(Paginator):
-    """A paginator told the count (a rollup knows its row count): no ``COUNT(*)`` over every
-    video on each page."""
-
-    def __init__(self, *args, known_count: int, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.known_count = known_count
-
-    @cached_property
-    def count(self) -> int:
-        return self.known_count
-
-
 class StatisticsReportView(StatisticsPermissionMixin, RangeMixin, ReportView):
     template_name = "wagtail_kollus/stats/report.html"
     results_template_name = "wagtail_kollus/stats/report_results.html"
@@ -154,8 +140,6 @@ class StatisticsReportView(StatisticsPermissionMixin, RangeMixin, ReportView):
         "play_time_seconds": _("Play time (seconds)"),
         "page_titles": _("Used on pages"),
     }
-    paginator_class = RollupPaginator
-
     @cached_property
     def ranking(self) -> service.Ranking:
         return service.ranking(self.period)
@@ -168,19 +152,10 @@ class StatisticsReportView(StatisticsPermissionMixin, RangeMixin, ReportView):
         return f"kollus-statistics-{self.period.start}-{self.period.end}"
 
     def get_queryset(self):
-        # The ranking is a stored rollup: a page (or a sort) is an index range of its rows.
+        # The ranking is a stored rollup: a page of any sort is a range of one of its indexes,
+        # and its length is known (no COUNT over every video).
         ordering = self.ordering if self.ordering in rollups.ORDERINGS else self.default_ordering
         return self.ranking.ordered(ordering)
-
-    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
-        return self.paginator_class(
-            queryset,
-            per_page,
-            orphans=orphans,
-            allow_empty_first_page=allow_empty_first_page,
-            known_count=self.ranking.count,
-            **kwargs,
-        )
 
     def get_table(self, object_list):
         table = super().get_table(object_list)
@@ -200,9 +175,9 @@ class StatisticsReportView(StatisticsPermissionMixin, RangeMixin, ReportView):
     def get(self, request, *args, **kwargs):
         if not self.is_export:
             return super().get(request, *args, **kwargs)
-        # Every row, straight from the database a chunk at a time (a server-side cursor where
-        # the database has one): memory stays flat whatever the number of videos.
-        rows = joined_chunks(self.get_queryset().iterator(chunk_size=EXPORT_CHUNK))
+        # Every row, a range of positions at a time, joined with the library a chunk at a
+        # time: memory stays flat whatever the number of videos.
+        rows = joined_chunks(self.get_queryset().iterator())
         return self.as_spreadsheet(rows, request.GET.get("export"))
 
     def stream_csv(self, queryset):
