@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('fingerprint', models.CharField(max_length=64, unique=True)),
-                ('kind', models.CharField(choices=[('settled', 'Recorded days'), ('remote', 'Kollus answer'), ('combined', 'Combined')], max_length=10)),
+                ('kind', models.CharField(choices=[('settled', 'Settled'), ('remote', 'Remote'), ('combined', 'Combined')], max_length=10)),
                 ('start', models.DateField()),
                 ('end', models.DateField()),
                 ('row_count', models.PositiveIntegerField(default=0)),

@@ -83,9 +83,9 @@ class DailyVideoViews(models.Model):
 
 
 class RollupKind(models.TextChoices):
-    SETTLED = "settled", _("Recorded days")
-    REMOTE = "remote", _("Kollus answer")
-    COMBINED = "combined", _("Combined")
+    SETTLED = "settled"  # recorded days, summed
+    REMOTE = "remote"  # Kollus's answer for unsettled days, copied in (a part only)
+    COMBINED = "combined"  # parts added up
 
 
 class StatsRollup(models.Model):
