@@ -157,8 +157,9 @@ def test_the_daily_schedule_prepares_the_presets_so_no_editor_sums_the_year(koll
     tasks.record_daily_snapshot()
 
     settled = StatsRollup.objects.filter(kind="settled")
-    # 7, 30 and 90 days; 365 days have the same recorded days as 90: the same rollup.
-    assert sorted((r.end - r.start).days + 1 for r in settled) == [4, 27, 37]
+    # Today's 7, 30 and 90 days (365 days have the same recorded days as 90: the same
+    # rollup), and tomorrow's, for the hours between midnight UTC and the next run.
+    assert sorted((r.end - r.start).days + 1 for r in settled) == [3, 4, 26, 27, 37, 37]
     with CaptureQueriesContext(connection) as queries:
         response = admin_client.get(reverse(REPORT), {"range": "30"})
     assert response.status_code == 200

@@ -4,7 +4,7 @@ Kollus allows one call a second, so asking it for the categories while an editor
 the first open of the chooser's upload tab about a second slower. Forms and the library's
 category filter read the mirror instead. It is filled from Kollus's category list — re-read,
 at most every ``CATEGORIES_MAX_AGE`` seconds, by the library's own upload and edit screens
-(:func:`refreshed_categories`) and by ``kollus_refresh_media --categories`` — and from the
+(:func:`refreshed_categories`; :func:`refresh_categories` from your own code) — and from the
 category a video row names when it is written (a callback, a refresh, an edit). The chooser
 only reads it: opening the chooser never waits for Kollus.
 """
@@ -54,8 +54,9 @@ def _list_is_due() -> bool:
 
 
 def refresh_categories() -> str:
-    """Read Kollus's category list into the mirror (one call). A category Kollus no longer
-    lists is kept while a video still names it. Raises ``KollusAPIError``."""
+    """Read Kollus's category list into the mirror (one call) and say how many it lists. A
+    category Kollus no longer lists is kept while a video still names it. Raises
+    ``KollusAPIError``."""
     from .tasks import kollus_client
 
     listed = {

@@ -64,10 +64,10 @@ def fingerprint(kind: str, inputs: object) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def settled_key(days: Sequence[date], recorded_at: dict[date, datetime]) -> str:
+def settled_key(days: Sequence[date], recorded_at: dict[date, datetime], today: date) -> str:
     # The day it is built for: a range in the past is stored again the next day it is read,
     # so its order by title follows renamed library videos by then.
-    return fingerprint(RollupKind.SETTLED, [utc_today(), [(day, recorded_at[day]) for day in days]])
+    return fingerprint(RollupKind.SETTLED, [today, [(day, recorded_at[day]) for day in days]])
 
 
 def remote_key(run: DateRange, fetched_at: datetime) -> str:
@@ -90,13 +90,16 @@ def find(key: str, today: date | None = None) -> StatsRollup | None:
     return rollup
 
 
-def settled(days: Sequence[date], recorded_at: dict[date, datetime]) -> StatsRollup:
-    """The recorded views of ``days`` (sorted), summed per video.
+def settled(
+    days: Sequence[date], recorded_at: dict[date, datetime], today: date
+) -> StatsRollup:
+    """The recorded views of ``days`` (sorted), summed per video, for reports shown on
+    ``today`` (UTC).
 
     ``recorded_at`` is when each day's views were recorded: recording a day again changes its
     stamp, hence the fingerprint, hence the rollup.
     """
-    key = settled_key(days, recorded_at)
+    key = settled_key(days, recorded_at, today)
 
     def fill(rollup: StatsRollup) -> None:
         sums = (

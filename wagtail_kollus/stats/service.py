@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from ..models.stats import DailyStatsSnapshot, DailyVideoViews, StatsRollup, StatsRollupRow
 from . import remote, rollups
@@ -238,6 +238,7 @@ def _video_days(period: DateRange) -> dict[date, DailyStatsSnapshot]:
 class _RankingDays:
     """Where each day of a ranking's period comes from (see :func:`ranking`)."""
 
+    today: date
     recorded: dict[date, DailyStatsSnapshot]
     local: list[date] = field(default_factory=list)
     remote: list[date] = field(default_factory=list)
@@ -246,10 +247,16 @@ class _RankingDays:
     def recorded_at(self, days) -> dict[date, datetime]:
         return {day: self.recorded[day].videos_recorded_at for day in days}
 
+    def settled_key(self) -> str:
+        return rollups.settled_key(self.local, self.recorded_at(self.local), self.today)
+
+    def settled(self, days: list[date]) -> StatsRollup:
+        return rollups.settled(days, self.recorded_at(days), self.today)
+
 
 def _ranking_days(period: DateRange, today: date) -> _RankingDays:
     oldest_remote = oldest_day_kollus_answers(today)
-    days = _RankingDays(_video_days(period))
+    days = _RankingDays(today, _video_days(period))
     for day in period:
         snapshot = days.recorded.get(day)
         if snapshot is not None and (snapshot.videos_are_final or day < oldest_remote):
@@ -296,7 +303,7 @@ def ranking(
     parts = []
     if settled_days:
         settled_days.sort()
-        parts.append(rollups.settled(settled_days, days.recorded_at(settled_days)))
+        parts.append(days.settled(settled_days))
     return Ranking(period, rollups.combined(period, parts + remote_parts), provenance)
 
 
@@ -306,7 +313,7 @@ def _stored_ranking(period: DateRange, days: _RankingDays):
     cached, they are not even read from the cache (each holds a row per video)."""
     part_keys = []
     if days.local:
-        part_keys.append(rollups.settled_key(days.local, days.recorded_at(days.local)))
+        part_keys.append(days.settled_key())
     for run in contiguous_runs(days.remote):
         fetched_at = remote.fresh_since("rank", run.start, run.end)
         if fetched_at is None:
@@ -333,16 +340,20 @@ def _remote_part(run: DateRange, client_factory: ClientFactory, provenance: Prov
 
 
 def prepare_rankings(today: date | None = None) -> int:
-    """Build the recorded part of every preset period's ranking now, for the day ahead (what
-    the daily schedule runs after recording), and prune the rollups nobody reads any more.
-    Returns how many presets had recorded days."""
+    """Sum the recorded days of every preset period now, so that no editor waits for it
+    (what the daily schedule runs after recording), and prune the rollups nobody reads any
+    more. Returns how many sums were prepared.
+
+    Also for tomorrow: from midnight UTC until the schedule runs again, each preset period has
+    moved by a day (the same recorded days but its first), and those sums are ready too."""
     today = today or utc_today()
     prepared = 0
-    for preset in PRESET_DAYS:
-        days = _ranking_days(DateRange.last_days(preset, today), today)
-        if days.local:
-            rollups.settled(days.local, days.recorded_at(days.local))
-            prepared += 1
+    for day in (today, today + timedelta(days=1)):
+        for preset in PRESET_DAYS:
+            days = _ranking_days(DateRange.last_days(preset, day), day)
+            if days.local:
+                days.settled(days.local)
+                prepared += 1
     rollups.prune(today)
     return prepared
 
