@@ -34,7 +34,7 @@ growth from 1 000 to 50 000 rows; every screen's query count at both sizes.
 Room for the bulk-sync metrics of the same issue (``sync_100k_pages_completed``,
 ``sync_worker_scaling``): another ``measure_*`` called from ``measure``.
 
-Environment: ``BENCH_SCALE_LOADS`` (timed loads per side, default 30),
+Environment: ``BENCH_SCALE_LOADS`` (timed loads per side, default 40),
 ``BENCH_SCALE_DATABASE_URL`` (use this PostgreSQL instead of starting one; it must be a
 throwaway server: a test database is created and dropped on it).
 ``python -m benchmarks.scale measure`` is the child process (internal).
@@ -91,7 +91,7 @@ FULL = Sizes(
     videos=(100, 10_000),
     days=365,
     log_rows=(1_000, 50_000),
-    loads=int(os.environ.get("BENCH_SCALE_LOADS", "30")),
+    loads=int(os.environ.get("BENCH_SCALE_LOADS", "40")),
     export_in_fresh_process=True,
 )
 
