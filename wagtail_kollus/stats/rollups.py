@@ -4,7 +4,8 @@ The ranking of a period (views per video) is the sum of two kinds of parts:
 
 * **settled** — the recorded days (``DailyVideoViews``) summed per video: one SQL aggregate
   over videos × days, done once per set of days and kept. The daily schedule builds those of
-  the preset periods right after recording (``prepare``), so an editor seldom waits for one;
+  the preset periods right after recording (``service.prepare_rankings``), so an editor
+  seldom waits for one;
 * **remote** — Kollus's answer for the recent days that are not settled yet, copied in once
   per answer (answers are cached ``STATS_CACHE_TIMEOUT`` seconds anyway).
 

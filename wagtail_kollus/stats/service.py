@@ -6,6 +6,9 @@ second of the account's shared budget. A day is read from Kollus only when it ha
 snapshot and lies inside Kollus's one-year window; days before the window come from snapshots
 (final or not) or are reported missing. Consecutive remote days are asked in one run (the
 client splits runs longer than 92 days). See docs/statistics.md for the call budget.
+
+Rankings (views per video) are not added up on each load: both sources are stored as rollups
+(``stats.rollups``), and the screens read the rows they show.
 """
 
 from __future__ import annotations
