@@ -15,8 +15,13 @@ TASK_PATH = "wagtail_kollus.stats.tasks.record_daily_snapshot"
 
 
 def record_daily_snapshot() -> str:
-    """django-q2 task: record the last few days (idempotent; a rerun replaces them)."""
-    return record_recent_days().summary
+    """django-q2 task: record the last few days (idempotent; a rerun replaces them), then
+    sum the recorded days of each preset period once for the day's reports (``rollups``)."""
+    from .service import prepare_rankings
+
+    summary = record_recent_days().summary
+    prepare_rankings()
+    return summary
 
 
 def _next_run(now: datetime | None = None) -> datetime:
