@@ -29,6 +29,7 @@ from ..conf import kollus_settings
 from ..messages import Message, assign, columns
 from ..models import CallbackDelivery, DeliveryStatus, KollusMedia, MediaState
 from .callbacks import CALLBACK_VIEWS, KollusCallbackView
+from .explain import explain
 from .filters import is_abandoned_upload
 from .jobs import enqueue, schedule_later
 from .mirror import MirrorChange, apply_remote_media, needs_channel_attach
@@ -423,7 +424,7 @@ def complete_replacements(
                 **columns(
                     "error_message",
                     Message.gettext(
-                        "Replacing the source failed: %(reason)s", reason=error.describe()
+                        "Replacing the source failed: %(reason)s", reason=explain(error)
                     ),
                 )
             )
@@ -513,7 +514,7 @@ def push_metadata(media_id: int, attempt: int = 0, *, account: KollusAccount | N
                 "error_message",
                 Message.gettext(
                     "Kollus did not accept the new title/category: %(reason)s",
-                    reason=error.describe(),
+                    reason=explain(error),
                 ),
             )
         )
