@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -216,6 +218,27 @@ def test_a_refused_metadata_push_reads_in_each_editors_language(
     # The library's State column says the same.
     listing = english_editor.get(reverse("kollus_media:index")).content.decode()
     assert "Kollus did not accept the new title/category" in listing
+
+
+@pytest.mark.django_db
+def test_a_failed_kollus_upload_command_reads_in_each_editors_language(
+    korean_site, english_editor, korean_editor, tmp_path
+):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"x" * 5000)
+    korean_site.faults.set("kollus.upload_create_url", status=500, times=10)
+    err = StringIO()
+    with in_the_worker(), pytest.raises(SystemExit):  # a command runs in LANGUAGE_CODE too
+        call_command("kollus_upload", str(clip), "--no-progress", stdout=StringIO(), stderr=err)
+    media = KollusMedia.objects.get()
+    assert media.error_message.startswith("Kollus did not give an upload URL: ")
+    reason = media.error_message.removeprefix("Kollus did not give an upload URL: ")
+    assert media.error_message in err.getvalue()  # the command prints the English
+
+    english = reason_on_edit_screen(english_editor, media)
+    assert english == escape(media.error_message) and not HANGUL.search(english)
+    expected = korean("Kollus did not give an upload URL: %(reason)s", reason=reason)
+    assert reason_on_edit_screen(korean_editor, media) == escape(expected)
 
 
 @pytest.mark.django_db
