@@ -23,7 +23,14 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from wagtail.users.models import UserProfile
 
-from tests.test_sync_cluster import SYNC_TEST_SETTINGS, link_of, make_course, publish
+from tests.test_sync_cluster import (
+    SYNC_TEST_SETTINGS,
+    edit_remotely,
+    link_of,
+    make_course,
+    publish,
+    synced_course,
+)
 from wagtail_kollus.media import tasks
 from wagtail_kollus.messages import Message, columns, shown
 from wagtail_kollus.models import (
@@ -35,6 +42,7 @@ from wagtail_kollus.models import (
 )
 from wagtail_kollus.models.callbacks import delivery_fingerprint
 from wagtail_kollus.sync.engine import sync_page
+from wagtail_kollus.sync.testing import running_cluster, wait_for
 
 HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 
@@ -45,6 +53,10 @@ TAKEN_OVER = (
     "(killed, out of memory or restarted).",
 )
 NOT_ACCEPTED = "Kollus did not accept the new title/category: %(reason)s"
+CONFLICT = (
+    "The content record was edited outside Wagtail (%(fields)s). Conflict policy is 'fail': "
+    "resolve it remotely or change WAGTAIL_KOLLUS['SYNC_CONFLICT_POLICY']."
+)
 WORKER_STOPPED = (
     "The worker pushing this page stopped before it finished (killed, out of memory or restarted)."
 )
@@ -294,6 +306,29 @@ def test_a_sync_given_up_by_a_korean_worker_reads_in_each_editors_language(
     assert json.loads(korean_editor.get(status_url).content)["summary"] == in_korean
     report = korean_editor.get(report_url).content.decode()
     assert in_korean in re.search(row_pattern, report, re.S).group(0)
+
+
+@pytest.mark.cluster
+@pytest.mark.django_db(transaction=True)
+def test_a_conflict_failed_by_the_real_cluster_reads_in_each_editors_language(
+    korean_site, settings, django_user_model
+):
+    # The real django-q2 cluster: its workers activate no language, so they run in "ko".
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "SYNC_CONFLICT_POLICY": "fail"}
+    with running_cluster():
+        page, link = synced_course(korean_site)
+        edit_remotely(korean_site, link.content_id, title="Edited on the shop")
+        publish(page, intro="<p>New intro</p>")
+        wait_for(lambda: PageContentLink.objects.filter(page_key=page.pk, state="failed").exists())
+    link = link_of(page)
+    english = CONFLICT % {"fields": "title"}
+    assert link.last_error == english
+
+    status_url = reverse("wagtail_kollus_sync:status", args=[page.pk])
+    english_status = json.loads(editor(django_user_model, "en").get(status_url).content)
+    assert english_status["summary"] == english
+    korean_status = json.loads(editor(django_user_model, "ko").get(status_url).content)
+    assert korean_status["summary"] == korean(CONFLICT, fields="title")
 
 
 # --- the module -----------------------------------------------------------------------------------
