@@ -43,7 +43,7 @@ from ..api.errors import KollusAPIError, NotFoundError, ValidationError
 from ..api.redaction import redact
 from ..availability import apply_content
 from ..conf import kollus_settings
-from ..messages import Message, columns
+from ..messages import Message, as_message, columns
 from ..models.sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState
 from ..signals import content_synced, send_robustly, sync_failed
 from .jobs import enqueue_in_transaction, enqueue_sync
@@ -59,9 +59,10 @@ class EditorMessageError(KollusAPIError):
     """A failure on our side, worded for editors: ``editor_message`` is stored with the link
     and translated when shown (``wagtail_kollus.messages``); ``message`` is its English."""
 
-    def __init__(self, message: Message | None = None, **kwargs: Any) -> None:
-        super().__init__(message.english() if message else None, **kwargs)
-        self.editor_message = message or Message.verbatim(self.message)
+    def __init__(self, message: Message | str | None = None, **kwargs: Any) -> None:
+        stored = as_message(message)  # a plain string: words shown as they are
+        super().__init__(stored.english() if stored else None, **kwargs)
+        self.editor_message = stored or Message.verbatim(self.message)
 
 
 def editor_message(error: KollusAPIError) -> Message:
