@@ -12,12 +12,14 @@ from wagtail_kollus.sandbox.testing import sandbox, sandbox_server  # noqa: E402
 
 def ensure_wagtail_page_tree() -> None:
     """The rows Wagtail's migrations create (a locale, the root page, a welcome page, the
-    default site). Transactional tests flush the database afterwards, which deletes them, so
+    default site, the root collection). Transactional tests flush the database afterwards, which deletes them, so
     any later test on the same worker (transactional or not) would meet no page tree."""
     from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import Locale, Page, Site
+    from wagtail.models import Collection, Locale, Page, Site
 
     Locale.objects.get_or_create(language_code="en")
+    if not Collection.objects.filter(depth=1).exists():  # images and documents need it
+        Collection.add_root(name="Root")
     root = Page.objects.filter(depth=1).first()
     if root is None:
         page_type = ContentType.objects.get_for_model(Page)

@@ -319,7 +319,8 @@ def chooser_texts(demo: RunningDemo, page) -> list[tuple[str, str]]:
     # Structural selectors: the labels are in the editor's language.
     page.locator("[data-streamfield-stream-container] button.c-sf-add-button").first.click()
     page.get_by_role("option", name=re.compile("Kollus")).click()
-    page.locator("[data-chooser-action-choose]").first.click()
+    # The new block's button: blocks that already hold a video hide theirs.
+    page.locator("[data-chooser-action-choose]:visible").first.click()
     modal = page.locator(".modal-content")
     modal.locator("#search-results").wait_for()
     texts = [("chooser", modal.inner_text())]
