@@ -1,4 +1,5 @@
-"""Shared fixtures. The sandbox fixtures live in ``wagtail_kollus.sandbox.testing``."""
+"""Shared fixtures. The sandbox fixtures come from ``wagtail_kollus.testing``, as a site's would
+(docs/testing.md); rows and pages are built by ``tests/factories.py``."""
 
 import shutil
 import socket
@@ -7,7 +8,7 @@ import time
 
 import pytest
 
-from wagtail_kollus.sandbox.testing import sandbox, sandbox_server  # noqa: E402,F401
+from wagtail_kollus.testing import sandbox, sandbox_server  # noqa: E402,F401
 
 
 def ensure_wagtail_page_tree() -> None:

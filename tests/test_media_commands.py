@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from wagtail_kollus.media.testing import wait_for
 from wagtail_kollus.models import KollusMedia, MediaState
+from wagtail_kollus.testing import wait_for
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 from django.urls import reverse
 from wagtail.models import Locale, Page, Site
 
-from tests.test_blocks import make_page, make_video, video_block_data
+from tests.factories import make_page, make_video, video_block_data
 from wagtail_kollus.accounts import kollus_client
 from wagtail_kollus.media.services import mirror_from_remote
 from wagtail_kollus.models import (
@@ -27,7 +27,7 @@ from wagtail_kollus.models import (
     MediaState,
     VideoSource,
 )
-from wagtail_kollus.sync.testing import running_cluster, wait_for
+from wagtail_kollus.testing import running_cluster, wait_for
 
 pytestmark = [
     pytest.mark.cluster,

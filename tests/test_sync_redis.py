@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_sync_cluster import SYNC_TEST_SETTINGS, make_course, publish, synced_link
-from wagtail_kollus.sync.testing import running_cluster
+from tests.factories import make_course, publish
+from tests.sync_support import SYNC_TEST_SETTINGS, synced_link
+from wagtail_kollus.testing import running_cluster
 
 pytestmark = [pytest.mark.redis, pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
 
