@@ -24,7 +24,7 @@ from wagtail_localize.models import (  # noqa: E402
 
 from tests.factories import make_course  # noqa: E402
 from tests.sync_support import (  # noqa: E402
-    SYNC_TEST_SETTINGS,  # noqa: E402
+    SYNC_TEST_SETTINGS,
     publish_and_push,
     push,
     record_of,
