@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tests.sync_support import SYNC_TEST_SETTINGS
 from wagtail_kollus.testing import sandbox, sandbox_server  # noqa: E402,F401
 
 
@@ -49,6 +50,13 @@ def _wagtail_page_tree(request):
     else:
         return
     ensure_wagtail_page_tree()
+
+
+@pytest.fixture
+def synced(sandbox, settings):  # noqa: F811  (the imported fixture, by name)
+    """The sandbox, with the sync settings of ``SYNC_TEST_SETTINGS`` (quick retries)."""
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_TEST_SETTINGS}
+    return sandbox
 
 
 @pytest.fixture

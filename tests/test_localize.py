@@ -24,7 +24,6 @@ from wagtail_localize.models import (  # noqa: E402
 
 from tests.factories import make_course  # noqa: E402
 from tests.sync_support import (  # noqa: E402
-    SYNC_TEST_SETTINGS,
     publish_and_push,
     push,
     record_of,
@@ -33,12 +32,6 @@ from tests.testapp.models import CoursePage  # noqa: E402
 from wagtail_kollus.models import KollusVideo  # noqa: E402
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def synced(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_TEST_SETTINGS}
-    return sandbox
 
 
 def translate_title(

@@ -6,19 +6,13 @@ import pytest
 from wagtail.models import Page
 
 from tests.factories import home, make_course, publish
-from tests.sync_support import SYNC_TEST_SETTINGS, configure, link_of, synced_link
+from tests.sync_support import configure, link_of, synced_link
 from tests.testapp.models import CoursePage
 from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.models import PageContentLink, SyncLogEntry
 from wagtail_kollus.testing import running_cluster, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def synced(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_TEST_SETTINGS}
-    return sandbox
 
 
 def remote(sandbox, content_id: int) -> dict:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from wagtail.models import GroupPagePermission
 
 from tests.factories import home, make_course, publish
-from tests.sync_support import SYNC_TEST_SETTINGS, configure, link_of, push_now
+from tests.sync_support import configure, link_of, push_now
 from tests.testapp.models import CourseMapping, CoursePage, VideoPage
 from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.models import ContentRecord, KollusVideo, PageContentLink
@@ -22,12 +22,6 @@ from wagtail_kollus.sync.engine import sync_page
 from wagtail_kollus.sync.panels import SyncStatusPanel
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def synced(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_TEST_SETTINGS}
-    return sandbox
 
 
 @pytest.fixture
