@@ -60,6 +60,16 @@ def synced(sandbox, settings):  # noqa: F811  (the imported fixture, by name)
 
 
 @pytest.fixture
+def kollus(sandbox, settings):  # noqa: F811  (the imported fixture, by name)
+    """The sandbox, with the Kollus rate limit lifted: the sandbox does not enforce one, and
+    the shared limiter is tested with the client (``test_ratelimit.py``)."""
+    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
+        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
+    )
+    return sandbox
+
+
+@pytest.fixture
 def redis_server(tmp_path):
     """A throwaway ``redis-server`` (Debian's) on a free port, for the tests that need a real
     shared cache or broker. Yields connection kwargs plus ``url``."""

@@ -51,15 +51,6 @@ pytestmark = [
 
 
 @pytest.fixture
-def kollus(sandbox, settings):
-    # The sandbox does not rate limit; the shared limiter is tested with the client.
-    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    return sandbox
-
-
-@pytest.fixture
 def contents(kollus):
     client = contents_client()
     yield client

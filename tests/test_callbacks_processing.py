@@ -18,15 +18,6 @@ from wagtail_kollus.testing import upload_to_sandbox, wait_for
 
 
 @pytest.fixture
-def kollus(sandbox, settings):
-    # The sandbox does not rate limit; the shared limiter is tested with the client.
-    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    return sandbox
-
-
-@pytest.fixture
 def received():
     """Every public lifecycle signal sent during the test, as (name, instance pk)."""
     log: list[tuple[str, int]] = []

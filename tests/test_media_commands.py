@@ -15,14 +15,6 @@ from wagtail_kollus.models import KollusMedia, MediaState
 from wagtail_kollus.testing import wait_for
 
 
-@pytest.fixture
-def kollus(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    return sandbox
-
-
 def upload(*args: str) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
     try:

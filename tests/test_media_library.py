@@ -23,14 +23,6 @@ from wagtail_kollus.testing import upload_to_sandbox, wait_for
 TOKEN = "test-callback-token-0123456789"
 
 
-@pytest.fixture
-def kollus(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    return sandbox
-
-
 def make_user(django_user_model, name: str, *codenames: str):
     user = django_user_model.objects.create_user(name, f"{name}@example.com", "pw")
     group = Group.objects.create(name=f"{name}-group")

@@ -36,15 +36,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def kollus(sandbox, settings):
-    # Set before the cluster starts: its forked workers inherit these settings.
-    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    return sandbox
-
-
 def ensure_site() -> None:
     """A root, a home page and a default site: another transactional test may have flushed the
     tree Wagtail's migrations created (``make_page`` needs the home page, ``page.url`` a site)."""

@@ -23,14 +23,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def kollus(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    return sandbox
-
-
-@pytest.fixture
 def raising_receiver(kollus):
     """Connect a receiver that raises, with the access token in its message, to a signal."""
     token = kollus.kollus_settings()["KOLLUS_ACCESS_TOKEN"]
