@@ -50,7 +50,7 @@ def _course(number: int) -> Any:
 
 def _drain(sandbox: Any, pages: list[Any]) -> None:
     from wagtail_kollus.models import PageContentLink
-    from wagtail_kollus.sync.testing import running_cluster, wait_for
+    from wagtail_kollus.testing import running_cluster, wait_for
 
     keys = [p.pk for p in pages]
 

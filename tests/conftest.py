@@ -1,4 +1,5 @@
-"""Shared fixtures. The sandbox fixtures live in ``wagtail_kollus.sandbox.testing``."""
+"""Shared fixtures. The sandbox fixtures come from ``wagtail_kollus.testing``, as a site's would
+(docs/testing.md); rows and pages are built by ``tests/factories.py``."""
 
 import shutil
 import socket
@@ -7,17 +8,20 @@ import time
 
 import pytest
 
-from wagtail_kollus.sandbox.testing import sandbox, sandbox_server  # noqa: E402,F401
+from tests.sync_support import SYNC_TEST_SETTINGS
+from wagtail_kollus.testing import sandbox, sandbox_server  # noqa: E402,F401
 
 
 def ensure_wagtail_page_tree() -> None:
     """The rows Wagtail's migrations create (a locale, the root page, a welcome page, the
-    default site). Transactional tests flush the database afterwards, which deletes them, so
+    default site, the root collection). Transactional tests flush the database afterwards, which deletes them, so
     any later test on the same worker (transactional or not) would meet no page tree."""
     from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import Locale, Page, Site
+    from wagtail.models import Collection, Locale, Page, Site
 
     Locale.objects.get_or_create(language_code="en")
+    if not Collection.objects.filter(depth=1).exists():  # images and documents need it
+        Collection.add_root(name="Root")
     root = Page.objects.filter(depth=1).first()
     if root is None:
         page_type = ContentType.objects.get_for_model(Page)
@@ -46,6 +50,23 @@ def _wagtail_page_tree(request):
     else:
         return
     ensure_wagtail_page_tree()
+
+
+@pytest.fixture
+def synced(sandbox, settings):  # noqa: F811  (the imported fixture, by name)
+    """The sandbox, with the sync settings of ``SYNC_TEST_SETTINGS`` (quick retries)."""
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_TEST_SETTINGS}
+    return sandbox
+
+
+@pytest.fixture
+def kollus(sandbox, settings):  # noqa: F811  (the imported fixture, by name)
+    """The sandbox, with the Kollus rate limit lifted: the sandbox does not enforce one, and
+    the shared limiter is tested with the client (``test_ratelimit.py``)."""
+    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
+        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
+    )
+    return sandbox
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@
   namespace that one of the plugin's Wagtail hooks registered (a viewset may use a stock
   Wagtail view class).
 - :data:`SECRETS` are recognisable secret values; :func:`find_secrets` says which appear.
+- :data:`ADMIN_URLS` and :data:`PUBLIC_URLS` classify every URL the walk finds (who may open
+  it; ``tests/test_security_urls.py`` checks each class); :func:`concrete_url` fills one in.
 - :data:`HOSTILE` are remote strings that must come out escaped; :func:`unsafe_markup` parses
   HTML and reports any element or attribute that hostile data managed to create.
 """
@@ -13,9 +15,10 @@ from __future__ import annotations
 
 import inspect
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlencode
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from wagtail import hooks
@@ -203,3 +206,154 @@ def plugin_url_entries() -> list[PluginURL]:
 
     walk(get_resolver(), "", ())
     return found
+
+
+# --- who may open each URL (the classification the walk checks) ------------------------------
+@dataclass(frozen=True)
+class AdminRule:
+    """Who may open an admin URL.
+
+    ``opens_with``: permission codenames that open it (checked positively, so a view that
+    refuses everyone fails too); ``"page:change_page"`` means edit permission on the page;
+    ``None`` means any admin user (Wagtail's choosers work that way: editors without any
+    plugin permission must be able to pick a video in a page they edit).
+    ``methods``: what a superuser exercises (each must not be a 5xx).
+    """
+
+    opens_with: tuple[str, ...] | None
+    method: str = "get"
+    superuser_methods: tuple[str, ...] = ("get",)
+    data: dict[str, Any] = field(default_factory=dict)
+    # Query parameters filled from the test objects: {"media": "pk"} → ?media=<objects["pk"]>.
+    query: dict[str, str] = field(default_factory=dict)
+    # A URL about one upload (its state, how it ended, "Use this video"): the uploader opens it
+    # with "add" alone, anyone else only with one of these (checked by the upload walk below).
+    others_need: tuple[str, ...] | None = None
+
+
+MEDIA_VIEW = ("view_kollusmedia",)
+ADMIN_URLS: dict[str, AdminRule] = {
+    # Video library (ModelViewSet over KollusMedia, ModelPermissionPolicy)
+    "kollus_media:index": AdminRule(MEDIA_VIEW),
+    "kollus_media:index_results": AdminRule(MEDIA_VIEW),
+    "kollus_media:add": AdminRule(("add_kollusmedia",)),
+    "kollus_media:upload_modal": AdminRule(("add_kollusmedia",)),
+    "kollus_media:edit": AdminRule(("change_kollusmedia",), superuser_methods=("get", "post")),
+    "kollus_media:usage": AdminRule(("change_kollusmedia",)),
+    "kollus_media:replace": AdminRule(("change_kollusmedia",)),
+    "kollus_media:delete": AdminRule(("delete_kollusmedia",)),
+    "kollus_media:refresh": AdminRule(
+        ("change_kollusmedia",), method="post", superuser_methods=("post",)
+    ),
+    "kollus_media:refresh_stuck": AdminRule(
+        ("change_kollusmedia",), method="post", superuser_methods=("post",)
+    ),
+    "kollus_media:upload_ticket": AdminRule(
+        ("add_kollusmedia",),
+        method="post",
+        superuser_methods=("post",),
+        data={"file_name": "clip.mp4", "file_size": "2048", "title": "Walk"},
+    ),
+    "kollus_media:upload_complete": AdminRule(
+        ("add_kollusmedia", "change_kollusmedia"),
+        method="post",
+        superuser_methods=("post",),
+        others_need=("change_kollusmedia",),
+    ),
+    "kollus_media:upload_abort": AdminRule(
+        ("add_kollusmedia", "change_kollusmedia"),
+        method="post",
+        superuser_methods=("post",),
+        others_need=("change_kollusmedia",),
+    ),
+    "kollus_media:upload_status": AdminRule(
+        MEDIA_VIEW, others_need=("view_kollusmedia", "change_kollusmedia")
+    ),
+    # Stock Wagtail views the ModelViewSet adds (history of a row)
+    "kollus_media:history": AdminRule(("change_kollusmedia",)),
+    "kollus_media:history_results": AdminRule(("change_kollusmedia",)),
+    # Statistics (own permission; 403 page instead of Wagtail's redirect, by design)
+    "wagtail_kollus_stats:report": AdminRule(("view_kollus_statistics",)),
+    "wagtail_kollus_stats:report_results": AdminRule(("view_kollus_statistics",)),
+    "wagtail_kollus_stats:video": AdminRule(("view_kollus_statistics",)),
+    "wagtail_kollus_stats:record": AdminRule(
+        ("view_kollus_statistics",), method="post", superuser_methods=("post",)
+    ),
+    # Sync report and the page panel's endpoints
+    "wagtail_kollus_sync:report": AdminRule(
+        ("view_pagecontentlink",), superuser_methods=("get", "post")
+    ),
+    "wagtail_kollus_sync:report_results": AdminRule(("view_pagecontentlink",)),
+    "wagtail_kollus_sync:status": AdminRule(("page:change_page",)),
+    "wagtail_kollus_sync:retry": AdminRule(
+        ("page:change_page",), superuser_methods=("get", "post")
+    ),
+    # The callback log: who sees the library reads it; Retry re-reads a media from Kollus,
+    # so it needs what the library's "Refresh from Kollus" needs.
+    "wagtail_kollus_callbacks:index": AdminRule(MEDIA_VIEW),
+    "wagtail_kollus_callbacks:index_results": AdminRule(MEDIA_VIEW),
+    "wagtail_kollus_callbacks:retry": AdminRule(
+        ("change_kollusmedia",), method="post", superuser_methods=("post",)
+    ),
+    # The chooser: any admin user (as Wagtail's own choosers)
+    "kollus_video_chooser:choose": AdminRule(None),
+    "kollus_video_chooser:choose_results": AdminRule(None),
+    "kollus_video_chooser:choose_item": AdminRule(None),
+    "kollus_video_chooser:chosen": AdminRule(None),
+    "kollus_video_chooser:chosen_multiple": AdminRule(None),
+    # The Upload tab's "Use this video": the same permission as uploading (and the upload's own).
+    "kollus_video_chooser:chosen_library": AdminRule(
+        ("add_kollusmedia", "change_kollusmedia"),
+        query={"media": "pk"},
+        others_need=("change_kollusmedia",),
+    ),
+    # The chosen-video widget's "Preview video": any admin user, as the chooser.
+    "kollus_video_chooser:preview": AdminRule(None),
+    # Stock ChooserViewSet creation view: KollusVideo rows are only made by choosing.
+    "kollus_video_chooser:create": AdminRule(("add_kollusvideo",)),
+}
+
+# Public URLs, each with its own rule (tested below): the allow-list.
+CALLBACK_KINDS = ("upload", "transcoding", "content-update", "channel-add", "channel-delete")
+PUBLIC_URLS = {
+    **{f"wagtail_kollus:callback-{kind}": "callback" for kind in CALLBACK_KINDS},
+    # The same endpoints without the trailing slash (Kollus posts to exactly what was pasted).
+    **{f"wagtail_kollus:callback-{kind}-unslashed": "callback" for kind in CALLBACK_KINDS},
+    # Anything else under callbacks/: the plugin's own 404, whatever the method.
+    "wagtail_kollus:callback-unknown": "callback_unknown",
+    "wagtail_kollus:player_token": "player_token",
+}
+
+
+def entries_by_name():
+    return {entry.name: entry for entry in plugin_url_entries()}
+
+
+
+def concrete_url(name: str, objects: dict[str, Any]) -> str:
+    entry = entries_by_name()[name]
+    kwargs = {}
+    for param in entry.params:
+        if param == "pk" and name.startswith("kollus_video_chooser:"):
+            kwargs["pk"] = objects["chooser_pk"]
+        elif param == "token":
+            kwargs["token"] = "x"
+        else:
+            assert param in objects, f"{name}: no object for URL parameter {param!r}"
+            kwargs[param] = objects[param]
+    url = reverse(name, kwargs=kwargs)
+    rule = ADMIN_URLS.get(name)
+    if rule is not None and rule.query:
+        url += "?" + urlencode({param: objects[key] for param, key in rule.query.items()})
+    return url
+
+
+def sandbox_choice(sandbox) -> tuple[int, int]:
+    """A real (content_id, item_id) whose item plays through Kollus, and has siblings."""
+    with sandbox.state.lock:
+        for content in sandbox.state.contents_newest_first():
+            items = [i for ch in content["chapters"] for i in ch["items"]]
+            kollus_items = [i for i in items if i["media_source_type"] == "kollus"]
+            if len(items) > 1 and kollus_items:
+                return content["content_id"], kollus_items[0]["item_id"]
+    raise AssertionError("the sandbox seed has no multi-item content")

@@ -9,21 +9,26 @@ state, and a page, the ``{% kollus_player %}`` tag and the token endpoint show t
 
 from __future__ import annotations
 
-import html
 import io
-import itertools
-import re
 
 import pytest
 import requests
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.template import engines
 from django.urls import reverse
 
-from tests.test_blocks import make_page, video_block_data
-from tests.test_sync_cluster import SYNC_TEST_SETTINGS, make_course
-from tests.test_sync_engine import push_now
+from tests.factories import deliver, make_course, make_page, video_block_data
+from tests.playback_support import (
+    assert_plays,
+    assert_withdrawn,
+    cache_safe_reference,
+    choose_item,
+    choose_library,
+    on_a_page,
+    ready_media,
+    render_tag,
+)
+from tests.sync_support import SYNC_TEST_SETTINGS, push_now
 from tests.testapp.models import CoursePage
 from wagtail_kollus import player
 from wagtail_kollus.accounts import contents_client, kollus_client
@@ -36,7 +41,6 @@ from wagtail_kollus.models import (
     MediaState,
     VideoSource,
 )
-from wagtail_kollus.models.callbacks import delivery_fingerprint
 from wagtail_kollus.sandbox.config import DEFAULT_CHANNEL_KEY
 from wagtail_kollus.sync.engine import sync_page
 
@@ -44,20 +48,6 @@ pytestmark = [
     pytest.mark.django_db,
     pytest.mark.filterwarnings("ignore::jwt.InsecureKeyLengthWarning"),
 ]
-
-CHOSEN_ITEM = "kollus_video_chooser:chosen"
-CHOSEN_LIBRARY = "kollus_video_chooser:chosen_library"
-# One client address per token request keeps the endpoint's rate limits out of these tests.
-_addresses = (f"198.51.100.{n % 250}" for n in itertools.count(1))
-
-
-@pytest.fixture
-def kollus(sandbox, settings):
-    # The sandbox does not rate limit; the shared limiter is tested with the client.
-    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    return sandbox
 
 
 @pytest.fixture
@@ -75,19 +65,6 @@ def vod(kollus):
 
 
 # --- the remote side ------------------------------------------------------------------------
-def ready_media(sandbox, count: int) -> list[dict]:
-    """Seeded media that finished transcoding and play in the default channel."""
-    with sandbox.state.lock:
-        rows = [
-            {"upload_file_key": m["upload_file_key"], "key": c["media_content_key"]}
-            for m in sandbox.state.media.values()
-            if m["stage"] == "completed"
-            for c in m["channels"]
-            if c["channel_key"] == DEFAULT_CHANNEL_KEY
-        ]
-    return rows[:count]
-
-
 def kollus_item(sandbox, title: str, key: str, item_id: int | None = None) -> dict:
     item = {
         "title": title,
@@ -138,36 +115,12 @@ def pull() -> str:
     return out.getvalue()
 
 
-def deliver(kind: str, **payload: str) -> CallbackDelivery:
-    """A Kollus callback as the endpoint logs it (the endpoint itself: tests/test_callbacks.py)."""
-    payload = {"content_provider_key": "sandbox-account", **payload}
-    return CallbackDelivery.objects.create(
-        kind=kind,
-        fingerprint=delivery_fingerprint(kind, payload),
-        upload_file_key=payload["upload_file_key"],
-        payload=payload,
-    )
-
-
 def process(delivery: CallbackDelivery, capture) -> str:
     with capture(execute=True):
         return tasks.process_callback(delivery.fingerprint)
 
 
 # --- the local side: choosing, and what viewers get -----------------------------------------
-def choose_item(admin_client, content_id: int, item_id: int, language: str = "ko") -> KollusVideo:
-    url = reverse(CHOSEN_ITEM, args=(f"{content_id}-{item_id}",)) + f"?language={language}"
-    response = admin_client.get(url)
-    assert response.status_code == 200, response.content[:300]
-    return KollusVideo.objects.get(pk=response.json()["result"]["id"])
-
-
-def choose_library(admin_client, media: KollusMedia) -> KollusVideo:
-    response = admin_client.get(reverse(CHOSEN_LIBRARY), {"media": media.pk})
-    assert response.status_code == 200, response.content[:300]
-    return KollusVideo.objects.get(pk=response.json()["result"]["id"])
-
-
 def mirrored_media(capture, upload_file_key: str) -> KollusMedia:
     """A library row for a media the sandbox already has, filled in by a refresh."""
     media = KollusMedia.objects.create(title="Seeded", upload_file_key=upload_file_key)
@@ -176,64 +129,6 @@ def mirrored_media(capture, upload_file_key: str) -> KollusMedia:
     media.refresh_from_db()
     assert media.state == MediaState.READY and media.media_content_key
     return media
-
-
-def render_tag(video: KollusVideo, **options: str) -> str:
-    arguments = " ".join(f"{name}={value}" for name, value in options.items())
-    template = engines["django"].from_string(
-        "{% load kollus %}{% kollus_player video " + arguments + " %}"
-    )
-    return template.render({"video": KollusVideo.objects.get(pk=video.pk)})
-
-
-def reference_in(markup: str) -> str:
-    found = re.search(r'data-kollus-reference="([^"]+)"', markup)
-    assert found, markup[:500]
-    return html.unescape(found.group(1))
-
-
-def token_status(client, reference: str) -> int:
-    response = client.get(
-        reverse("wagtail_kollus:player_token"),
-        {"reference": reference},
-        REMOTE_ADDR=next(_addresses),
-    )
-    return response.status_code
-
-
-def assert_plays(client, page, video: KollusVideo, reference: str, key: str) -> None:
-    """The page, the tag and the token endpoint all play ``video`` with ``key``."""
-    row = KollusVideo.objects.select_related("media").get(pk=video.pk)
-    assert row.is_available and row.is_playable
-    assert row.media_content_key == key
-    page_html = client.get(page.url).content.decode()
-    assert "<iframe" in page_html and "data-kollus-unavailable" not in page_html
-    tag = render_tag(video)
-    assert "<iframe" in tag and "kollus-player--unavailable" not in tag
-    assert player.load_reference(cache_safe_reference(video)).media_content_key == key
-    assert token_status(client, reference) == 200
-
-
-def assert_withdrawn(client, page, video: KollusVideo, reference: str) -> None:
-    """The page and the tag show the placeholder, and the token endpoint answers 410."""
-    row = KollusVideo.objects.select_related("media").get(pk=video.pk)
-    assert not row.is_available and not row.is_playable
-    page_html = client.get(page.url).content.decode()
-    assert "data-kollus-unavailable" in page_html and "<iframe" not in page_html
-    tag = render_tag(video)
-    assert "kollus-player--unavailable" in tag and "<iframe" not in tag
-    assert token_status(client, reference) == 410
-
-
-def cache_safe_reference(video: KollusVideo) -> str:
-    """The reference a cache-safe player rendered now holds (and a cached page keeps)."""
-    return reference_in(render_tag(video, cache_safe="True"))
-
-
-def on_a_page(video: KollusVideo) -> tuple:
-    """A live page showing ``video``, and the reference a cached copy of it would hold."""
-    page = make_page([video_block_data(video)], title=f"Page of video {video.pk}")
-    return page, cache_safe_reference(video)
 
 
 # --- chapter items: kollus_sync --pull --------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_availability import (
+from tests.playback_support import (
     assert_plays,
     assert_withdrawn,
     cache_safe_reference,
@@ -17,9 +17,9 @@ from tests.test_availability import (
 )
 from wagtail_kollus.accounts import kollus_client
 from wagtail_kollus.media import tasks
-from wagtail_kollus.media.testing import point_callbacks_at, running_cluster, wait_for
 from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState
 from wagtail_kollus.sandbox.config import DEFAULT_CHANNEL_KEY
+from wagtail_kollus.testing import point_callbacks_at, running_cluster, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
 

@@ -6,7 +6,7 @@ import pytest
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 
-from tests.test_blocks import make_video, struct_value
+from tests.factories import make_video, struct_value
 from wagtail_kollus.blocks import TITLE_OVERRIDE_MAX_LENGTH, KollusVideoBlock
 
 pytestmark = pytest.mark.django_db

@@ -7,61 +7,18 @@ import json
 import pytest
 from django.test import RequestFactory
 from wagtail.admin.compare import get_comparison_class_for_block
-from wagtail.models import Page, ReferenceIndex
+from wagtail.models import ReferenceIndex
 
+from tests.factories import make_page, make_video, struct_value, video_block_data
 from tests.testapp.models import VideoPage
 from wagtail_kollus.blocks import (
     KollusVideoBlock,
     KollusVideoChooserBlock,
     KollusVideoChooserBlockComparison,
-    KollusVideoValue,
 )
 from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState
 
 pytestmark = pytest.mark.django_db
-
-
-def make_video(n: int = 1, **fields) -> KollusVideo:
-    values = {
-        "content_id": 5000 + n,
-        "chapter_id": 100 + n,
-        "item_id": 900 + n,
-        "language": "ko",
-        "title": f"Lesson {n}",
-        "content_title": f"Course {n}",
-        "chapter_title": "Chapter 1",
-        "media_content_key": f"mckey{n:04d}",
-        "thumbnail_url": f"https://img.example.com/{n}.jpg",
-        "duration_seconds": 60 + n,
-    }
-    values.update(fields)
-    return KollusVideo.objects.create(**values)
-
-
-def video_block_data(video: KollusVideo | None, **options) -> dict:
-    value = {
-        "video": video.pk if video else None,
-        "autoplay": False,
-        "mute": False,
-        "start_time": 0,
-        "allow_seek": True,
-        "disable_playrate": False,
-        "title_override": "",
-    }
-    value.update(options)
-    return {"type": "video", "value": value}
-
-
-def make_page(blocks: list[dict], title: str = "Videos") -> VideoPage:
-    home = Page.objects.get(depth=2)
-    page = VideoPage(title=title, slug=title.lower().replace(" ", "-"), body=json.dumps(blocks))
-    home.add_child(instance=page)
-    return page
-
-
-def struct_value(video: KollusVideo | None, **options) -> KollusVideoValue:
-    block = KollusVideoBlock()
-    return block.to_python(video_block_data(video, **options)["value"])
 
 
 @pytest.mark.parametrize("cache_safe", [False, True], ids=["render-time", "cache-safe"])

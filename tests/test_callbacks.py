@@ -11,43 +11,9 @@ from django.test import Client
 from django.urls import reverse
 from django_q.models import OrmQ
 
+from tests.factories import SANDBOX_ACCOUNT as ACCOUNT
+from tests.media_support import PAYLOADS, TOKEN, post, url
 from wagtail_kollus.models import CallbackDelivery, CallbackKind, DeliveryStatus, KollusMedia
-
-TOKEN = "test-callback-token-0123456789"
-ACCOUNT = "sandbox-account"
-
-PAYLOADS = {
-    "upload": {"filename": "intro", "full_filename": "intro.mp4", "upload_file_key": "ufk-1"},
-    "transcoding": {"filename": "intro", "upload_file_key": "ufk-1", "transcoding_result": "success"},
-    "content-update": {"filename": "intro", "upload_file_key": "ufk-1", "update_type": "title"},
-    "channel-add": {
-        "upload_file_key": "ufk-1",
-        "media_content_key": "mck-1",
-        "channel_key": "ch-1",
-        "channel_name": "Main",
-        "profile_key": "p1|p2",
-        "update_type": "add",
-    },
-    "channel-delete": {
-        "upload_file_key": "ufk-1",
-        "media_content_key": "mck-1",
-        "channel_key": "ch-1",
-        "channel_name": "Main",
-        "profile_key": "p1",
-        "update_type": "delete",
-    },
-}
-
-
-def url(kind: str, token: str = TOKEN) -> str:
-    return reverse(f"wagtail_kollus:callback-{kind}", kwargs={"token": token})
-
-
-def post(client: Client, kind: str, *, token: str = TOKEN, account: str | None = ACCOUNT, **extra):
-    data = dict(PAYLOADS[kind], **extra)
-    if account is not None:
-        data["content_provider_key"] = account
-    return client.post(url(kind, token), data)
 
 
 @pytest.fixture

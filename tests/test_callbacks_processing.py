@@ -7,53 +7,14 @@ functions run in a real django-q2 cluster in ``test_media_flow.py``.
 from __future__ import annotations
 
 import pytest
-import requests
 
+from tests.factories import deliver
+from tests.media_support import sandbox_stage
 from wagtail_kollus import signals
 from wagtail_kollus.accounts import kollus_client
 from wagtail_kollus.media import tasks
-from wagtail_kollus.media.testing import wait_for
 from wagtail_kollus.models import CallbackDelivery, DeliveryStatus, KollusMedia, MediaState
-from wagtail_kollus.models.callbacks import delivery_fingerprint
-
-ACCOUNT = "sandbox-account"
-
-
-@pytest.fixture
-def kollus(sandbox, settings):
-    # The sandbox does not rate limit; the shared limiter is tested with the client.
-    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    return sandbox
-
-
-def sandbox_upload(title: str, content: bytes = b"\x00" * 2048) -> str:
-    """Upload a file to the sandbox the way the browser does; returns the upload file key."""
-    client = kollus_client()
-    ticket = client.create_upload_url(title=title)
-    response = requests.post(
-        ticket.upload_url,
-        data={"accept": "application/json"},
-        files={"upload-file": (f"{title}.mp4", content, "video/mp4")},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return ticket.upload_file_key
-
-
-def sandbox_stage(sandbox, ufk: str) -> str:
-    return sandbox.state.media[ufk]["stage"]
-
-
-def deliver(kind: str, **payload: str) -> CallbackDelivery:
-    payload = {"content_provider_key": ACCOUNT, **payload}
-    return CallbackDelivery.objects.create(
-        kind=kind,
-        fingerprint=delivery_fingerprint(kind, payload),
-        upload_file_key=payload["upload_file_key"],
-        payload=payload,
-    )
+from wagtail_kollus.testing import upload_to_sandbox, wait_for
 
 
 @pytest.fixture
@@ -83,7 +44,7 @@ def run(delivery: CallbackDelivery, capture) -> str:
 def test_transcoding_success_makes_the_row_ready_and_attaches_to_the_channel(
     kollus, received, django_capture_on_commit_callbacks
 ):
-    ufk = sandbox_upload("Intro")
+    ufk = upload_to_sandbox("Intro")
     row = KollusMedia.objects.create(title="Intro", upload_file_key=ufk)
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
 
@@ -104,7 +65,7 @@ def test_transcoding_success_makes_the_row_ready_and_attaches_to_the_channel(
 def test_processing_the_same_delivery_twice_changes_nothing_the_second_time(
     kollus, received, django_capture_on_commit_callbacks
 ):
-    ufk = sandbox_upload("Twice")
+    ufk = upload_to_sandbox("Twice")
     KollusMedia.objects.create(title="Twice", upload_file_key=ufk)
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     delivery = deliver("transcoding", upload_file_key=ufk, transcoding_result="success")
@@ -119,7 +80,7 @@ def test_processing_the_same_delivery_twice_changes_nothing_the_second_time(
 
 @pytest.mark.django_db
 def test_transcoding_failure_marks_the_row_failed(kollus, received, django_capture_on_commit_callbacks):
-    ufk = sandbox_upload("will fail")
+    ufk = upload_to_sandbox("will fail")
     row = KollusMedia.objects.create(title="will fail", upload_file_key=ufk)
     wait_for(lambda: sandbox_stage(kollus, ufk) == "failed")
 
@@ -137,7 +98,7 @@ def test_callback_says_fail_but_the_api_says_ready_trusts_the_api(
     kollus, django_capture_on_commit_callbacks
 ):
     # Callbacks are unsigned hints; a forged-but-authenticated "fail" must not break a video.
-    ufk = sandbox_upload("Fine")
+    ufk = upload_to_sandbox("Fine")
     row = KollusMedia.objects.create(title="Fine", upload_file_key=ufk)
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     run(deliver("transcoding", upload_file_key=ufk, transcoding_result="fail"), django_capture_on_commit_callbacks)
@@ -147,7 +108,7 @@ def test_callback_says_fail_but_the_api_says_ready_trusts_the_api(
 
 @pytest.mark.django_db
 def test_unknown_key_that_kollus_knows_creates_the_mirror_row(kollus, received, django_capture_on_commit_callbacks):
-    ufk = sandbox_upload("Uploaded in the console")
+    ufk = upload_to_sandbox("Uploaded in the console")
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     assert not KollusMedia.objects.exists()
 
@@ -172,7 +133,7 @@ def test_unknown_key_that_kollus_does_not_know_is_recorded_and_ignored(
 
 @pytest.mark.django_db
 def test_content_update_from_the_console_updates_the_title(kollus, received, django_capture_on_commit_callbacks):
-    ufk = sandbox_upload("Old title")
+    ufk = upload_to_sandbox("Old title")
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     run(deliver("upload", upload_file_key=ufk), django_capture_on_commit_callbacks)
     row = KollusMedia.objects.get(upload_file_key=ufk)
@@ -190,7 +151,7 @@ def test_content_update_from_the_console_updates_the_title(kollus, received, dja
 def test_channel_removed_in_the_console_updates_channels_and_signals(
     kollus, received, django_capture_on_commit_callbacks
 ):
-    ufk = sandbox_upload("Channel hop")
+    ufk = upload_to_sandbox("Channel hop")
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     run(deliver("transcoding", upload_file_key=ufk, transcoding_result="success"), django_capture_on_commit_callbacks)
     row = KollusMedia.objects.get(upload_file_key=ufk)
@@ -208,7 +169,7 @@ def test_channel_removed_in_the_console_updates_channels_and_signals(
 
 @pytest.mark.django_db
 def test_deleted_rows_are_not_resurrected_by_a_late_callback(kollus, django_capture_on_commit_callbacks):
-    ufk = sandbox_upload("Gone")
+    ufk = upload_to_sandbox("Gone")
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     row = KollusMedia.objects.create(title="Gone", upload_file_key=ufk, state=MediaState.DELETED)
     run(deliver("transcoding", upload_file_key=ufk, transcoding_result="success"), django_capture_on_commit_callbacks)

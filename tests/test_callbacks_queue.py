@@ -13,12 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django_q.models import OrmQ
 from django_q.signals import pre_enqueue
 
+from tests.media_support import PAYLOADS, post
 from wagtail_kollus.media import jobs
 from wagtail_kollus.media.callbacks import record_delivery
 from wagtail_kollus.models import CallbackDelivery, DeliveryStatus
 from wagtail_kollus.models.callbacks import prepare_insert
-
-from .test_callbacks import PAYLOADS, post
 
 
 def statements(queries: CaptureQueriesContext) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import parse_qs
 
@@ -10,15 +9,12 @@ import pytest
 from django.core.cache import caches
 from django.urls import reverse
 
+from tests.chooser_support import CHOOSE, CHOSEN, ITEM, RESULTS, list_queries, listed_ids, modal
 from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.models import KollusVideo
 
 pytestmark = pytest.mark.django_db
 
-CHOOSE = "kollus_video_chooser:choose"
-RESULTS = "kollus_video_chooser:choose_results"
-ITEM = "kollus_video_chooser:choose_item"
-CHOSEN = "kollus_video_chooser:chosen"
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 SINGLE_ITEM_CONTENT = 4301  # sandbox seed: every 10th record is a VOD with one Kollus item
@@ -35,19 +31,6 @@ def empty_cache():
 def client_api(sandbox):
     """A direct client, to compute what the chooser should show (also real HTTP)."""
     return contents_client()
-
-
-def modal(response) -> dict:
-    assert response.status_code == 200, response.content[:500]
-    return json.loads(response.content)
-
-
-def listed_ids(html: str) -> list[int]:
-    return [int(i) for i in re.findall(r'href="/admin/kollus/video-chooser/content/(\d+)/', html)]
-
-
-def list_queries(sandbox) -> list[dict[str, list[str]]]:
-    return [parse_qs(e["query"]) for e in sandbox.requests if e["endpoint"] == "contents.list"]
 
 
 def test_listing_defaults_to_vod_and_the_default_language(admin_client, sandbox, client_api):

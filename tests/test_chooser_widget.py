@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.test_blocks import make_video
+from tests.factories import make_video
 from wagtail_kollus.blocks import KollusVideoBlock
 from wagtail_kollus.chooser.copying import copy_media_to_video
 from wagtail_kollus.chooser.viewsets import kollus_video_chooser_viewset

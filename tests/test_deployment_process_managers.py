@@ -30,7 +30,7 @@ import pytest
 
 from wagtail_kollus.checks import SQLITE_OPTIONS
 
-from .test_docs_examples import run_example
+from .docs_support import run_example
 
 pytestmark = pytest.mark.cluster
 

@@ -2,14 +2,12 @@
 
 A fenced block whose first line is ``# test: <name>`` (Python) or ``{# test: <name> #}`` (a
 Django template) is extracted here by name and executed, so an API change that would make an
-example wrong fails this file instead of misleading a reader.
+example wrong fails this file instead of misleading a reader. (Extracting them:
+``tests/docs_support.py``.)
 """
 
 from __future__ import annotations
 
-import re
-import sys
-from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import pytest
@@ -17,49 +15,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
 from django.test import RequestFactory
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs"
-
-_FENCE = re.compile(r"^```(?P<lang>\w+)\n(?P<body>.*?)^```$", re.M | re.S)
-_MARKER = re.compile(r"^(?:# test: (?P<py>[\w-]+)|\{# test: (?P<tpl>[\w-]+) #\})\s*$")
-
-
-def marked_examples(page: str) -> dict[str, str]:
-    """``{name: source}`` for every marked fenced block of ``docs/<page>``."""
-    found: dict[str, str] = {}
-    for fence in _FENCE.finditer((DOCS / page).read_text(encoding="utf-8")):
-        first, _, rest = fence["body"].partition("\n")
-        marker = _MARKER.match(first)
-        if marker:
-            name = marker["py"] or marker["tpl"]
-            assert name not in found, f"{page}: two examples are named {name!r}"
-            found[name] = rest
-    return found
-
-
-def example(page: str, name: str) -> str:
-    examples = marked_examples(page)
-    assert name in examples, f"docs/{page} lost its example '# test: {name}'"
-    return examples[name]
-
-
-def run_example(
-    page: str, name: str, *, names: dict | None = None, **site_modules: ModuleType
-) -> dict:
-    """Execute the example; ``site_modules`` stand in for the reader's own apps, ``names`` for
-    what their settings file already defines (``BASE_DIR``…)."""
-    saved = {module: sys.modules.get(module) for module in site_modules}
-    sys.modules.update(site_modules)
-    try:
-        namespace: dict = {"__name__": f"docs_example_{name.replace('-', '_')}", **(names or {})}
-        exec(compile(example(page, name), f"docs/{page}:{name}", "exec"), namespace)  # noqa: S102
-        return namespace
-    finally:
-        for module, previous in saved.items():
-            if previous is None:
-                sys.modules.pop(module, None)
-            else:
-                sys.modules[module] = previous
+from tests.docs_support import example, marked_examples, run_example
+from tests.testapp.models import VideoPage
+from wagtail_kollus.models import KollusMedia, MediaState
 
 
 def test_every_marked_example_is_tested():
@@ -75,6 +33,7 @@ def test_every_marked_example_is_tested():
         },
         "signals.md": {"signals-sync", "signals-media"},
         "api-clients.md": {"api-clients-account"},
+        "testing.md": {"testing-page", "testing-processes"},
         "deployment.md": {
             "deployment-q-cluster-orm",
             "deployment-q-cluster-redis",
@@ -326,3 +285,26 @@ def test_real_ip_middleware_example_trusts_only_the_proxy():
     # A client talking to the site directly cannot choose its address with the header.
     middleware(factory.get("/", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.9"))
     assert seen == ["203.0.113.9", "198.51.100.7"]
+
+
+# --- testing.md -------------------------------------------------------------------------------
+def lessons_app() -> dict[str, ModuleType]:
+    """The reader's ``lessons`` app: its ``LessonPage`` is the test app's ``VideoPage``."""
+    models = ModuleType("lessons.models")
+    models.LessonPage = VideoPage
+    return {"lessons": ModuleType("lessons"), "lessons.models": models}
+
+
+@pytest.mark.django_db
+def test_the_page_example_plays_a_ready_video(client, sandbox):
+    names = run_example("testing.md", "testing-page", **lessons_app())
+    names["test_a_lesson_plays_its_video"](client, sandbox)  # its asserts are the test
+    assert VideoPage.objects.filter(title="Welcome").exists()
+
+
+@pytest.mark.cluster
+@pytest.mark.django_db(transaction=True)
+def test_the_processes_example_makes_an_upload_ready(sandbox, settings, live_server):
+    names = run_example("testing.md", "testing-processes")
+    names["test_an_upload_becomes_ready"](sandbox, settings, live_server)
+    assert KollusMedia.objects.filter(state=MediaState.READY).exists()

@@ -13,13 +13,17 @@ from django.test import override_settings
 from django.urls import reverse
 from wagtail.models import Locale
 
-from tests.test_chooser_views import CHOOSE, list_queries, modal
-from tests.test_sync_cluster import SYNC_TEST_SETTINGS, configure, link_of, make_course, publish
+from tests.chooser_support import CHOOSE, list_queries, modal
+from tests.factories import make_course
+from tests.sync_support import (
+    SYNC_TEST_SETTINGS,
+    configure,
+    publish_and_push,
+    record_of,
+)
 from tests.testapp.models import CoursePage
 from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.languages import default_language, locale_language, page_language
-from wagtail_kollus.models import PageContentLink
-from wagtail_kollus.sync.engine import sync_page
 
 pytestmark = pytest.mark.django_db
 
@@ -97,22 +101,6 @@ def synced(sandbox, settings):
     settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_TEST_SETTINGS}
     with I18N:
         yield sandbox
-
-
-def push(page, capture) -> PageContentLink:
-    with capture(execute=True):
-        sync_page(page.pk)
-    return link_of(page)
-
-
-def publish_and_push(page, capture, **changes) -> tuple[CoursePage, PageContentLink]:
-    with capture(execute=True):
-        page = publish(page, **changes)
-    return page, push(page, capture)
-
-
-def record_of(sandbox, link: PageContentLink) -> dict:
-    return sandbox.state.contents[link.content_id]
 
 
 def translate(page: CoursePage, language_code: str) -> CoursePage:

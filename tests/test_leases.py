@@ -24,7 +24,8 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django_q.models import OrmQ, Schedule
 
-from tests.test_sync_cluster import SYNC_TEST_SETTINGS, link_of, make_course, publish
+from tests.factories import make_course, publish
+from tests.sync_support import SYNC_TEST_SETTINGS, link_of
 from wagtail_kollus import leases
 from wagtail_kollus.api.errors import (
     AuthenticationError,

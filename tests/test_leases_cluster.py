@@ -20,7 +20,7 @@ from django_q.models import Schedule
 from django_q.signals import pre_execute
 
 from wagtail_kollus.models import CallbackDelivery, DeliveryStatus, KollusMedia, MediaState
-from wagtail_kollus.sync.testing import running_cluster, wait_for
+from wagtail_kollus.testing import running_cluster, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
 
@@ -105,7 +105,8 @@ def test_the_installed_sweep_schedule_runs_due_retries_of_both_kinds(kollus, set
     from django_q.brokers import get_broker
     from django_q.scheduler import scheduler
 
-    from tests.test_sync_cluster import SYNC_TEST_SETTINGS, link_of, make_course, publish
+    from tests.factories import make_course, publish
+    from tests.sync_support import SYNC_TEST_SETTINGS, link_of
 
     settings.WAGTAIL_KOLLUS = {
         **settings.WAGTAIL_KOLLUS,

@@ -22,18 +22,16 @@ from wagtail_localize.models import (  # noqa: E402
     TranslationSource,
 )
 
-from tests.test_languages import publish_and_push, push, record_of  # noqa: E402
-from tests.test_sync_cluster import SYNC_TEST_SETTINGS, make_course  # noqa: E402
+from tests.factories import make_course  # noqa: E402
+from tests.sync_support import (  # noqa: E402
+    publish_and_push,
+    push,
+    record_of,
+)
 from tests.testapp.models import CoursePage  # noqa: E402
 from wagtail_kollus.models import KollusVideo  # noqa: E402
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def synced(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_TEST_SETTINGS}
-    return sandbox
 
 
 def translate_title(

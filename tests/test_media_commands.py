@@ -11,16 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from wagtail_kollus.media.testing import wait_for
 from wagtail_kollus.models import KollusMedia, MediaState
-
-
-@pytest.fixture
-def kollus(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    return sandbox
+from wagtail_kollus.testing import wait_for
 
 
 def upload(*args: str) -> tuple[str, str]:

@@ -10,11 +10,10 @@ import re
 import pytest
 from django.urls import reverse
 
+from tests.factories import page_using
 from wagtail_kollus.media.states import STATE_DESCRIPTIONS, TRANSCODING_FAILED
 from wagtail_kollus.models import KollusMedia, MediaState
 from wagtail_kollus.player import load_reference
-
-from .test_media_library import page_using
 
 
 @pytest.fixture

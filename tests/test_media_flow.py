@@ -9,8 +9,8 @@ import pytest
 import requests
 from django.urls import reverse
 
-from wagtail_kollus.media.testing import point_callbacks_at, running_cluster, wait_for
 from wagtail_kollus.models import CallbackDelivery, DeliveryStatus, KollusMedia, MediaState
+from wagtail_kollus.testing import point_callbacks_at, running_cluster, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
 

@@ -10,14 +10,6 @@ from wagtail_kollus.media.importing import import_library
 from wagtail_kollus.models import KollusMedia, MediaState
 
 
-@pytest.fixture
-def kollus(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    return sandbox
-
-
 @pytest.mark.django_db
 def test_import_mirrors_every_media_once(kollus, monkeypatch):
     monkeypatch.setattr(importing, "PAGE_SIZE", 25)  # the sandbox's 70 media: three pages

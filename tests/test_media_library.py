@@ -5,7 +5,6 @@ panel. Views that reach Kollus do so over real HTTP to the sandbox.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -13,25 +12,15 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ
-from wagtail.models import Page, ReferenceIndex
 
-from tests.testapp.models import VideoPage
+from tests.factories import page_using
+from tests.media_support import sandbox_stage
 from wagtail_kollus import signals
 from wagtail_kollus.media import tasks
-from wagtail_kollus.media.testing import wait_for
-from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState, VideoSource
-
-from .test_callbacks_processing import sandbox_stage, sandbox_upload
+from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState
+from wagtail_kollus.testing import upload_to_sandbox, wait_for
 
 TOKEN = "test-callback-token-0123456789"
-
-
-@pytest.fixture
-def kollus(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    return sandbox
 
 
 def make_user(django_user_model, name: str, *codenames: str):
@@ -57,22 +46,6 @@ def media(db) -> KollusMedia:
         media_content_key="mck-welcome",
         channels=[{"channel_key": "ch", "media_content_key": "mck-welcome"}],
     )
-
-
-def page_using(media: KollusMedia) -> VideoPage:
-    video = KollusVideo.objects.create(
-        source=VideoSource.LIBRARY, title=media.title, media=media,
-        media_content_key=media.media_content_key,
-    )
-    home = Page.objects.get(depth=2)
-    page = home.add_child(
-        instance=VideoPage(
-            title="Uses the video",
-            body=json.dumps([{"type": "video", "value": {"video": video.pk}}]),
-        )
-    )
-    ReferenceIndex.create_or_update_for_object(page)
-    return page
 
 
 # --- listing -------------------------------------------------------------------------------
@@ -209,7 +182,7 @@ def queued_tasks() -> list[str]:
 
 @pytest.mark.django_db
 def test_editing_the_title_pushes_it_to_kollus(admin_client, kollus):
-    ufk = sandbox_upload("Before edit")
+    ufk = upload_to_sandbox("Before edit")
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     row = KollusMedia.objects.create(title="Before edit", upload_file_key=ufk, state=MediaState.READY)
 
@@ -227,7 +200,7 @@ def test_editing_the_title_pushes_it_to_kollus(admin_client, kollus):
 
 @pytest.mark.django_db
 def test_a_refused_metadata_push_is_recorded_on_the_row(kollus):
-    ufk = sandbox_upload("Refused")
+    ufk = upload_to_sandbox("Refused")
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     row = KollusMedia.objects.create(title="Edited", upload_file_key=ufk, state=MediaState.READY)
     kollus.faults.set("kollus.media_update", status=422, times=5)
@@ -248,7 +221,7 @@ def test_saving_without_changes_does_not_call_kollus(admin_client, media):
 
 @pytest.mark.django_db
 def test_refresh_reads_the_media_again(admin_client, kollus):
-    ufk = sandbox_upload("Refresh me")
+    ufk = upload_to_sandbox("Refresh me")
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     row = KollusMedia.objects.create(title="Refresh me", upload_file_key=ufk, state=MediaState.TRANSCODING)
     response = admin_client.post(reverse("kollus_media:refresh", args=(row.pk,)), follow=True)
@@ -273,7 +246,7 @@ def refresh_messages(response) -> list[tuple[str, str]]:
     ],
 )
 def test_a_failed_refresh_is_an_error_message_and_leaves_the_row(admin_client, kollus, fault, reason):
-    ufk = sandbox_upload("Refresh broken")
+    ufk = upload_to_sandbox("Refresh broken")
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     row = KollusMedia.objects.create(
         title="Refresh broken", upload_file_key=ufk, state=MediaState.TRANSCODING
@@ -318,7 +291,7 @@ def test_bulk_refresh_stops_on_an_api_error_and_queues_nothing(admin_client, kol
 @pytest.mark.django_db
 def test_bulk_refresh_reads_the_first_and_queues_the_rest(admin_client, kollus, settings):
     settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "STUCK_AFTER_MINUTES": 1}
-    ufks = [sandbox_upload(f"Stuck {n}") for n in (1, 2)]
+    ufks = [upload_to_sandbox(f"Stuck {n}") for n in (1, 2)]
     for ufk in ufks:
         wait_for(lambda ufk=ufk: sandbox_stage(kollus, ufk) == "completed")
         KollusMedia.objects.create(title=ufk, upload_file_key=ufk, state=MediaState.TRANSCODING)
@@ -361,7 +334,7 @@ def test_delete_is_refused_while_used_without_the_permission(client, django_user
 def test_delete_while_used_needs_confirmation_then_pages_get_the_placeholder(
     client, django_user_model, kollus
 ):
-    ufk = sandbox_upload("Used")
+    ufk = upload_to_sandbox("Used")
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     media = KollusMedia.objects.create(
         title="Used", upload_file_key=ufk, state=MediaState.READY, media_content_key="mck-used"
@@ -388,7 +361,7 @@ def test_delete_while_used_needs_confirmation_then_pages_get_the_placeholder(
 
 @pytest.mark.django_db
 def test_delete_unused_video(admin_client, kollus, django_capture_on_commit_callbacks):
-    ufk = sandbox_upload("Unused")
+    ufk = upload_to_sandbox("Unused")
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     media = KollusMedia.objects.create(title="Unused", upload_file_key=ufk, state=MediaState.READY)
     deleted = []
@@ -411,7 +384,7 @@ def test_delete_unused_video(admin_client, kollus, django_capture_on_commit_call
 
 @pytest.mark.django_db
 def test_delete_failure_on_kollus_is_a_message_not_a_500(admin_client, kollus):
-    ufk = sandbox_upload("Stays")
+    ufk = upload_to_sandbox("Stays")
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     media = KollusMedia.objects.create(title="Stays", upload_file_key=ufk, state=MediaState.READY)
     kollus.faults.set("kollus.media_delete", status=503, times=10)

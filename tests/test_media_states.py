@@ -23,8 +23,7 @@ from wagtail_kollus.media.states import (
     state_display,
 )
 from wagtail_kollus.models import KollusMedia, MediaState
-
-from .test_callbacks_processing import sandbox_upload
+from wagtail_kollus.testing import upload_to_sandbox
 
 
 @pytest.fixture
@@ -108,7 +107,7 @@ def test_refresh_stuck_cleans_up_abandoned_uploads(admin_client, kollus):
 @pytest.mark.django_db
 def test_a_late_file_clears_the_interrupted_reason(kollus):
 
-    ufk = sandbox_upload("late arrival")
+    ufk = upload_to_sandbox("late arrival")
     row = KollusMedia.objects.create(
         title="late arrival", upload_file_key=ufk, state=MediaState.FAILED,
         error_message=str(UPLOAD_ABANDONED),

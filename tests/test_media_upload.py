@@ -15,14 +15,6 @@ SECRETS = ("sandbox-access-token", "sandbox-security-key", "sandbox-custom-key",
 
 
 @pytest.fixture
-def kollus(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    return sandbox
-
-
-@pytest.fixture
 def editor(django_user_model, client):
     user = django_user_model.objects.create_user("editor", "e@example.com", "pw")
     group = Group.objects.create(name="Kollus uploaders")

@@ -17,7 +17,7 @@ import pytest
 from django.urls import reverse
 from wagtail.models import Locale, Page, Site
 
-from tests.test_blocks import make_page, make_video, video_block_data
+from tests.factories import make_page, make_video, video_block_data
 from wagtail_kollus.accounts import kollus_client
 from wagtail_kollus.media.services import mirror_from_remote
 from wagtail_kollus.models import (
@@ -27,22 +27,13 @@ from wagtail_kollus.models import (
     MediaState,
     VideoSource,
 )
-from wagtail_kollus.sync.testing import running_cluster, wait_for
+from wagtail_kollus.testing import running_cluster, wait_for
 
 pytestmark = [
     pytest.mark.cluster,
     pytest.mark.django_db(transaction=True),
     pytest.mark.filterwarnings("ignore::jwt.InsecureKeyLengthWarning"),
 ]
-
-
-@pytest.fixture
-def kollus(sandbox, settings):
-    # Set before the cluster starts: its forked workers inherit these settings.
-    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    return sandbox
 
 
 def ensure_site() -> None:

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import requests
 
@@ -57,6 +58,12 @@ def test_index_page_lists_services_world_callbacks_and_control_api():
             ticket = create_upload_url(server)
             requests.post(ticket["upload_url"], files={"upload-file": ("a.mp4", b"x")}, timeout=5)
             receiver.wait_for(1)
+            # The sandbox records the answer once the site's response is back, a moment after
+            # the receiver has the request.
+            deadline = time.monotonic() + 5
+            while not server.app.callbacks.entries()[-1]["attempts"]:
+                assert time.monotonic() < deadline, "the sandbox never recorded the answer"
+                time.sleep(0.02)
             page = requests.get(server.base_url + "/", timeout=5)
             assert requests.get(server.base_url + "/_sandbox", timeout=5).json()["contents"] == 12
     finally:

@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks import scale
-
-from .test_stats_helpers import FAST_LIMITS
+from tests.stats_support import FAST_LIMITS
 
 SMALL = scale.Sizes(
     media=(20, 60),

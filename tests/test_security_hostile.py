@@ -26,8 +26,7 @@ from wagtail_kollus.models import (
 )
 from wagtail_kollus.sandbox.config import DEFAULT_CATEGORY_KEY
 
-from .security_support import HOSTILE, SCRIPT, hostile_title, html_of, unsafe_markup
-from .test_security_urls import sandbox_choice
+from .security_support import HOSTILE, SCRIPT, hostile_title, html_of, sandbox_choice, unsafe_markup
 
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
 LONG = HOSTILE["long"]

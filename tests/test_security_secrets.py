@@ -42,8 +42,15 @@ from wagtail_kollus.models import (
 )
 from wagtail_kollus.sandbox.testing import SandboxServer
 
-from .security_support import SANDBOX_KEYS, SECRETS, find_secrets, response_text
-from .test_security_urls import ADMIN_URLS, concrete_url, sandbox_choice
+from .security_support import (
+    ADMIN_URLS,
+    SANDBOX_KEYS,
+    SECRETS,
+    concrete_url,
+    find_secrets,
+    response_text,
+    sandbox_choice,
+)
 
 ALWAYS_SECRET = (
     "CONTENTS_API_KEY",

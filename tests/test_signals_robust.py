@@ -12,22 +12,14 @@ import logging
 import pytest
 from django.urls import reverse
 
+from tests.factories import deliver
+from tests.media_support import sandbox_stage
 from wagtail_kollus import signals
 from wagtail_kollus.media import tasks
-from wagtail_kollus.media.testing import wait_for
 from wagtail_kollus.models import CallbackDelivery, DeliveryStatus, KollusMedia, MediaState
-
-from .test_callbacks_processing import deliver, sandbox_stage, sandbox_upload
+from wagtail_kollus.testing import upload_to_sandbox, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def kollus(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
-        KOLLUS_RATE_LIMIT_PER_SECOND=100, KOLLUS_RATE_LIMIT_PER_MINUTE=6000
-    )
-    return sandbox
 
 
 @pytest.fixture
@@ -66,7 +58,7 @@ def test_a_raising_video_ready_receiver_does_not_stall_the_callback(kollus, rais
     calls = raising_receiver(signals.video_ready)
     later = []
     signals.video_ready.connect(receiver := lambda sender, instance, **kw: later.append(instance.pk))
-    ufk = sandbox_upload("Robust")
+    ufk = upload_to_sandbox("Robust")
     row = KollusMedia.objects.create(title="Robust", upload_file_key=ufk)
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     delivery = deliver("transcoding", upload_file_key=ufk, transcoding_result="success")
@@ -89,7 +81,7 @@ def test_a_raising_video_deleted_receiver_still_gives_the_normal_redirect(
     admin_client, kollus, raising_receiver, caplog
 ):
     calls = raising_receiver(signals.video_deleted)
-    ufk = sandbox_upload("Gone")
+    ufk = upload_to_sandbox("Gone")
     wait_for(lambda: sandbox_stage(kollus, ufk) == "completed")
     media = KollusMedia.objects.create(title="Gone", upload_file_key=ufk, state=MediaState.READY)
 

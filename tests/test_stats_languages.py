@@ -23,9 +23,8 @@ from django.core.cache import cache
 from django.urls import reverse
 from wagtail.users.models import UserProfile
 
+from tests.stats_support import FAST_LIMITS, completed_keys
 from wagtail_kollus.models import KollusMedia
-
-from .test_stats_helpers import FAST_LIMITS, completed_keys
 
 pytestmark = pytest.mark.django_db
 

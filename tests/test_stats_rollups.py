@@ -20,6 +20,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.factories import store_snapshot
+from tests.stats_support import FAST_LIMITS, expected_views, today
 from wagtail_kollus.models import (
     DailyStatsSnapshot,
     DailyVideoViews,
@@ -30,8 +32,6 @@ from wagtail_kollus.models import (
 from wagtail_kollus.models.stats import day_is_settled_at
 from wagtail_kollus.stats import rollups, service, tasks
 from wagtail_kollus.stats.periods import DateRange, oldest_day_kollus_answers
-
-from .test_stats_helpers import FAST_LIMITS, expected_views, store_snapshot, today
 
 pytestmark = pytest.mark.django_db
 

@@ -10,19 +10,18 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from wagtail_kollus.models import DailyStatsSnapshot, DailyVideoViews
-from wagtail_kollus.sandbox import statistics as sandbox_stats
-from wagtail_kollus.stats import service, snapshots, tasks
-from wagtail_kollus.stats.periods import DateRange, oldest_day_kollus_answers
-
-from .test_stats_helpers import (
+from tests.factories import store_snapshot
+from tests.stats_support import (
     FAST_LIMITS,
     completed_keys,
     expected_views,
     expected_visitors,
-    store_snapshot,
     today,
 )
+from wagtail_kollus.models import DailyStatsSnapshot, DailyVideoViews
+from wagtail_kollus.sandbox import statistics as sandbox_stats
+from wagtail_kollus.stats import service, snapshots, tasks
+from wagtail_kollus.stats.periods import DateRange, oldest_day_kollus_answers
 
 pytestmark = pytest.mark.django_db
 

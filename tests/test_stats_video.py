@@ -11,12 +11,12 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils.html import escape
 
+from tests.factories import store_snapshot
+from tests.stats_support import FAST_LIMITS, completed_keys, expected_views, today
 from wagtail_kollus.models import DailyStatsSnapshot, KollusMedia
 from wagtail_kollus.sandbox import statistics as sandbox_stats
 from wagtail_kollus.stats.periods import DateRange, oldest_day_kollus_answers
-from wagtail_kollus.sync.testing import running_cluster, wait_for
-
-from .test_stats_helpers import FAST_LIMITS, completed_keys, expected_views, store_snapshot, today
+from wagtail_kollus.testing import running_cluster, wait_for
 
 REPORT = "wagtail_kollus_stats:report"
 

@@ -14,11 +14,11 @@ from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.urls import reverse
 
+from tests.factories import store_snapshot
+from tests.stats_support import FAST_LIMITS, completed_keys, expected_views, today
 from wagtail_kollus.models import KollusMedia
 from wagtail_kollus.sandbox import statistics as sandbox_stats
 from wagtail_kollus.stats.periods import DateRange
-
-from .test_stats_helpers import FAST_LIMITS, completed_keys, expected_views, store_snapshot, today
 
 pytestmark = pytest.mark.django_db
 

@@ -23,14 +23,9 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from wagtail.users.models import UserProfile
 
-from tests.test_sync_cluster import (
-    SYNC_TEST_SETTINGS,
-    edit_remotely,
-    link_of,
-    make_course,
-    publish,
-    synced_course,
-)
+from tests.factories import deliver, make_course, publish
+from tests.sync_support import SYNC_TEST_SETTINGS, link_of, synced_link
+from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.media import tasks
 from wagtail_kollus.messages import Message, columns, shown
 from wagtail_kollus.models import (
@@ -40,9 +35,8 @@ from wagtail_kollus.models import (
     MediaState,
     PageContentLink,
 )
-from wagtail_kollus.models.callbacks import delivery_fingerprint
 from wagtail_kollus.sync.engine import sync_page
-from wagtail_kollus.sync.testing import running_cluster, wait_for
+from wagtail_kollus.testing import running_cluster, wait_for
 
 HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 
@@ -137,13 +131,7 @@ def log_row(client, delivery: CallbackDelivery) -> str:
 def test_a_callback_taken_over_in_a_korean_worker_reads_in_each_editors_language(
     korean_site, english_editor, korean_editor, django_capture_on_commit_callbacks
 ):
-    payload = {"content_provider_key": "sandbox-account", "upload_file_key": "ufk-stopped"}
-    delivery = CallbackDelivery.objects.create(
-        kind="upload",
-        fingerprint=delivery_fingerprint("upload", payload),
-        upload_file_key=payload["upload_file_key"],
-        payload=payload,
-    )
+    delivery = deliver("upload", upload_file_key="ufk-stopped")
     # Two workers stopped holding it already; the third lease expired too: given up.
     CallbackDelivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.PROCESSING,
@@ -169,14 +157,7 @@ def test_an_api_failure_given_up_keeps_the_apis_words_inside_the_translated_sent
     korean_site, english_editor, korean_editor, django_capture_on_commit_callbacks
 ):
     korean_site.faults.set("kollus.media_detail", status=503)
-    ufk = ready_media_key(korean_site)
-    payload = {"content_provider_key": "sandbox-account", "upload_file_key": ufk}
-    delivery = CallbackDelivery.objects.create(
-        kind="upload",
-        fingerprint=delivery_fingerprint("upload", payload),
-        upload_file_key=ufk,
-        payload=payload,
-    )
+    delivery = deliver("upload", upload_file_key=ready_media_key(korean_site))
     with in_the_worker():
         for _ in range(3):
             with django_capture_on_commit_callbacks(execute=True):
@@ -316,8 +297,11 @@ def test_a_conflict_failed_by_the_real_cluster_reads_in_each_editors_language(
     # The real django-q2 cluster: its workers activate no language, so they run in "ko".
     settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "SYNC_CONFLICT_POLICY": "fail"}
     with running_cluster():
-        page, link = synced_course(korean_site)
-        edit_remotely(korean_site, link.content_id, title="Edited on the shop")
+        page = make_course()
+        publish(page)
+        link = synced_link(page)
+        # Someone edits the record in the shop: under the "fail" policy the next push stops.
+        contents_client().update_content(link.content_id, {"title": "Edited on the shop"})
         publish(page, intro="<p>New intro</p>")
         wait_for(lambda: PageContentLink.objects.filter(page_key=page.pk, state="failed").exists())
     link = link_of(page)

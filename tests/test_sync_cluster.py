@@ -3,81 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from wagtail.models import Locale, Page
+from wagtail.models import Page
 
+from tests.factories import home, make_course, publish
+from tests.sync_support import configure, link_of, synced_link
 from tests.testapp.models import CoursePage
 from wagtail_kollus.accounts import contents_client
-from wagtail_kollus.models import KollusVideo, PageContentLink, SyncLogEntry
-from wagtail_kollus.sync.testing import running_cluster, wait_for
+from wagtail_kollus.models import PageContentLink, SyncLogEntry
+from wagtail_kollus.testing import running_cluster, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
-
-SYNC_TEST_SETTINGS = {
-    "SYNC_DEFAULT_CATEGORY_IDS": [5],
-    "SYNC_DEFAULT_FEATURED_IMAGE": "https://example.com/course.jpg",
-    "SYNC_RETRY_BACKOFF": 0.2,
-    "SYNC_RETRY_BACKOFF_MAX": 1.0,
-    "SYNC_INLINE_RETRY_MAX": 5.0,
-    "SYNC_CLAIM_SECONDS": 10.0,
-    "SYNC_COALESCE_SECONDS": 0.3,
-    "READ_TIMEOUT": 2.0,
-}
-
-
-@pytest.fixture
-def synced(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_TEST_SETTINGS}
-    return sandbox
-
-
-def configure(settings, **overrides):
-    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **overrides}
-
-
-def home() -> Page:
-    # transactional_db flushes what Wagtail's migrations created: rebuild the tree root.
-    Locale.objects.get_or_create(language_code="en")
-    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root"))
-    return root
-
-
-def make_course(title="Python basics", **fields) -> CoursePage:
-    video = KollusVideo.objects.create(
-        title="Lesson 1", media_content_key="mck-lesson-1", duration_seconds=75
-    )
-    body = fields.pop(
-        "body",
-        [
-            {"type": "heading", "value": "Getting started"},
-            {"type": "video", "value": {"video": video.pk}},
-        ],
-    )
-    page = CoursePage(title=title, intro="<p>Learn Python</p>", body=body, live=False, **fields)
-    home().add_child(instance=page)
-    return page
-
-
-def publish(page: CoursePage, **changes) -> CoursePage:
-    page = CoursePage.objects.get(pk=page.pk)
-    for name, value in changes.items():
-        setattr(page, name, value)
-    page.save_revision().publish()
-    return page
-
-
-def link_of(page) -> PageContentLink | None:
-    return PageContentLink.objects.filter(page_key=page.pk).first()
-
-
-def synced_link(page, version: int | None = None) -> PageContentLink:
-    def done():
-        link = link_of(page)
-        settled = link and link.state in ("synced", "unlinked") and not link.is_outstanding
-        if settled and (version is None or link.synced_version >= version):
-            return link
-        return None
-
-    return wait_for(done, message=f"page {page.pk} did not sync: {link_of(page)!r}")
 
 
 def remote(sandbox, content_id: int) -> dict:

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from wagtail.models import GroupPagePermission
 
-from tests.test_sync_cluster import SYNC_TEST_SETTINGS, configure, link_of, make_course, publish
+from tests.factories import home, make_course, publish
+from tests.sync_support import configure, link_of, push_now
 from tests.testapp.models import CourseMapping, CoursePage, VideoPage
 from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.models import ContentRecord, KollusVideo, PageContentLink
@@ -21,12 +22,6 @@ from wagtail_kollus.sync.engine import sync_page
 from wagtail_kollus.sync.panels import SyncStatusPanel
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def synced(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_TEST_SETTINGS}
-    return sandbox
 
 
 @pytest.fixture
@@ -44,14 +39,6 @@ def received():
     yield events
     content_synced.disconnect(on_synced)
     sync_failed.disconnect(on_failed)
-
-
-def push_now(page, capture) -> PageContentLink:
-    with capture(execute=True):
-        publish(page)
-    with capture(execute=True):
-        sync_page(page.pk)
-    return link_of(page)
 
 
 # --- registry and mapping ---------------------------------------------------------------------
@@ -297,8 +284,6 @@ def test_a_long_backoff_leaves_no_schedule_row_and_the_sweep_requeues_the_page_o
 
 
 def test_create_view_explains_when_the_record_will_be_created(admin_client):
-    from tests.test_sync_cluster import home
-
     url = reverse("wagtailadmin_pages:add", args=["testapp", "coursepage", home().pk])
     response = admin_client.get(url)
     assert response.status_code == 200

@@ -8,8 +8,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.test_sync_cluster import SYNC_TEST_SETTINGS, configure, make_course
-from tests.test_sync_engine import push_now
+from tests.factories import make_course
+from tests.sync_support import SYNC_TEST_SETTINGS, configure, push_now
 from wagtail_kollus.sync.problems import explain_failure
 
 COURSE = "testapp.coursepage"

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_sync_cluster import SYNC_TEST_SETTINGS, make_course, publish, synced_link
-from wagtail_kollus.sync.testing import running_cluster
+from tests.factories import make_course, publish
+from tests.sync_support import synced_link
+from wagtail_kollus.testing import running_cluster
 
 pytestmark = [pytest.mark.redis, pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def synced(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_TEST_SETTINGS}
-    return sandbox
 
 
 def test_several_workers_on_redis_sync_each_page_once(synced, redis_server):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from wagtail.admin.panels.model_utils import get_edit_handler
 from wagtail.models import Page
 
-from tests.test_sync_cluster import configure, link_of
+from tests.sync_support import configure, link_of
 from tests.testapp.models import CoursePage, VideoPage
 from wagtail_kollus.models import KollusVideo
 from wagtail_kollus.sync import ContentMapping, register_sync

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from wagtail_kollus.testing import point_callbacks_at, running_cluster
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("KOLLUS_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -114,3 +116,22 @@ def sandbox_live(sandbox):
 def admin_page(page, live_server, admin_user, sandbox_live):
     login(page, live_server.url, ADMIN_USERNAME, ADMIN_PASSWORD)
     return page
+
+
+@pytest.fixture
+def lifecycle(admin_page, sandbox_live, settings, live_server):
+    """The logged-in admin page, with the sandbox's callbacks sent to the live server and a
+    real django-q2 cluster processing them (uploads reach "ready")."""
+    point_callbacks_at(sandbox_live, live_server.url, settings)
+    with running_cluster():
+        yield admin_page
+        sandbox_live.reset()
+
+
+@pytest.fixture
+def clip(tmp_path):
+    """A small generated "MP4": an ftyp box and 3 MiB of padding (the sandbox does not decode)."""
+    path = tmp_path / "generated-clip.mp4"
+    header = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+    path.write_bytes(header + bytes(range(256)) * (3 * 4096))
+    return path

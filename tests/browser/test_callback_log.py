@@ -10,7 +10,7 @@ import pytest
 
 from wagtail_kollus.media.callbacks import record_delivery
 from wagtail_kollus.models import CallbackDelivery, DeliveryStatus, KollusMedia, MediaState
-from wagtail_kollus.sync.testing import running_cluster, wait_for
+from wagtail_kollus.testing import running_cluster, wait_for
 
 pytestmark = pytest.mark.cluster
 

@@ -13,8 +13,6 @@ from wagtail.models import Page
 
 from wagtail_kollus.models import KollusMedia, KollusVideo, VideoSource
 
-from .test_upload_flow import clip, lifecycle  # noqa: F401  (fixtures: callbacks + a clip)
-
 TITLE = "Chooser upload clip"
 
 

@@ -99,7 +99,24 @@ def sandbox_media(demo: RunningDemo, keyword: str) -> list[dict]:
 
 
 def publish_current_page(page) -> None:
-    """The editor's "Publish" (in the save button's menu); waits for Wagtail's success."""
+    """The editor's "Publish" (in the save button's menu); waits for Wagtail's success.
+
+    Wagtail 8 autosaves a draft half a second after a change. Publishing while that save is
+    still on its way (a loaded machine answers slowly) makes Wagtail ask "You saved a new
+    version in another window"; an editor would wait for its "Saved", and so does this."""
+    page.wait_for_function(
+        """(since) => {
+            const indicator = document.getElementById('w-autosave-indicator');
+            if (!indicator) return true;  // Wagtail before 8: no autosave
+            const state = indicator.getAttribute('data-w-autosave-state-value');
+            // No save begun 3 s after the change: none is coming (that change is not one
+            // autosave keeps).
+            return state === 'saved' || state === 'paused'
+                || (state !== 'saving' && Date.now() - since > 3000);
+        }""",
+        arg=time.time() * 1000,
+        timeout=30_000,
+    )
     page.locator(".w-dropdown-button").get_by_role("button", name="More actions").click()
     with page.expect_navigation() as navigation:
         page.locator("button[name='action-publish']").click()
@@ -319,7 +336,8 @@ def chooser_texts(demo: RunningDemo, page) -> list[tuple[str, str]]:
     # Structural selectors: the labels are in the editor's language.
     page.locator("[data-streamfield-stream-container] button.c-sf-add-button").first.click()
     page.get_by_role("option", name=re.compile("Kollus")).click()
-    page.locator("[data-chooser-action-choose]").first.click()
+    # The new block's button: blocks that already hold a video hide theirs.
+    page.locator("[data-chooser-action-choose]:visible").first.click()
     modal = page.locator(".modal-content")
     modal.locator("#search-results").wait_for()
     texts = [("chooser", modal.inner_text())]

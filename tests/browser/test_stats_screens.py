@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from ..test_stats_helpers import FAST_LIMITS
+from tests.stats_support import FAST_LIMITS
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_sync_cluster import SYNC_TEST_SETTINGS, link_of, make_course
-from wagtail_kollus.sync.testing import running_cluster
+from tests.factories import make_course
+from tests.sync_support import SYNC_TEST_SETTINGS, link_of
+from wagtail_kollus.testing import running_cluster
 
 pytestmark = pytest.mark.cluster
 
@@ -68,7 +69,7 @@ def test_a_refused_record_is_explained_without_marking_the_form_invalid(
 ):
     """The panel tells the editor what the contents API refused, in the page's terms, and
     Wagtail's error counters (Content tab, minimap) stay at zero: the form itself is valid."""
-    from tests.test_sync_engine import push_now
+    from tests.sync_support import push_now
 
     page = admin_page
     settings.WAGTAIL_KOLLUS = {

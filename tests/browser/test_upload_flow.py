@@ -7,29 +7,11 @@ the sandbox's callbacks have been processed by a real django-q2 cluster.
 
 from __future__ import annotations
 
-import pytest
 from django.urls import reverse
 
 from wagtail_kollus.media.states import STATE_DESCRIPTIONS
-from wagtail_kollus.media.testing import point_callbacks_at, running_cluster, wait_for
 from wagtail_kollus.models import KollusMedia, MediaState
-
-
-@pytest.fixture
-def lifecycle(admin_page, sandbox_live, settings, live_server):
-    point_callbacks_at(sandbox_live, live_server.url, settings)
-    with running_cluster():
-        yield admin_page
-        sandbox_live.reset()
-
-
-@pytest.fixture
-def clip(tmp_path):
-    """A small generated "MP4": an ftyp box and 3 MiB of padding (the sandbox does not decode)."""
-    path = tmp_path / "generated-clip.mp4"
-    header = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
-    path.write_bytes(header + bytes(range(256)) * (3 * 4096))
-    return path
+from wagtail_kollus.testing import wait_for
 
 
 def test_upload_from_the_library_reaches_ready(lifecycle, live_server, clip, sandbox_live):
