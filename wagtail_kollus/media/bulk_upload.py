@@ -19,6 +19,7 @@ from ..accounts import KollusAccount
 from ..api.errors import KollusAPIError
 from ..availability import apply_media
 from ..conf import kollus_settings
+from ..messages import Message, assign
 from ..models import KollusMedia, MediaState
 from .explain import explain
 
@@ -120,23 +121,35 @@ def upload_one(
         ticket = client.create_upload_url(**options)
     except KollusAPIError as error:
         # The same words as the admin's upload form, untranslated like the rest of the command.
-        return _failed(path, media, f"Kollus did not give an upload URL: {explain(error)}")
+        return _failed(
+            path,
+            media,
+            Message.gettext("Kollus did not give an upload URL: %(reason)s", reason=explain(error)),
+        )
     media.upload_file_key = ticket.upload_file_key
     media.save(update_fields=["upload_file_key", "updated_at"])
     try:
         client.upload_file(ticket.upload_url, path, filename=path.name, progress=progress)
     except KollusAPIError as error:
-        return _failed(path, media, f"The upload to Kollus failed: {explain(error)}")
+        return _failed(
+            path,
+            media,
+            Message.gettext("The upload to Kollus failed: %(reason)s", reason=explain(error)),
+        )
     except OSError as error:
-        return _failed(path, media, f"The file could not be read: {error}")
+        return _failed(
+            path, media, Message.gettext("The file could not be read: %(reason)s", reason=error)
+        )
     return UploadOutcome(path, "uploaded", media)
 
 
-def _failed(path: Path, media: KollusMedia, message: str) -> UploadOutcome:
+def _failed(path: Path, media: KollusMedia, message: Message) -> UploadOutcome:
+    # Stored for the library's editors, shown in each one's language; the command prints
+    # (and the outcome keeps) the English.
     media.state = MediaState.FAILED
-    media.error_message = message
+    stored = assign(media, "error_message", message)
     with transaction.atomic():
-        media.save(update_fields=["state", "error_message", "updated_at"])
+        media.save(update_fields=["state", *stored, "updated_at"])
         # Someone may have chosen the upload meanwhile: its video stays withdrawn.
         apply_media(media)
-    return UploadOutcome(path, "failed", media, message)
+    return UploadOutcome(path, "failed", media, message.english())

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ..accounts import KollusAccount
 from ..api.types import Media
+from ..messages import assign
 from ..models import KollusMedia, MediaState
 
 # Fields that editors see change; a change in one of them is worth a ``video_updated`` signal.
@@ -106,7 +107,7 @@ def apply_remote_media(
     # marked interrupted whose file arrives after all), or the video is ready, it is stale.
     left_failure = change.state_changed and change.old_state == MediaState.FAILED
     if (new_state == MediaState.READY or left_failure) and row.error_message:
-        row.error_message = ""
+        assign(row, "error_message", None)  # and its stored message (wagtail_kollus.messages)
         change.changed_fields.append("error_message")
     row.last_refreshed_at = timezone.now()
     return change

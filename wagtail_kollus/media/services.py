@@ -19,8 +19,6 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from .. import leases, signals
 from ..accounts import KollusAccount, kollus_client
@@ -28,8 +26,10 @@ from ..api.errors import KollusAPIError, NotFoundError
 from ..api.redaction import redact
 from ..availability import apply_media, withdraw_media
 from ..conf import kollus_settings
+from ..messages import Message, assign, columns
 from ..models import CallbackDelivery, DeliveryStatus, KollusMedia, MediaState
 from .callbacks import CALLBACK_VIEWS, KollusCallbackView
+from .explain import explain
 from .filters import is_abandoned_upload
 from .jobs import enqueue, schedule_later
 from .mirror import MirrorChange, apply_remote_media, needs_channel_attach
@@ -108,40 +108,44 @@ def _claim(fingerprint: str) -> tuple[CallbackDelivery, str] | None:
             delivery.attempts,
         )
         if delivery.attempts > len(callback_retry_delays()):
-            reason = ngettext(
+            reason = Message.ngettext(
                 "Gave up after %(count)d attempt: the worker processing this callback "
                 "stopped (killed, out of memory or restarted).",
                 "Gave up after %(count)d attempts: the worker processing this callback "
                 "stopped each time (killed, out of memory or restarted).",
                 delivery.attempts,
-            ) % {"count": delivery.attempts}
+                count=delivery.attempts,
+            )
             _finish(delivery, taken.token, DeliveryStatus.FAILED, reason)
             return None
     return delivery, taken.token
 
 
-def _finish(delivery: CallbackDelivery, token: str, status: str, error: str = "") -> bool:
+def _finish(
+    delivery: CallbackDelivery, token: str, status: str, error: Message | None = None
+) -> bool:
     """Record the outcome and release the lease; ``False`` if another worker took it over."""
     return leases.release(
         _deliveries(delivery.fingerprint),
         token,
         status=status,
-        error_message=error,
+        **columns("error_message", error),
         processed_at=timezone.now(),
         next_attempt_at=None,
     )
 
 
-def _describe(error: KollusAPIError) -> str:
-    """An API error as the callback log shows it (its message never holds a secret)."""
+def _describe(error: KollusAPIError) -> Message:
+    """An API error as the callback log shows it (its message never holds a secret): the
+    API's own words, as they came."""
     if error.status_code is None or f"HTTP {error.status_code}" in error.message:
-        return error.message
-    return f"{error.message} (HTTP {error.status_code})"
+        return Message.verbatim(error.message)
+    return Message.verbatim(f"{error.message} (HTTP {error.status_code})")
 
 
-def _local_reason(error: BaseException, account: KollusAccount) -> str:
+def _local_reason(error: BaseException, account: KollusAccount) -> Message:
     """A non-API error as the log shows it: a URL in it may carry the access token."""
-    return redact(str(error), account.secret_values())
+    return Message.verbatim(redact(str(error), account.secret_values()))
 
 
 def process_delivery(fingerprint: str, *, account: KollusAccount | None = None) -> str:
@@ -164,7 +168,9 @@ def process_delivery(fingerprint: str, *, account: KollusAccount | None = None) 
             return "failed"
         if not leases.is_transient(error):
             logger.exception("Processing Kollus callback delivery %s failed", delivery.pk)
-            reason = _("Unexpected error: %(error)s") % {"error": _local_reason(error, account)}
+            reason = Message.gettext(
+                "Unexpected error: %(error)s", error=_local_reason(error, account)
+            )
             _finish(delivery, token, DeliveryStatus.FAILED, reason)
             return "failed"
         # A busy database, a reset connection, Kollus unavailable: try again later. If even
@@ -174,7 +180,9 @@ def process_delivery(fingerprint: str, *, account: KollusAccount | None = None) 
             reason = _describe(error)
         else:
             reason = _local_reason(error, account)
-        logger.warning("Kollus callback delivery %s will be retried: %s", delivery.pk, reason)
+        logger.warning(
+            "Kollus callback delivery %s will be retried: %s", delivery.pk, reason.english()
+        )
         return _retry_later(delivery, token, reason)
 
 
@@ -188,14 +196,21 @@ def _process(delivery: CallbackDelivery, token: str, account: KollusAccount) -> 
     except NotFoundError:
         withdraw_media(ufk)  # deleted in the console, or not listed yet: nothing plays it now
         if KollusMedia.objects.filter(upload_file_key=ufk).exists() and _can_retry(delivery):
-            return _retry_later(delivery, token, _("Kollus does not list this media yet."))
+            return _retry_later(
+                delivery, token, Message.gettext("Kollus does not list this media yet.")
+            )
         _finish(
-            delivery, token, DeliveryStatus.IGNORED, _("Kollus does not know this upload file key.")
+            delivery,
+            token,
+            DeliveryStatus.IGNORED,
+            Message.gettext("Kollus does not know this upload file key."),
         )
         return "ignored"
     if rules.api_lags_behind(remote.state) and _can_retry(delivery):
         return _retry_later(
-            delivery, token, _("The Kollus API has not caught up with the callback yet.")
+            delivery,
+            token,
+            Message.gettext("The Kollus API has not caught up with the callback yet."),
         )
 
     channels_before = (
@@ -227,7 +242,7 @@ def _can_retry(delivery: CallbackDelivery) -> bool:
     return delivery.attempts < len(callback_retry_delays())
 
 
-def _retry_later(delivery: CallbackDelivery, token: str, reason: str) -> str:
+def _retry_later(delivery: CallbackDelivery, token: str, reason: Message) -> str:
     """Count a failed attempt and make the delivery due again after the next delay.
 
     No job is queued and no django-q2 schedule is written: the sweep (``wagtail_kollus.sweep``)
@@ -237,16 +252,18 @@ def _retry_later(delivery: CallbackDelivery, token: str, reason: str) -> str:
     attempts = delivery.attempts + 1
     delays = callback_retry_delays()
     if attempts > len(delays):
-        given_up = ngettext(
+        given_up = Message.ngettext(
             "Gave up after %(count)d attempt: %(reason)s",
             "Gave up after %(count)d attempts: %(reason)s",
             attempts,
-        ) % {"count": attempts, "reason": reason}
+            count=attempts,
+            reason=reason,
+        )
         leases.release(
             _deliveries(delivery.fingerprint),
             token,
             status=DeliveryStatus.FAILED,
-            error_message=given_up,
+            **columns("error_message", given_up),
             attempts=attempts,
             processed_at=timezone.now(),
             next_attempt_at=None,
@@ -256,7 +273,7 @@ def _retry_later(delivery: CallbackDelivery, token: str, reason: str) -> str:
         _deliveries(delivery.fingerprint),
         token,
         status=DeliveryStatus.QUEUED,
-        error_message=reason,
+        **columns("error_message", reason),
         attempts=attempts,
         next_attempt_at=timezone.now() + timedelta(seconds=delays[attempts - 1]),
     )
@@ -293,7 +310,7 @@ def retry_delivery(delivery: CallbackDelivery) -> bool:
             status=DeliveryStatus.QUEUED,
             attempts=0,
             next_attempt_at=None,
-            error_message="",
+            **columns("error_message", None),
             processed_at=None,
             **leases.RELEASED,
         )
@@ -404,13 +421,17 @@ def complete_replacements(
         except KollusAPIError as error:
             logger.warning("Replacing %s failed: %s", target.pk, error.describe())
             KollusMedia.objects.filter(pk=target.pk).update(
-                error_message=_("Replacing the source failed: %(reason)s")
-                % {"reason": error.describe()}
+                **columns(
+                    "error_message",
+                    Message.gettext(
+                        "Replacing the source failed: %(reason)s", reason=explain(error)
+                    ),
+                )
             )
             continue
         change = apply_remote_media(target, remote, account)
         target.replacement = None
-        target.error_message = ""
+        assign(target, "error_message", None)
         with transaction.atomic():
             target.save()
             # Kollus may answer with the target transcoding its new file, or with new keys:
@@ -450,12 +471,12 @@ def refresh_media(media_id: int, *, account: KollusAccount | None = None) -> str
             # The browser never delivered the file and never said so (closed mid-upload).
             KollusMedia.objects.filter(pk=row.pk, state=MediaState.UPLOADING).update(
                 state=MediaState.FAILED,
-                error_message=str(UPLOAD_ABANDONED),
+                **columns("error_message", UPLOAD_ABANDONED),
                 last_refreshed_at=timezone.now(),
             )
             return "abandoned"
         KollusMedia.objects.filter(pk=row.pk).update(
-            error_message=_("Kollus does not know this upload (yet)."),
+            **columns("error_message", Message.gettext("Kollus does not know this upload (yet).")),
             last_refreshed_at=timezone.now(),
         )
         return "not found"
@@ -489,8 +510,13 @@ def push_metadata(media_id: int, attempt: int = 0, *, account: KollusAccount | N
             return "retry scheduled"
         # The editor's values stay on the row; the library shows why Kollus has other ones.
         KollusMedia.objects.filter(pk=media_id).update(
-            error_message=_("Kollus did not accept the new title/category: %(reason)s")
-            % {"reason": error.describe()}
+            **columns(
+                "error_message",
+                Message.gettext(
+                    "Kollus did not accept the new title/category: %(reason)s",
+                    reason=explain(error),
+                ),
+            )
         )
         return "failed"
     mirror_from_remote(row.upload_file_key, remote, client=client, account=account)

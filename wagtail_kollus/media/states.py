@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from ..messages import Message
 from ..models import KollusMedia, MediaState
 
 STATE_DESCRIPTIONS = {
@@ -49,7 +50,8 @@ STATE_ICONS = {
 TRANSCODING_FAILED = _("Kollus could not transcode the file (it may be damaged or in a format Kollus does not accept).")
 
 # Set by a refresh that finds an old upload Kollus never heard of (see tasks.refresh_media).
-UPLOAD_ABANDONED = _(
+# A stored message (wagtail_kollus.messages): shown in the language of whoever reads it.
+UPLOAD_ABANDONED = Message.gettext(
     "The file never reached Kollus: the upload was interrupted (the page was closed or the "
     "connection was lost). Upload it again."
 )
@@ -79,7 +81,7 @@ class StateDisplay:
 
 def state_display(media: KollusMedia) -> StateDisplay:
     state = MediaState(media.state) if media.state in MediaState.values else MediaState.UPLOADING
-    reason = media.error_message
+    reason = media.error_display
     if state == MediaState.FAILED and not reason:
         reason = str(TRANSCODING_FAILED)
     return StateDisplay(

@@ -38,6 +38,7 @@ from ..accounts import KollusAccount, kollus_client
 from ..api.errors import KollusAPIError
 from ..availability import apply_media
 from ..conf import kollus_settings
+from ..messages import Message, assign
 from ..models import KollusMedia, MediaState
 from .explain import explain
 from .forms import UploadOptionsForm
@@ -212,9 +213,9 @@ class UploadTicketView(_MediaPermission, View):
         except KollusAPIError as error:
             logger.warning("Kollus refused an upload URL: %s", error.describe())
             media.state = MediaState.FAILED
-            media.error_message = explain(error)
+            stored = assign(media, "error_message", explain(error))
             # No video can point at this row yet (its id was never sent): nothing to withdraw.
-            media.save(update_fields=["state", "error_message", "updated_at"])
+            media.save(update_fields=["state", *stored, "updated_at"])
             return _error(
                 _("Kollus did not give an upload URL: %(reason)s") % {"reason": explain(error)},
                 status=502,
@@ -294,9 +295,13 @@ class UploadAbortView(_OwnUploadMixin, View):
             return JsonResponse(answer)
         reason = (request.POST.get("reason") or "").strip()[:500]
         media.state = MediaState.FAILED
-        media.error_message = reason or _("The upload was cancelled.")
+        # The browser's own reason is its words, as they came; ours is shown in the language
+        # of whoever reads it later (wagtail_kollus.messages).
+        stored = assign(
+            media, "error_message", reason or Message.gettext("The upload was cancelled.")
+        )
         with transaction.atomic():
-            media.save(update_fields=["state", "error_message", "updated_at"])
+            media.save(update_fields=["state", *stored, "updated_at"])
             # A video chosen while uploading stays withdrawn (availability keeps pages right).
             apply_media(media)
         return JsonResponse(media_json(media))

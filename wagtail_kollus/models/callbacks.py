@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connections, models
 from django.utils.translation import gettext_lazy as _
 
+from ..messages import shown
 from .leased import LeasedWork
 
 
@@ -147,7 +148,10 @@ class CallbackDelivery(LeasedWork):
     )
     # How many times this exact delivery arrived (1 = once). Repeats are normal, not errors.
     times_received = models.PositiveIntegerField(default=1)
+    # In English; error_message_i18n is the message itself, shown translated
+    # (wagtail_kollus.messages).
     error_message = models.TextField(_("error"), blank=True)
+    error_message_i18n = models.JSONField(default=dict, blank=True, editable=False)
     received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
     last_received_at = models.DateTimeField(_("last received"), auto_now_add=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
@@ -169,3 +173,8 @@ class CallbackDelivery(LeasedWork):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.upload_file_key}"
+
+    @property
+    def error_display(self) -> str:
+        """The error in the active language (the viewer's, in the admin)."""
+        return shown(self.error_message, self.error_message_i18n)

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..messages import shown
+
 
 class MediaState(models.TextChoices):
     # A local row exists before Kollus is asked for an upload URL, so an interrupted request
@@ -47,7 +49,10 @@ class KollusMedia(models.Model):
     state = models.CharField(
         _("state"), max_length=20, choices=MediaState.choices, default=MediaState.UPLOADING
     )
+    # In English; error_message_i18n is the message itself, shown translated
+    # (wagtail_kollus.messages).
     error_message = models.TextField(_("error"), blank=True)
+    error_message_i18n = models.JSONField(default=dict, blank=True, editable=False)
     duration_seconds = models.PositiveIntegerField(_("duration (seconds)"), null=True, blank=True)
     use_encryption = models.BooleanField(_("encrypted"), default=False)
     is_audio = models.BooleanField(_("audio only"), default=False)
@@ -116,6 +121,11 @@ class KollusMedia(models.Model):
     def duration_display(self) -> str:
         """``m:ss`` or ``h:mm:ss``; empty until Kollus knows the duration."""
         return format_duration(self.duration_seconds)
+
+    @property
+    def error_display(self) -> str:
+        """Why the video failed, in the active language (the viewer's, in the admin)."""
+        return shown(self.error_message, self.error_message_i18n)
 
     @property
     def is_ready(self) -> bool:

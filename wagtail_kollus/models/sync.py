@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..compat import page_model_name
+from ..messages import shown
 from .leased import LeasedWork
 
 # Wagtail 8 lets a project swap the base Page model; Wagtail 7 has no swapping at all.
@@ -78,7 +79,9 @@ class PageContentLink(LeasedWork):
     state = models.CharField(
         _("state"), max_length=20, choices=SyncState.choices, default=SyncState.PENDING
     )
+    # In English; last_error_i18n is the message itself, shown translated (wagtail_kollus.messages).
     last_error = models.TextField(_("last error"), blank=True)
+    last_error_i18n = models.JSONField(default=dict, blank=True, editable=False)
     field_errors = models.JSONField(_("field errors"), default=dict, blank=True)
     # attempts, next_attempt_at: LeasedWork
     first_failure_at = models.DateTimeField(null=True, blank=True)
@@ -113,6 +116,11 @@ class PageContentLink(LeasedWork):
     @property
     def is_outstanding(self) -> bool:
         return self.version > self.synced_version
+
+    @property
+    def last_error_display(self) -> str:
+        """The last error in the active language (the viewer's, in the admin)."""
+        return shown(self.last_error, self.last_error_i18n)
 
 
 class SyncLogEntry(models.Model):

@@ -33,7 +33,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django_q.conf import Conf
 from wagtail.models import Page
 
@@ -41,8 +40,10 @@ from .. import leases
 from ..accounts import KollusAccount, contents_client
 from ..api.contents import ContentsClient
 from ..api.errors import KollusAPIError, NotFoundError, ValidationError
+from ..api.redaction import redact
 from ..availability import apply_content
 from ..conf import kollus_settings
+from ..messages import Message, as_message, columns
 from ..models.sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState
 from ..signals import content_synced, send_robustly, sync_failed
 from .jobs import enqueue_in_transaction, enqueue_sync
@@ -54,7 +55,24 @@ logger = logging.getLogger("wagtail_kollus.sync")
 POLICIES = ("page_wins", "remote_wins", "fail")
 
 
-class ConflictError(KollusAPIError):
+class EditorMessageError(KollusAPIError):
+    """A failure on our side, worded for editors: ``editor_message`` is stored with the link
+    and translated when shown (``wagtail_kollus.messages``); ``message`` is its English."""
+
+    def __init__(self, message: Message | str | None = None, **kwargs: Any) -> None:
+        stored = as_message(message)  # a plain string: words shown as they are
+        super().__init__(stored.english() if stored else None, **kwargs)
+        self.editor_message = stored or Message.verbatim(self.message)
+
+
+def editor_message(error: KollusAPIError) -> Message:
+    """What editors read about ``error``: our own words, or the API's as they came."""
+    if isinstance(error, EditorMessageError):
+        return error.editor_message
+    return Message.verbatim(error.message)
+
+
+class ConflictError(EditorMessageError):
     """The record changed remotely since our last push and the policy is ``fail``."""
 
     default_message = "The content record was changed outside Wagtail since the last sync."
@@ -109,7 +127,7 @@ def _release(page_key: int, token: str, **changes: Any) -> bool:
     return leases.release(PageContentLink.objects.filter(page_key=page_key), token, **changes)
 
 
-class WorkerStopped(KollusAPIError):
+class WorkerStopped(EditorMessageError):
     """The worker that held a page's lease stopped before it finished (found on takeover)."""
 
     retryable = True
@@ -121,7 +139,7 @@ def _after_takeover(page_key: int, token: str) -> str | None:
     if link is None:
         return None
     error = WorkerStopped(
-        _(
+        Message.gettext(
             "The worker pushing this page stopped before it finished (killed, out of memory "
             "or restarted)."
         )
@@ -428,11 +446,11 @@ def _resolve_conflict(
         return changed, {}
     if policy == "fail":
         raise ConflictError(
-            _(
+            Message.gettext(
                 "The content record was edited outside Wagtail (%(fields)s). Conflict policy is "
-                "'fail': resolve it remotely or change WAGTAIL_KOLLUS['SYNC_CONFLICT_POLICY']."
+                "'fail': resolve it remotely or change WAGTAIL_KOLLUS['SYNC_CONFLICT_POLICY'].",
+                fields=", ".join(sorted(edited)),
             )
-            % {"fields": ", ".join(sorted(edited))}
         )
     if policy == "remote_wins":
         # Keep the remote edit: remember it as the pushed value so it is not sent again until
@@ -515,7 +533,7 @@ def _record_success(
     changes: dict[str, Any] = {
         "synced_version": target_version,
         "state": SyncState.SYNCED,
-        "last_error": "",
+        **columns("last_error", None),
         "field_errors": {},
         "attempts": 0,
         "first_failure_at": None,
@@ -571,7 +589,7 @@ def _record_failure(
     changes: dict[str, Any] = {
         "attempts": attempts,
         "first_failure_at": first,
-        "last_error": error.message,
+        **columns("last_error", editor_message(error)),
         "field_errors": field_errors,
         "state": SyncState.PENDING if retry else SyncState.FAILED,
         "next_attempt_at": now + timedelta(seconds=delay) if delay is not None else None,
@@ -603,11 +621,10 @@ def _record_failure(
     return "retrying", None
 
 
-class LocalError(KollusAPIError):
+class LocalError(EditorMessageError):
     """A push failed on our side: the database, a connection, or a bug in a mapping."""
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        # A local error may quote a URL or a setting: redacted like the API's own errors.
+    def __init__(self, message: Message, *, retryable: bool) -> None:
         super().__init__(message, secrets=tuple(kollus_settings.secret_values()))
         self.retryable = retryable
 
@@ -617,12 +634,14 @@ def _as_api_error(page_key: int, error: Exception) -> KollusAPIError:
     if isinstance(error, KollusAPIError):
         return error
     leases.recover_connections(error)
+    # A local error may quote a URL or a setting: redacted like the API's own errors.
+    detail = redact(str(error), tuple(kollus_settings.secret_values()))
     if leases.is_transient(error):
-        message = _("Temporary error: %(error)s") % {"error": error}
+        message = Message.gettext("Temporary error: %(error)s", error=detail)
         return LocalError(message, retryable=True)
     # A bug in a mapping must not leave "pending" forever: failed, with the traceback logged.
     logger.exception("Sync of page %s failed unexpectedly", page_key)
-    return LocalError(_("Unexpected error: %(error)s") % {"error": error}, retryable=False)
+    return LocalError(Message.gettext("Unexpected error: %(error)s", error=detail), retryable=False)
 
 
 def _retry_delay(attempts: int, retry_after: float | None) -> float:
@@ -676,7 +695,7 @@ def request_sync(page: Any, action: str = SyncAction.PUBLISH) -> bool:
         "attempts": 0,
         "first_failure_at": None,
         "next_attempt_at": None,
-        "last_error": "",
+        **columns("last_error", None),
         "field_errors": {},
         "requested_at": timezone.now(),
     }

@@ -45,7 +45,7 @@ class SyncStatus:
 def status_for_link(link: PageContentLink | None, page_id: int) -> SyncStatus:
     state = link.state if link else "none"
     summary, problems = (
-        explain_failure(link.last_error, link.field_errors, link.page_type) if link else ("", [])
+        explain_failure(link.last_error_display, link.field_errors, link.page_type) if link else ("", [])
     )
     if link and link.state == SyncState.SYNCED and link.is_outstanding:
         state = SyncState.PENDING
@@ -53,7 +53,7 @@ def status_for_link(link: PageContentLink | None, page_id: int) -> SyncStatus:
         page_id=page_id,
         state=str(state),
         label=str(LABELS.get(state, state)),
-        message=link.last_error if link else "",
+        message=link.last_error_display if link else "",
         field_errors=link.field_errors if link else {},
         summary=summary,
         problems=problems,
