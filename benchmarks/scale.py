@@ -506,6 +506,8 @@ class _StatsHistory:
         with self.sandbox.state.lock:  # Kollus knows them: it answers the unsettled days
             for key in keys:
                 self.sandbox.state.media[key] = self.seeded.by_key[key]
+            # Marked dirty, so the sandbox's reset restores its seed for the next test.
+            self.sandbox.state.changed()
         today = datetime.now(UTC).date()
         media, views = (
             connection.ops.quote_name(model._meta.db_table)
