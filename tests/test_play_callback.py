@@ -52,9 +52,10 @@ def viewer_for(user=None, passed=()):
     return Viewer(cuid=user_viewer_id(user.pk), user_id=user.pk, passed_passwords=frozenset(passed))
 
 
-def form(viewer, page, *, kind=1, device="device-1", context=None, mckey=MCKEY, **extra):
+def form(viewer, page, *, kind=1, device="device-1", context=None, mckey=MCKEY, by_path=True):
     if context is None:
-        context = sign_play_context(viewer, page.pk if page else None, mckey)
+        path = page.path if page and by_path else ""
+        context = sign_play_context(viewer, page.pk if page else None, mckey, page_path=path)
     return {
         "kind": str(kind),
         "client_user_id": viewer.cuid,
@@ -63,7 +64,6 @@ def form(viewer, page, *, kind=1, device="device-1", context=None, mckey=MCKEY, 
         "deviceName": "test",
         "media_content_key": mckey,
         "uservalues": json.dumps({"uservalue9": context}),
-        **extra,
     }
 
 
@@ -140,11 +140,18 @@ def test_a_page_password_counts_when_the_viewer_had_given_it(client, lesson):
     assert answer(post(client, form(viewer_for(passed=[restriction.pk]), lesson)))["result"] == 1
 
 
-def test_restrictions_of_ancestors_count(client, lesson, member):
+@pytest.mark.parametrize("by_path", [True, False], ids=["by-path", "by-page-id"])
+def test_restrictions_of_ancestors_count(client, lesson, member, by_path):
+    # With the page's path signed in the context, or (a context from a cached page's
+    # reference) only its id: the same answers.
     child = lesson.add_child(instance=VideoPage(title="Part 2", slug="part-2"))
+    other = Page.objects.get(depth=2).add_child(instance=VideoPage(title="Other", slug="other"))
     restrict(lesson, PageViewRestriction.LOGIN)
-    assert answer(post(client, form(viewer_for(), child)))["result"] == 0
-    assert answer(post(client, form(viewer_for(member), child)))["result"] == 1
+    for page, anonymous_result in ((lesson, 0), (child, 0), (other, 1)):
+        anonymous = form(viewer_for(), page, by_path=by_path)
+        assert answer(post(client, anonymous))["result"] == anonymous_result, page
+        signed_in = form(viewer_for(member), page, by_path=by_path)
+        assert answer(post(client, signed_in))["result"] == 1, page
 
 
 def test_a_public_page_plays_for_anyone(client, lesson):

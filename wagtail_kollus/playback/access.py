@@ -43,7 +43,9 @@ def player_access(
     params = dict(url_params or {})
     if decision.plays:
         page_id = getattr(page, "pk", None)
+        # The path only if it is loaded: a lazy page's would cost a query.
+        page_path = getattr(page, "__dict__", {}).get("path", "") if page_id else ""
         params[str(kollus_settings.PLAY_CONTEXT_USERVALUE)] = sign_play_context(
-            viewer, page_id, media_content_key
+            viewer, page_id, media_content_key, page_path=page_path
         )
     return PlayerAccess(decision=decision, mc_options=options, url_params=params)

@@ -142,7 +142,7 @@ def play_callback(request: HttpRequest, token: str) -> HttpResponse:
         generic = Decision.refuse(_("This video cannot be played here."))
         return _answer(kind, media_content_key, generic, expires)
     decision = playback_policy().decide(
-        context.viewer, lazy_page(context.page_id), media_content_key
+        context.viewer, lazy_page(context.page_id, context.page_path), media_content_key
     )
     if decision.plays:
         device = _field(request, "hardware_id") or _field(request, "player_id")
@@ -152,19 +152,12 @@ def play_callback(request: HttpRequest, token: str) -> HttpResponse:
         moment = datetime.fromtimestamp(now, tz=UTC)
         decision = _stream_limit_refusal(cuid, device, moment) or decision
         if decision.plays and kollus_settings.PLAYBACK_MAX_STREAMS:
-            ApprovedPlay.objects.bulk_create(
-                [
-                    ApprovedPlay(
-                        cuid=cuid,
-                        device=device,
-                        media_content_key=media_content_key,
-                        page_id=context.page_id,
-                        expires_at=datetime.fromtimestamp(expires, tz=UTC),
-                    )
-                ],
-                update_conflicts=True,
-                unique_fields=["cuid", "device"],
-                update_fields=["media_content_key", "page_id", "expires_at"],
+            ApprovedPlay.record(
+                cuid=cuid,
+                device=device,
+                media_content_key=media_content_key,
+                page_id=context.page_id,
+                expires_at=datetime.fromtimestamp(expires, tz=UTC),
             )
     if not decision.plays:
         logger.info("Play callback refused page %s: %s", context.page_id, decision.message)

@@ -104,7 +104,7 @@ class PagePrivacyPolicy(PlaybackPolicy):
     def decide(self, viewer: Viewer, page: Any, media_content_key: str) -> Decision:
         if page is None or page.pk is None:
             return Decision.allow()
-        unmet = self.unmet_restriction(viewer, page.pk)
+        unmet = self.unmet_restriction(viewer, page.pk, page.__dict__.get("path", ""))
         if unmet is None:
             return Decision.allow()
         preview = int(kollus_settings.PLAYBACK_PREVIEW_SECONDS or 0)
@@ -121,13 +121,16 @@ class PagePrivacyPolicy(PlaybackPolicy):
             return _("Log in to watch this video.")
         return _("This video is for members of another group.")
 
-    def unmet_restriction(self, viewer: Viewer, page_id: int) -> str | None:
-        """The type of the first restriction of the page the viewer does not meet, or None."""
+    def unmet_restriction(self, viewer: Viewer, page_id: int, path: str = "") -> str | None:
+        """The type of the first restriction of the page the viewer does not meet, or None.
+
+        ``path``: the page's tree path, if known (found by index then); else by the page's id.
+        """
         memo = getattr(viewer.request, _MEMO_ATTRIBUTE, None)
         key = (page_id, viewer.user_id, viewer.passed_passwords)
         if memo is not None and key in memo:
             return memo[key]
-        unmet = self._read_unmet_restriction(viewer, page_id)
+        unmet = self._read_unmet_restriction(viewer, page_id, path)
         if viewer.request is not None:
             if memo is None:
                 memo = {}
@@ -137,25 +140,25 @@ class PagePrivacyPolicy(PlaybackPolicy):
             memo[key] = unmet
         return unmet
 
-    def _read_unmet_restriction(self, viewer: Viewer, page_id: int) -> str | None:
+    def _read_unmet_restriction(self, viewer: Viewer, page_id: int, path: str) -> str | None:
         from wagtail.models import Page, PageViewRestriction
 
-        # The restrictions of the page and its ancestors (whose paths prefix the page's), read
-        # by the page's id: a page moved since the player was rendered is judged where it is.
-        rows = (
-            PageViewRestriction.objects.annotate(
+        # The restrictions of the page and its ancestors, whose paths prefix the page's.
+        if path:
+            # By the tree paths' index: one lookup per ancestor (treebeard's steplen).
+            step = Page.steplen
+            prefixes = [path[:end] for end in range(step, len(path) + 1, step)]
+            restrictions = PageViewRestriction.objects.filter(page__path__in=prefixes)
+        else:
+            restrictions = PageViewRestriction.objects.annotate(
                 target_path=Subquery(Page.objects.filter(pk=page_id).values("path")[:1])
-            )
-            .filter(target_path__startswith=F("page__path"))
-            .values("pk", "restriction_type", "groups")
-        )
+            ).filter(target_path__startswith=F("page__path"))
+        rows = restrictions.values("pk", "restriction_type", "groups")
         if viewer.user_id is not None:
             user_model = get_user_model()
+            # None: no such active user; else whether they are a superuser (one subquery).
             active = user_model._default_manager.filter(pk=viewer.user_id, is_active=True)
-            rows = rows.annotate(
-                active=Exists(active),
-                superuser=Exists(active.filter(is_superuser=True)),
-            )
+            rows = rows.annotate(superuser=Subquery(active.values("is_superuser")[:1]))
             if hasattr(user_model, "groups"):
                 rows = rows.annotate(
                     member=Exists(
@@ -181,7 +184,7 @@ class PagePrivacyPolicy(PlaybackPolicy):
         kind = restriction["restriction_type"]
         if kind == PageViewRestriction.PASSWORD:
             return restriction["pk"] in viewer.passed_passwords
-        active = viewer.user_id is not None and bool(restriction.get("active"))
+        active = viewer.user_id is not None and restriction.get("superuser") is not None
         if kind == PageViewRestriction.LOGIN:
             return active
         if kind == PageViewRestriction.GROUPS:
@@ -189,14 +192,16 @@ class PagePrivacyPolicy(PlaybackPolicy):
         return True
 
 
-def lazy_page(page_id: int | None) -> Any:
-    """The page ``page_id`` as a ``Page`` whose fields load on first use (``pk`` costs no
-    query, any other field one): what the play callback and the token endpoint pass to the
-    policy, which may need no more than the id."""
+def lazy_page(page_id: int | None, path: str = "") -> Any:
+    """The page ``page_id`` as a ``Page`` whose fields load on first use (``pk``, and
+    ``path`` when given, cost no query; any other field one): what the play callback and the
+    token endpoint pass to the policy, which may need no more than the id."""
     if page_id is None:
         return None
     from wagtail.models import Page
 
+    if path:
+        return Page.from_db(router.db_for_read(Page), ["id", "path"], [page_id, path])
     return Page.from_db(router.db_for_read(Page), ["id"], [page_id])
 
 

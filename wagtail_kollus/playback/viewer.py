@@ -98,19 +98,29 @@ class PlayContext:
     viewer: Viewer
     page_id: int | None
     media_content_key: str
+    page_path: str = ""  # Wagtail's tree path when signed (the page may have moved since)
 
 
 class InvalidPlayContext(ValueError):
     """Missing, altered, expired, or not for this viewer or video. Never shown to anyone."""
 
 
-def sign_play_context(viewer: Viewer, page_id: int | None, media_content_key: str) -> str:
-    """The signed play context for one player URL (``PLAY_CONTEXT_USERVALUE``)."""
+def sign_play_context(
+    viewer: Viewer, page_id: int | None, media_content_key: str, *, page_path: str = ""
+) -> str:
+    """The signed play context for one player URL (``PLAY_CONTEXT_USERVALUE``).
+
+    ``page_path``: the page's tree path, so the play callback finds the page's restrictions
+    by index without reading the page (a page moved within the token's lifetime is judged
+    where it was).
+    """
     data: dict[str, Any] = {"c": viewer.cuid, "k": media_content_key}
     if viewer.user_id is not None:
         data["u"] = viewer.user_id
     if page_id is not None:
         data["g"] = page_id
+        if page_path:
+            data["p"] = page_path
     if viewer.passed_passwords:
         data["r"] = sorted(viewer.passed_passwords)
     return signing.dumps(data, salt=_PLAY_CONTEXT_SALT, compress=True)
@@ -128,10 +138,12 @@ def load_play_context(value: str, *, cuid: str, media_content_key: str) -> PlayC
         raise InvalidPlayContext(type(exc).__name__) from exc
     if not isinstance(data, dict) or data.get("c") != cuid or data.get("k") != media_content_key:
         raise InvalidPlayContext("not this viewer's or not this video's")
-    user_id, page_id = data.get("u"), data.get("g")
+    user_id, page_id, page_path = data.get("u"), data.get("g"), data.get("p", "")
     passed = data.get("r") or []
-    if not all(isinstance(n, int) or n is None for n in (user_id, page_id)) or not isinstance(
-        passed, list
+    if (
+        not all(isinstance(n, int) or n is None for n in (user_id, page_id))
+        or not isinstance(passed, list)
+        or not isinstance(page_path, str)
     ):
         raise InvalidPlayContext("malformed")
     viewer = Viewer(
@@ -139,4 +151,6 @@ def load_play_context(value: str, *, cuid: str, media_content_key: str) -> PlayC
         user_id=user_id,
         passed_passwords=frozenset(n for n in passed if isinstance(n, int)),
     )
-    return PlayContext(viewer=viewer, page_id=page_id, media_content_key=media_content_key)
+    return PlayContext(
+        viewer=viewer, page_id=page_id, media_content_key=media_content_key, page_path=page_path
+    )
