@@ -17,6 +17,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
 from django.test import RequestFactory
 
+from wagtail_kollus.playback.viewer import user_viewer_id
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
@@ -234,7 +236,7 @@ def test_cuid_example_is_used_by_the_resolver(settings):
     assert resolve_cuid(request) == "member-42"
     # No member: "" falls back to the default resolver.
     request.user = SimpleNamespace(is_authenticated=True, pk=7, member=None)
-    assert resolve_cuid(request) == "user-7"
+    assert resolve_cuid(request) == user_viewer_id(7)
 
 
 def test_resolver_example_holds():
