@@ -124,3 +124,18 @@ def test_an_answer_kollus_would_not_accept_is_named(site, lesson, settings, live
     player = open_player(player_src(mckey_of(site), lesson, member))
     assert player["sandbox-player"] == "error"
     assert player["reason"].startswith("play-callback-"), player
+
+
+def test_the_play_callback_url_is_set_apart_from_the_platform_callbacks(sandbox):
+    from wagtail_kollus.sandbox.__main__ import parse_callback_urls
+    from wagtail_kollus.sandbox.config import CALLBACK_KINDS
+
+    urls = parse_callback_urls(["http://site/cb/{kind}/T/", "play=http://site/cb/play/T/"])
+    assert urls["play"] == "http://site/cb/play/T/"
+    assert {kind: urls[kind] for kind in CALLBACK_KINDS} == dict.fromkeys(
+        CALLBACK_KINDS, "http://site/cb/{kind}/T/"
+    )
+    # "all" is Kollus's platform callbacks: it neither sets nor clears the play callback.
+    sandbox.set_callback_url("play", "http://site/cb/play/T/")
+    sandbox.set_callback_url("all", None)
+    assert sandbox._app.callbacks.targets == {"play": "http://site/cb/play/T/"}

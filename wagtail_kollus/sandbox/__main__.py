@@ -113,10 +113,15 @@ def describe_callback_targets(callback_urls: dict[str, str]) -> str:
         return (
             "none (pass --callback-url http://your-site/kollus/callbacks/{kind}/<CALLBACK_TOKEN>/)"
         )
-    templates = set(callback_urls.values())
-    if len(templates) == 1 and set(callback_urls) == set(CALLBACK_KINDS):
-        return templates.pop()
-    return ", ".join(f"{kind}: {url}" for kind, url in callback_urls.items())
+    platform = {kind: url for kind, url in callback_urls.items() if kind in CALLBACK_KINDS}
+    templates = set(platform.values())
+    if len(templates) == 1 and set(platform) == set(CALLBACK_KINDS):
+        shown = [templates.pop()]
+    else:
+        shown = [f"{kind}: {url}" for kind, url in platform.items()]
+    # The player's play callback, set apart as in Kollus's console.
+    shown += [f"{kind}: {url}" for kind, url in callback_urls.items() if kind not in platform]
+    return ", ".join(shown)
 
 
 def banner(server: SandboxServer, contents: int) -> str:
