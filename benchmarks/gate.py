@@ -30,7 +30,7 @@ stream limit — the 0.5 target is missed):
 
 Reaching 0.5 means answering in about twice a bare view's CPU: no ORM on the hot path (SQL
 prepared once per process for the three statements), or no database (restrictions and streams
-in a cache); neither is done here (see ``docs/selling-courses.md``).
+in a cache); neither is done here.
 
 Environment: ``BENCH_GATE_LOADS`` (timed requests per side, default 2000).
 """
