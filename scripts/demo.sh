@@ -27,9 +27,11 @@ trap cleanup EXIT INT TERM
 # The sweep: every minute, queue retries that are due and work whose worker stopped.
 "$PY" manage.py kollus_sweep --install-schedule >/dev/null
 
-# The sandbox sends Kollus's platform callbacks to the site, exactly as Kollus would.
+# The sandbox sends Kollus's platform callbacks to the site, exactly as Kollus would, and its
+# player asks the site's play callback before playing (docs/selling-courses.md).
 "$PY" -m wagtail_kollus.sandbox --host 127.0.0.1 --port "$SANDBOX_PORT" \
   --callback-url "http://127.0.0.1:${DEMO_PORT}/kollus/callbacks/{kind}/${KOLLUS_CALLBACK_TOKEN}/" \
+  --callback-url "play=http://127.0.0.1:${DEMO_PORT}/kollus/callbacks/play/${KOLLUS_CALLBACK_TOKEN}/" \
   --state-file "${SANDBOX_STATE_FILE:-$ROOT/example_site/.sandbox-state.json}" &
 pids+=($!)
 for _ in $(seq 1 50); do

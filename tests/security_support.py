@@ -322,6 +322,9 @@ PUBLIC_URLS = {
     # Anything else under callbacks/: the plugin's own 404, whatever the method.
     "wagtail_kollus:callback-unknown": "callback_unknown",
     "wagtail_kollus:player_token": "player_token",
+    # Kollus's play callback: the same secret in the URL; answers only signed JWTs.
+    "wagtail_kollus:callback-play": "play_callback",
+    "wagtail_kollus:callback-play-unslashed": "play_callback",
 }
 
 

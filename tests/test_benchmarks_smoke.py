@@ -31,3 +31,15 @@ def test_the_writers_benchmark_runs_on_a_throwaway_postgresql():
         results = writers.measure(database_url, seconds=1)
     assert results["writers_deadlocks"] == 0
     assert results["writers_tps_1"] > 0 and results["writers_tps_4"] > 0
+
+
+@pytest.mark.django_db
+def test_the_gate_benchmark_runs(settings):
+    from benchmarks import gate
+
+    settings.WAGTAIL_KOLLUS = gate.bench_settings()
+    settings.ROOT_URLCONF = "benchmarks.gate"
+    results = gate.measure(loads=8, users=40, pages=6, earlier=50)
+    assert results["play_callback_queries"] <= 3
+    assert results["play_callback_p99_ms"] > 0
+    assert results["play_callback_throughput_ratio"] > 0

@@ -18,6 +18,7 @@ from django.test import RequestFactory
 from tests.docs_support import example, marked_examples, run_example
 from tests.testapp.models import VideoPage
 from wagtail_kollus.models import KollusMedia, MediaState
+from wagtail_kollus.playback.viewer import user_viewer_id
 
 
 def test_every_marked_example_is_tested():
@@ -193,7 +194,7 @@ def test_cuid_example_is_used_by_the_resolver(settings):
     assert resolve_cuid(request) == "member-42"
     # No member: "" falls back to the default resolver.
     request.user = SimpleNamespace(is_authenticated=True, pk=7, member=None)
-    assert resolve_cuid(request) == "user-7"
+    assert resolve_cuid(request) == user_viewer_id(7)
 
 
 def test_resolver_example_holds():

@@ -20,6 +20,7 @@ from wagtail_kollus.playback.claims import (
     VIEWER_COOKIE,
     VIEWER_COOKIE_SALT,
 )
+from wagtail_kollus.playback.viewer import user_viewer_id
 
 pytestmark = pytest.mark.filterwarnings(
     # The sandbox demo security key is shorter than PyJWT likes; Kollus issues real keys.
@@ -157,8 +158,22 @@ def test_bad_media_content_keys_are_refused(key):
 def test_cuid_for_a_signed_in_user_is_stable_and_not_personal():
     request = RequestFactory().get("/")
     request.user = User(pk=15)
-    assert playback.resolve_cuid(request) == "user-15"
-    assert playback.resolve_cuid(request) == "user-15"
+    cuid = playback.resolve_cuid(request)
+    assert cuid == user_viewer_id(15) == playback.resolve_cuid(request)
+    # Not the pk in clear (nobody plays as user 16 by editing a number), and not guessable
+    # without the key: another key gives other ids.
+    assert cuid.startswith("user-") and cuid not in ("user-15", "user-16")
+    assert len(cuid) == len("user-") + 24
+    assert user_viewer_id(16) != cuid
+
+
+def test_viewer_id_key_keeps_viewer_ids_across_a_secret_key_rotation(settings):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "VIEWER_ID_KEY": "viewer-ids-0123"}
+    before = user_viewer_id(15)
+    settings.SECRET_KEY = settings.SECRET_KEY + "-rotated"
+    assert user_viewer_id(15) == before
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "VIEWER_ID_KEY": ""}
+    assert user_viewer_id(15) != before
 
 
 def test_anonymous_cuid_is_stable_within_a_session_and_differs_between_sessions():
@@ -212,7 +227,7 @@ def test_the_old_import_path_and_resolver_setting_still_work(settings):
     }
     request = RequestFactory().get("/")
     request.user = User(pk=4)
-    assert playback.resolve_cuid(request) == "user-4"
+    assert playback.resolve_cuid(request) == user_viewer_id(4)
 
 
 def site_cuid(request):
@@ -249,7 +264,7 @@ def test_the_viewer_id_is_resolved_once_per_request_and_user(settings):
         **settings.WAGTAIL_KOLLUS,
         "CUID_RESOLVER": "tests.test_playback.site_cuid",
     }
-    assert playback.resolve_cuid(request) == "user-3"  # another resolver (falls back to the user)
+    assert playback.resolve_cuid(request) == user_viewer_id(3)  # another resolver (falls back to the user)
 
 
 def test_an_unimportable_cuid_resolver_is_a_configuration_error(settings):

@@ -30,6 +30,7 @@ from django.utils import translation
 
 from wagtail_kollus.blocks import KollusVideoBlock
 from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState
+from wagtail_kollus.playback.viewer import user_viewer_id
 
 pytestmark = [
     pytest.mark.django_db,
@@ -124,7 +125,7 @@ LANGUAGES = ("en", "ko")
 
 def viewer_request() -> Any:
     request = RequestFactory().get("/lessons/")
-    request.user = SimpleNamespace(is_authenticated=True, pk=42)  # cuid "user-42"
+    request.user = SimpleNamespace(is_authenticated=True, pk=42)  # cuid user_viewer_id(42)
     return request
 
 
@@ -173,7 +174,7 @@ def test_every_recorded_token_decodes_with_pyjwt_and_has_no_registered_claims():
         assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
         claims = jwt.decode(token, SECURITY_KEY, algorithms=["HS256"], options={"require": []})
         assert not {"exp", "iat", "nbf"} & claims.keys()
-        assert claims["cuid"] == "user-42"
+        assert claims["cuid"] == user_viewer_id(42)
         assert claims["expt"] == int(NOW) + 300
         assert claims["mc"][0]["mckey"].startswith("mck-")
 

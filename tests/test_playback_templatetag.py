@@ -16,6 +16,7 @@ from django.test import RequestFactory
 
 from wagtail_kollus import playback as player
 from wagtail_kollus.models import KollusVideo
+from wagtail_kollus.playback.viewer import user_viewer_id
 
 pytestmark = pytest.mark.filterwarnings(
     # The sandbox's demo security key is shorter than PyJWT likes; Kollus chooses real keys.
@@ -90,7 +91,7 @@ def test_the_token_is_for_the_viewer_of_the_request(django_user_model):
     output = render("{% kollus_player 'mck-9' %}", request=request)
     token = parse_qs(urlsplit(iframe_src(output)).query)["jwt"][0]
     claims = jwt.decode(token, "sandbox-security-key", algorithms=["HS256"])
-    assert claims["cuid"] == "user-5"
+    assert claims["cuid"] == user_viewer_id(5)
     assert claims["mc"] == [{"mckey": "mck-9"}]
 
 

@@ -23,6 +23,7 @@ from wagtail_kollus import playback
 from wagtail_kollus.availability import apply_media
 from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState
 from wagtail_kollus.playback.claims import VIEWER_COOKIE
+from wagtail_kollus.playback.viewer import user_viewer_id
 
 pytestmark = [
     pytest.mark.django_db,
@@ -143,7 +144,7 @@ def test_a_signed_in_viewer_gets_their_own_cuid(client, token_url, address, djan
     user = django_user_model.objects.create_user("viewer", password="x")
     client.force_login(user)
     response = client.get(token_url, {"reference": reference_for()}, REMOTE_ADDR=address)
-    assert claims_of(response.json()["url"])["cuid"] == f"user-{user.pk}"
+    assert claims_of(response.json()["url"])["cuid"] == user_viewer_id(user.pk)
 
 
 @pytest.mark.parametrize(

@@ -641,3 +641,44 @@ def test_records_of_loggers_that_print_paths_are_masked_as_they_are_made(
     # Other loggers are the plugin's business (or not about requests): left as they are.
     logging.getLogger("myproject.views").warning("path %s", "/kollus/callbacks/upload/abc/")
     assert logs.records[-1].getMessage() == "path /kollus/callbacks/upload/abc/"
+
+
+@pytest.mark.django_db
+def test_the_play_callback_answers_and_logs_no_secret(client, configured, settings, logs):
+    """Its answers carry the custom key (Kollus asks for it in ``X-KOLLUS-USERKEY``) and a JWT
+    signed with the security key, but no secret itself, whoever asks; its logs none at all."""
+    from wagtail_kollus.playback.viewer import Viewer, sign_play_context, user_viewer_id
+
+    viewer_id_key = "SEKRIT-viewer-id-key-0ddba11"
+    settings.WAGTAIL_KOLLUS = {
+        **settings.WAGTAIL_KOLLUS,
+        "VIEWER_ID_KEY": viewer_id_key,
+        "PLAYBACK_MAX_STREAMS": 1,
+    }
+    token = SECRETS["CALLBACK_TOKEN"]
+    viewer = Viewer(cuid=user_viewer_id(7), user_id=7)
+    good_form = {
+        "kind": "1",
+        "client_user_id": viewer.cuid,
+        "media_content_key": "mck-1",
+        "hardware_id": "d",
+        "uservalues": json.dumps({"uservalue9": sign_play_context(viewer, None, "mck-1")}),
+    }
+    good = reverse("wagtail_kollus:callback-play", kwargs={"token": token})
+    wrong = reverse("wagtail_kollus:callback-play", kwargs={"token": token + "x"})
+    responses = [
+        client.post(good, good_form),
+        client.post(good, {**good_form, "hardware_id": "other"}),  # over the limit
+        client.post(good, {**good_form, "uservalues": "{}"}),
+        client.post(wrong, good_form),
+        client.get(good),
+    ]
+    assert [r.status_code for r in responses] == [200, 200, 200, 403, 405]
+    secrets = tuple(name for name in ALWAYS_SECRET)
+    for response in responses:
+        text = response_text(response)
+        assert not find_secrets(text, secrets), find_secrets(text, secrets)
+        assert viewer_id_key not in text
+    text = log_text(logs)
+    assert not find_secrets(text, ALL_SECRETS), find_secrets(text, ALL_SECRETS)
+    assert viewer_id_key not in text

@@ -312,6 +312,33 @@ def test_callbacks_refuse_everything_when_no_token_is_configured(client, kollus,
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name", sorted(n for n, kind in PUBLIC_URLS.items() if kind == "play_callback")
+)
+def test_play_callback_needs_the_token_and_signs_nothing_for_strangers(
+    name, client, kollus, django_user_model, settings
+):
+    from wagtail_kollus.models import ApprovedPlay
+
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "PLAYBACK_MAX_STREAMS": 2}
+    form = {"kind": "1", "client_user_id": "user-x", "media_content_key": "k", "hardware_id": "d"}
+    good = reverse(name, kwargs={"token": TOKEN})
+    wrong = reverse(name, kwargs={"token": TOKEN[:-1] + "X"})
+    assert client.get(good).status_code == 405
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "pw"))
+    for url in (wrong, reverse(name, kwargs={"token": "None"})):
+        response = client.post(url, form)
+        assert response.status_code == 403 and response.content == b"", url
+    client.logout()
+    # The right token without a play context: a signed refusal, nothing recorded.
+    response = client.post(good, form)
+    assert response.status_code == 200 and response["X-KOLLUS-USERKEY"]
+    assert ApprovedPlay.objects.count() == 0
+    settings.WAGTAIL_KOLLUS = kollus.kollus_settings(CALLBACK_TOKEN="")
+    assert client.post(reverse(name, kwargs={"token": "x"}), form).status_code == 403
+
+
+@pytest.mark.django_db
 def test_unknown_callback_urls_answer_404_to_everyone_and_record_nothing(
     client, kollus, django_user_model
 ):

@@ -59,6 +59,21 @@ DEFAULTS: dict[str, Any] = {
     "PLAYER_TOKEN_RATE_LIMIT": 30,
     "PLAYER_TOKEN_RATE_LIMIT_PER_IP": 300,  # token requests per IP per window
     "PLAYER_TOKEN_RATE_WINDOW": 60,  # seconds of the rate-limit window
+    # --- who may play (docs/selling-courses.md) ---
+    # Key of the signed-in viewer's id (cuid = an HMAC of the user's pk). Empty: derived from
+    # SECRET_KEY. Set it to keep viewer ids (Kollus's statistics, resume points, watermarks)
+    # the same across a SECRET_KEY rotation.
+    "VIEWER_ID_KEY": "",
+    # Dotted path of the class that decides who may play (allow, preview, refuse).
+    "PLAYBACK_POLICY": "wagtail_kollus.playback.policy.PagePrivacyPolicy",
+    # The default policy: a viewer the page's privacy refuses may watch this many seconds (0: none).
+    "PLAYBACK_PREVIEW_SECONDS": 0,
+    # Streams one viewer may play at once, counted by the play callback (0: no limit).
+    "PLAYBACK_MAX_STREAMS": 0,
+    # Seconds an approved play lasts (Kollus's expiration_date), and counts as a stream.
+    "PLAY_SESSION_SECONDS": 3 * 3600,
+    # The player URL parameter that carries the signed play context (uservalue0..9).
+    "PLAY_CONTEXT_USERVALUE": "uservalue9",
     # --- caching of remote lists in the admin ---
     "CHOOSER_CACHE_TIMEOUT": 60,  # seconds the chooser keeps a contents API answer
     "CHOOSER_TAGS": {},  # tag names for the chooser's tag filter, {id: "name"}; empty: no filter
@@ -122,7 +137,9 @@ SECRET_SETTINGS = (
     "KOLLUS_SERVICE_ACCOUNT_KEY",
     "CALLBACK_TOKEN",
 )
-ENV_SETTINGS = SECRET_SETTINGS + ("CONTENTS_API_URL", "KOLLUS_API_URL", "PLAYER_URL")
+# Secrets of the site rather than of the Kollus account (not fields of KollusAccount).
+SITE_SECRET_SETTINGS = ("VIEWER_ID_KEY",)
+ENV_SETTINGS = SECRET_SETTINGS + SITE_SECRET_SETTINGS + ("CONTENTS_API_URL", "KOLLUS_API_URL", "PLAYER_URL")
 
 
 class KollusSettings:
@@ -158,7 +175,7 @@ class KollusSettings:
     def secret_values(self) -> list[str]:
         """Every configured secret, for redaction. Short values are skipped to avoid noise."""
         values = []
-        for name in SECRET_SETTINGS:
+        for name in SECRET_SETTINGS + SITE_SECRET_SETTINGS:
             value = getattr(self, name)
             if isinstance(value, str) and len(value) >= 4:
                 values.append(value)

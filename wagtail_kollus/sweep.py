@@ -18,6 +18,7 @@ from django.db.models import Q
 from django_q.models import Schedule
 
 from .media.services import sweep_deliveries
+from .models import ApprovedPlay
 from .queue import ensure_schedule as ensure
 from .sync.tasks import sweep_outstanding
 
@@ -40,7 +41,10 @@ def sweep(lost_after: float | None = LOST_JOB_SECONDS) -> str:
     """
     pages = sweep_outstanding(lost_after=lost_after)
     deliveries = sweep_deliveries(lost_after=lost_after)
-    return f"queued {pages} page sync(s) and {deliveries} callback delivery(ies)"
+    # Plays approved by the play callback count as streams only until they expire.
+    plays = ApprovedPlay.delete_expired()
+    summary = f"queued {pages} page sync(s) and {deliveries} callback delivery(ies)"
+    return f"{summary}; deleted {plays} expired play(s)" if plays else summary
 
 
 def ensure_schedule() -> tuple[Any, bool]:

@@ -9,6 +9,15 @@ app_name = "wagtail_kollus"
 
 urlpatterns: list = []
 
+# Kollus's play callback (who may play), before the platform callbacks' catch-all 404. Also
+# without the trailing slash: Kollus posts to exactly what was pasted in its console.
+from .playback.callback import play_callback  # noqa: E402
+
+urlpatterns += [
+    path("callbacks/play/<str:token>/", play_callback, name="callback-play"),
+    path("callbacks/play/<str:token>", play_callback, name="callback-play-unslashed"),
+]
+
 # Kollus platform callbacks (media feature): callbacks/<kind>/<token>/
 urlpatterns += [path("callbacks/", include("wagtail_kollus.media.urls"))]  # noqa: E305
 

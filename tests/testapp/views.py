@@ -7,6 +7,7 @@ import uuid
 from django.http import HttpRequest, HttpResponse
 from django.template import engines
 from django.views.decorators.cache import cache_page
+from wagtail.models import Page
 
 from wagtail_kollus.models import KollusVideo
 
@@ -23,10 +24,19 @@ CACHED_PLAYER_PAGE = """<!DOCTYPE html>{% load kollus %}
 def cached_player_page(request: HttpRequest) -> HttpResponse:
     """A page with a cache-safe player, behind Django's per-view cache.
 
-    ``?key=<mckey>`` plays a media content key; ``?video=<pk>`` a chosen ``KollusVideo`` row.
+    ``?key=<mckey>`` plays a media content key; ``?video=<pk>`` a chosen ``KollusVideo`` row;
+    ``?page=<pk>``: the page whose privacy the playback policy follows (as a CDN would serve a
+    lesson page's cached copy to anyone, the view itself checks nothing).
     """
     template = engines["django"].from_string(CACHED_PLAYER_PAGE)
     video_id = request.GET.get("video", "")
     video = KollusVideo.objects.filter(pk=video_id).first() if video_id.isdigit() else None
-    context = {"key": request.GET.get("key", ""), "video": video, "rendered": uuid.uuid4().hex}
+    page_id = request.GET.get("page", "")
+    page = Page.objects.filter(pk=page_id).first() if page_id.isdigit() else None
+    context = {
+        "key": request.GET.get("key", ""),
+        "video": video,
+        "page": page,
+        "rendered": uuid.uuid4().hex,
+    }
     return HttpResponse(template.render(context, request))

@@ -2,11 +2,13 @@
 
 from .callbacks import CallbackDelivery, CallbackKind, DeliveryStatus
 from .media import KollusMedia, KollusMediaCategory, MediaState
+from .plays import ApprovedPlay
 from .stats import DailyStatsSnapshot, DailyVideoViews, StatsRollup, StatsRollupRow
 from .sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState  # noqa: F401
 from .videos import KollusVideo, VideoSource
 
 __all__ = [
+    "ApprovedPlay",
     "CallbackDelivery",
     "CallbackKind",
     "DailyStatsSnapshot",

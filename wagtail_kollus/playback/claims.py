@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from ..api.errors import ConfigurationError
 from ..conf import kollus_settings
+from .viewer import user_viewer_id
 
 REGISTERED_TIME_CLAIMS = ("exp", "iat", "nbf")
 
@@ -120,7 +121,8 @@ NEW_VIEWER_ATTRIBUTE = "_wagtail_kollus_new_viewer"
 def default_cuid(request: Any, *, may_create_session: bool = True) -> str:
     """The default ``CUID_RESOLVER``.
 
-    * a signed-in user → ``"user-<pk>"`` (stable, and no e-mail address is sent to Kollus);
+    * a signed-in user → ``"user-<HMAC of the pk>"`` (:func:`.viewer.user_viewer_id`: stable,
+      not guessable from the pk, and no e-mail address is sent to Kollus);
     * an anonymous visitor → ``"anon-<random>"`` kept in the session, so it is stable for the
       visit and per visitor even when the page HTML came from a cache;
     * ``may_create_session=False`` (the token endpoint) and a client without a session →
@@ -133,7 +135,7 @@ def default_cuid(request: Any, *, may_create_session: bool = True) -> str:
         return "anonymous"
     user = getattr(request, "user", None)
     if user is not None and getattr(user, "is_authenticated", False):
-        return f"user-{user.pk}"
+        return user_viewer_id(user.pk)
     session = getattr(request, "session", None)
     if session is not None:
         cuid = session.get(ANONYMOUS_CUID_SESSION_KEY)

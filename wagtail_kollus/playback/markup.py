@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from ..api.errors import ConfigurationError
 from ..conf import kollus_settings
+from .access import player_access
 from .claims import resolve_cuid
 from .links import build_player_url, check_player_configuration
 from .playable import Playable, playable_from
@@ -63,6 +64,11 @@ CACHE_SAFE_HTML = (
     + _IFRAME.replace("{src}", "")
     + '\n  <noscript><p class="kollus-player__message">{no_script}</p></noscript>\n'
     + '</div>\n<script src="{script_url}" defer></script>\n'
+)
+# A viewer the playback policy refuses: its message instead of a player that would not play.
+REFUSED_HTML = (
+    '<div class="kollus-player kollus-player--refused{css_class}" data-kollus-refused role="note">'
+    '<p class="kollus-player__message">{message}</p></div>\n'
 )
 _NOTHING = SafeString()
 _DEFAULT_ASPECT_RATIO = mark_safe("16 / 9")
@@ -195,6 +201,13 @@ def cache_safe_html(
     )
 
 
+def refused_html(frame: Frame, message: str) -> SafeString:
+    """The block a refused viewer sees: the policy's message."""
+    return format_html(
+        REFUSED_HTML, message=message, css_class=frame.markup_parts()["css_class"]
+    )
+
+
 def _placeholder(frame: Frame, request: Any) -> SafeString:
     return render_to_string(PLACEHOLDER_TEMPLATE, frame.context(), request=request)
 
@@ -203,6 +216,7 @@ def render_player(
     value: Any,
     *,
     request: Any = None,
+    page: Any = None,
     cache_safe: bool | None = None,
     width: Any = None,
     height: Any = None,
@@ -214,6 +228,11 @@ def render_player(
     Never raises for visitors: a video that cannot be played, or a plugin that is not
     configured, renders the placeholder and logs a warning that says why. ``template`` names
     a template to render instead of the default markup (not for the placeholder).
+
+    ``page``: the page the player is on, whose privacy the playback policy follows
+    (``docs/selling-courses.md``). Render-time signing asks the policy now, and a refused
+    viewer gets its message instead of a player; cache-safe playback asks at the token
+    endpoint, for the viewer who asks.
     """
     playable = playable_from(value)
     frame = Frame.for_playable(playable, width, height, css_class)
@@ -227,17 +246,28 @@ def render_player(
             check_player_configuration()  # signing happens later, at the token endpoint
             endpoint_url, script_url = _cache_safe_urls(request)
             mode: dict[str, Any] = {
-                "reference": sign_reference(playable),
+                "reference": sign_reference(playable, page_id=getattr(page, "pk", None)),
                 "token_url": endpoint_url,
                 "autoplay": bool(playable.url_params.get("autoplay")),
             }
         else:
+            cuid = resolve_cuid(request)
+            access = player_access(
+                request,
+                cuid,
+                page,
+                playable.media_content_key,
+                playable.mc_options,
+                playable.url_params,
+            )
+            if not access.decision.plays:
+                return refused_html(frame, access.decision.message)
             mode = {
                 "src": build_player_url(
                     playable.media_content_key,
-                    resolve_cuid(request),
-                    mc_options=playable.mc_options,
-                    url_params=playable.url_params,
+                    cuid,
+                    mc_options=access.mc_options,
+                    url_params=access.url_params,
                 )
             }
     except ConfigurationError as exc:
@@ -275,7 +305,7 @@ def render_block(value: Any, context: dict[str, Any] | None) -> SafeString:
     (for a playable value, only its ``request`` is read)."""
     request = context.get("request") if context else None
     if getattr(value, "is_playable", False):
-        player = render_player(value, request=request)
+        player = render_player(value, request=request, page=context.get("page") if context else None)
         # The player is markup already escaped by format_html: nothing to escape again.
         return mark_safe(f'<div class="kollus-video">{player}</div>\n')  # noqa: S308
     notice = render_to_string(BLOCK_UNAVAILABLE_TEMPLATE, context or {"value": value})

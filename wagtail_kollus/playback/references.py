@@ -37,8 +37,12 @@ class _ReferenceSigner(signing.TimestampSigner):
         return signing.b62_encode(int(self._now))
 
 
-def sign_reference(playable: Playable, *, now: float | None = None) -> str:
+def sign_reference(
+    playable: Playable, *, page_id: int | None = None, now: float | None = None
+) -> str:
     """A signed, non-secret reference to put in page HTML instead of a token.
+
+    ``page_id``: the page the player is on, whose privacy the token endpoint asks about.
 
     Changing the key or any option invalidates it, so a reference cannot be turned into
     tokens for another video or other options.
@@ -50,6 +54,8 @@ def sign_reference(playable: Playable, *, now: float | None = None) -> str:
     }
     if playable.video_id is not None:
         data["v"] = playable.video_id
+    if page_id is not None:
+        data["g"] = page_id
     return _ReferenceSigner(now=now).sign_object(data, compress=True)
 
 
@@ -67,6 +73,7 @@ class Reference:
     mc_options: dict[str, Any]
     url_params: dict[str, str]
     video_id: int | None
+    page_id: int | None = None
 
 
 def load_reference(reference: str, *, max_age: float | None = None) -> Reference:
@@ -92,4 +99,5 @@ def load_reference(reference: str, *, max_age: float | None = None) -> Reference
         mc_options=dict(data.get("o") or {}),
         url_params=dict(data.get("p") or {}),
         video_id=data.get("v"),
+        page_id=data["g"] if isinstance(data.get("g"), int) else None,
     )

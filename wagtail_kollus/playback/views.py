@@ -23,9 +23,11 @@ from django.views.decorators.http import require_http_methods
 from ..api.errors import ConfigurationError
 from ..conf import kollus_settings
 from ..models import KollusVideo
+from .access import player_access
 from .claims import NEW_VIEWER_ATTRIBUTE, VIEWER_COOKIE, VIEWER_COOKIE_SALT, resolve_cuid
 from .limits import seconds_over_limit
 from .links import build_player_link, seconds_until
+from .policy import lazy_page
 from .references import InvalidReference, Reference, load_reference
 
 logger = logging.getLogger("wagtail_kollus.player")
@@ -152,12 +154,25 @@ def player_token(request: HttpRequest) -> JsonResponse:
         )
         if retry_after is not None:
             return _rate_limited(retry_after)
+    # The policy decides for the viewer asking now: the cached page was the same for all.
+    access = player_access(
+        request,
+        cuid,
+        lazy_page(reference.page_id),
+        reference.media_content_key,
+        reference.mc_options,
+        reference.url_params,
+    )
+    if not access.decision.plays:
+        response = _error("refused", access.decision.message, 403)
+        _remember_new_viewer(request, response)
+        return response
     try:
         link = build_player_link(
             reference.media_content_key,
             cuid,
-            mc_options=reference.mc_options,
-            url_params=reference.url_params,
+            mc_options=access.mc_options,
+            url_params=access.url_params,
         )
     except ConfigurationError as exc:
         logger.warning("Player token refused: %s", exc)

@@ -12,6 +12,7 @@ from .config import (
     CALLBACK_KINDS,
     DEFAULT_CATEGORY_KEY,
     DEFAULT_CHANNEL_KEY,
+    TARGET_KINDS,
     SandboxConfig,
     SandboxKeys,
 )
@@ -56,7 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="[KIND=]URL",
-        help=f"where platform callbacks go; KIND is one of {', '.join(CALLBACK_KINDS)} (default: all). Repeatable.",
+        help=(
+            f"where callbacks go; KIND is one of {', '.join(TARGET_KINDS)} (default: all, "
+            "which is every kind but the player's play callback). Repeatable."
+        ),
     )
     parser.add_argument(
         "--callback-delay",
@@ -94,7 +98,7 @@ def parse_callback_urls(values: list[str]) -> dict[str, str]:
     urls: dict[str, str] = {}
     for value in values:
         kind, sep, url = value.partition("=")
-        if sep and kind in (*CALLBACK_KINDS, "all") and not kind.startswith("http"):
+        if sep and kind in (*TARGET_KINDS, "all") and not kind.startswith("http"):
             targets = CALLBACK_KINDS if kind == "all" else (kind,)
         else:
             targets, url = CALLBACK_KINDS, value
@@ -109,10 +113,15 @@ def describe_callback_targets(callback_urls: dict[str, str]) -> str:
         return (
             "none (pass --callback-url http://your-site/kollus/callbacks/{kind}/<CALLBACK_TOKEN>/)"
         )
-    templates = set(callback_urls.values())
-    if len(templates) == 1 and set(callback_urls) == set(CALLBACK_KINDS):
-        return templates.pop()
-    return ", ".join(f"{kind}: {url}" for kind, url in callback_urls.items())
+    platform = {kind: url for kind, url in callback_urls.items() if kind in CALLBACK_KINDS}
+    templates = set(platform.values())
+    if len(templates) == 1 and set(platform) == set(CALLBACK_KINDS):
+        shown = [templates.pop()]
+    else:
+        shown = [f"{kind}: {url}" for kind, url in platform.items()]
+    # The player's play callback, set apart as in Kollus's console.
+    shown += [f"{kind}: {url}" for kind, url in callback_urls.items() if kind not in platform]
+    return ", ".join(shown)
 
 
 def banner(server: SandboxServer, contents: int) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from .config import CALLBACK_KINDS
+from .config import CALLBACK_KINDS, TARGET_KINDS
 
 
 def expand_target(url: str, kind: str) -> str:
@@ -45,17 +45,18 @@ class CallbackDispatcher:
             self.targets = {
                 kind: expand_target(url, kind)
                 for kind, url in self.app.config.callback_urls.items()
-                if kind in CALLBACK_KINDS
+                if kind in TARGET_KINDS
             }
             self.log = []
 
     def set_target(self, kind: str, url: str | None) -> None:
-        """``kind`` is one of ``CALLBACK_KINDS`` or ``"all"``; ``url=None`` removes the target."""
+        """``kind`` is one of ``TARGET_KINDS`` or ``"all"`` (the platform callbacks, not the
+        player's ``play``); ``url=None`` removes the target."""
         kinds = CALLBACK_KINDS if kind in ("all", "*") else (kind,)
         for name in kinds:
-            if name not in CALLBACK_KINDS:
+            if name not in TARGET_KINDS:
                 raise ValueError(
-                    f"unknown callback kind {kind!r}; use one of {', '.join(CALLBACK_KINDS)} or 'all'"
+                    f"unknown callback kind {kind!r}; use one of {', '.join(TARGET_KINDS)} or 'all'"
                 )
         with self._lock:
             for name in kinds:

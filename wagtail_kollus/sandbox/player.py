@@ -5,16 +5,25 @@ with the security key; the custom key must match; no registered claims (``exp``,
 ``nbf``); ``expt`` an integer in the future; a ``cuid``; ``mc`` a non-empty list whose
 non-intro items name known media content keys. Failures answer 403 with a page that says which
 rule failed in ``data-reason`` (tests and the demo read it).
+
+With a ``play`` callback configured, the signed player then asks the site as Kollus does
+(``play_callback``): it plays (``data-play='full'``), plays only the preview window the answer
+or the token names (``data-play='preview'``), or shows the site's refusal message
+(``data-sandbox-player='refused'``); an answer Kollus would not accept is a 502 page naming
+the broken rule (``data-reason='play-callback-…'``).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import html
 import json
+import secrets
 import time
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from .http import HttpError, Request, Response, html_response
@@ -22,6 +31,8 @@ from .posters import poster_jpeg
 from .routing import Route
 
 REGISTERED_CLAIMS = ("exp", "iat", "nbf")
+# One per browser: the play callback's hardware_id (what the site counts streams by).
+DEVICE_COOKIE = "kollus_sandbox_device"
 
 _MESSAGES = {
     "missing-jwt": "The jwt parameter is missing.",
@@ -50,7 +61,7 @@ def _b64decode(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
-def _decode_hs256(token: str, secret: str) -> tuple[dict[str, Any], Any]:
+def decode_hs256(token: str, secret: str) -> tuple[dict[str, Any], Any]:
     """Verify a compact JWS by hand: HS256 only, constant-time compare. (PyJWT would also do,
     but it warns about short keys on every call, and demo keys are short.)"""
     try:
@@ -79,7 +90,7 @@ def verify_player_token(
         raise PlayerRejected("missing-jwt")
     if custom_key != keys.custom_key:
         raise PlayerRejected("custom-key")
-    header, payload = _decode_hs256(token, keys.security_key)
+    header, payload = decode_hs256(token, keys.security_key)
     if not isinstance(payload, dict):
         raise PlayerRejected("malformed")
     if any(claim in payload for claim in REGISTERED_CLAIMS):
@@ -118,8 +129,39 @@ def _rejection_page(reason: str, status: int) -> Response:
     )
 
 
+def _play_window(section: Any) -> tuple[str, str]:
+    """(the attributes, the visible line) of a preview: only ``play_section`` plays."""
+    if not isinstance(section, dict):
+        return " data-play='full'", ""
+    start, end = section.get("start_time", 0), section.get("end_time", 0)
+    return (
+        f" data-play='preview' data-play-section-start='{html.escape(str(start))}'"
+        f" data-play-section-end='{html.escape(str(end))}'",
+        f"<p class='play-window'>Preview: plays from {html.escape(str(start))} s "
+        f"to {html.escape(str(end))} s only.</p>",
+    )
+
+
+def _refusal_page(message: str) -> Response:
+    """What Kollus's player shows when the play callback answers ``result: 0``."""
+    text = html.escape(message or "Playback was refused.")
+    return html_response(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Kollus sandbox player: refused</title></head>"
+        "<body><div data-sandbox-player='refused' data-reason='play-callback-refused'"
+        f" data-message='{text}'><h1>Playback refused</h1><p class='message'>{text}</p></div>"
+        "</body></html>"
+    )
+
+
 def _player_page(
-    app: Any, request: Request, mckey: str, title: str, *, cuid: str = "", signed: bool
+    app: Any,
+    request: Request,
+    mckey: str,
+    title: str,
+    *,
+    cuid: str = "",
+    signed: bool,
+    play_section: Any = None,
 ) -> Response:
     poster = f"{app.state.player_url}/poster/{html.escape(mckey)}.jpg"
     options = {k: v for k, v in request.query_pairs if k not in ("jwt", "custom_key")}
@@ -129,13 +171,15 @@ def _player_page(
         if k.isidentifier()
     )
     title_html = html.escape(title)
+    window_attrs, window_line = _play_window(play_section)
     return html_response(
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{title_html}</title><style>body{{margin:0;background:#000;color:#fff;font:14px sans-serif}}"
         "video{width:100%;max-height:90vh;background:#000}</style></head><body>"
         f"<div data-sandbox-player='ok' data-mckey='{html.escape(mckey)}' data-cuid='{html.escape(str(cuid))}'"
-        f" data-signed='{'true' if signed else 'false'}' data-title='{title_html}'{option_attrs}>"
-        f"<video controls playsinline poster='{poster}'></video>"
+        f" data-signed='{'true' if signed else 'false'}' data-title='{title_html}'{option_attrs}"
+        f"{window_attrs}>"
+        f"<video controls playsinline poster='{poster}'></video>{window_line}"
         f"<p class='title'>{title_html}</p><p>Kollus sandbox player: no real video is streamed.</p>"
         "</div></body></html>"
     )
@@ -153,7 +197,54 @@ def signed_player(app: Any, request: Request) -> Response:
             if isinstance(item.get("title"), str) and item.get("title")
             else media["title"]
         )
-    return _player_page(app, request, item["mckey"], title, cuid=payload["cuid"], signed=True)
+    section = item.get("play_section")
+    target = app.callbacks.targets.get("play")
+    device, new_device = _device(request)
+    if target:
+        # Late import: the play callback module uses this module's JWT checks.
+        from .play_callback import ask_play_callback
+
+        uservalues = {k: v for k, v in request.query_pairs if k.startswith("uservalue")}
+        try:
+            outcome = ask_play_callback(
+                app,
+                target,
+                cuid=str(payload["cuid"]),
+                mckey=item["mckey"],
+                device=device,
+                uservalues=uservalues,
+            )
+        except PlayerRejected as rejected:
+            return _rejection_page(rejected.reason, 502)
+        if outcome.result != 1:
+            return _with_device(_refusal_page(outcome.message), device, new_device)
+        section = outcome.play_section or section
+    page = _player_page(
+        app, request, item["mckey"], title, cuid=payload["cuid"], signed=True, play_section=section
+    )
+    return _with_device(page, device, new_device)
+
+
+def _device(request: Request) -> tuple[str, bool]:
+    """This browser's ``hardware_id`` (a cookie), and whether it is new."""
+    cookies = SimpleCookie()
+    with contextlib.suppress(CookieError):  # a malformed cookie: a new device
+        cookies.load(request.header("Cookie"))
+    morsel = cookies.get(DEVICE_COOKIE)
+    if morsel is not None and morsel.value:
+        return morsel.value, False
+    return "sandbox-device-" + secrets.token_hex(8), True
+
+
+def _with_device(response: Response, device: str, new: bool) -> Response:
+    if new:
+        # The player is a cross-site iframe: only a SameSite=None cookie comes back (a browser
+        # that refuses it is simply a new device every time).
+        response.header(
+            "Set-Cookie",
+            f"{DEVICE_COOKIE}={device}; Path=/; Max-Age=31536000; HttpOnly; SameSite=None; Secure",
+        )
+    return response
 
 
 def share_player(app: Any, request: Request) -> Response:

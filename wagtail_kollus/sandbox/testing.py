@@ -139,7 +139,7 @@ class SandboxServer:
 
     def set_callback_url(self, kind: str, url: str | None) -> None:
         """``kind``: ``"all"`` or one of upload, transcoding, content_update, channel_add,
-        channel_delete."""
+        channel_delete; or ``"play"``, the play callback the signed player asks (not in "all")."""
         self._app.callbacks.set_target(kind, url)
 
     @property

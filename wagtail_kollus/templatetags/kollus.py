@@ -38,6 +38,7 @@ def kollus_player(
     return render_player(
         value,
         request=context.get("request"),
+        page=context.get("page"),
         cache_safe=cache_safe,
         width=width,
         height=height,

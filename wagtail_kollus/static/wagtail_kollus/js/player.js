@@ -88,6 +88,8 @@
           self.retryLater(Math.min(wait, 120));
         } else if (response.status >= 500) {
           self.retryLater(Math.pow(2, self.failures) * 2);
+        } else if (result.body.error === "refused" && result.body.message) {
+          self.refuse(result.body.message); // the site's playback policy: say why
         } else {
           self.fail(); // refused reference or gone video: retrying will not help
         }
@@ -146,16 +148,22 @@
     }, seconds * 1000);
   };
 
-  Player.prototype.fail = function () {
-    this.setState("error");
+  Player.prototype.fail = function (text, state) {
+    this.setState(state || "error");
     if (this.element.querySelector(".kollus-player__message[role=alert]")) {
       return;
     }
     var message = document.createElement("p");
     message.className = "kollus-player__message";
     message.setAttribute("role", "alert");
-    message.textContent = this.element.getAttribute("data-kollus-error-text") || "";
+    message.textContent = text || this.element.getAttribute("data-kollus-error-text") || "";
     this.element.appendChild(message);
+  };
+
+  // The playback policy refused this viewer: its message (text, never HTML) in the player.
+  Player.prototype.refuse = function (text) {
+    this.iframe.removeAttribute("src");
+    this.fail(text, "refused");
   };
 
   // Timers are throttled in background tabs: catch up when the page is seen again.

@@ -1,0 +1,144 @@
+"""Paid lessons in headless Chromium: a login-restricted lesson page, the sandbox's player
+asking this site's play callback as Kollus would (kind 1, then 3), over real HTTP.
+
+* a member opens the page and the video plays in full;
+* an anonymous visitor served the page's HTML from a shared cache gets the refusal (or, with a
+  preview length set, the preview window) and never the full video;
+* the player URL copied from member A's page plays only as A in another browser, and counts
+  toward A's streams: with two allowed, the third device is refused, naming the limit.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.urls import reverse
+from playwright.sync_api import expect
+from wagtail.models import Page, PageViewRestriction
+
+pytestmark = pytest.mark.filterwarnings("ignore::jwt.InsecureKeyLengthWarning")
+
+FRAME = "iframe.kollus-player__frame"
+
+
+@pytest.fixture
+def lesson(sandbox_live, live_server, transactional_db, settings):
+    """A login-restricted lesson page with one video; the play callback set in 'the console'."""
+    from tests.testapp.models import VideoPage
+    from wagtail_kollus.models import KollusVideo
+
+    token = settings.WAGTAIL_KOLLUS["CALLBACK_TOKEN"]
+    sandbox_live.set_callback_url(
+        "play", live_server.url + reverse("wagtail_kollus:callback-play", kwargs={"token": token})
+    )
+    with sandbox_live.state.lock:
+        media = next(m for m in sandbox_live.state.media.values() if m["channels"])
+    video = KollusVideo.objects.create(
+        title=media["title"], media_content_key=media["channels"][0]["media_content_key"]
+    )
+    home = Page.objects.get(depth=2)
+    page = home.add_child(
+        instance=VideoPage(title="Lesson 3", slug="lesson-3", body=[("video", {"video": video})])
+    )
+    PageViewRestriction.objects.create(page=page, restriction_type=PageViewRestriction.LOGIN)
+    return page
+
+
+@pytest.fixture
+def member(transactional_db, django_user_model):
+    return django_user_model.objects.create_user("learner", "l@example.com", "pw")
+
+
+def signed_in(browser, live_server, user):
+    """A new browser (context) with its own session of ``user``: another device."""
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    context = browser.new_context()
+    context.add_cookies([{"name": "sessionid", "value": session.session_key, "url": live_server.url}])
+    return context
+
+
+def sandbox_player(page):
+    return page.frame_locator(FRAME).locator("[data-sandbox-player]")
+
+
+@pytest.mark.browser
+def test_a_member_plays_in_full_and_an_anonymous_visitor_never_does(
+    browser, live_server, lesson, member, settings
+):
+    url = live_server.url + lesson.url
+    member_context = signed_in(browser, live_server, member)
+    try:
+        page = member_context.new_page()
+        page.goto(url)
+        player = sandbox_player(page)
+        expect(player).to_have_attribute("data-sandbox-player", "ok")
+        expect(player).to_have_attribute("data-play", "full")
+        member_cuid = player.get_attribute("data-cuid")
+    finally:
+        member_context.close()
+
+    # Cache-safe playback: the lesson's copy a shared cache serves to anyone. The anonymous
+    # visitor gets the policy's message, and no player URL at all.
+    video = lesson.body[0].value["video"]
+    cached = f"{live_server.url}/_tests/cached-player/?video={video.pk}&page={lesson.pk}"
+    anonymous = browser.new_context()
+    try:
+        page = anonymous.new_page()
+        page.goto(cached)
+        block = page.locator("[data-kollus-player]")
+        expect(block).to_have_attribute("data-kollus-state", "refused")
+        expect(block.locator(".kollus-player__message")).to_have_text("Log in to watch this video.")
+        assert page.locator(FRAME).get_attribute("src") is None
+
+        # With a preview length, the same visitor watches the first 30 seconds only.
+        settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "PLAYBACK_PREVIEW_SECONDS": 30}
+        page.goto(cached)
+        player = sandbox_player(page)
+        expect(player).to_have_attribute("data-play", "preview")
+        expect(player).to_have_attribute("data-play-section-end", "30")
+        expect(page.frame_locator(FRAME).locator(".play-window")).to_contain_text("30 s only")
+        assert player.get_attribute("data-cuid") != member_cuid
+    finally:
+        anonymous.close()
+
+
+@pytest.mark.browser
+def test_a_copied_player_url_plays_as_its_member_and_a_third_stream_is_refused(
+    browser, live_server, lesson, member, settings
+):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "PLAYBACK_MAX_STREAMS": 2}
+    url = live_server.url + lesson.url
+    contexts = [signed_in(browser, live_server, member) for _ in range(2)]
+    try:
+        pages = [context.new_page() for context in contexts]
+        for page in pages:
+            page.goto(url)
+            expect(sandbox_player(page)).to_have_attribute("data-play", "full")
+        member_cuid = sandbox_player(pages[0]).get_attribute("data-cuid")
+        copied = pages[0].locator(FRAME).get_attribute("src")
+
+        # Member A's player URL, pasted in someone else's browser: it is A's third device.
+        stranger = browser.new_context()
+        contexts.append(stranger)
+        page = stranger.new_page()
+        page.goto(copied)
+        refusal = page.locator("[data-sandbox-player]")
+        expect(refusal).to_have_attribute("data-sandbox-player", "refused")
+        expect(refusal.locator(".message")).to_contain_text("2 devices")
+
+        # A stream that ended (its approval expired) frees a place; the copy then plays, as A.
+        from wagtail_kollus.models import ApprovedPlay
+
+        oldest = ApprovedPlay.objects.filter(cuid=member_cuid).order_by("pk").first()
+        ApprovedPlay.objects.filter(pk=oldest.pk).update(expires_at="2000-01-01T00:00:00Z")
+        page.goto(copied)
+        expect(refusal).to_have_attribute("data-sandbox-player", "ok")
+        assert refusal.get_attribute("data-cuid") == member_cuid
+    finally:
+        for context in contexts:
+            context.close()
