@@ -23,6 +23,8 @@ if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         "HOST": _url.hostname or "",
         "PORT": _url.port or "",
     }
+    # Wagtail's search index on PostgreSQL needs it (a system check from Django 6.1 on).
+    INSTALLED_APPS = [*INSTALLED_APPS, "django.contrib.postgres"]  # noqa: F405
 
 # A task whose worker was killed is handed out again after `retry` seconds (django-q2's ORM
 # broker); leases must outlive `timeout` and expire before `retry`, as docs/deployment.md says.

@@ -102,6 +102,9 @@ if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         "HOST": _u.hostname or "",
         "PORT": _u.port or "",
     }
+    # Wagtail's search index uses PostgreSQL's search fields, which Django 6.1's checks
+    # (run by migrate) refuse without this app.
+    INSTALLED_APPS.append("django.contrib.postgres")
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
