@@ -66,6 +66,18 @@ def test_listing_shows_poster_title_category_duration_state_and_date(admin_clien
 
 
 @pytest.mark.django_db
+def test_the_library_links_the_callback_log_whose_empty_state_says_why_it_is_empty(
+    admin_client, media
+):
+    log = reverse("wagtail_kollus_callbacks:index")
+    assert f'href="{log}"' in admin_client.get(reverse("kollus_media:index")).content.decode()
+    empty = admin_client.get(log).content.decode()
+    assert "No callback has arrived yet" in empty and "No callback matches." not in empty
+    filtered = admin_client.get(log, {"status": "failed"}).content.decode()
+    assert "No callback matches." in filtered and "No callback has arrived yet" not in filtered
+
+
+@pytest.mark.django_db
 def test_search_filters_sorting_and_pagination(admin_client, media):
     for i in range(25):
         KollusMedia.objects.create(title=f"Clip {i:02d}", state=MediaState.TRANSCODING)

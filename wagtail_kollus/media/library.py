@@ -121,6 +121,15 @@ class MediaIndexView(MediaPermissionMixin, generic.IndexView):
                     attrs=post_action_attrs(refresh_url),
                 )
             )
+        # Why a video is stuck is often in what Kollus said about it: the log is one click away.
+        # Whoever sees the library may read it (media/callback_log.py).
+        buttons.append(
+            Button(
+                _("Kollus callbacks"),
+                url=reverse("wagtail_kollus_callbacks:index"),
+                icon_name="history",
+            )
+        )
         return buttons
 
     def get_context_data(self, *args, **kwargs):
