@@ -2,6 +2,8 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 from .api.redaction import install_log_redaction
+from .cluster_repair import install as install_cluster_repair
+from .conf import kollus_settings
 from .media.callback_logging import install_callback_url_masking
 
 
@@ -22,3 +24,5 @@ class WagtailKollusConfig(AppConfig):
 
         install_log_redaction()
         install_callback_url_masking()
+        if kollus_settings.CLUSTER_QUEUE_REPAIR:
+            install_cluster_repair()

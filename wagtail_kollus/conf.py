@@ -91,6 +91,9 @@ DEFAULTS: dict[str, Any] = {
     "STATS_LIVE_DAYS_PER_VIDEO": 3,  # unrecorded recent days a per-video chart may ask Kollus for
     # --- background work (django-q2) ---
     "Q_CLUSTER_NAME": None,  # None: django-q2's default cluster
+    # A worker's death restarts the cluster's pusher and workers on a new task queue, so the
+    # lock a killed worker held cannot hang the cluster (cluster_repair.py, django-q2 #23).
+    "CLUSTER_QUEUE_REPAIR": True,
     # --- page → content record sync (docs/sync.md) ---
     "SYNC_ENABLED": True,  # False: receivers record nothing and enqueue nothing
     "SYNC_CONTENT_TYPE": "vod",  # content_type of records created from pages
