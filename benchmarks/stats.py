@@ -43,7 +43,8 @@ def _median_seconds(client, url: str, loads: int) -> float:
     return statistics.median(samples)
 
 
-def _pages(count: int) -> None:
+def publish_pages(count: int) -> None:
+    """``count`` published pages: what Wagtail's "Aging pages" report (the baseline) lists."""
     from wagtail.models import Page
 
     root = Page.objects.get(depth=1)
@@ -96,7 +97,7 @@ def _measure(sandbox) -> dict[str, float]:
     results["stats_cached_api_calls"] = sandbox.request_count("kollus.*") - before
 
     _mirror(sandbox)
-    _pages(ROWS)
+    publish_pages(ROWS)
     loads = int(os.environ.get("BENCH_STATS_LOADS", "30"))
     ours = _median_seconds(client, report, loads)
     theirs = _median_seconds(client, "/admin/reports/aging-pages/", loads)

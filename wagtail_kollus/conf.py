@@ -64,6 +64,7 @@ DEFAULTS: dict[str, Any] = {
     "CHOOSER_TAGS": {},  # tag names for the chooser's tag filter, {id: "name"}; empty: no filter
     "CACHE_ALIAS": "default",  # Django cache used for API answers
     "CACHE_VERSION": 1,  # bump to drop every cached API answer at once
+    "CATEGORIES_MAX_AGE": 3600,  # seconds before the library's screens re-read Kollus's category list
     # --- viewing statistics (wagtail_kollus.stats; docs/statistics.md) ---
     "STATS_CACHE_TIMEOUT": 300,  # seconds; Kollus itself caches statistics for 5 minutes
     "STATS_LAST_GOOD_TIMEOUT": 60 * 60 * 24 * 30,  # keep last good figures for "stale since"

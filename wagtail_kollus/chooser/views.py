@@ -248,7 +248,7 @@ class UploadTabMixin:
 
     def get_creation_form_context_data(self, form: UploadOptionsForm) -> dict[str, Any]:
         return {
-            **upload_form_context(self.request),
+            **upload_form_context(self.request, upload_form=form),
             "upload_form": form,
             "creation_form": form,
             "chosen_library_url": self.append_preserved_url_parameters(

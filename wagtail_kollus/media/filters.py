@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import django_filters
+from django.core.cache import caches
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -13,6 +14,7 @@ from wagtail.admin.filters import WagtailFilterSet
 
 from ..conf import kollus_settings
 from ..models import KollusMedia, MediaState
+from .categories import known_categories
 
 
 def _stuck_cutoff() -> datetime:
@@ -46,13 +48,8 @@ def is_abandoned_upload(media: KollusMedia) -> bool:
 
 
 def _category_choices() -> list[tuple[str, str]]:
-    rows = (
-        KollusMedia.objects.exclude(category_key="")
-        .values_list("category_key", "category_name")
-        .distinct()
-        .order_by("category_name")
-    )
-    return [(key, name or key) for key, name in rows]
+    # The category mirror (a few rows), not a SELECT DISTINCT over every video on each load.
+    return known_categories()
 
 
 class KollusMediaFilterSet(WagtailFilterSet):
@@ -80,3 +77,25 @@ class KollusMediaFilterSet(WagtailFilterSet):
 def exclude_deleted(queryset: QuerySet[KollusMedia]) -> QuerySet[KollusMedia]:
     """Deleted rows stay in the database (pages may still point at them) but not in the list."""
     return queryset.filter(~Q(state=MediaState.DELETED))
+
+
+_LIVE_COUNT_KEY = "wagtail_kollus:media:live-count"
+# Bounds how long a count can lag where the cache is not shared by every process (it should
+# be: see docs/deployment.md); saves forget it at once.
+LIVE_COUNT_TIMEOUT = 300
+
+
+def live_media_count() -> int:
+    """How many videos the unfiltered library lists: cached, so that showing a page of 50 000
+    videos does not count them all on every load. Saving or deleting a video forgets it
+    (``media.receivers``)."""
+    cache = caches[kollus_settings.CACHE_ALIAS]
+    count = cache.get(_LIVE_COUNT_KEY)
+    if count is None:
+        count = exclude_deleted(KollusMedia.objects.all()).count()
+        cache.set(_LIVE_COUNT_KEY, count, LIVE_COUNT_TIMEOUT)
+    return count
+
+
+def forget_live_media_count() -> None:
+    caches[kollus_settings.CACHE_ALIAS].delete(_LIVE_COUNT_KEY)

@@ -2,47 +2,24 @@
 
 from __future__ import annotations
 
-import logging
-
 from django import forms
-from django.core.cache import caches
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from ..accounts import KollusAccount, kollus_client
-from ..api.errors import KollusAPIError
+from ..accounts import KollusAccount
 from ..conf import kollus_settings
 from ..models import KollusMedia
-
-logger = logging.getLogger(__name__)
-
-CATEGORIES_CACHE_KEY = "wagtail_kollus:media:categories"
+from .categories import known_categories, refreshed_categories
 
 
-def kollus_categories(account: KollusAccount | None = None) -> list[tuple[str, str]]:
-    """``[(category_key, name)]`` from Kollus, cached (every call spends the 1 call/s budget).
-
-    Empty when Kollus cannot be reached: forms then fall back to a free-text key.
-    """
-    cache = caches[kollus_settings.CACHE_ALIAS]
-    cached = cache.get(CATEGORIES_CACHE_KEY)
-    if cached is not None:
-        return cached
-    try:
-        categories = [
-            (c.category_key, c.name or c.category_key)
-            for c in kollus_client(account).list_categories()
-        ]
-    except KollusAPIError as error:
-        logger.warning("Could not list Kollus categories: %s", error.describe())
-        return []
-    cache.set(CATEGORIES_CACHE_KEY, categories, kollus_settings.CHOOSER_CACHE_TIMEOUT)
-    return categories
-
-
-def _category_field(initial_key: str = "", account: KollusAccount | None = None) -> forms.Field:
-    choices = kollus_categories(account)
+def _category_field(
+    initial_key: str = "", *, refresh: bool = False, account: KollusAccount | None = None
+) -> forms.Field:
+    """The category, from the local mirror (``media.categories``); ``refresh``: re-read
+    Kollus's list first if it is old (the library's own screens; never the chooser's tab)."""
+    choices = refreshed_categories(account) if refresh else known_categories()
     if not choices:
+        # Nothing known yet (or Kollus unreachable): the key as text.
         return forms.CharField(label=_("Category key"), required=False, max_length=100)
     if initial_key and initial_key not in dict(choices):
         choices = [*choices, (initial_key, initial_key)]
@@ -60,11 +37,11 @@ class MediaEditForm(WagtailAdminModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category_key"] = _category_field(self.instance.category_key)
+        self.fields["category_key"] = _category_field(self.instance.category_key, refresh=True)
 
     def save(self, commit: bool = True) -> KollusMedia:
         instance = super().save(commit=False)
-        names = dict(kollus_categories())
+        names = dict(known_categories())
         if instance.category_key in names:
             instance.category_name = names[instance.category_key]
         elif not instance.category_key:
@@ -100,6 +77,7 @@ class UploadOptionsForm(forms.Form):
         *args,
         user=None,
         replacing: bool = False,
+        refresh_categories: bool = False,
         account: KollusAccount | None = None,
         **kwargs,
     ) -> None:
@@ -113,8 +91,10 @@ class UploadOptionsForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
+        # ``refresh_categories``: the library's upload page may re-read Kollus's list; the
+        # chooser's upload tab (the default) reads the mirror only, so it opens at once.
         self.fields["category_key"] = _category_field(
-            self.account.kollus_category_key, self.account
+            self.account.kollus_category_key, refresh=refresh_categories, account=self.account
         )
         allowed = self.allowed_overrides(user)
         if replacing:

@@ -21,7 +21,7 @@ from ..models import KollusMedia, MediaState
 from .callback_urls import callback_urls
 from .delete import MediaDeleteView
 from .edit import MediaEditView
-from .filters import KollusMediaFilterSet, exclude_deleted, stuck_media
+from .filters import KollusMediaFilterSet, exclude_deleted, live_media_count, stuck_media
 from .forms import MediaEditForm
 from .object_views import MediaPermissionMixin
 from .refresh import RefreshStuckView, RefreshView, post_action_attrs
@@ -51,6 +51,14 @@ class MediaIndexView(MediaPermissionMixin, generic.IndexView):
 
     def get_base_queryset(self):
         return exclude_deleted(super().get_base_queryset())
+
+    def get_paginator(self, queryset, *args, **kwargs):
+        paginator = super().get_paginator(queryset, *args, **kwargs)
+        if not (self.is_filtering or self.is_searching):
+            # The whole library: its count is kept (and forgotten on every save), not taken
+            # again over every row on each page load.
+            paginator.count = live_media_count()
+        return paginator
 
     @cached_property
     def columns(self):

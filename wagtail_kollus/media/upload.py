@@ -75,10 +75,22 @@ def may_follow_upload(user: Any, media: KollusMedia, *also: str) -> bool:
     return ModelPermissionPolicy(KollusMedia).user_has_any_permission(user, ["change", *also])
 
 
-def upload_form_context(request: HttpRequest, *, replace: KollusMedia | None = None) -> dict:
-    """Context for ``includes/upload_form.html``: the options form and the endpoints."""
+def upload_form_context(
+    request: HttpRequest,
+    *,
+    replace: KollusMedia | None = None,
+    upload_form: UploadOptionsForm | None = None,
+) -> dict:
+    """Context for ``includes/upload_form.html``: the options form and the endpoints.
+
+    ``upload_form``: one the caller built already (the chooser's upload tab), so that the
+    form and its category choices are not built twice per request."""
+    if upload_form is None:
+        upload_form = UploadOptionsForm(
+            user=request.user, replacing=replace is not None, refresh_categories=True
+        )
     return {
-        "upload_form": UploadOptionsForm(user=request.user, replacing=replace is not None),
+        "upload_form": upload_form,
         "upload_ticket_url": reverse("kollus_media:upload_ticket")
         + (f"?replace={replace.pk}" if replace else ""),
         "replace": replace,

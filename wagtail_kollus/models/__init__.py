@@ -1,8 +1,8 @@
 """Local mirror rows. One module per concern; every model is re-exported here."""
 
 from .callbacks import CallbackDelivery, CallbackKind, DeliveryStatus
-from .media import KollusMedia, MediaState
-from .stats import DailyStatsSnapshot, DailyVideoViews
+from .media import KollusMedia, KollusMediaCategory, MediaState
+from .stats import DailyStatsSnapshot, DailyVideoViews, StatsRollup, StatsRollupRow
 from .sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState  # noqa: F401
 from .videos import KollusVideo, VideoSource
 
@@ -13,7 +13,10 @@ __all__ = [
     "DailyVideoViews",
     "DeliveryStatus",
     "KollusMedia",
+    "KollusMediaCategory",
     "KollusVideo",
     "MediaState",
+    "StatsRollup",
+    "StatsRollupRow",
     "VideoSource",
 ]

@@ -156,9 +156,15 @@ class CallbackDelivery(LeasedWork):
         verbose_name = _("Kollus callback delivery")
         verbose_name_plural = _("Kollus callback deliveries")
         ordering = ["-received_at"]
-        # The sweep looks for the few open deliveries in a log that only grows.
+        # The sweep looks for the few open deliveries in a log that only grows; the callback
+        # log shows its newest page, whole or filtered by status or kind, by index.
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"], name="kollus_callback_due_idx")
+            models.Index(fields=["status", "next_attempt_at"], name="kollus_callback_due_idx"),
+            models.Index(fields=["-received_at", "-id"], name="kollus_callback_newest_idx"),
+            models.Index(
+                fields=["status", "-received_at", "-id"], name="kollus_callback_status_idx"
+            ),
+            models.Index(fields=["kind", "-received_at", "-id"], name="kollus_callback_kind_idx"),
         ]
 
     def __str__(self) -> str:

@@ -96,6 +96,13 @@ class KollusMedia(models.Model):
         verbose_name = _("Kollus video")
         verbose_name_plural = _("Kollus videos")
         ordering = ["-created_at"]
+        # The library's default order and its filters: a page of 50 000 videos is an index
+        # range, not a sort of the table (and "stuck" counts read the few unfinished rows).
+        indexes = [
+            models.Index(fields=["-created_at"], name="kollus_media_created_idx"),
+            models.Index(fields=["state", "-created_at"], name="kollus_media_state_idx"),
+            models.Index(fields=["category_key", "-created_at"], name="kollus_media_category_idx"),
+        ]
         permissions = [
             ("view_kollus_statistics", _("Can view Kollus viewing statistics")),
             # Deleting a video pages still play breaks them (they show a placeholder).
@@ -119,3 +126,25 @@ class KollusMedia(models.Model):
             if channel.get("channel_key") == channel_key:
                 return channel.get("media_content_key") or ""
         return ""
+
+
+class KollusMediaCategory(models.Model):
+    """The local mirror of the account's Kollus categories (a few dozen rows at most).
+
+    Forms and the library's category filter read it instead of asking Kollus (1 call/s) or
+    scanning every video: filled from Kollus's category list (``media.categories``) and from
+    the categories that media rows mention when written.
+    """
+
+    category_key = models.CharField(_("category key"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    # When Kollus's category list last included it; None: known only from a video's row.
+    listed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Kollus media category")
+        verbose_name_plural = _("Kollus media categories")
+        ordering = ["name", "category_key"]
+
+    def __str__(self) -> str:
+        return self.name or self.category_key

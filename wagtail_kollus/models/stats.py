@@ -80,3 +80,78 @@ class DailyVideoViews(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.upload_file_key}: {self.views}"
+
+
+class RollupKind(models.TextChoices):
+    SETTLED = "settled"  # recorded days, summed
+    REMOTE = "remote"  # Kollus's answer for unsettled days, copied in (a part only)
+    COMBINED = "combined"  # parts added up
+
+
+class StatsRollup(models.Model):
+    """A ranking (views per video) of a set of days, stored once so that reading it is cheap.
+
+    Identified by a fingerprint of everything that went into it (the days and when each was
+    recorded, or the time of Kollus's answer): a rollup never changes; different inputs make
+    a different rollup. ``stats.rollups`` builds them; the report, the dashboard panel and the
+    per-video view read a page of rows through the indexes below, whatever the video count.
+    """
+
+    fingerprint = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=10, choices=RollupKind.choices)
+    start = models.DateField()
+    end = models.DateField()
+    row_count = models.PositiveIntegerField(default=0)
+    total_views = models.BigIntegerField(default=0)
+    built_at = models.DateTimeField()
+    # The last UTC day it was read: rollups nobody read since yesterday are pruned.
+    used_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("statistics rollup")
+        verbose_name_plural = _("statistics rollups")
+        indexes = [models.Index(fields=["kind", "start", "end"], name="kollus_rollup_period_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.start} – {self.end}"
+
+
+class StatsRollupRow(models.Model):
+    """One video's totals in a rollup, with its position in each of the report's orders.
+
+    The positions are dense (1 … row count), so a page of any order is a range of one index
+    (``rank`` 51–100 is the second page by views), read the same whatever the planner thinks
+    of a rollup it has no statistics for yet, and however deep the page.
+    """
+
+    # No index of its own: every index below starts with it.
+    rollup = models.ForeignKey(
+        StatsRollup, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
+    upload_file_key = models.CharField(max_length=100)
+    title = models.CharField(max_length=255, blank=True)
+    views = models.BigIntegerField(default=0)
+    play_time_seconds = models.BigIntegerField(default=0)
+    # 1 = most viewed (ties: more play time, then title, then key): the report's default
+    # order, and its "#" column whatever the sort.
+    rank = models.PositiveIntegerField(default=0)
+    play_rank = models.PositiveIntegerField(default=0)  # 1 = most play time (then as rank)
+    # 1 = first by display title (the library's, else Kollus's, else the key), as stored.
+    title_rank = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("statistics rollup row")
+        verbose_name_plural = _("statistics rollup rows")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rollup", "upload_file_key"], name="kollus_rollup_row_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["rollup", "rank"], name="kollus_rollup_rank_idx"),
+            models.Index(fields=["rollup", "play_rank"], name="kollus_rollup_play_idx"),
+            models.Index(fields=["rollup", "title_rank"], name="kollus_rollup_title_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.upload_file_key}: {self.views}"

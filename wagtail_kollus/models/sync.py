@@ -27,6 +27,10 @@ class SyncState(models.TextChoices):
     UNLINKED = "unlinked", _("Unlinked")
 
 
+# What the sync report lists (the rest are synced or deliberately unlinked).
+REPORTED_STATES = (SyncState.PENDING, SyncState.FAILED)
+
+
 class SyncAction(models.TextChoices):
     # What the last request asked for. The worker always re-reads the page, so "publish" means
     # "make the record match the page as it is now".
@@ -88,7 +92,20 @@ class PageContentLink(LeasedWork):
         verbose_name = _("page content link")
         verbose_name_plural = _("page content links")
         permissions = [("retry_sync", _("Can retry Kollus content syncs"))]
-        indexes = [models.Index(fields=["state", "requested_at"])]
+        indexes = [
+            models.Index(fields=["state", "requested_at"]),
+            # The sync report: pending and failed links, newest request first, by page type.
+            models.Index(
+                fields=["-requested_at", "-id"],
+                condition=models.Q(state__in=REPORTED_STATES),
+                name="kollus_link_reported_idx",
+            ),
+            models.Index(
+                fields=["page_type", "-requested_at", "-id"],
+                condition=models.Q(state__in=REPORTED_STATES),
+                name="kollus_link_reported_type_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.page_title or self.page_key} → {self.content_id or '∅'}"

@@ -83,6 +83,8 @@ def render_chart(
     def y(value: float) -> float:
         return top + plot_h - (value / top_value) * plot_h
 
+    # Each day's label once: the bars' tooltips and the hidden table both show it.
+    labels = [date_format(p.day, "SHORT_DATE_FORMAT") for p in points]
     summary = _summary(points, value_name, format_value)
     parts = [
         f'<svg class="kollus-chart__svg" role="img" viewBox="0 0 {width} {height}" '
@@ -100,30 +102,30 @@ def render_chart(
                 f'text-anchor="end">{escape(format_value(top_value * fraction))}</text>'
             )
         if points:
-            for anchor, point, x in (
-                ("start", points[0], left),
-                ("end", points[-1], width - right),
+            for anchor, label, x in (
+                ("start", labels[0], left),
+                ("end", labels[-1], width - right),
             ):
                 parts.append(
                     f'<text class="kollus-chart__label" x="{x}" y="{height - 8}" '
-                    f'text-anchor="{anchor}">{escape(date_format(point.day, "SHORT_DATE_FORMAT"))}</text>'
+                    f'text-anchor="{anchor}">{escape(label)}</text>'
                 )
     if kind == "line":
         parts.append(_line(points, left, step, y))
     else:
-        parts.append(_bars(points, left, step, y, top + plot_h, format_value))
+        parts.append(_bars(points, labels, left, step, y, top + plot_h, format_value))
     parts.append("</svg>")
-    table = _table(points, title, value_name, format_value)
+    table = _table(points, labels, title, value_name, format_value)
     return mark_safe(  # noqa: S308 - every interpolated text above is escaped
         f'<figure class="kollus-chart{" kollus-chart--compact" if compact else ""}" '
         f'id="{escape(chart_id)}">{"".join(parts)}{table}</figure>'
     )
 
 
-def _bars(points, left, step, y, baseline, fmt) -> str:
+def _bars(points, labels, left, step, y, baseline, fmt) -> str:
     gap = min(2.0, step * 0.2)
     out = []
-    for index, point in enumerate(points):
+    for index, (point, label) in enumerate(zip(points, labels, strict=True)):
         if point.value is None:
             continue
         top_y = y(point.value)
@@ -131,7 +133,7 @@ def _bars(points, left, step, y, baseline, fmt) -> str:
             f'<rect class="kollus-chart__bar" x="{left + index * step + gap / 2:.1f}" '
             f'y="{top_y:.1f}" width="{max(step - gap, 0.5):.1f}" '
             f'height="{max(baseline - top_y, 0):.1f}"><title>'
-            f"{escape(date_format(point.day, 'SHORT_DATE_FORMAT'))}: {escape(fmt(point.value))}"
+            f"{escape(label)}: {escape(fmt(point.value))}"
             "</title></rect>"
         )
     return "".join(out)
@@ -154,11 +156,12 @@ def _line(points, left, step, y) -> str:
     )
 
 
-def _table(points, title, value_name, fmt) -> str:
+def _table(points, labels, title, value_name, fmt) -> str:
+    no_data = escape(_("no data"))
     rows = "".join(
-        f'<tr><th scope="row">{escape(date_format(p.day, "SHORT_DATE_FORMAT"))}</th>'
-        f"<td>{escape(fmt(p.value)) if p.value is not None else escape(_('no data'))}</td></tr>"
-        for p in points
+        f'<tr><th scope="row">{escape(label)}</th>'
+        f"<td>{escape(fmt(p.value)) if p.value is not None else no_data}</td></tr>"
+        for p, label in zip(points, labels, strict=True)
     )
     return (
         f'<table class="w-sr-only kollus-chart__data"><caption>{escape(title)}</caption>'

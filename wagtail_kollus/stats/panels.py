@@ -38,9 +38,9 @@ class StatisticsPanel(Component):
         for period, query in ((week, "range=7"), (month, "range=30")):
             ranking = service.ranking(period)
             provenance.merge(ranking.provenance)
-            rows = ranking_rows(ranking.rows[:TOP_VIDEOS])
-            join_local(rows)
+            rows = ranking_rows(ranking.top(TOP_VIDEOS))  # five rows read, not the ranking
             rankings.append({"period": period, "rows": rows, "query": query})
+        join_local([row for ranking in rankings for row in ranking["rows"]])  # one join
         visitors_chart, transfer_chart = account_charts(account, "kollus-panel", compact=True)
         return {
             "rankings": rankings,

@@ -78,12 +78,25 @@ def fetch(kind: str, start: date, end: date, call: Callable[[], Any]) -> Fetched
         else:
             now = datetime.now(UTC)
             cache.set(key, (value, now), kollus_settings.STATS_CACHE_TIMEOUT)
+            cache.set(f"{key}:at", now, kollus_settings.STATS_CACHE_TIMEOUT)
             cache.set(f"{key}:last-good", (value, now), kollus_settings.STATS_LAST_GOOD_TIMEOUT)
             return Fetched(value, now, stale=False)
     last_good = cache.get(f"{key}:last-good")
     if last_good is not None:
         return Fetched(last_good[0], last_good[1], stale=True)
     raise StatisticsUnavailable(kind)
+
+
+def fresh_since(kind: str, start: date, end: date) -> datetime | None:
+    """When the cached answer for (kind, start, end) was fetched, if one is cached (not the
+    last-good copy), without reading the answer itself: a ranking holds a row per video,
+    and what was built from it is found by this time alone (``stats.rollups``)."""
+    cache = _cache()
+    key = _key(kind, start, end)
+    fetched_at = cache.get(f"{key}:at")
+    if fetched_at is None or not cache.has_key(key):
+        return None
+    return fetched_at
 
 
 def clear_outage() -> None:

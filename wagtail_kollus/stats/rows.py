@@ -2,13 +2,13 @@
 pages that show the video (``KollusVideo`` rows → Wagtail's reference index).
 
 Only the rows of the shown page are joined (a constant number of queries per page), so a long
-ranking costs no more than a short one.
+ranking costs no more than a short one; an export joins its rows a chunk at a time.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
@@ -18,7 +18,11 @@ from wagtail.models import ReferenceIndex
 
 from ..compat import get_page_model
 from ..models import KollusMedia, KollusVideo
-from .service import VideoRank
+from ..models.stats import StatsRollupRow
+
+# Rows joined per query while exporting: keeps every query's parameters far below the limits
+# of databases (SQLite's old one is 999), and memory flat, whatever the ranking's length.
+EXPORT_CHUNK = 200
 
 
 @dataclass(slots=True)
@@ -55,11 +59,30 @@ class RankingRow:
         return round(self.play_time_seconds / 3600, 2)
 
 
-def ranking_rows(ranks: Sequence[VideoRank]) -> list[RankingRow]:
+def ranking_rows(ranks: Iterable[StatsRollupRow]) -> list[RankingRow]:
     return [
-        RankingRow(index, r.upload_file_key, r.title, r.views, r.play_time_seconds)
-        for index, r in enumerate(ranks, start=1)
+        RankingRow(r.rank, r.upload_file_key, r.title, r.views, r.play_time_seconds)
+        for r in ranks
     ]
+
+
+def joined_chunks(
+    ranks: Iterable[StatsRollupRow], size: int = EXPORT_CHUNK
+) -> Iterator[RankingRow]:
+    """``ranks`` as joined rows, ``size`` at a time: for exports, which stream every row."""
+    chunk: list[StatsRollupRow] = []
+    for rank in ranks:
+        chunk.append(rank)
+        if len(chunk) == size:
+            yield from _joined(chunk)
+            chunk = []
+    yield from _joined(chunk)
+
+
+def _joined(ranks: list[StatsRollupRow]) -> list[RankingRow]:
+    rows = ranking_rows(ranks)
+    join_local(rows)
+    return rows
 
 
 def join_local(rows: Sequence[RankingRow]) -> None:

@@ -6,19 +6,26 @@ second of the account's shared budget. A day is read from Kollus only when it ha
 snapshot and lies inside Kollus's one-year window; days before the window come from snapshots
 (final or not) or are reported missing. Consecutive remote days are asked in one run (the
 client splits runs longer than 92 days). See docs/statistics.md for the call budget.
+
+Rankings (views per video) are not added up on each load: both sources are stored as rollups
+(``stats.rollups``), and the screens read the rows they show.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import Max, Sum
-
-from ..models.stats import DailyStatsSnapshot, DailyVideoViews
-from . import remote
-from .periods import DateRange, contiguous_runs, oldest_day_kollus_answers, utc_today
+from ..models.stats import DailyStatsSnapshot, DailyVideoViews, StatsRollup, StatsRollupRow
+from . import remote, rollups
+from .periods import (
+    PRESET_DAYS,
+    DateRange,
+    contiguous_runs,
+    oldest_day_kollus_answers,
+    utc_today,
+)
 
 ClientFactory = Callable[[], object]
 
@@ -28,14 +35,6 @@ class DailyPoint:
     date: date
     unique_visitors: int | None = None  # None: no figures for this day
     transfer_bytes: int | None = None
-
-
-@dataclass(slots=True)
-class VideoRank:
-    upload_file_key: str
-    title: str
-    views: int = 0
-    play_time_seconds: int = 0
 
 
 @dataclass(slots=True)
@@ -107,9 +106,36 @@ class AccountSeries:
 
 @dataclass(slots=True)
 class Ranking:
+    """Views and play time per video over ``period``, stored as a rollup (``stats.rollups``):
+    read it a page at a time, whatever the number of videos."""
+
     period: DateRange
-    rows: list[VideoRank]
+    rollup: StatsRollup | None  # None: no video has figures in the period
     provenance: Provenance
+
+    @property
+    def count(self) -> int:
+        return self.rollup.row_count if self.rollup else 0
+
+    @property
+    def total_views(self) -> int:
+        return self.rollup.total_views if self.rollup else 0
+
+    def ordered(self, ordering: str = "-views") -> rollups.RankedRows:
+        """Every row, in one of the report's orders (``rollups.ORDERINGS``); slice it."""
+        return rollups.RankedRows(self.rollup, ordering)
+
+    def top(self, count: int) -> list[StatsRollupRow]:
+        return self.ordered()[:count]
+
+    def row_for(self, upload_file_key: str) -> StatsRollupRow | None:
+        return self.ordered().get(upload_file_key)
+
+    @property
+    def rows(self) -> list[StatsRollupRow]:
+        """Every row, most viewed first. Reads the whole ranking: for tests and scripts; the
+        screens read pages through :meth:`ordered`."""
+        return list(self.ordered())
 
 
 # --- the account's daily summary ------------------------------------------------------------
@@ -211,82 +237,128 @@ def _video_days(period: DateRange) -> dict[date, DailyStatsSnapshot]:
     }
 
 
+@dataclass(slots=True)
+class _RankingDays:
+    """Where each day of a ranking's period comes from (see :func:`ranking`)."""
+
+    today: date
+    recorded: dict[date, DailyStatsSnapshot]
+    local: list[date] = field(default_factory=list)
+    remote: list[date] = field(default_factory=list)
+    missing: list[date] = field(default_factory=list)
+
+    def recorded_at(self, days) -> dict[date, datetime]:
+        return {day: self.recorded[day].videos_recorded_at for day in days}
+
+    def settled_key(self) -> str:
+        return rollups.settled_key(self.local, self.recorded_at(self.local), self.today)
+
+    def settled(self, days: list[date]) -> StatsRollup:
+        return rollups.settled(days, self.recorded_at(days), self.today)
+
+
+def _ranking_days(period: DateRange, today: date) -> _RankingDays:
+    oldest_remote = oldest_day_kollus_answers(today)
+    days = _RankingDays(today, _video_days(period))
+    for day in period:
+        snapshot = days.recorded.get(day)
+        if snapshot is not None and (snapshot.videos_are_final or day < oldest_remote):
+            days.local.append(day)
+        elif oldest_remote <= day <= today:
+            days.remote.append(day)
+        elif day <= today:
+            days.missing.append(day)
+    return days
+
+
 def ranking(
     period: DateRange,
     *,
     today: date | None = None,
     client_factory: ClientFactory = remote.make_client,
 ) -> Ranking:
-    """Views and play time per video over ``period``, most viewed first."""
+    """Views and play time per video over ``period``, most viewed first.
+
+    Final snapshots are read locally; the other days inside Kollus's year are asked from
+    Kollus, one call per consecutive run. Both are stored as rollups (``stats.rollups``): the
+    recorded days once per set of days, each Kollus answer once, their sum once per pair.
+    """
     today = today or utc_today()
-    oldest_remote = oldest_day_kollus_answers(today)
-    recorded = _video_days(period)
+    days = _ranking_days(period, today)
     provenance = Provenance()
-    local_days, remote_days = [], []
-    for day in period:
-        snapshot = recorded.get(day)
-        if snapshot is not None and (snapshot.videos_are_final or day < oldest_remote):
-            local_days.append(day)
-        elif oldest_remote <= day <= today:
-            remote_days.append(day)
-        elif day <= today:
-            provenance.add_missing([day])
-    totals: dict[str, VideoRank] = {}
-    _add_snapshot_views(totals, local_days)
-    for run in contiguous_runs(remote_days):
+    provenance.add_missing(days.missing)
+    if days.remote:
         provenance.remote_calls_needed = True
+    stored = _stored_ranking(period, days)
+    if stored is not None:
+        return Ranking(period, stored, provenance)
+    settled_days = list(days.local)
+    remote_parts = []
+    for run in contiguous_runs(days.remote):
         try:
-            fetched = fetch_rank(run, client_factory)
+            remote_parts.append(_remote_part(run, client_factory, provenance))
         except remote.StatisticsUnavailable:
-            fallback = [d for d in run if d in recorded]
-            _add_snapshot_views(totals, fallback)
+            fallback = [d for d in run if d in days.recorded]
+            settled_days.extend(fallback)
             for day in fallback:
-                provenance.mark_stale(recorded[day].videos_recorded_at)
-            provenance.add_unanswered([d for d in run if d not in recorded])
-            continue
-        if fetched.stale:
-            provenance.mark_stale(fetched.fetched_at)
-        for key, title, views, play_time in fetched.value:
-            _add(totals, key, title, views, play_time)
-    rows = sorted(totals.values(), key=lambda r: (-r.views, -r.play_time_seconds, r.title))
-    return Ranking(period, rows, provenance)
+                provenance.mark_stale(days.recorded[day].videos_recorded_at)
+            provenance.add_unanswered([d for d in run if d not in days.recorded])
+    parts = []
+    if settled_days:
+        settled_days.sort()
+        parts.append(days.settled(settled_days))
+    return Ranking(period, rollups.combined(period, parts + remote_parts), provenance)
 
 
-def _add(totals: dict[str, VideoRank], key: str, title: str, views: int, play: int) -> None:
-    row = totals.get(key)
-    if row is None:
-        totals[key] = VideoRank(key, title, views, play)
-    else:
-        row.views += views
-        row.play_time_seconds += play
-        row.title = row.title or title
+def _stored_ranking(period: DateRange, days: _RankingDays):
+    """The ranking stored already for these recorded days and the cached Kollus answers of
+    the others, found by fingerprint alone (one query), or None. While Kollus's answers are
+    cached, they are not even read from the cache (each holds a row per video)."""
+    part_keys = []
+    if days.local:
+        part_keys.append(days.settled_key())
+    for run in contiguous_runs(days.remote):
+        fetched_at = remote.fresh_since("rank", run.start, run.end)
+        if fetched_at is None:
+            return None  # not asked yet, or expired, or Kollus failed: the long way
+        part_keys.append(rollups.remote_key(run, fetched_at))
+    if not part_keys:
+        return None
+    settled_only = len(part_keys) == 1 and bool(days.local)
+    return rollups.find(rollups.combined_key(period, part_keys, settled_only=settled_only))
 
 
-def _days_filter(days: list[date]) -> dict:
-    """A lookup for ``days`` that stays small: long ranges are a date range minus a few gaps
-    (databases cap the number of query parameters; SQLite's old limit is 999)."""
-    first, last = min(days), max(days)
-    gaps = set(DateRange(first, last)) - set(days)
-    if not gaps:
-        return {"date__range": (first, last)}
-    if len(gaps) < len(days):
-        return {"date__range": (first, last), "gaps": gaps}
-    return {"date__in": days}
+def _remote_part(run: DateRange, client_factory: ClientFactory, provenance: Provenance):
+    """Kollus's ranking of ``run`` as a rollup part. While Kollus's answer is cached, the
+    part it was copied into is found by the answer's time alone."""
+    fetched_at = remote.fresh_since("rank", run.start, run.end)
+    if fetched_at is not None:
+        found = rollups.find(rollups.remote_key(run, fetched_at))
+        if found is not None:
+            return found
+    fetched = fetch_rank(run, client_factory)
+    if fetched.stale:
+        provenance.mark_stale(fetched.fetched_at)
+    return rollups.remote(run, fetched.fetched_at, fetched.value)
 
 
-def _add_snapshot_views(totals: dict[str, VideoRank], days: list[date]) -> None:
-    if not days:
-        return
-    lookup = _days_filter(days)
-    gaps = lookup.pop("gaps", None)
-    rows = DailyVideoViews.objects.filter(**lookup)
-    if gaps:
-        rows = rows.exclude(date__in=gaps)
-    sums = rows.values("upload_file_key").annotate(
-        views=Sum("views"), play=Sum("play_time_seconds"), title=Max("title")
-    )
-    for row in sums:
-        _add(totals, row["upload_file_key"], row["title"] or "", row["views"], row["play"])
+def prepare_rankings(today: date | None = None) -> int:
+    """Sum the recorded days of every preset period now, so that no editor waits for it
+    (what the daily schedule runs after recording), and prune the rollups nobody reads any
+    more. Returns how many sums were prepared.
+
+    Also for tomorrow: from midnight UTC until the schedule runs again, each preset period has
+    moved by a day (the same recorded days but its first), and those sums are ready too."""
+    today = today or utc_today()
+    prepared = 0
+    for day in (today, today + timedelta(days=1)):
+        for preset in PRESET_DAYS:
+            days = _ranking_days(DateRange.last_days(preset, day), day)
+            if days.local:
+                days.settled(days.local)
+                prepared += 1
+    rollups.prune(today)
+    return prepared
 
 
 # --- one video: its total and its days ------------------------------------------------------
@@ -305,7 +377,7 @@ class VideoSeries:
 
     period: DateRange
     upload_file_key: str
-    rank: VideoRank | None  # None: no views in the period (or none Kollus could tell)
+    rank: StatsRollupRow | None  # None: no views in the period (or none Kollus could tell)
     points: list[DailyViews]
     provenance: Provenance
 
@@ -331,14 +403,14 @@ def video_series(
 ) -> VideoSeries:
     """``upload_file_key``'s views over ``period``: the total and the daily breakdown.
 
-    The total is the video's row of :func:`ranking` for the same period (one cached call
-    shared with the report and the other videos' pages), so the report and this view can never
-    disagree. Kollus has no per-video daily endpoint, so the days come from the recorded
-    snapshots; see :func:`video_daily_views` for the few recent days asked live.
+    The total is the video's row of :func:`ranking` for the same period (the very rollup
+    the report pages through), so the report and this view can never disagree. Kollus has
+    no per-video daily endpoint, so the days come from the recorded snapshots; see
+    :func:`video_daily_views` for the few recent days asked live.
     """
     today = today or utc_today()
     period_ranking = ranking(period, today=today, client_factory=client_factory)
-    rank = next((r for r in period_ranking.rows if r.upload_file_key == upload_file_key), None)
+    rank = period_ranking.row_for(upload_file_key)
     points, provenance = video_daily_views(
         upload_file_key, period, today=today, client_factory=client_factory
     )

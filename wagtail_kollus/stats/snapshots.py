@@ -97,7 +97,10 @@ def _store_day(day: date, summary, ranks) -> None:
             "videos_recorded_at": now,
         },
     )
-    DailyVideoViews.objects.filter(date=day).delete()
+    # A raw delete: the ORM's would first load the day's rows (one per video) to send delete
+    # signals, which other apps listen to for every model.
+    replaced = DailyVideoViews.objects.filter(date=day)
+    replaced._raw_delete(replaced.db)
     DailyVideoViews.objects.bulk_create(
         DailyVideoViews(
             date=day,

@@ -8,6 +8,7 @@ from django_q.models import Schedule
 
 from ..conf import kollus_settings
 from ..queue import ensure_schedule as ensure
+from .service import prepare_rankings
 from .snapshots import record_recent_days
 
 SCHEDULE_NAME = "wagtail_kollus: record daily statistics"
@@ -15,8 +16,11 @@ TASK_PATH = "wagtail_kollus.stats.tasks.record_daily_snapshot"
 
 
 def record_daily_snapshot() -> str:
-    """django-q2 task: record the last few days (idempotent; a rerun replaces them)."""
-    return record_recent_days().summary
+    """django-q2 task: record the last few days (idempotent; a rerun replaces them), then
+    sum the recorded days of each preset period once for the day's reports (``rollups``)."""
+    summary = record_recent_days().summary
+    prepare_rankings()
+    return summary
 
 
 def _next_run(now: datetime | None = None) -> datetime:

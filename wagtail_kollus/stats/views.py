@@ -8,6 +8,8 @@ figures and the template says since when they are stale.
 
 from __future__ import annotations
 
+import itertools
+
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -25,11 +27,11 @@ from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
 
 from ..models import DailyVideoViews, KollusMedia
-from . import recording, service
+from . import recording, rollups, service
 from .charts import Point, format_bytes, render_chart
 from .forms import StatisticsRangeForm
 from .periods import DateRange
-from .rows import join_local, ranking_rows
+from .rows import join_local, joined_chunks, ranking_rows
 
 STATS_PERMISSION = "wagtail_kollus.view_kollus_statistics"
 # Over about three months one bar per day gets too thin to read; a line is clearer.
@@ -138,12 +140,6 @@ class StatisticsReportView(StatisticsPermissionMixin, RangeMixin, ReportView):
         "play_time_seconds": _("Play time (seconds)"),
         "page_titles": _("Used on pages"),
     }
-    _sort_keys = {
-        "views": lambda row: (row.views, row.play_time_seconds),
-        "play_time": lambda row: (row.play_time_seconds, row.views),
-        "title": lambda row: row.display_title.casefold(),
-    }
-
     @cached_property
     def ranking(self) -> service.Ranking:
         return service.ranking(self.period)
@@ -155,35 +151,43 @@ class StatisticsReportView(StatisticsPermissionMixin, RangeMixin, ReportView):
     def get_filename(self) -> str:
         return f"kollus-statistics-{self.period.start}-{self.period.end}"
 
-    def stream_csv(self, queryset):
-        # Wagtail streams a CSV after the view has returned, outside the editor's language
-        # (the admin activates it around the view only), so its headings would come out in
-        # the site's LANGUAGE_CODE while the XLSX's, written at once, are in the editor's.
-        # The ranking is in memory already: write it now, in the editor's language.
-        return iter(list(super().stream_csv(queryset)))
-
     def get_queryset(self):
-        rows = ranking_rows(self.ranking.rows)
-        ordering = self.ordering or self.default_ordering
-        name = ordering.lstrip("-")
-        descending = ordering.startswith("-")
-        self._joined = name == "title"
-        if self._joined:
-            # Titles come from the local mirror, so sorting by title needs the join first.
-            join_local(rows)
-        rows.sort(key=self._sort_keys[name], reverse=descending)
-        return rows
+        # The ranking is a stored rollup: a page of any sort is a range of one of its indexes,
+        # and its length is known (no COUNT over every video).
+        ordering = self.ordering if self.ordering in rollups.ORDERINGS else self.default_ordering
+        return self.ranking.ordered(ordering)
 
     def get_table(self, object_list):
         table = super().get_table(object_list)
         table.range_query = self.range_query  # read by VideoColumn's links
         return table
 
-    def decorate_paginated_queryset(self, object_list):
-        rows = list(object_list)
-        if not getattr(self, "_joined", False):
-            join_local(rows)
-        return rows
+    def paginate_queryset(self, queryset, page_size):
+        # The page's rollup rows become joined rows before the table is built from them.
+        paginator, page, object_list, is_paginated = super().paginate_queryset(
+            queryset, page_size
+        )
+        rows = ranking_rows(object_list)
+        join_local(rows)
+        page.object_list = rows
+        return paginator, page, rows, is_paginated
+
+    def get(self, request, *args, **kwargs):
+        if not self.is_export:
+            return super().get(request, *args, **kwargs)
+        # Every row, a range of positions at a time, joined with the library a chunk at a
+        # time: memory stays flat whatever the number of videos.
+        rows = joined_chunks(self.get_queryset().iterator())
+        return self.as_spreadsheet(rows, request.GET.get("export"))
+
+    def stream_csv(self, queryset):
+        # Wagtail streams a CSV after the view has returned, outside the editor's language
+        # (the admin activates it around the view only), so its headings would come out in
+        # the site's LANGUAGE_CODE while the XLSX's, written at once, are in the editor's.
+        # Write the headings now, in the editor's language; the rows (no translated text)
+        # follow as they are read.
+        lines = super().stream_csv(queryset)
+        return itertools.chain([next(lines)], lines)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -202,7 +206,7 @@ class StatisticsReportView(StatisticsPermissionMixin, RangeMixin, ReportView):
                 "provenance": provenance,
                 "visitors_chart": visitors_chart,
                 "transfer_chart": transfer_chart,
-                "total_views": sum(row.views for row in self.ranking.rows),
+                "total_views": self.ranking.total_views,
                 "total_transfer": format_bytes(self.account.total_transfer_bytes),
             }
         )

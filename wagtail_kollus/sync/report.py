@@ -18,12 +18,13 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.views.reports import ReportView
 
-from ..models.sync import PageContentLink, SyncState
+from ..compat import get_page_model
+from ..models.sync import REPORTED_STATES, PageContentLink
+from .registry import is_synced
 from .status import status_for_link
 from .views import _bulk_retry
 
 REPORT_PERMISSION = "wagtail_kollus.view_pagecontentlink"
-REPORTED_STATES = (SyncState.PENDING, SyncState.FAILED)
 
 
 def page_type_label(page_type: str) -> str:
@@ -37,12 +38,15 @@ def page_type_label(page_type: str) -> str:
 
 
 def page_type_choices() -> list[tuple[str, str]]:
-    types = (
-        PageContentLink.objects.filter(state__in=REPORTED_STATES)
-        .values_list("page_type", flat=True)
-        .distinct()
-    )
-    return sorted(((t, page_type_label(t)) for t in types if t), key=lambda choice: choice[1])
+    """The page types that sync, from the sync registry: no ``SELECT DISTINCT`` over every
+    link on each load (100 000 pages are 100 000 links)."""
+    page_model = get_page_model()
+    types = [
+        model._meta.label_lower
+        for model in apps.get_models()
+        if issubclass(model, page_model) and is_synced(model)
+    ]
+    return sorted(((t, page_type_label(t)) for t in types), key=lambda choice: choice[1])
 
 
 class SyncReportFilterSet(WagtailFilterSet):
