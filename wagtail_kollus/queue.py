@@ -13,10 +13,10 @@ commit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.brokers.orm import ORM
@@ -122,6 +122,42 @@ def enqueue(func: str, *args: Any, group: str, using: str = DEFAULT_DB_ALIAS) ->
     transaction (one commit instead of two); any other broker is written to after the commit.
     """
     prepare_enqueue(func, *args, group=group, using=using)()
+
+
+def enqueue_many(
+    func: str, arguments: Iterable[tuple[Any, ...]], *, group: str, using: str = DEFAULT_DB_ALIAS
+) -> int:
+    """Queue ``func(*args)`` for each ``args`` of ``arguments``, as :func:`enqueue` does, in one
+    go: the bulk commands queue thousands of jobs per batch. Returns how many.
+
+    django-q2 has no bulk enqueue (``async_iter`` is one task that runs them all in one
+    worker). With the ORM broker in the same database the queue rows are one ``executemany``
+    inside the caller's transaction; any other broker is asked for once, after the commit,
+    and given every package (``async_task`` would build a broker, and with it a connection,
+    per job).
+    """
+    calls = [tuple(args) for args in arguments]
+    if not calls:
+        return 0
+    if same_database_orm_broker(using):
+        rows = [queue_row(func, *args, group=group, using=using) for args in calls]
+        with connections[using].cursor() as cursor:
+            cursor.executemany(rows[0].sql, [row.params for row in rows])
+    else:
+        transaction.on_commit(lambda: _push_packages(func, calls, group), using=using)
+    return len(calls)
+
+
+def _push_packages(func: str, calls: list[tuple[Any, ...]], group: str) -> None:
+    if Conf.SYNC:  # run in this process: async_task knows how
+        for args in calls:
+            enqueue_now(func, *args, group=group)
+        return
+    broker = get_broker(kollus_settings.Q_CLUSTER_NAME)
+    for args in calls:
+        task = task_package(func, *args, group=group)
+        pre_enqueue.send(sender="django_q", task=task)
+        broker.enqueue(SignedPackage.dumps(task))
 
 
 def ensure_schedule(name: str, func: str, **defaults: Any) -> tuple[Any, bool]:

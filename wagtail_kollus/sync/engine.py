@@ -25,8 +25,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -45,7 +46,7 @@ from ..availability import apply_content
 from ..conf import kollus_settings
 from ..models.sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState
 from ..signals import content_synced, send_robustly, sync_failed
-from .jobs import enqueue_in_transaction, enqueue_sync
+from .jobs import enqueue_in_transaction, enqueue_sync, enqueue_syncs
 from .mapping import ContentMapping, project, value_hash
 from .registry import get_mapping
 
@@ -661,14 +662,19 @@ def _send_safely(signal: Any, **kwargs: Any) -> None:
 
 
 # --- requests from receivers, the admin and the command ---------------------------------------
-def request_sync(page: Any, action: str = SyncAction.PUBLISH) -> bool:
+def request_sync(
+    page: Any, action: str = SyncAction.PUBLISH, *, enqueue: bool = True, settled: bool = False
+) -> bool:
     """Record that ``page`` needs pushing and enqueue the task when the transaction commits.
 
     Cheap and local: one UPDATE (an INSERT the first time). Returns False when the page does
-    not sync.
+    not sync. ``enqueue=False``: the caller queues the push itself (``kollus_sync`` queues a
+    batch of pages at once with ``jobs.enqueue_syncs``). ``settled``: not an editor's burst,
+    so the worker need not wait ``SYNC_COALESCE_SECONDS`` of quiet (see :func:`bulk_requested_at`).
     """
     if not kollus_settings.SYNC_ENABLED or get_mapping(page) is None:
         return False
+    requested_at = bulk_requested_at() if settled else timezone.now()
     requested: dict[str, Any] = {
         "version": F("version") + 1,
         "action": action,
@@ -678,7 +684,7 @@ def request_sync(page: Any, action: str = SyncAction.PUBLISH) -> bool:
         "next_attempt_at": None,
         "last_error": "",
         "field_errors": {},
-        "requested_at": timezone.now(),
+        "requested_at": requested_at,
     }
     rows = PageContentLink.objects.filter(page_key=page.pk)
     if action == SyncAction.DELETE:
@@ -699,6 +705,8 @@ def request_sync(page: Any, action: str = SyncAction.PUBLISH) -> bool:
                 )
         except IntegrityError:  # a concurrent first publish created the row: count this one
             rows.update(**requested)
+    if not enqueue:
+        return True
     if enqueue_in_transaction():
         # ORM broker on this database: the job row commits (or rolls back) with the outbox
         # row, and no worker can see it earlier. Saves the publish a second commit.
@@ -707,6 +715,26 @@ def request_sync(page: Any, action: str = SyncAction.PUBLISH) -> bool:
         # Redis & co. are outside the transaction: a worker must not run before the commit.
         transaction.on_commit(lambda: enqueue_sync(page.pk))
     return True
+
+
+def bulk_requested_at() -> datetime:
+    """When a bulk request (``kollus_sync``) says it was made: ``SYNC_COALESCE_SECONDS`` ago.
+
+    A worker waits until a page has been quiet that long so an editor's burst of publishes
+    becomes one push; a page queued by the command is no burst, and waiting a second per page
+    made a worker push one page a second. An editor publishing meanwhile moves the time to
+    now, and that page coalesces as usual.
+    """
+    return timezone.now() - timedelta(seconds=float(kollus_settings.SYNC_COALESCE_SECONDS))
+
+
+def request_syncs(pages: Iterable[Any]) -> list[int]:
+    """:func:`request_sync` (``settled``) for each of ``pages``, their pushes queued together;
+    returns the keys of the pages queued. Call it inside a transaction: the outbox rows and the
+    queue rows commit together (ORM broker), or the jobs go to the broker after the commit."""
+    keys = [page.pk for page in pages if request_sync(page, enqueue=False, settled=True)]
+    enqueue_syncs(keys)
+    return keys
 
 
 def retry_now(link: PageContentLink) -> None:

@@ -11,12 +11,15 @@ import logging
 from django.db import router, transaction
 
 from ..models.sync import PageContentLink
-from ..queue import enqueue, same_database_orm_broker
+from ..queue import enqueue, enqueue_many, same_database_orm_broker
 
 logger = logging.getLogger("wagtail_kollus.sync")
 
 SYNC_TASK = "wagtail_kollus.sync.tasks.sync_page_task"
 SYNC_GROUP = "wagtail_kollus_sync"
+# Pages queued per transaction by the bulk paths (kollus_sync, the sweep): short enough that a
+# worker waiting for SQLite's write lock is not kept waiting long, large enough to be cheap.
+QUEUE_BATCH = 500
 
 
 def enqueue_in_transaction() -> bool:
@@ -36,3 +39,13 @@ def enqueue_sync(page_key: int) -> None:
         # The outbox row is committed, so nothing is lost: the sweep or the next publish
         # enqueues it again.
         logger.exception("Could not enqueue the sync of page %s", page_key)
+
+
+def enqueue_syncs(page_keys: list[int]) -> int:
+    """Queue a push of each of ``page_keys`` (``kollus_sync``'s batches), with the caller's
+    transaction as :func:`enqueue_sync`. Unlike it, a broker error propagates: the command
+    stops and says so, and the batch's outbox rows roll back with the queue rows."""
+    using = router.db_for_write(PageContentLink)
+    return enqueue_many(
+        SYNC_TASK, ((int(key),) for key in page_keys), group=SYNC_GROUP, using=using
+    )

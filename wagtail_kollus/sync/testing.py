@@ -21,25 +21,35 @@ T = TypeVar("T")
 
 
 @contextmanager
+def q_conf(**conf: Any) -> Iterator[None]:
+    """Override attributes of ``django_q.conf.Conf`` (e.g. ``ORM=None, REDIS={...}`` to queue
+    through Redis) in this process for the duration of the block; restored afterwards."""
+    saved = {name: getattr(Conf, name) for name in conf}
+    for name, value in conf.items():
+        setattr(Conf, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(Conf, name, value)
+
+
+@contextmanager
 def running_cluster(**conf: Any) -> Iterator[Any]:
     """Start a django-q2 cluster (its broker from ``Q_CLUSTER``) for the duration of the block.
 
     ``conf`` overrides attributes of ``django_q.conf.Conf`` (e.g. ``RETRY=2``) for this cluster
-    only; they are restored afterwards.
+    only (:func:`q_conf`); they are restored afterwards.
     """
-    saved = {name: getattr(Conf, name) for name in conf}
-    for name, value in conf.items():
-        setattr(Conf, name, value)
-    # Forked workers must not share the parent's SQLite/Postgres connection.
-    connections.close_all()
-    cluster = Cluster(get_broker())
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-        for name, value in saved.items():
-            setattr(Conf, name, value)
+    with q_conf(**conf):
+        # Forked workers must not share the parent's SQLite/Postgres connection.
+        connections.close_all()
+        cluster = Cluster(get_broker())
+        cluster.start()
+        try:
+            yield cluster
+        finally:
+            cluster.stop()
 
 
 def wait_for(
