@@ -17,7 +17,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-GROUPS = ("clients", "render", "chooser", "sync", "media", "stats", "writers", "soak", "scale")
+GROUPS = (
+    "clients",
+    "render",
+    "chooser",
+    "sync",
+    "media",
+    "stats",
+    "writers",
+    "soak",
+    "scale",
+    "scale_sync",
+)
 
 
 def setup_django(settings_module: str = "tests.settings") -> None:

@@ -29,6 +29,11 @@ from django_q.tasks import async_task
 from .conf import kollus_settings
 from .models.callbacks import PreparedInsert, prepare_insert
 
+# Jobs queued per transaction by the bulk paths (kollus_sync, kollus_refresh_media --queue, the
+# sweep): short enough that a worker waiting for SQLite's write lock is not kept waiting long,
+# large enough that queuing 100 000 jobs is a few hundred statements.
+QUEUE_BATCH = 500
+
 # Q_CLUSTER_NAME -> whether its broker is the plain ORM broker (django-q2 reads its settings
 # once, at import, so neither can change under a running process).
 _ORM_BROKER: dict[str | None, bool] = {}

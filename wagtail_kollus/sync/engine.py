@@ -662,20 +662,9 @@ def _send_safely(signal: Any, **kwargs: Any) -> None:
 
 
 # --- requests from receivers, the admin and the command ---------------------------------------
-def request_sync(
-    page: Any, action: str = SyncAction.PUBLISH, *, enqueue: bool = True, settled: bool = False
-) -> bool:
-    """Record that ``page`` needs pushing and enqueue the task when the transaction commits.
-
-    Cheap and local: one UPDATE (an INSERT the first time). Returns False when the page does
-    not sync. ``enqueue=False``: the caller queues the push itself (``kollus_sync`` queues a
-    batch of pages at once with ``jobs.enqueue_syncs``). ``settled``: not an editor's burst,
-    so the worker need not wait ``SYNC_COALESCE_SECONDS`` of quiet (see :func:`bulk_requested_at`).
-    """
-    if not kollus_settings.SYNC_ENABLED or get_mapping(page) is None:
-        return False
-    requested_at = bulk_requested_at() if settled else timezone.now()
-    requested: dict[str, Any] = {
+def _requested(action: str, requested_at: datetime) -> dict[str, Any]:
+    """The outbox row's fields once a push of ``action`` is requested (``version`` bumped)."""
+    return {
         "version": F("version") + 1,
         "action": action,
         "state": SyncState.PENDING,
@@ -686,6 +675,21 @@ def request_sync(
         "field_errors": {},
         "requested_at": requested_at,
     }
+
+
+def request_sync(
+    page: Any, action: str = SyncAction.PUBLISH, *, enqueue: bool = True, settled: bool = False
+) -> bool:
+    """Record that ``page`` needs pushing and enqueue the task when the transaction commits.
+
+    Cheap and local: one UPDATE (an INSERT the first time). Returns False when the page does
+    not sync. ``enqueue=False``: the caller queues the push itself. ``settled``: not an
+    editor's burst, so the worker need not wait ``SYNC_COALESCE_SECONDS`` of quiet (see
+    :func:`bulk_requested_at`).
+    """
+    if not kollus_settings.SYNC_ENABLED or get_mapping(page) is None:
+        return False
+    requested = _requested(action, bulk_requested_at() if settled else timezone.now())
     rows = PageContentLink.objects.filter(page_key=page.pk)
     if action == SyncAction.DELETE:
         rows = rows.exclude(state=SyncState.UNLINKED)  # already paused and forgotten
@@ -729,10 +733,40 @@ def bulk_requested_at() -> datetime:
 
 
 def request_syncs(pages: Iterable[Any]) -> list[int]:
-    """:func:`request_sync` (``settled``) for each of ``pages``, their pushes queued together;
-    returns the keys of the pages queued. Call it inside a transaction: the outbox rows and the
-    queue rows commit together (ORM broker), or the jobs go to the broker after the commit."""
-    keys = [page.pk for page in pages if request_sync(page, enqueue=False, settled=True)]
+    """:func:`request_sync` (publish, ``settled``) for many live pages at once, as
+    ``kollus_sync`` asks: one UPDATE for the pages that have an outbox row, one INSERT for
+    those that have none, and their jobs queued together (``jobs.enqueue_syncs``). Returns the
+    keys of the pages queued; pages that do not sync or are not live are left out.
+
+    Call it inside a transaction: the outbox rows and the queue rows commit together (ORM
+    broker), or the jobs go to the broker after the commit.
+    """
+    if not kollus_settings.SYNC_ENABLED:
+        return []
+    wanted = {page.pk: page for page in pages if page.live and get_mapping(page) is not None}
+    if not wanted:
+        return []
+    requested = _requested(SyncAction.PUBLISH, bulk_requested_at())
+    rows = PageContentLink.objects.filter(page_key__in=list(wanted))
+    linked = set(rows.values_list("page_key", flat=True))
+    rows.update(**requested)
+    first = {**requested, "version": 1}
+    # ignore_conflicts: a first publish that created the row meanwhile queued its own push.
+    PageContentLink.objects.bulk_create(
+        [
+            PageContentLink(
+                page_key=key,
+                page=page,
+                page_type=page._meta.label_lower,
+                page_title=page.title[:255],
+                **first,
+            )
+            for key, page in wanted.items()
+            if key not in linked
+        ],
+        ignore_conflicts=True,
+    )
+    keys = list(wanted)
     enqueue_syncs(keys)
     return keys
 

@@ -17,9 +17,6 @@ logger = logging.getLogger("wagtail_kollus.sync")
 
 SYNC_TASK = "wagtail_kollus.sync.tasks.sync_page_task"
 SYNC_GROUP = "wagtail_kollus_sync"
-# Pages queued per transaction by the bulk paths (kollus_sync, the sweep): short enough that a
-# worker waiting for SQLite's write lock is not kept waiting long, large enough to be cheap.
-QUEUE_BATCH = 500
 
 
 def enqueue_in_transaction() -> bool:

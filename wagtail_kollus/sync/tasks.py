@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from .. import leases
 from ..models.sync import PageContentLink
+from ..queue import QUEUE_BATCH
 from .engine import sync_page
-from .jobs import QUEUE_BATCH, enqueue_syncs
+from .jobs import enqueue_syncs
 
 
 def sync_page_task(page_key: int) -> str:

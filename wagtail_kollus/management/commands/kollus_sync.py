@@ -14,7 +14,6 @@ manage.py kollus_sync --pull              # refresh the local ContentRecord mirr
 from __future__ import annotations
 
 import time
-from argparse import ArgumentTypeError
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
@@ -24,8 +23,6 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from wagtail.models import Page
 
@@ -38,7 +35,9 @@ from wagtail_kollus.availability import (
     withdraw_content,
 )
 from wagtail_kollus.conf import kollus_settings
+from wagtail_kollus.management.options import moment
 from wagtail_kollus.models.sync import ContentRecord, PageContentLink, SyncState
+from wagtail_kollus.queue import QUEUE_BATCH
 from wagtail_kollus.sync.engine import (
     bulk_requested_at,
     record_fields,
@@ -46,22 +45,14 @@ from wagtail_kollus.sync.engine import (
     request_syncs,
     sync_page,
 )
-from wagtail_kollus.sync.jobs import QUEUE_BATCH
 from wagtail_kollus.sync.registry import is_synced, registered_models
 from wagtail_kollus.sync.tasks import sweep_outstanding
 
 
-def _moment(value: str) -> datetime:
-    moment = parse_datetime(value)
-    if moment is None:
-        raise ArgumentTypeError(_("%(value)s is not an ISO date and time.") % {"value": value})
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
-
-
-def _requested_since(moment: datetime) -> Any:
-    """The page's link, if its push was requested since ``moment`` and has not failed."""
+def _requested_since(since: datetime) -> Any:
+    """The page's link, if its push was requested since ``since`` and has not failed."""
     return PageContentLink.objects.filter(
-        page_key=OuterRef("pk"), requested_at__gte=moment
+        page_key=OuterRef("pk"), requested_at__gte=since
     ).exclude(state=SyncState.FAILED)
 
 
@@ -137,7 +128,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--resume",
-            type=_moment,
+            type=moment,
             metavar="WHEN",
             help=_(
                 "Skip pages queued since WHEN (an ISO date and time) that did not fail: "
@@ -207,15 +198,15 @@ class Command(BaseCommand):
             for keys in _key_batches(pages, QUEUE_BATCH):
                 batch = list(Page.objects.filter(pk__in=keys).order_by("path").specific())
                 done += len(keys) - len(batch)  # deleted meanwhile
+                wanted = []
+                for page in batch:
+                    if not is_synced(page):
+                        outcomes["skipped"] += 1
+                    elif not page.live:
+                        outcomes["not live"] += 1
+                    else:
+                        wanted.append(page)
                 with transaction.atomic():
-                    wanted = []
-                    for page in batch:
-                        if not is_synced(page):
-                            outcomes["skipped"] += 1
-                        elif not page.live:
-                            outcomes["not live"] += 1
-                        else:
-                            wanted.append(page)
                     if now:
                         requested = [
                             p.pk for p in wanted if request_sync(p, enqueue=False, settled=True)
