@@ -31,7 +31,10 @@ commits per page, 6 ms of it the HTTP call), plus django-q2's own per-task work 
 sandbox's; with the cores already busy, four workers mostly queue for them. At 100 000 pages
 a run takes hours on such a machine: the full size was not run.
 
-Informational: ``sync_pages`` (how many pages the completion run had), ``sync_queue_s`` (the
+Informational: ``sync_worker_scaling_api_latency`` (and its two rates), the same timed runs
+with the sandbox answering the contents API after ``api_latency`` (50 ms: a remote API's
+round trip, which the sandbox on localhost does not have), where workers wait for the network
+as they do in production and the extra workers overlap those waits; ``sync_pages`` (how many pages the completion run had), ``sync_queue_s`` (the
 command's own time to queue them), ``sync_completed_s`` (from the command's start to the
 last page synced), ``sync_failed``, ``sync_pages_per_s_1w`` and ``sync_pages_per_s_4w``.
 
@@ -68,6 +71,9 @@ class SyncSizes:
     pages: int  # pages of the completion run
     scaling_pages: int  # pages of each timed run
     workers: tuple[int, int] = (1, 4)  # the timed runs' cluster sizes; the completion run: last
+    # Seconds the sandbox waits before each contents API answer in a second pair of timed
+    # runs (a remote API's round trip; 0: no such runs).
+    api_latency: float = 0.05
     timeout: float = 6 * 3600  # seconds a run may take before it counts as not completed
 
 
@@ -205,13 +211,25 @@ def measure(
 
     with q_conf(ORM=None, REDIS=redis):  # the command queues through Redis too
         results = _completion_run(sandbox, sizes, redis, progress)
-        rates = []
-        for workers in sizes.workers:
-            progress(f"{sizes.scaling_pages} pages with {workers} worker(s)")
-            rate = _timed_run(sizes.scaling_pages, workers, sizes.timeout)
-            results[f"sync_pages_per_s_{workers}w"] = round(rate, 2)
-            rates.append(rate)
-    results["sync_worker_scaling"] = round(rates[-1] / rates[0], 3) if rates[0] else 0.0
+        results.update(_scaling(sizes, progress))
+        if sizes.api_latency:
+            sandbox.faults.set("contents.*", latency=sizes.api_latency)
+            try:
+                results.update(_scaling(sizes, progress, suffix="_api_latency"))
+            finally:
+                sandbox.faults.clear()
+    return results
+
+
+def _scaling(sizes: SyncSizes, progress, suffix: str = "") -> dict[str, float]:
+    results: dict[str, float] = {}
+    rates = []
+    for workers in sizes.workers:
+        progress(f"{sizes.scaling_pages} pages with {workers} worker(s){suffix}")
+        rate = _timed_run(sizes.scaling_pages, workers, sizes.timeout)
+        results[f"sync_pages_per_s_{workers}w{suffix}"] = round(rate, 2)
+        rates.append(rate)
+    results[f"sync_worker_scaling{suffix}"] = round(rates[-1] / rates[0], 3) if rates[0] else 0.0
     return results
 
 

@@ -92,7 +92,9 @@ def test_an_interrupted_kollus_sync_says_so_and_resumes_where_it_stopped(synced)
     assert OrmQ.objects.count() == 1_200
 
 
-SMALL = scale_sync.SyncSizes(pages=300, scaling_pages=60, workers=(1, 2), timeout=60)
+SMALL = scale_sync.SyncSizes(
+    pages=300, scaling_pages=60, workers=(1, 2), timeout=60, api_latency=0
+)
 
 
 @pytest.mark.redis
