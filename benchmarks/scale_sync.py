@@ -22,14 +22,17 @@ Django uses it (as ``scale``), with the sandbox as the contents API and a throwa
   until the contents API's own limit, ``CONTENTS_RATE_LIMIT_PER_SECOND``, which every worker
   shares through the cache).
 
-Measured (2-core machine shared with other jobs, load average about 10, reduced size
-``BENCH_SYNC_PAGES=5000 BENCH_SYNC_SCALING_PAGES=500``): ``sync_100k_pages_completed`` 1
-(5 000 pages queued in 13.8 s, all synced after 514 s, none failed); 8.8 pages/s with 1
-worker, 12.1 with 4: ``sync_worker_scaling`` 1.37, short of 1.5. A push costs about 25 ms
-of CPU in the worker alone (``kollus_sync --now`` profiled on SQLite: ~25 queries and three
-commits per page, 6 ms of it the HTTP call), plus django-q2's own per-task work and the
-sandbox's; with the cores already busy, four workers mostly queue for them. At 100 000 pages
-a run takes hours on such a machine: the full size was not run.
+Measured on a 2-core machine shared with other jobs (load average 8-10), at a reduced size
+(``BENCH_SYNC_PAGES=5000 BENCH_SYNC_SCALING_PAGES=500``): ``sync_100k_pages_completed`` 1
+(5 000 pages queued in 10.9 s, all synced 168 s after the command started, none failed);
+1 worker 19.3 pages/s, 4 workers 23.2: ``sync_worker_scaling`` 1.2, short of 1.5; with the
+contents API answering in 50 ms, 7.8 and 13.4 pages/s: 1.72. Before sync jobs stopped saving
+a django-q2 ``Success`` row each, the same run took 682 s (the single monitor process saving
+and pruning results was the bottleneck: workers stalled for a minute at each recycle, every
+500 tasks) and scaled 1.32 / 1.87. A push costs about 25 ms of CPU in the worker
+(``kollus_sync --now`` profiled on SQLite: ~25 queries and three commits per page, 6 ms of
+it the HTTP call), plus django-q2's per-task work and the sandbox's: with two cores already
+busy, the workers queue for them. The full 100 000 pages were not run (hours here).
 
 Informational: ``sync_worker_scaling_api_latency`` (and its two rates), the same timed runs
 with the sandbox answering the contents API after ``api_latency`` (50 ms: a remote API's
