@@ -22,17 +22,21 @@ Django uses it (as ``scale``), with the sandbox as the contents API and a throwa
   until the contents API's own limit, ``CONTENTS_RATE_LIMIT_PER_SECOND``, which every worker
   shares through the cache).
 
-Measured on a 2-core machine shared with other jobs (load average 8-10), at a reduced size
-(``BENCH_SYNC_PAGES=5000 BENCH_SYNC_SCALING_PAGES=500``): ``sync_100k_pages_completed`` 1
-(5 000 pages queued in 10.9 s, all synced 168 s after the command started, none failed);
-1 worker 19.3 pages/s, 4 workers 23.2: ``sync_worker_scaling`` 1.2, short of 1.5; with the
-contents API answering in 50 ms, 7.8 and 13.4 pages/s: 1.72. Before sync jobs stopped saving
-a django-q2 ``Success`` row each, the same run took 682 s (the single monitor process saving
-and pruning results was the bottleneck: workers stalled for a minute at each recycle, every
-500 tasks) and scaled 1.32 / 1.87. A push costs about 25 ms of CPU in the worker
-(``kollus_sync --now`` profiled on SQLite: ~25 queries and three commits per page, 6 ms of
-it the HTTP call), plus django-q2's per-task work and the sandbox's: with two cores already
-busy, the workers queue for them. The full 100 000 pages were not run (hours here).
+Measured on a 2-core machine shared with other jobs (load average 7-10), at reduced sizes
+(the full 100 000 pages would take about 40 minutes here and were not run):
+
+| run | completed | queued in | all synced after | 1 w | 4 w | scaling | 1 w / 4 w, 50 ms API | scaling |
+|---|---|---|---|---|---|---|---|---|
+| 20 000 pages, timed runs of 1 000 | 1 | 40.9 s | 497 s | 22.2 /s | 36.6 /s | 1.65 | 10.8 / 29.0 /s | 2.69 |
+| 5 000 pages, timed runs of 500 | 1 | 10.9 s | 168 s | 19.3 /s | 23.2 /s | 1.20 | 7.8 / 13.4 /s | 1.72 |
+| 5 000 / 500, before sync jobs saved no ``Success`` row | 1 | 19.0 s | 682 s | 13.7 /s | 18.0 /s | 1.32 | 9.9 / 18.6 /s | 1.87 |
+
+Before the last change, the cluster's single monitor process, saving and pruning one result
+row per push, was the bottleneck: workers stalled for a minute at each recycle (every 500
+tasks) waiting for it. Now a push costs about 25 ms of CPU in the worker (``kollus_sync
+--now`` profiled on SQLite: ~25 queries and three commits per page, 6 ms of it the HTTP
+call), plus django-q2's per-task work and the sandbox's; short timed runs on a busy machine
+are noisy (1.2 to 1.65 above).
 
 Informational: ``sync_worker_scaling_api_latency`` (and its two rates), the same timed runs
 with the sandbox answering the contents API after ``api_latency`` (50 ms: a remote API's
