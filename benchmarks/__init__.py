@@ -18,7 +18,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 GROUPS = (
-    "clients", "render", "chooser", "sync", "media", "stats", "writers", "soak", "scale", "gate",
+    "clients",
+    "render",
+    "chooser",
+    "sync",
+    "media",
+    "stats",
+    "writers",
+    "soak",
+    "scale",
+    "scale_sync",
 )
 
 

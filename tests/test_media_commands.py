@@ -110,3 +110,42 @@ def test_refresh_command_fixes_stuck_videos(kollus, tmp_path, settings):
     assert "1 video(s): 1 refreshed." in out.getvalue()
     row.refresh_from_db()
     assert row.state == MediaState.READY
+
+
+def _library(count: int) -> list[KollusMedia]:
+    return KollusMedia.objects.bulk_create(
+        KollusMedia(upload_file_key=f"bulk-{n}", title=f"Bulk {n}", state=MediaState.READY)
+        for n in range(count)
+    )
+
+
+@pytest.mark.django_db
+def test_refresh_queues_thousands_of_videos_a_batch_per_statement(kollus):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_q.models import OrmQ
+
+    _library(1_200)
+    out = StringIO()
+    with CaptureQueriesContext(connection) as queries:
+        call_command("kollus_refresh_media", "--all", "--queue", stdout=out)
+
+    assert "1200 video(s): 1200 queued." in out.getvalue()
+    assert OrmQ.objects.count() == 1_200
+    # The ids, then per batch of 500 a savepoint and one INSERT for its jobs (not one
+    # async_task, each with its own broker and commit, per video).
+    assert len(queries) <= 12, [q["sql"][:80] for q in queries]
+
+
+@pytest.mark.django_db
+def test_refresh_resumes_after_the_videos_an_interrupted_run_refreshed(kollus):
+    rows = _library(5)
+    interrupted_at = timezone.now()
+    KollusMedia.objects.filter(pk__in=[rows[0].pk, rows[1].pk]).update(
+        last_refreshed_at=interrupted_at + timedelta(seconds=5)
+    )
+    out = StringIO()
+    call_command(
+        "kollus_refresh_media", "--all", "--queue", "--resume", interrupted_at.isoformat(), stdout=out
+    )
+    assert "3 video(s): 3 queued." in out.getvalue()

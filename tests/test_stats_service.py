@@ -178,6 +178,28 @@ def test_backfill_rejects_a_reversed_range(kollus):
         call_command("kollus_stats", "--backfill", "2026-02-02", "2026-02-01")
 
 
+def test_an_interrupted_backfill_says_how_to_go_on_and_resumes_after_the_final_days(
+    kollus, settings
+):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "MAX_RETRIES": 0}
+    oldest = oldest_day_kollus_answers(today())
+    call_command("kollus_stats", "--backfill", str(oldest), str(oldest + timedelta(days=4)))
+    kollus.faults.set(RANK, status=500)
+    with pytest.raises(CommandError, match="run the same command with --resume to go on"):
+        call_command("kollus_stats", "--backfill", str(oldest), str(oldest + timedelta(days=9)))
+    kollus.faults.clear()
+    kollus._app.requests.clear()
+
+    call_command(
+        "kollus_stats", "--backfill", str(oldest), str(oldest + timedelta(days=9)), "--resume"
+    )
+
+    # The five days recorded final are kept; only the other five are asked for.
+    assert kollus.request_count(RANK) == 5
+    recorded = set(DailyStatsSnapshot.objects.values_list("date", flat=True))
+    assert recorded == set(DateRange(oldest, oldest + timedelta(days=9)))
+
+
 def test_recent_days_record_the_lagging_tail(kollus, settings):
     settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "STATS_RECORD_DAYS": 3}
     result = snapshots.record_recent_days()

@@ -62,6 +62,8 @@ class KollusAccount:
     backoff_max: float = DEFAULTS["BACKOFF_MAX"]
     kollus_rate_limit_per_second: int = DEFAULTS["KOLLUS_RATE_LIMIT_PER_SECOND"]
     kollus_rate_limit_per_minute: int = DEFAULTS["KOLLUS_RATE_LIMIT_PER_MINUTE"]
+    contents_rate_limit_per_second: int = DEFAULTS["CONTENTS_RATE_LIMIT_PER_SECOND"]
+    contents_rate_limit_per_minute: int = DEFAULTS["CONTENTS_RATE_LIMIT_PER_MINUTE"]
     rate_limit_cache: str = DEFAULTS["RATE_LIMIT_CACHE"]
 
     def __post_init__(self) -> None:
@@ -125,16 +127,36 @@ class KollusAccount:
         }
 
     def rate_limiter(self) -> CacheRateLimiter | None:
-        """The limiter every process shares for this account; None when both limits are 0."""
-        per_second = self.kollus_rate_limit_per_second
-        per_minute = self.kollus_rate_limit_per_minute
+        """The Kollus limiter every process shares for this account; None when both limits
+        are 0."""
+        return self._shared_limiter(
+            self.kollus_access_token,
+            self.kollus_rate_limit_per_second,
+            self.kollus_rate_limit_per_minute,
+            service="kollus",
+        )
+
+    def contents_rate_limiter(self) -> CacheRateLimiter | None:
+        """The contents API's limiter, shared by every process (web and django-q2 workers)
+        using this API key; None when both contents limits are 0 (the default)."""
+        return self._shared_limiter(
+            self.contents_api_key,
+            self.contents_rate_limit_per_second,
+            self.contents_rate_limit_per_minute,
+            service="contents",
+        )
+
+    def _shared_limiter(
+        self, secret: str, per_second: int, per_minute: int, *, service: str
+    ) -> CacheRateLimiter | None:
         if not per_second and not per_minute:
             return None
         return CacheRateLimiter(
-            self.kollus_access_token,
+            secret,
             per_second=per_second,
             per_minute=per_minute,
             cache_alias=self.rate_limit_cache,
+            service=service,
         )
 
 
@@ -146,14 +168,16 @@ def contents_client(account: KollusAccount | None = None, **options: Any) -> Con
     """A :class:`ContentsClient` for ``account`` (default: the settings' account).
 
     ``options`` override the session options the account gives (``read_timeout=``,
-    ``max_retries=``, ``total_timeout=``, ``sleep=``…; see ``ApiSession``).
+    ``max_retries=``, ``total_timeout=``, ``sleep=``…; see ``ApiSession``), and
+    ``rate_limiter=`` the account's contents limiter (``CONTENTS_RATE_LIMIT_PER_*``).
     """
     account = account or KollusAccount.from_settings()
     account.require("contents_api_url", "contents_api_key", api_name="contents API")
+    defaults = account.session_options()
+    if "rate_limiter" not in options:  # built only when used: it hashes the key
+        defaults["rate_limiter"] = account.contents_rate_limiter()
     return ContentsClient(
-        account.contents_api_url,
-        account.contents_api_key,
-        **{**account.session_options(), **options},
+        account.contents_api_url, account.contents_api_key, **{**defaults, **options}
     )
 
 

@@ -239,6 +239,8 @@ def check_rate_limit_cache(app_configs: Any = None, **kwargs: Any) -> list:
         "PLAYER_TOKEN_RATE_LIMIT_PER_IP",
         "KOLLUS_RATE_LIMIT_PER_SECOND",
         "KOLLUS_RATE_LIMIT_PER_MINUTE",
+        "CONTENTS_RATE_LIMIT_PER_SECOND",
+        "CONTENTS_RATE_LIMIT_PER_MINUTE",
     )
     if not any(kollus_settings.get(name) for name in limits):
         return []

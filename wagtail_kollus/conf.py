@@ -46,6 +46,10 @@ DEFAULTS: dict[str, Any] = {
     "BACKOFF_MAX": 30.0,  # longest wait between retries; a longer Retry-After raises instead
     "KOLLUS_RATE_LIMIT_PER_SECOND": 1,  # Kollus allows 1 call/s per account (0: no limiter)
     "KOLLUS_RATE_LIMIT_PER_MINUTE": 60,  # ... and 60 calls/min
+    # The contents API's limits (0: none). Shared by every process through RATE_LIMIT_CACHE,
+    # so more sync workers never exceed them; set them to what the contents API allows.
+    "CONTENTS_RATE_LIMIT_PER_SECOND": 0,  # contents API calls per second per API key (0: none)
+    "CONTENTS_RATE_LIMIT_PER_MINUTE": 0,  # ... and per minute (0: none)
     "RATE_LIMIT_CACHE": "default",  # Django cache alias shared by every process
     # --- playback ---
     "PLAYER_TOKEN_LIFETIME": 300,  # seconds; the JWT's ``expt``

@@ -13,10 +13,10 @@ commit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.brokers.orm import ORM
@@ -28,6 +28,11 @@ from django_q.tasks import async_task
 
 from .conf import kollus_settings
 from .models.callbacks import PreparedInsert, prepare_insert
+
+# Jobs queued per transaction by the bulk paths (kollus_sync, kollus_refresh_media --queue, the
+# sweep): short enough that a worker waiting for SQLite's write lock is not kept waiting long,
+# large enough that queuing 100 000 jobs is a few hundred statements.
+QUEUE_BATCH = 500
 
 # Q_CLUSTER_NAME -> whether its broker is the plain ORM broker (django-q2 reads its settings
 # once, at import, so neither can change under a running process).
@@ -49,15 +54,23 @@ def same_database_orm_broker(using: str = DEFAULT_DB_ALIAS) -> bool:
     return _ORM_BROKER[cluster]
 
 
-def task_options(group: str) -> dict[str, Any]:
-    """``async_task``/``schedule`` options for our jobs: their group and, if set, the cluster."""
+def task_options(group: str, save: bool | None = None) -> dict[str, Any]:
+    """``async_task``/``schedule`` options for our jobs: their group and, if set, the cluster.
+
+    ``save=False``: django-q2 keeps no ``Success`` row for the job (failures are still kept).
+    For jobs whose outcome is recorded elsewhere: the cluster's single monitor process saves
+    every result, pruning the table to ``save_limit`` rows in the same transaction, and at
+    thousands of jobs that serial work, not the workers, bounded the throughput.
+    """
     options: dict[str, Any] = {"group": group}
+    if save is not None:
+        options["save"] = save
     if kollus_settings.Q_CLUSTER_NAME:
         options["cluster"] = kollus_settings.Q_CLUSTER_NAME
     return options
 
 
-def task_package(func: str, *args: Any, group: str) -> dict[str, Any]:
+def task_package(func: str, *args: Any, group: str, save: bool | None = None) -> dict[str, Any]:
     """The task dict ``async_task`` would build for ``func(*args)`` with our options."""
     task_id = uuid.uuid4().hex
     task: dict[str, Any] = {
@@ -67,7 +80,7 @@ def task_package(func: str, *args: Any, group: str) -> dict[str, Any]:
         "name": f"{func.rpartition('.')[2]}-{task_id[:8]}",
         "func": func,
         "args": args,
-        **task_options(group),
+        **task_options(group, save),
     }
     if Conf.CACHED:
         task["cached"] = Conf.CACHED
@@ -78,9 +91,11 @@ def task_package(func: str, *args: Any, group: str) -> dict[str, Any]:
     return task
 
 
-def queue_row(func: str, *args: Any, group: str, using: str) -> PreparedInsert:
+def queue_row(
+    func: str, *args: Any, group: str, using: str, save: bool | None = None
+) -> PreparedInsert:
     """The ORM broker's queue row for ``func(*args)``, signed and ready to insert."""
-    task = task_package(func, *args, group=group)
+    task = task_package(func, *args, group=group, save=save)
     pre_enqueue.send(sender="django_q", task=task)
     values = {
         "key": kollus_settings.Q_CLUSTER_NAME or Conf.CLUSTER_NAME,
@@ -90,13 +105,13 @@ def queue_row(func: str, *args: Any, group: str, using: str) -> PreparedInsert:
     return prepare_insert(OrmQ, values, using=using)
 
 
-def enqueue_now(func: str, *args: Any, group: str) -> None:
+def enqueue_now(func: str, *args: Any, group: str, save: bool | None = None) -> None:
     """Queue ``func(*args)`` through ``async_task`` at once (outside our transactions)."""
-    async_task(func, *args, **task_options(group))
+    async_task(func, *args, **task_options(group, save))
 
 
 def prepare_enqueue(
-    func: str, *args: Any, group: str, using: str = DEFAULT_DB_ALIAS
+    func: str, *args: Any, group: str, using: str = DEFAULT_DB_ALIAS, save: bool | None = None
 ) -> Callable[[], None]:
     """:func:`enqueue` in two steps: the work that needs no database now, the write later.
 
@@ -106,22 +121,65 @@ def prepare_enqueue(
     """
     if not same_database_orm_broker(using):
         return lambda: transaction.on_commit(
-            lambda: enqueue_now(func, *args, group=group), using=using
+            lambda: enqueue_now(func, *args, group=group, save=save), using=using
         )
     if pre_enqueue.has_listeners():
         # A listener may change the task before it is signed, and must hear only of tasks
         # that are queued (a duplicate callback rolls its transaction back): sign late.
-        return lambda: queue_row(func, *args, group=group, using=using).execute()
-    return queue_row(func, *args, group=group, using=using).execute
+        return lambda: queue_row(func, *args, group=group, using=using, save=save).execute()
+    return queue_row(func, *args, group=group, using=using, save=save).execute
 
 
-def enqueue(func: str, *args: Any, group: str, using: str = DEFAULT_DB_ALIAS) -> None:
+def enqueue(
+    func: str, *args: Any, group: str, using: str = DEFAULT_DB_ALIAS, save: bool | None = None
+) -> None:
     """Queue ``func(*args)`` so a worker sees it only once the caller's rows are committed.
 
     With the ORM broker in the same database, the queue row is written inside the current
     transaction (one commit instead of two); any other broker is written to after the commit.
     """
-    prepare_enqueue(func, *args, group=group, using=using)()
+    prepare_enqueue(func, *args, group=group, using=using, save=save)()
+
+
+def enqueue_many(
+    func: str,
+    arguments: Iterable[tuple[Any, ...]],
+    *,
+    group: str,
+    using: str = DEFAULT_DB_ALIAS,
+    save: bool | None = None,
+) -> int:
+    """Queue ``func(*args)`` for each ``args`` of ``arguments``, as :func:`enqueue` does, in one
+    go: the bulk commands queue thousands of jobs per batch. Returns how many.
+
+    django-q2 has no bulk enqueue (``async_iter`` is one task that runs them all in one
+    worker). With the ORM broker in the same database the queue rows are one ``executemany``
+    inside the caller's transaction; any other broker is asked for once, after the commit,
+    and given every package (``async_task`` would build a broker, and with it a connection,
+    per job).
+    """
+    calls = [tuple(args) for args in arguments]
+    if not calls:
+        return 0
+    if same_database_orm_broker(using):
+        rows = [queue_row(func, *args, group=group, using=using, save=save) for args in calls]
+        with connections[using].cursor() as cursor:
+            cursor.executemany(rows[0].sql, [row.params for row in rows])
+    else:
+        transaction.on_commit(lambda: _push_packages(func, calls, group, save), using=using)
+    return len(calls)
+
+
+def _push_packages(func: str, calls: list[tuple[Any, ...]], group: str, save: bool | None) -> None:
+    if Conf.SYNC:  # run in this process: async_task knows how
+        for args in calls:
+            enqueue_now(func, *args, group=group, save=save)
+        return
+    broker = get_broker(kollus_settings.Q_CLUSTER_NAME)
+    for args in calls:
+        task = task_package(func, *args, group=group, save=save)
+        pre_enqueue.send(sender="django_q", task=task)
+        broker.enqueue(SignedPackage.dumps(task))
 
 
 def ensure_schedule(name: str, func: str, **defaults: Any) -> tuple[Any, bool]:

@@ -47,6 +47,7 @@ __all__ = [
     "TEST_CALLBACK_TOKEN",
     "SandboxServer",
     "point_callbacks_at",
+    "q_conf",
     "ready_video",
     "running_cluster",
     "sandbox",
@@ -61,27 +62,38 @@ T = TypeVar("T")
 
 # --- django-q2 ----------------------------------------------------------------------------------
 @contextlib.contextmanager
+def q_conf(**conf: Any) -> Iterator[None]:
+    """Override attributes of ``django_q.conf.Conf`` (e.g. ``ORM=None, REDIS={...}`` to queue
+    through Redis) in this process for the duration of the block; restored afterwards."""
+    saved = {name: getattr(Conf, name) for name in conf}
+    for name, value in conf.items():
+        setattr(Conf, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(Conf, name, value)
+
+
+@contextlib.contextmanager
 def running_cluster(**conf: Any) -> Iterator[Cluster]:
     """A django-q2 cluster (its broker from ``Q_CLUSTER``) for the duration of the block.
 
     ``conf`` overrides attributes of ``django_q.conf.Conf`` (e.g. ``RETRY=2``) for this cluster
-    only; they are restored afterwards. The cluster forks its workers when it starts, so change
-    settings *before* entering the block: later changes are not seen by the workers. Use it in
-    tests with ``transaction=True`` database access (the workers must see committed rows).
+    only (:func:`q_conf`); they are restored afterwards. The cluster forks its workers when it
+    starts, so change settings *before* entering the block: later changes are not seen by the
+    workers. Use it in tests with ``transaction=True`` database access (the workers must see
+    committed rows).
     """
-    saved = {name: getattr(Conf, name) for name in conf}
-    for name, value in conf.items():
-        setattr(Conf, name, value)
-    # Forked workers must not share the parent's SQLite/PostgreSQL connection.
-    connections.close_all()
-    cluster = Cluster(get_broker())
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-        for name, value in saved.items():
-            setattr(Conf, name, value)
+    with q_conf(**conf):
+        # Forked workers must not share the parent's SQLite/PostgreSQL connection.
+        connections.close_all()
+        cluster = Cluster(get_broker())
+        cluster.start()
+        try:
+            yield cluster
+        finally:
+            cluster.stop()
 
 
 def wait_for(

@@ -1,5 +1,5 @@
 """Limits shared by every process: Kollus's per-account rate limit (1 call/s, 60 calls/min)
-here, and the player token endpoint's per-client limits (``wagtail_kollus.playback.limits``),
+and the contents API's configurable one (``CONTENTS_RATE_LIMIT_PER_*``) here, and the player token endpoint's per-client limits (``wagtail_kollus.playback.limits``),
 both counted by :func:`claim_window_slot`.
 
 A site runs several web workers and a django-q2 cluster; each has its own memory, so a
@@ -49,7 +49,9 @@ def account_hash(secret: str) -> str:
 class CacheRateLimiter:
     """Blocks until a per-second and a per-minute slot are free for ``key``'s account.
 
-    ``key`` is the account's secret (hashed here) or any other string naming the account.
+    ``key`` is the account's secret (hashed here) or any other string naming the account;
+    ``service`` names the API (``"kollus"``, ``"contents"``) in keys and errors, so two APIs
+    never share a count even if given the same key.
     ``clock`` must be wall time shared by all processes (``time.time``); ``sleep`` is injectable
     so tests can drive a fake clock.
     """
@@ -62,20 +64,24 @@ class CacheRateLimiter:
         cache_alias: str = "default",
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        service: str = "kollus",
     ) -> None:
         self.key_hash = account_hash(key)
+        self.service = service
         self.per_second = int(per_second or 0)
         self.per_minute = int(per_minute or 0)
         self.cache_alias = cache_alias
         self.clock = clock
         self.sleep = sleep
-        self._prefix = f"{KEY_PREFIX}:{self.key_hash}"
+        # Kollus's keys keep the name they always had (a rolling deploy shares them).
+        scope = self.key_hash if service == "kollus" else f"{service}:{self.key_hash}"
+        self._prefix = f"{KEY_PREFIX}:{scope}"
         #: The wall-clock second whose slot the last ``acquire`` claimed (for tests/metrics).
         self.last_window: int | None = None
 
     def __repr__(self) -> str:
         return (
-            f"<CacheRateLimiter account={self.key_hash} {self.per_second}/s "
+            f"<CacheRateLimiter {self.service} account={self.key_hash} {self.per_second}/s "
             f"{self.per_minute}/min cache={self.cache_alias!r}>"
         )
 
@@ -96,10 +102,20 @@ class CacheRateLimiter:
             if delay <= 0:
                 return waited
             if max_wait is not None and waited + delay > max_wait:
+                # Literal sentences: docs/troubleshooting.md quotes them.
+                if self.service == "kollus":
+                    message = (
+                        "Kollus rate limit reached (shared across processes); "
+                        f"the next slot is in {delay:.2f} s."
+                    )
+                else:
+                    message = (
+                        f"The {self.service} API's rate limit reached (shared across "
+                        f"processes); the next slot is in {delay:.2f} s."
+                    )
                 raise RateLimitedError(
-                    "Kollus rate limit reached (shared across processes); "
-                    f"the next slot is in {delay:.2f} s.",
-                    service="kollus",
+                    message,
+                    service=self.service,
                     retry_after=delay,
                 )
             self.sleep(delay)

@@ -27,6 +27,12 @@ def enqueue_now(name: str, *args: Any) -> None:
     queue.enqueue_now(f"{TASKS_MODULE}.{name}", *args, group=TASK_GROUP)
 
 
+def enqueue_many(name: str, arguments: list[tuple[Any, ...]], using: str = DEFAULT_DB_ALIAS) -> int:
+    """Queue ``tasks.<name>(*args)`` for each of ``arguments`` in one go, with the caller's
+    transaction (see :func:`wagtail_kollus.queue.enqueue_many`)."""
+    return queue.enqueue_many(f"{TASKS_MODULE}.{name}", arguments, group=TASK_GROUP, using=using)
+
+
 def prepare_enqueue(name: str, *args: Any, using: str = DEFAULT_DB_ALIAS) -> Callable[[], None]:
     """Sign ``tasks.<name>(*args)`` now; the returned callable writes it (see
     :func:`wagtail_kollus.queue.prepare_enqueue`): the callback endpoint holds the database's

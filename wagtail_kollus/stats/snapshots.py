@@ -28,10 +28,13 @@ logger = logging.getLogger(__name__)
 class RecordResult:
     recorded_days: list[date] = field(default_factory=list)
     skipped_days: list[date] = field(default_factory=list)  # outside Kollus's window
+    final_days: list[date] = field(default_factory=list)  # kept: recorded final before
 
     @property
     def summary(self) -> str:
         text = f"recorded {len(self.recorded_days)} day(s)"
+        if self.final_days:
+            text += f"; kept {len(self.final_days)} day(s) recorded final before"
         if self.skipped_days:
             text += (
                 f"; skipped {len(self.skipped_days)} day(s) outside Kollus's one-year window "
@@ -47,8 +50,12 @@ def record_days(
     account: KollusAccount | None = None,
     today: date | None = None,
     progress: Callable[[date], None] | None = None,
+    keep_final: bool = False,
 ) -> RecordResult:
     """Ask Kollus for every day of ``period`` it still answers for, and store them.
+
+    ``keep_final``: leave out the days already recorded final (:func:`final_days`), so a
+    backfill that stopped goes on where it stopped (``kollus_stats --backfill --resume``).
 
     ``client`` defaults to a client of ``account`` (default: the settings' account) with its
     full retry policy (this runs in the background, where waiting is fine). Raises
@@ -63,6 +70,10 @@ def record_days(
             days.append(day)
         else:
             result.skipped_days.append(day)
+    if keep_final and days:
+        final = final_days(DateRange(days[0], days[-1]))
+        result.final_days = [day for day in days if day in final]
+        days = [day for day in days if day not in final]
     if not days:
         return result
     own_client = client is None
@@ -82,6 +93,16 @@ def record_days(
 
 
 @transaction.atomic
+def final_days(period: DateRange) -> set[date]:
+    """The days of ``period`` recorded at least ``STATS_RECORD_DAYS`` days after they ended:
+    their figures are final (the daily schedule re-records the days before that)."""
+    settle = timedelta(days=max(1, int(kollus_settings.STATS_RECORD_DAYS)))
+    recorded = DailyStatsSnapshot.objects.filter(
+        date__gte=period.start, date__lte=period.end, videos_recorded_at__isnull=False
+    ).values_list("date", "videos_recorded_at")
+    return {day for day, at in recorded if at.date() >= day + settle}
+
+
 def _store_day(day: date, summary, ranks) -> None:
     now = datetime.now(UTC)
     DailyStatsSnapshot.objects.update_or_create(

@@ -25,8 +25,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -46,7 +47,7 @@ from ..conf import kollus_settings
 from ..messages import Message, as_message, columns
 from ..models.sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState
 from ..signals import content_synced, send_robustly, sync_failed
-from .jobs import enqueue_in_transaction, enqueue_sync
+from .jobs import enqueue_in_transaction, enqueue_sync, enqueue_syncs
 from .mapping import ContentMapping, project, value_hash
 from .registry import get_mapping
 
@@ -680,15 +681,9 @@ def _send_safely(signal: Any, **kwargs: Any) -> None:
 
 
 # --- requests from receivers, the admin and the command ---------------------------------------
-def request_sync(page: Any, action: str = SyncAction.PUBLISH) -> bool:
-    """Record that ``page`` needs pushing and enqueue the task when the transaction commits.
-
-    Cheap and local: one UPDATE (an INSERT the first time). Returns False when the page does
-    not sync.
-    """
-    if not kollus_settings.SYNC_ENABLED or get_mapping(page) is None:
-        return False
-    requested: dict[str, Any] = {
+def _requested(action: str, requested_at: datetime) -> dict[str, Any]:
+    """The outbox row's fields once a push of ``action`` is requested (``version`` bumped)."""
+    return {
         "version": F("version") + 1,
         "action": action,
         "state": SyncState.PENDING,
@@ -697,8 +692,23 @@ def request_sync(page: Any, action: str = SyncAction.PUBLISH) -> bool:
         "next_attempt_at": None,
         **columns("last_error", None),
         "field_errors": {},
-        "requested_at": timezone.now(),
+        "requested_at": requested_at,
     }
+
+
+def request_sync(
+    page: Any, action: str = SyncAction.PUBLISH, *, enqueue: bool = True, settled: bool = False
+) -> bool:
+    """Record that ``page`` needs pushing and enqueue the task when the transaction commits.
+
+    Cheap and local: one UPDATE (an INSERT the first time). Returns False when the page does
+    not sync. ``enqueue=False``: the caller queues the push itself. ``settled``: not an
+    editor's burst, so the worker need not wait ``SYNC_COALESCE_SECONDS`` of quiet (see
+    :func:`bulk_requested_at`).
+    """
+    if not kollus_settings.SYNC_ENABLED or get_mapping(page) is None:
+        return False
+    requested = _requested(action, bulk_requested_at() if settled else timezone.now())
     rows = PageContentLink.objects.filter(page_key=page.pk)
     if action == SyncAction.DELETE:
         rows = rows.exclude(state=SyncState.UNLINKED)  # already paused and forgotten
@@ -718,6 +728,8 @@ def request_sync(page: Any, action: str = SyncAction.PUBLISH) -> bool:
                 )
         except IntegrityError:  # a concurrent first publish created the row: count this one
             rows.update(**requested)
+    if not enqueue:
+        return True
     if enqueue_in_transaction():
         # ORM broker on this database: the job row commits (or rolls back) with the outbox
         # row, and no worker can see it earlier. Saves the publish a second commit.
@@ -726,6 +738,56 @@ def request_sync(page: Any, action: str = SyncAction.PUBLISH) -> bool:
         # Redis & co. are outside the transaction: a worker must not run before the commit.
         transaction.on_commit(lambda: enqueue_sync(page.pk))
     return True
+
+
+def bulk_requested_at() -> datetime:
+    """When a bulk request (``kollus_sync``) says it was made: ``SYNC_COALESCE_SECONDS`` ago.
+
+    A worker waits until a page has been quiet that long so an editor's burst of publishes
+    becomes one push; a page queued by the command is no burst, and waiting a second per page
+    made a worker push one page a second. An editor publishing meanwhile moves the time to
+    now, and that page coalesces as usual.
+    """
+    return timezone.now() - timedelta(seconds=float(kollus_settings.SYNC_COALESCE_SECONDS))
+
+
+def request_syncs(pages: Iterable[Any]) -> list[int]:
+    """:func:`request_sync` (publish, ``settled``) for many live pages at once, as
+    ``kollus_sync`` asks: one UPDATE for the pages that have an outbox row, one INSERT for
+    those that have none, and their jobs queued together (``jobs.enqueue_syncs``). Returns the
+    keys of the pages queued; pages that do not sync or are not live are left out.
+
+    Call it inside a transaction: the outbox rows and the queue rows commit together (ORM
+    broker), or the jobs go to the broker after the commit.
+    """
+    if not kollus_settings.SYNC_ENABLED:
+        return []
+    wanted = {page.pk: page for page in pages if page.live and get_mapping(page) is not None}
+    if not wanted:
+        return []
+    requested = _requested(SyncAction.PUBLISH, bulk_requested_at())
+    rows = PageContentLink.objects.filter(page_key__in=list(wanted))
+    linked = set(rows.values_list("page_key", flat=True))
+    rows.update(**requested)
+    first = {**requested, "version": 1}
+    # ignore_conflicts: a first publish that created the row meanwhile queued its own push.
+    PageContentLink.objects.bulk_create(
+        [
+            PageContentLink(
+                page_key=key,
+                page=page,
+                page_type=page._meta.label_lower,
+                page_title=page.title[:255],
+                **first,
+            )
+            for key, page in wanted.items()
+            if key not in linked
+        ],
+        ignore_conflicts=True,
+    )
+    keys = list(wanted)
+    enqueue_syncs(keys)
+    return keys
 
 
 def retry_now(link: PageContentLink) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from .. import leases
 from ..models.sync import PageContentLink
+from ..queue import QUEUE_BATCH
 from .engine import sync_page
-from .jobs import enqueue_sync
+from .jobs import enqueue_syncs
 
 
 def sync_page_task(page_key: int) -> str:
@@ -37,6 +39,9 @@ def sweep_outstanding(lost_after: float | None = None) -> int:
         PageContentLink.objects.outstanding(), now=now, requested_before=waited
     )
     keys = list(rows.values_list("page_key", flat=True))
-    for key in keys:
-        enqueue_sync(key)
+    for start in range(0, len(keys), QUEUE_BATCH):
+        # One transaction per batch: its queue rows in one statement (ORM broker), or one
+        # broker connection for the batch (Redis), whatever the size of the backlog.
+        with transaction.atomic(using=router.db_for_write(PageContentLink)):
+            enqueue_syncs(keys[start : start + QUEUE_BATCH])
     return len(keys)

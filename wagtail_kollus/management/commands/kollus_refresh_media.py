@@ -10,12 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
 
 from wagtail_kollus.accounts import KollusAccount
 from wagtail_kollus.api.errors import KollusAPIError
+from wagtail_kollus.management.options import moment
 from wagtail_kollus.media import jobs, services
 from wagtail_kollus.media.filters import stuck_media
 from wagtail_kollus.models import KollusMedia, MediaState
+from wagtail_kollus.queue import QUEUE_BATCH
 
 
 class Command(BaseCommand):
@@ -26,6 +30,13 @@ class Command(BaseCommand):
         which.add_argument("--all", action="store_true", help="Every video that is not deleted.")
         which.add_argument("--ids", nargs="+", type=int, help="These video ids.")
         parser.add_argument("--queue", action="store_true", help="Queue for the django-q2 cluster.")
+        parser.add_argument(
+            "--resume",
+            type=moment,
+            metavar="WHEN",
+            help="Skip videos refreshed since WHEN (ISO date and time): what an interrupted "
+            "run had done. The command prints the value to give.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["ids"]:
@@ -34,21 +45,52 @@ class Command(BaseCommand):
             rows = KollusMedia.objects.exclude(state=MediaState.DELETED)
         else:
             rows = stuck_media()
-        ids = list(rows.exclude(upload_file_key=None).values_list("pk", flat=True))
+        if options["resume"] is not None:
+            rows = rows.exclude(last_refreshed_at__gte=options["resume"])
+        # The ids first, whole: nothing below runs under an open cursor (queuing through
+        # django-q2's ORM broker closes the connection; refreshes write).
+        ids = list(rows.exclude(upload_file_key=None).order_by("pk").values_list("pk", flat=True))
+        started = timezone.now()
         counts: dict[str, int] = {}
-        account = KollusAccount.from_settings()
-        for pk in ids:
-            if options["queue"]:
-                jobs.enqueue_now("refresh_media", pk)
-                result = "queued"
-            else:
-                try:
-                    result = services.refresh_media(pk, account=account)
-                except KollusAPIError as error:
-                    self.stderr.write(f"#{pk}: {error.describe()}")
-                    result = "failed"
-            counts[result] = counts.get(result, 0) + 1
-            if options["verbosity"] > 1:
-                self.stdout.write(f"#{pk}: {result}")
+        verbosity = options["verbosity"]
+        if options["queue"]:
+            for start in range(0, len(ids), QUEUE_BATCH):
+                batch = [(pk,) for pk in ids[start : start + QUEUE_BATCH]]
+                with transaction.atomic():  # one statement per batch on the ORM broker
+                    jobs.enqueue_many("refresh_media", batch)
+                counts["queued"] = counts.get("queued", 0) + len(batch)
+                self._progress(verbosity, counts["queued"], len(ids))
+        else:
+            if verbosity > 0 and len(ids) > 1:
+                self.stdout.write(
+                    f"{len(ids)} video(s), one Kollus call each within the shared rate limit. "
+                    f"If this stops, go on with: --resume {started.isoformat()}"
+                )
+            self._refresh(ids, counts, verbosity)
         summary = ", ".join(f"{n} {what}" for what, n in sorted(counts.items())) or "nothing to do"
         self.stdout.write(self.style.SUCCESS(f"{len(ids)} video(s): {summary}."))
+
+    def _refresh(self, ids: list[int], counts: dict[str, int], verbosity: int) -> None:
+        account = KollusAccount.from_settings()
+        for done, pk in enumerate(ids, start=1):
+            try:
+                result = services.refresh_media(pk, account=account)
+            except KollusAPIError as error:
+                self.stderr.write(f"#{pk}: {error.describe()}")
+                result = "failed"
+            counts[result] = counts.get(result, 0) + 1
+            if verbosity > 1:
+                self.stdout.write(f"#{pk}: {result}")
+            else:
+                self._progress(verbosity, done, len(ids))
+
+    def _progress(self, verbosity: int, done: int, total: int) -> None:
+        if (
+            verbosity > 0
+            and total > PROGRESS_EVERY
+            and (done % PROGRESS_EVERY == 0 or done == total)
+        ):
+            self.stdout.write(f"  {done}/{total}")
+
+
+PROGRESS_EVERY = 100  # videos between two progress lines (one a second within Kollus's limit)

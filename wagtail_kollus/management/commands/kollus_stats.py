@@ -41,6 +41,12 @@ class Command(BaseCommand):
             "shared rate limiter (60 calls/min). Recorded days are replaced.",
         )
         parser.add_argument(
+            "--resume",
+            action="store_true",
+            help="With --backfill: keep the days already recorded final (an interrupted "
+            "backfill goes on where it stopped).",
+        )
+        parser.add_argument(
             "--record-recent",
             action="store_true",
             help="Record the last STATS_RECORD_DAYS days now (what the schedule runs).",
@@ -59,12 +65,27 @@ class Command(BaseCommand):
                 if end < start:
                     raise CommandError("TO is before FROM.")
                 verbosity = options["verbosity"]
+                total = (end - start).days + 1
+                recorded = 0
 
                 def progress(day: date) -> None:
+                    nonlocal recorded
+                    recorded += 1
                     if verbosity > 1:
                         self.stdout.write(f"  {day}")
+                    elif verbosity > 0 and (recorded % 10 == 0 or day == end):
+                        self.stdout.write(f"  {recorded}/{total} day(s), last {day}")
 
-                result = snapshots.record_days(DateRange(start, end), progress=progress)
+                try:
+                    result = snapshots.record_days(
+                        DateRange(start, end), progress=progress, keep_final=options["resume"]
+                    )
+                except KollusAPIError as error:
+                    raise CommandError(
+                        f"Kollus did not answer after {recorded} day(s) were recorded (they "
+                        "stay recorded: run the same command with --resume to go on): "
+                        f"{error.describe()['message']}"
+                    ) from error
                 self.stdout.write(f"Backfill: {result.summary}.")
             if options["record_recent"]:
                 self.stdout.write(f"Recent days: {snapshots.record_recent_days().summary}.")

@@ -4,6 +4,8 @@ manage.py kollus_sync                     # queue every live page of every synce
 manage.py kollus_sync --page 12 --page 40 # only these pages
 manage.py kollus_sync --type courses.CoursePage
 manage.py kollus_sync --now               # push in this process (no cluster needed)
+manage.py kollus_sync --resume 2026-12-07T02:40:00+00:00
+                                          # go on after an interrupted run (it prints this)
 manage.py kollus_sync --pending           # re-queue pages still waiting (after an outage)
 manage.py kollus_sync --pull              # refresh the local ContentRecord mirror
                                           # and the availability of chosen videos
@@ -13,10 +15,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 from wagtail.models import Page
 
@@ -29,10 +35,41 @@ from wagtail_kollus.availability import (
     withdraw_content,
 )
 from wagtail_kollus.conf import kollus_settings
-from wagtail_kollus.models.sync import ContentRecord
-from wagtail_kollus.sync.engine import record_fields, request_sync, sync_page
+from wagtail_kollus.management.options import moment
+from wagtail_kollus.models.sync import ContentRecord, PageContentLink, SyncState
+from wagtail_kollus.queue import QUEUE_BATCH
+from wagtail_kollus.sync.engine import (
+    bulk_requested_at,
+    record_fields,
+    request_sync,
+    request_syncs,
+    sync_page,
+)
 from wagtail_kollus.sync.registry import is_synced, registered_models
 from wagtail_kollus.sync.tasks import sweep_outstanding
+
+
+def _requested_since(since: datetime) -> Any:
+    """The page's link, if its push was requested since ``since`` and has not failed."""
+    return PageContentLink.objects.filter(
+        page_key=OuterRef("pk"), requested_at__gte=since
+    ).exclude(state=SyncState.FAILED)
+
+
+def _key_batches(pages: Any, size: int) -> Iterator[list[int]]:
+    """The pages' ids in order, ``size`` at a time, each batch read whole (keyset paging: no
+    cursor is left open between batches, whatever the caller does meanwhile)."""
+    last = 0
+    while True:
+        keys = list(pages.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size])
+        if not keys:
+            return
+        yield keys
+        last = keys[-1]
+
+
+def _summary(outcomes: Counter[str]) -> str:
+    return ", ".join(f"{name}: {count}" for name, count in sorted(outcomes.items())) or "-"
 
 
 class CountBar:
@@ -89,6 +126,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--language", default=None, help=_("Language of --pull (default: DEFAULT_LANGUAGE).")
         )
+        parser.add_argument(
+            "--resume",
+            type=moment,
+            metavar="WHEN",
+            help=_(
+                "Skip pages queued since WHEN (an ISO date and time) that did not fail: "
+                "what an interrupted run had done. The command prints the value to give."
+            ),
+        )
         parser.add_argument("--no-progress", action="store_true", help=_("No progress bar."))
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -99,7 +145,7 @@ class Command(BaseCommand):
             count = sweep_outstanding()
             self.stdout.write(_("%(count)d outstanding page(s) queued.") % {"count": count})
             return None
-        return self.push(options["page"], options["type"], options["now"])
+        return self.push(options["page"], options["type"], options["now"], options["resume"])
 
     # --- push -----------------------------------------------------------------------------
     def _pages(self, page_ids: list[int], type_labels: list[str]) -> Any:
@@ -122,27 +168,80 @@ class Command(BaseCommand):
         pages = Page.objects.type(*models)
         if page_ids:
             pages = pages.filter(pk__in=page_ids)
-        return pages.order_by("path")
+        return pages
 
-    def push(self, page_ids: list[int], type_labels: list[str], now: bool) -> None:
+    def push(
+        self, page_ids: list[int], type_labels: list[str], now: bool, resume: datetime | None
+    ) -> None:
+        """Queue (or, ``now``, push) the pages in batches of ``QUEUE_BATCH``.
+
+        The ids are read a batch at a time and each batch is one transaction: no cursor stays
+        open while jobs are queued (django-q2's ORM broker closes the connection under it, and
+        on SQLite the open read made the outbox writes fail with "database is locked" once a
+        worker wrote), and a worker waits at most one batch for SQLite's write lock.
+        """
         pages = self._pages(page_ids, type_labels)
+        if resume is not None:
+            pages = pages.exclude(Exists(_requested_since(resume)))
+        # What --resume compares with: the requests this run makes are dated from here.
+        started = bulk_requested_at()
         total = pages.count()
+        if self.show_progress and not now:
+            self.stdout.write(
+                _("If this stops, queue the rest with: --resume %(started)s")
+                % {"started": started.isoformat()}
+            )
         bar = CountBar(self.stdout, _("Pages"), total, self.show_progress)
         outcomes: Counter[str] = Counter()
-        for done, page in enumerate(pages.specific().iterator(), start=1):
-            if not is_synced(page):
-                outcomes["skipped"] += 1
-            elif not page.live:
-                outcomes["not live"] += 1
-            elif request_sync(page):
-                # request_sync enqueues on commit; --now also pushes right here.
-                outcomes[sync_page(page.pk) if now else "queued"] += 1
-            bar.update(done)
+        done = 0
+        try:
+            for keys in _key_batches(pages, QUEUE_BATCH):
+                batch = list(Page.objects.filter(pk__in=keys).order_by("path").specific())
+                done += len(keys) - len(batch)  # deleted meanwhile
+                wanted = []
+                for page in batch:
+                    if not is_synced(page):
+                        outcomes["skipped"] += 1
+                    elif not page.live:
+                        outcomes["not live"] += 1
+                    else:
+                        wanted.append(page)
+                with transaction.atomic():
+                    if now:
+                        requested = [
+                            p.pk for p in wanted if request_sync(p, enqueue=False, settled=True)
+                        ]
+                    else:
+                        requested = request_syncs(wanted)
+                        outcomes["queued"] += len(requested)
+                for key in requested if now else ():
+                    outcomes[sync_page(key)] += 1
+                done += len(batch)
+                bar.update(done)
+        except (Exception, KeyboardInterrupt) as error:
+            bar.done()
+            self.stderr.write(
+                _(
+                    "Stopped after %(done)d of %(total)d page(s) (%(summary)s): %(error)s. "
+                    "Nothing is lost: run the same command with --resume %(started)s to go on."
+                )
+                % {
+                    "done": done,
+                    "total": total,
+                    "summary": _summary(outcomes),
+                    "error": error.__class__.__name__,
+                    "started": started.isoformat(),
+                }
+            )
+            raise
         bar.done()
-        summary = ", ".join(f"{name}: {count}" for name, count in sorted(outcomes.items()))
         self.stdout.write(
-            _("%(total)d page(s). %(summary)s") % {"total": total, "summary": summary or "-"}
+            _("%(total)d page(s). %(summary)s") % {"total": total, "summary": _summary(outcomes)}
         )
+        if outcomes.get("queued"):
+            self.stdout.write(
+                _("Queued is not pushed yet: the cluster pushes them; see Reports → Contents sync.")
+            )
         if outcomes.get("failed"):
             self.stderr.write(_("Some pushes failed: see Reports → Contents sync."))
 

@@ -72,8 +72,11 @@ class Command(BaseCommand):
             raise CommandError(explain(error)) from error
         summary = UploadSummary()
         show_progress = not options["no_progress"] and options["verbosity"] > 0
-        for path in paths:
-            bar = ProgressBar(self.stdout, path.name) if show_progress else None
+        for number, path in enumerate(paths, start=1):
+            # Which file of how many: a re-run after an interruption skips the files already
+            # in the library (by checksum), so the count says how far the last one got.
+            label = f"[{number}/{len(paths)}] {path.name}"
+            bar = ProgressBar(self.stdout, label) if show_progress else None
             outcome = upload_one(
                 path,
                 client=client,
