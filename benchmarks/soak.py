@@ -57,9 +57,11 @@ class SoakPlan:
     chaos_seconds: float = 180.0
     # Waiting for quiet goes on while the work left keeps shrinking (a loaded machine drains
     # slowly, which is not a loss), up to quiet_max_seconds; a stall_seconds pause in progress
-    # ends it (longer than a lease, a retry delay and the sweep's minute together).
+    # ends it. It must outlast the slowest recovery the product promises: a lease (25 s), a
+    # retry delay (30 s), the sweep's minute, django-q2's scheduler pass (30 s) and, for a job a
+    # killed worker or pusher held, the broker's redelivery (retry, 30 s): 175 s.
     quiet_max_seconds: float = 900.0
-    stall_seconds: float = 120.0
+    stall_seconds: float = 240.0
     pages: int = 16
     publishers: int = 4
     callback_senders: int = 3
