@@ -93,6 +93,17 @@ def test_the_report_draws_accessible_charts_and_the_ranking(kollus, admin_client
     assert "ordering=views" in html or "ordering=-views" in html
 
 
+def test_the_ranking_shows_each_videos_rank_and_views(kollus, admin_client_with_stats):
+    # On Wagtail 7.0 these cells were blank (the template read a context name only 7.1+ gives).
+    response = admin_client_with_stats.get(reverse(REPORT), {"range": "7"})
+    first = response.context["object_list"][0]
+    html = response.content.decode()
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*?/statistics/video/.*?</tr>", html, re.S).group(0)
+    cells = [re.sub(r"<[^>]+>|\s", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    assert cells[0] == "1"
+    assert f"{first.views:,}" in cells, cells
+
+
 def test_sorting_by_title(kollus, admin_client_with_stats):
     response = admin_client_with_stats.get(reverse(REPORT), {"range": "7", "ordering": "title"})
     titles = [row.display_title for row in response.context["object_list"]]

@@ -93,6 +93,13 @@ def account_charts(
 class ViewsColumn(Column):
     cell_template_name = "wagtail_kollus/stats/cells/number.html"
 
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        # The number itself, for intcomma: Column gives it unlocalized as "value", and only
+        # Wagtail 7.1+ adds "raw_value" (on 7.0 the cells were blank).
+        context["number"] = self.get_value(instance)
+        return context
+
 
 class VideoColumn(Column):
     cell_template_name = "wagtail_kollus/stats/cells/video.html"
