@@ -269,6 +269,9 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "kollus_media:upload_status": AdminRule(
         MEDIA_VIEW, others_need=("view_kollusmedia", "change_kollusmedia")
     ),
+    # Importing the Kollus library (media/import_screen.py): like adding videos.
+    "kollus_media:import": AdminRule(("add_kollusmedia",), superuser_methods=("get", "post")),
+    "kollus_media:import_progress": AdminRule(("add_kollusmedia",)),
     # Stock Wagtail views the ModelViewSet adds (history of a row)
     "kollus_media:history": AdminRule(("change_kollusmedia",)),
     "kollus_media:history_results": AdminRule(("change_kollusmedia",)),
