@@ -120,3 +120,14 @@ def test_a_running_import_is_not_started_twice(kollus, client, editor):
     KollusImportRun.objects.update(claimed_until="2000-01-01T00:00:00Z")
     fragment = client.get(reverse("kollus_media:import_progress")).content.decode()
     assert "Interrupted" in fragment and "Resume import" in fragment
+
+
+@pytest.mark.django_db
+def test_a_queued_run_waits_for_its_worker_until_its_job_looks_lost(kollus, client, editor):
+    client.post(reverse("kollus_media:import"))
+    fragment = client.get(reverse("kollus_media:import_progress")).content.decode()
+    assert "Importing…" in fragment and "Resume import" not in fragment
+    # No worker took it for longer than a lease (no cluster running): offer to queue it again.
+    KollusImportRun.objects.update(updated_at="2000-01-01T00:00:00Z")
+    fragment = client.get(reverse("kollus_media:import_progress")).content.decode()
+    assert "Resume import" in fragment and 'data-polling="true"' in fragment

@@ -10,12 +10,14 @@ stopped (Kollus down, a refused token, a garbled answer, a killed worker) says w
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -24,14 +26,21 @@ from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 
 from ..models import ImportStatus, KollusImportRun
 from . import jobs
-from .importing import is_active, latest_run, start_or_resume
+from .importing import IMPORT_CLAIM_SECONDS, is_active, latest_run, start_or_resume
 from .object_views import MediaPermissionMixin
 
 PROGRESS_TEMPLATE = "wagtail_kollus/media/includes/import_progress.html"
 
 
+def waiting_for_a_worker(run: KollusImportRun) -> bool:
+    """Queued recently: a worker is about to take it (between two slices, or just started).
+    Queued for longer than a lease, its job was probably lost (no cluster running)."""
+    recent = timezone.now() - timedelta(seconds=IMPORT_CLAIM_SECONDS)
+    return run.status == ImportStatus.QUEUED and run.updated_at > recent
+
+
 def progress_context(request: HttpRequest, run: KollusImportRun | None) -> dict[str, Any]:
-    active = run is not None and is_active(run)
+    active = run is not None and (is_active(run) or waiting_for_a_worker(run))
     waiting = run is not None and run.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
     return {
         "run": run,

@@ -197,7 +197,10 @@ def run_import(
                 )
                 break
             if max_seconds is not None and time.monotonic() - started >= max_seconds:
-                leases.release(mine, claim.token, status=ImportStatus.QUEUED)
+                # Dated: the screen tells a run between two slices from one whose job was lost.
+                leases.release(
+                    mine, claim.token, status=ImportStatus.QUEUED, updated_at=timezone.now()
+                )
                 break
     except (Exception, KeyboardInterrupt) as error:
         reason = describe_error(error, account)
@@ -207,6 +210,7 @@ def run_import(
             mine,
             claim.token,
             status=ImportStatus.FAILED,
+            updated_at=timezone.now(),
             **columns("error_message", reason),
         )
         if not isinstance(error, KollusAPIError):
