@@ -155,7 +155,9 @@ def test_stale_rows_are_reread_through_the_list_only(kollus, settings):
     assert kollus.request_count("kollus.media_list") == baseline
 
     # Two rows went stale, one of them changed on Kollus meanwhile (a lost callback).
-    old = timezone.now() - timedelta(hours=settings.WAGTAIL_KOLLUS.get("MEDIA_RESYNC_HOURS", 24) + 1)
+    old = timezone.now() - timedelta(
+        hours=settings.WAGTAIL_KOLLUS.get("MEDIA_RESYNC_HOURS", 24) + 1
+    )
     newest = list(KollusMedia.objects.order_by("-kollus_created_at")[:2])
     KollusMedia.objects.filter(pk__in=[m.pk for m in newest]).update(
         last_refreshed_at=old, title="stale title"

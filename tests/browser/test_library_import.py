@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from wagtail_kollus.models import ImportStatus, KollusImportRun, KollusMedia
-from wagtail_kollus.testing import running_cluster, wait_for
+from wagtail_kollus.testing import running_cluster
 
 pytestmark = pytest.mark.cluster
 
@@ -23,7 +23,9 @@ def test_import_300_media_interrupted_then_resumed(admin_page, live_server, sand
         MAX_RETRIES=0,
         IMPORT_TASK_SECONDS=0,  # one page per task: the run goes from task to task
     )
-    seeded = requests.post(sandbox_live.base_url + "/_sandbox/media", json={"count": 300}, timeout=5)
+    seeded = requests.post(
+        sandbox_live.base_url + "/_sandbox/media", json={"count": 300}, timeout=5
+    )
     assert seeded.status_code == 201
     sandbox_live.faults.set("kollus.media_list", status=401, after=1)  # page 2 is refused
 
