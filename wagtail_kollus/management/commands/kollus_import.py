@@ -59,6 +59,8 @@ class Command(BaseCommand):
             self.stdout.write(self.describe(run) if run else _("No import has run yet."))
             return
         run, created = importing.start_or_resume()
+        if importing.is_active(run):
+            self.running_elsewhere(run)
         if not created:
             self.stdout.write(
                 _("Resuming import #%(id)d at page %(page)d.")
@@ -80,16 +82,19 @@ class Command(BaseCommand):
             ) from None
         bar.done()
         if run.status == ImportStatus.RUNNING and run.claimed_by:
-            raise CommandError(
-                _("Import #%(id)d is running elsewhere (%(worker)s).")
-                % {"id": run.pk, "worker": run.claimed_by}
-            )
+            self.running_elsewhere(run)
         if run.status == ImportStatus.FAILED:
             raise CommandError(
                 _("%(error)s Nothing is lost: run the same command to go on from page %(page)d.")
                 % {"error": run.error_display, "page": run.next_page}
             )
         self.stdout.write(self.describe(run))
+
+    def running_elsewhere(self, run: KollusImportRun) -> None:
+        raise CommandError(
+            _("Import #%(id)d is running elsewhere (%(worker)s).")
+            % {"id": run.pk, "worker": run.claimed_by}
+        )
 
     def describe(self, run: KollusImportRun) -> str:
         return _(
