@@ -199,3 +199,43 @@ def test_the_sandbox_seeds_a_channel_and_faults_can_wait_for_k_requests(sandbox)
     assert statuses == [200, 200, 503, 200]
     sandbox.reset()
     assert requests.get(sandbox.base_url + "/_sandbox", timeout=5).json()["media"] == 70
+
+
+@pytest.mark.django_db
+def test_callbacks_keep_imported_rows_current_so_the_resync_skips_them(
+    kollus, settings, django_capture_on_commit_callbacks
+):
+    """Between resyncs, the content-update and channel callbacks re-read an imported row:
+    it changes and counts as fresh, so the scheduled resync has nothing to read for it."""
+    from tests.factories import deliver
+    from wagtail_kollus.accounts import kollus_client
+    from wagtail_kollus.media import tasks
+
+    seed_channel(kollus, 120)
+    importing.import_library()
+    old = timezone.now() - timedelta(hours=25)
+    KollusMedia.objects.update(last_refreshed_at=old)
+    ready = KollusMedia.objects.filter(state=MediaState.READY).order_by("pk")
+    edited, detached = ready[0], ready[1]
+    kollus_client().update_media(edited.upload_file_key, title="Renamed in the console")
+    kollus_client().detach_from_channel(
+        detached.channels[0]["channel_key"], detached.upload_file_key
+    )
+    callbacks = [
+        deliver("content-update", upload_file_key=edited.upload_file_key, update_type="title"),
+        deliver(
+            "channel-delete",
+            upload_file_key=detached.upload_file_key,
+            channel_key=detached.channels[0]["channel_key"],
+        ),
+    ]
+    for delivery in callbacks:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.process_callback(delivery.fingerprint) == "processed"
+    edited.refresh_from_db()
+    detached.refresh_from_db()
+    assert edited.title == "Renamed in the console"
+    assert detached.channels == [] and detached.media_content_key == ""
+    fresh = stale.stale_media().filter(pk__in=[edited.pk, detached.pk])
+    assert not fresh.exists()
+    assert stale.stale_media().count() == KollusMedia.objects.count() - 2
