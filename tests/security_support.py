@@ -238,6 +238,7 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "kollus_media:index_results": AdminRule(MEDIA_VIEW),
     "kollus_media:add": AdminRule(("add_kollusmedia",)),
     "kollus_media:upload_modal": AdminRule(("add_kollusmedia",)),
+    "kollus_media:upload_multiple": AdminRule(("add_kollusmedia",)),
     "kollus_media:edit": AdminRule(("change_kollusmedia",), superuser_methods=("get", "post")),
     "kollus_media:usage": AdminRule(("change_kollusmedia",)),
     "kollus_media:replace": AdminRule(("change_kollusmedia",)),

@@ -125,6 +125,13 @@ class MediaIndexView(MediaPermissionMixin, generic.IndexView):
         if self.user_has_permission("add"):
             buttons.append(
                 Button(
+                    _("Upload several videos"),
+                    url=reverse("kollus_media:upload_multiple"),
+                    icon_name="upload",
+                )
+            )
+            buttons.append(
+                Button(
                     _("Import from Kollus"),
                     url=reverse("kollus_media:import"),
                     icon_name="download",
