@@ -125,6 +125,11 @@ DEFAULTS: dict[str, Any] = {
     # Upload fields an editor (not only a superuser) may change from the defaults above.
     # Any of: "title", "category_key", "is_encryption_upload", "is_audio_upload".
     "UPLOAD_EDITOR_OVERRIDES": ["title", "category_key"],
+    # --- importing the Kollus library (docs/media.md, "Importing your Kollus library") ---
+    # Rows not refreshed for this many hours are re-read by the scheduled resync.
+    "MEDIA_RESYNC_HOURS": 24,
+    # Seconds one import task works before queuing the next slice (keep below Q_CLUSTER timeout).
+    "IMPORT_TASK_SECONDS": 10,
     # An upload or transcode with no callback for this long is listed as "stuck".
     "STUCK_AFTER_MINUTES": 60,
     # --- callback processing (docs/callbacks.md) ---
