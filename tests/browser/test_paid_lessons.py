@@ -177,7 +177,7 @@ def test_the_watermark_shows_each_members_own_code_also_on_a_shared_cached_page(
 
 
 @pytest.mark.browser
-def test_a_no_skip_blocks_player_reports_its_seekable_end(browser, live_server, lesson, member):
+def test_a_no_skip_blocks_player_reports_its_seekable_end(browser, live_server, lesson):
     from tests.testapp.models import VideoPage
 
     video = lesson.body[0].value["video"]
