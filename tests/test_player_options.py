@@ -328,3 +328,36 @@ def test_added_claims_may_not_replace_the_plugins_own():
         build_payload("mck", "viewer", claims={"cuid": "someone-else"})
     with pytest.raises(ValueError, match="registered claims"):
         sign_token(build_payload("mck", "viewer", claims={"exp": 1}), key="k")
+
+
+def test_an_editor_saving_a_limit_without_no_skip_reads_the_message_not_a_500(admin_client):
+    from wagtail.test.utils.form_data import nested_form_data, streamfield
+
+    video = make_video(1, duration_seconds=600)
+    page = make_page([video_block_data(video)])
+    value = {"video": video.pk, "start_time": 0, "title_override": "", "allow_seek": "on"}
+    data = nested_form_data(
+        {
+            "title": page.title,
+            "slug": page.slug,
+            "body": streamfield(
+                [("video", {**value, "seekable_end": 30, "watermark": "email"})]
+            ),
+        }
+    )
+    response = admin_client.post(reverse("wagtailadmin_pages:edit", args=(page.pk,)), data)
+    assert response.status_code == 200
+    # The block's error, for the editor's form (Wagtail sends it to the block's JavaScript).
+    [error] = response.context["form"].errors["body"].as_data()
+    field_errors = error.as_json_data()["blockErrors"][0]["blockErrors"]["seekable_end"]
+    [message] = field_errors["messages"]
+    assert message.startswith("This limit applies only with “No skipping ahead”")
+    page.refresh_from_db()
+    assert page.get_latest_revision_as_object().body[0].value["seekable_end"] is None  # unsaved
+    # Ticked, the same values are saved.
+    data["body-0-value-no_skip"] = "on"
+    response = admin_client.post(reverse("wagtailadmin_pages:edit", args=(page.pk,)), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    page.refresh_from_db()
+    latest = page.get_latest_revision_as_object().body[0].value
+    assert latest["no_skip"] and latest["seekable_end"] == 30 and latest["watermark"] == "email"
