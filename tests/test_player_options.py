@@ -265,6 +265,13 @@ def test_a_seeking_limit_without_no_skip_or_past_the_end_is_refused():
     assert block.clean(struct_value(video, no_skip=True, seekable_end=89))["seekable_end"] == 89
 
 
+def test_the_blocks_watermark_choices_are_the_codes_playback_knows():
+    from wagtail_kollus.blocks import WATERMARK_CHOICES
+    from wagtail_kollus.playback.options import WATERMARK_CODES, WATERMARK_OFF
+
+    assert [value for value, _ in WATERMARK_CHOICES] == ["", WATERMARK_OFF, *WATERMARK_CODES]
+
+
 def test_an_unknown_watermark_choice_is_refused_by_the_block():
     with pytest.raises(StructBlockValidationError) as refused:
         KollusVideoBlock().clean(struct_value(make_video(1), watermark="phone"))
