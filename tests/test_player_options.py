@@ -104,9 +104,7 @@ def test_default_settings_add_no_claim_and_no_item_option():
 # --- the watermark -----------------------------------------------------------------------------
 
 
-def test_the_site_watermark_shows_the_viewers_own_email_only_in_the_signed_token(
-    options, members
-):
+def test_the_site_watermark_shows_the_viewers_own_email_only_in_the_signed_token(options, members):
     options(PLAYER_WATERMARK=WATERMARK)
     ann, bob = members
     value = struct_value(make_video(1))
@@ -133,9 +131,7 @@ def test_a_cached_page_carries_the_choice_and_each_viewer_gets_their_own_code(
     ann, bob = members
     page = make_page([video_block_data(make_video(1))])
     # The page's copy, rendered for Ann and served from a cache to everyone.
-    markup = render_player(
-        page.body[0].value, request=request_of(ann), page=page, cache_safe=True
-    )
+    markup = render_player(page.body[0].value, request=request_of(ann), page=page, cache_safe=True)
     assert "Ann" not in markup and ann.email not in markup
     reference = reference_in(markup)
     client.force_login(bob)
@@ -150,7 +146,9 @@ def test_a_cached_page_carries_the_choice_and_each_viewer_gets_their_own_code(
 
 def test_the_user_id_code_is_the_viewer_id_kollus_already_knows(options, members):
     options(PLAYER_WATERMARK={"code": "user_id"})
-    claims = claims_in_page(render_player(struct_value(make_video(1)), request=request_of(members[0])))
+    claims = claims_in_page(
+        render_player(struct_value(make_video(1)), request=request_of(members[0]))
+    )
     assert claims[WATERMARK_CLAIM]["code_kind"] == claims["cuid"]
     assert claims["cuid"] == user_viewer_id(members[0].pk)  # an HMAC, not the pk
 
@@ -165,7 +163,9 @@ def test_a_user_without_that_field_falls_back_to_their_viewer_id(options, django
 def test_a_block_turns_the_site_watermark_off_or_chooses_another_code(options, members):
     video = make_video(1)
     options(PLAYER_WATERMARK=WATERMARK)
-    off = claims_in_page(render_player(struct_value(video, watermark="off"), request=request_of(members[0])))
+    off = claims_in_page(
+        render_player(struct_value(video, watermark="off"), request=request_of(members[0]))
+    )
     assert WATERMARK_CLAIM not in off
     named = claims_in_page(
         render_player(struct_value(video, watermark="name"), request=request_of(members[0]))
@@ -230,7 +230,9 @@ def test_the_intro_plays_first_unless_the_block_skips_it(options):
     items = claims_in_page(render_player(struct_value(video), request=request_of()))["mc"]
     assert items[0] == {"mckey": "intro-key", "intr": True}
     assert items[1]["mckey"] == "mckey0001"
-    skipped = claims_in_page(render_player(struct_value(video, skip_intro=True), request=request_of()))
+    skipped = claims_in_page(
+        render_player(struct_value(video, skip_intro=True), request=request_of())
+    )
     assert [item["mckey"] for item in skipped["mc"]] == ["mckey0001"]
 
 
@@ -347,9 +349,7 @@ def test_an_editor_saving_a_limit_without_no_skip_reads_the_message_not_a_500(ad
         {
             "title": page.title,
             "slug": page.slug,
-            "body": streamfield(
-                [("video", {**value, "seekable_end": 30, "watermark": "email"})]
-            ),
+            "body": streamfield([("video", {**value, "seekable_end": 30, "watermark": "email"})]),
         }
     )
     response = admin_client.post(reverse("wagtailadmin_pages:edit", args=(page.pk,)), data)

@@ -88,7 +88,13 @@ def test_a_token_without_options_shows_none(sandbox, keys):
 
 @pytest.mark.parametrize(
     "change",
-    [{"code_kind": ""}, {"font_size": "9"}, {"alpha": 0.5}, {"font_color": "#FF0000"}, {"show_time": True}],
+    [
+        {"code_kind": ""},
+        {"font_size": "9"},
+        {"alpha": 0.5},
+        {"font_color": "#FF0000"},
+        {"show_time": True},
+    ],
 )
 def test_a_watermark_kollus_would_not_draw_is_refused(sandbox, keys, change):
     payload = {

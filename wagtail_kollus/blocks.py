@@ -147,7 +147,14 @@ WATERMARK_CHOICES = [
     ("email", _("The viewer's e-mail address")),
     ("name", _("The viewer's name")),
 ]
-PLAYER_OPTIONS = ["start_time", "title_override", "autoplay", "mute", "allow_seek", "disable_playrate"]
+PLAYER_OPTIONS = [
+    "start_time",
+    "title_override",
+    "autoplay",
+    "mute",
+    "allow_seek",
+    "disable_playrate",
+]
 VIEWING_RULES = ["no_skip", "seekable_end", "watermark", "disable_nscreen", "skip_intro"]
 
 
@@ -317,7 +324,10 @@ class KollusVideoBlock(blocks.StructBlock):
         seekable_end = value.get("seekable_end")
         if seekable_end and not value.get("no_skip"):
             errors["seekable_end"] = ValidationError(
-                _("This limit applies only with “No skipping ahead”: tick it, or clear this field.")
+                _(
+                    "This limit applies only with “No skipping ahead”: tick it, or clear this "
+                    "field."
+                )
             )
         elif seekable_end and duration and seekable_end >= duration:
             errors["seekable_end"] = ValidationError(

@@ -36,14 +36,18 @@ def _clean_flag(value: Any) -> Any:
 
 def _clean_intro(value: Any) -> Any:
     if not isinstance(value, str) or len(value.strip()) > MAX_KEY_LENGTH:
-        raise ValueError(f"must be a media content key (a string of at most {MAX_KEY_LENGTH} characters) or ''.")
+        raise ValueError(
+            f"must be a media content key (a string of at most {MAX_KEY_LENGTH} characters) or ''."
+        )
     return value
 
 
 def _clean_template(value: Any) -> Any:
     template = clean_json_object(value)
     if template is not None and "{language}" not in repr(template):
-        raise ValueError("does not mention '{language}', so every page would get the same subtitles.")
+        raise ValueError(
+            "does not mention '{language}', so every page would get the same subtitles."
+        )
     return template
 
 

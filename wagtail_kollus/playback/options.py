@@ -83,7 +83,9 @@ def clean_watermark(value: Any) -> dict[str, Any] | None:
         raise ValueError(f"must be None or a dict, not {type(value).__name__}.")
     unknown = sorted(set(value) - {"code", *WATERMARK_DEFAULTS})
     if unknown:
-        raise ValueError(f"has unknown keys {unknown}; the keys are 'code' and {sorted(WATERMARK_DEFAULTS)}.")
+        raise ValueError(
+            f"has unknown keys {unknown}; the keys are 'code' and {sorted(WATERMARK_DEFAULTS)}."
+        )
     style = {"code": value.get("code", "user_id"), **WATERMARK_DEFAULTS}
     style.update({k: v for k, v in value.items() if k != "code"})
     if style["code"] not in WATERMARK_CODES:
@@ -180,9 +182,7 @@ def page_language(page: Any) -> str | None:
         return getattr(locale, "language_code", None)
     from wagtail.models import Page
 
-    return (
-        Page.objects.filter(pk=page.pk).values_list("locale__language_code", flat=True).first()
-    )
+    return Page.objects.filter(pk=page.pk).values_list("locale__language_code", flat=True).first()
 
 
 def _checked(clean: Any, name: str) -> Any:
