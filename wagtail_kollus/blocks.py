@@ -147,6 +147,21 @@ WATERMARK_CHOICES = [
     ("email", _("The viewer's e-mail address")),
     ("name", _("The viewer's name")),
 ]
+
+
+class WatermarkChoiceBlock(blocks.ChoiceBlock):
+    """The block's watermark choice, read without walking the choices on every render.
+
+    Wagtail's ``ChoiceBlock`` maps a stored value back to its choice through the form field's
+    choices, each time a value is built: ~40 µs per block, more than the rest of the block's
+    value together (``benchmarks/render.py``). These keys are plain strings, stored as they
+    are; an unknown one is still refused when the page is saved (the field's ``clean``).
+    """
+
+    def normalize_choice(self, value: Any) -> Any:
+        return None if value is None else str(value)
+
+
 PLAYER_OPTIONS = [
     "start_time",
     "title_override",
@@ -286,7 +301,7 @@ class KollusVideoBlock(blocks.StructBlock):
         min_value=0,
         help_text=_("With no skipping ahead: viewers may still seek within this opening part."),
     )
-    watermark = blocks.ChoiceBlock(
+    watermark = WatermarkChoiceBlock(
         label=_("Viewer watermark"),
         choices=WATERMARK_CHOICES,
         required=False,

@@ -185,11 +185,24 @@ def page_language(page: Any) -> str | None:
     return Page.objects.filter(pk=page.pk).values_list("locale__language_code", flat=True).first()
 
 
+# name -> (the setting's value, its cleaned form): a token is signed per player, and the
+# settings change only when Django's settings do (a new object then, so identity tells).
+_cleaned: dict[str, tuple[Any, Any]] = {}
+
+
 def _checked(clean: Any, name: str) -> Any:
+    """The setting ``name`` through ``clean``, or a ConfigurationError naming it. Callers
+    must not change the answer (it is kept for the next token)."""
+    value = getattr(kollus_settings, name)
+    kept = _cleaned.get(name)
+    if kept is not None and kept[0] is value:
+        return kept[1]
     try:
-        return clean(getattr(kollus_settings, name))
+        cleaned = clean(value)
     except ValueError as exc:
         raise _setting_error(name, str(exc)) from exc
+    _cleaned[name] = (value, cleaned)
+    return cleaned
 
 
 def watermark_style(choice: str | None) -> dict[str, Any] | None:
@@ -267,6 +280,15 @@ def resolve_options(
     """
     options = dict(mc_options or {})
     chosen = dict(player_options or {})
+    settings = kollus_settings
+    if not chosen and not (
+        settings.PLAYER_WATERMARK is not None
+        or settings.PLAYER_DRM_POLICY
+        or settings.PLAYER_SUBTITLES
+        or settings.PLAYER_DISABLE_NSCREEN
+        or settings.PLAYER_INTRO_MEDIA_CONTENT_KEY
+    ):
+        return SignedOptions(mc_options=options)  # the defaults: nothing to add
     # What the block set wins; the site's defaults fill in the rest.
     if kollus_settings.PLAYER_DISABLE_NSCREEN is True:
         options.setdefault("disable_nscreen", True)
