@@ -65,7 +65,7 @@ def sign_reference(
         data["g"] = page_id
     chosen = playable.player_options if player_options is None else player_options
     if chosen:
-        data["x"] = dict(chosen)
+        data["w"] = dict(chosen)  # only when set: references without options stay as they were
     return _ReferenceSigner(now=now).sign_object(data, compress=True)
 
 
@@ -111,5 +111,5 @@ def load_reference(reference: str, *, max_age: float | None = None) -> Reference
         url_params=dict(data.get("p") or {}),
         video_id=data.get("v"),
         page_id=data["g"] if isinstance(data.get("g"), int) else None,
-        player_options=dict(data["x"]) if isinstance(data.get("x"), dict) else {},
+        player_options=dict(data["w"]) if isinstance(data.get("w"), dict) else {},
     )
