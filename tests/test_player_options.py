@@ -245,9 +245,9 @@ def test_a_no_skip_block_signs_seek_false_and_its_seekable_end(client):
     reference = reference_in(render_player(value, request=request_of(), cache_safe=True))
     cached = token_claims(client, reference)["mc"][0]
     assert cached["seek"] is False and cached["seekable_end"] == 45
-    # No opening given: no seeking ahead at all (JSON integer 0, not null).
+    # No opening given: seek false alone, no seeking ahead at all.
     plain = claims_in_page(render_player(struct_value(video, no_skip=True), request=request_of()))
-    assert plain["mc"][0]["seekable_end"] == 0
+    assert plain["mc"][0]["seek"] is False and "seekable_end" not in plain["mc"][0]
 
 
 # --- validation ------------------------------------------------------------------------------

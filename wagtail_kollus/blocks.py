@@ -231,9 +231,12 @@ class KollusVideoValue(blocks.StructValue):
         if title:
             options["title"] = title
         if self.get("no_skip"):
-            # Compliance training: no seeking ahead, except within the first seekable_end s.
+            # Compliance training: no seeking ahead, except within the first seekable_end s
+            # when the editor gave it (left out otherwise, so that learner progress, which
+            # knows how far this learner watched, may set it).
             options["seek"] = False
-            options["seekable_end"] = int(self.get("seekable_end") or 0)
+            if self.get("seekable_end"):
+                options["seekable_end"] = int(self.get("seekable_end"))
         if self.get("disable_nscreen"):
             options["disable_nscreen"] = True
         return options

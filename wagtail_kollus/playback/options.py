@@ -21,8 +21,8 @@ What Kollus documents and what is assumed (``docs/player.md`` repeats it; change
   (``ko``, ``en``, ``ja``); both are settings (``SUBTITLE_POLICY_TEMPLATE``,
   ``SUBTITLE_LANGUAGES``).
 * ``seek``, ``seekable_end`` and ``disable_nscreen`` are per-item options [DOC]. **Assumed**:
-  with ``seek: false``, ``seekable_end`` is how far (seconds) the viewer may still seek, so
-  ``0`` means no seeking ahead at all (Kollus's samples use the furthest point watched).
+  with ``seek: false``, ``seekable_end`` is how far (seconds) the viewer may still seek (the
+  furthest point watched, in Kollus's samples); ``seek: false`` alone allows no seeking.
 * An intro is an ``mc`` item ``{"mckey", "intr": true}`` before the video [DOC].
 """
 
