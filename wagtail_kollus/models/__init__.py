@@ -1,7 +1,7 @@
 """Local mirror rows. One module per concern; every model is re-exported here."""
 
 from .callbacks import CallbackDelivery, CallbackKind, DeliveryStatus
-from .media import KollusMedia, KollusMediaCategory, MediaState
+from .media import KollusMedia, KollusMediaCategory, MediaState, PosterSource
 from .plays import ApprovedPlay
 from .stats import DailyStatsSnapshot, DailyVideoViews, StatsRollup, StatsRollupRow
 from .sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState  # noqa: F401
@@ -18,6 +18,7 @@ __all__ = [
     "KollusMediaCategory",
     "KollusVideo",
     "MediaState",
+    "PosterSource",
     "StatsRollup",
     "StatsRollupRow",
     "VideoSource",
