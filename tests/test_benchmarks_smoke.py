@@ -43,3 +43,15 @@ def test_the_gate_benchmark_runs(settings):
     assert results["play_callback_queries"] <= 3
     assert results["play_callback_p99_ms"] > 0
     assert results["play_callback_throughput_ratio"] > 0
+
+
+@pytest.mark.django_db
+def test_the_library_grid_benchmark_runs_and_the_grid_is_flat(admin_client, settings, tmp_path):
+    from benchmarks import library
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    results = library.measure_grid(admin_client, (5, 45), loads=1)
+    assert results["library_grid_queries_growth"] == 0
+    assert results["library_grid_queries_5"] == results["library_grid_queries"]
+    assert results["library_list_queries_5"] == results["library_list_queries_45"]
+    assert results["library_grid_ratio"] > 0
