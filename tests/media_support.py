@@ -55,3 +55,16 @@ def post(
 def sandbox_stage(sandbox, ufk: str) -> str:
     """Where the sandbox's media ``ufk`` is: ``transcoding``, ``completed`` or ``failed``."""
     return sandbox.state.media[ufk]["stage"]
+
+
+def make_user(django_user_model, name: str, *codenames: str):
+    """An admin user whose group has ``codenames`` (e.g. ``"view_kollusmedia"``)."""
+    from django.contrib.auth.models import Group, Permission
+
+    user = django_user_model.objects.create_user(name, f"{name}@example.com", "pw")
+    group = Group.objects.create(name=f"{name}-group")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    for codename in codenames:
+        group.permissions.add(Permission.objects.get(codename=codename))
+    user.groups.add(group)
+    return user

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django_q.models import OrmQ
 
 from tests.factories import page_using
-from tests.test_media_library import make_user
+from tests.media_support import make_user
 from wagtail_kollus.media.filters import forget_live_media_count
 from wagtail_kollus.models import KollusMedia, KollusMediaCategory, MediaState
 

@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from tests.media_support import make_user
 from wagtail_kollus.accounts import kollus_client
 from wagtail_kollus.api.errors import KollusAPIError
 from wagtail_kollus.blocks import KollusVideoBlock
@@ -187,8 +188,6 @@ def test_kollus_refusing_or_down_is_a_message_and_leaves_the_poster(
 
 @pytest.mark.django_db
 def test_setting_a_poster_needs_the_change_permission(client, django_user_model, chosen):
-    from tests.test_media_library import make_user
-
     viewer = make_user(django_user_model, "viewer", "view_kollusmedia")
     client.force_login(viewer)
     url = reverse("kollus_media:poster", args=(chosen.media_id,))
