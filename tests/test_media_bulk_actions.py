@@ -237,11 +237,12 @@ def test_bulk_delete_deletes_the_unused_and_refuses_the_used(admin_client, kollu
 
 @pytest.mark.django_db
 def test_bulk_delete_stops_at_a_kollus_error_and_keeps_what_was_done(admin_client, kollus):
-    media = sandbox_media(kollus, 3)
+    media = sandbox_media(kollus, 3, title=HOSTILE)
     kollus.faults.set("kollus.media_delete", status=503, times=20)
     index = reverse("kollus_media:index")
     response = admin_client.post(bulk_url("delete", *media, next_url=index), follow=True)
     [(level, text)] = messages_of(response)
     assert level == "error" and "(HTTP 503)" in text and "were not deleted" in text
+    assert HOSTILE in text and "<script>alert" not in response.content.decode()
     assert set(KollusMedia.objects.values_list("state", flat=True)) == {MediaState.TRANSCODING}
     assert all(m.upload_file_key in kollus.state.media for m in media)
