@@ -194,3 +194,14 @@ def test_setting_a_poster_needs_the_change_permission(client, django_user_model,
     assert client.get(url).status_code in (302, 403)
     assert client.post(url, {"frame": 0}).status_code in (302, 403)
     assert KollusMedia.objects.get(pk=chosen.media_id).poster_source == PosterSource.KOLLUS
+
+
+@pytest.mark.django_db
+def test_a_frame_larger_than_the_limit_is_refused_before_it_is_sent(chosen, kollus, monkeypatch):
+    from wagtail_kollus.media import posters
+
+    monkeypatch.setattr(posters, "POSTER_MAX_BYTES", 100)  # the sandbox's frames are ~5 KB
+    with pytest.raises(KollusAPIError) as caught:
+        posters.use_frame(chosen.media, 0)
+    assert "larger than 100 bytes" in str(caught.value)
+    assert kollus.request_count("kollus.upload_poster") == 0

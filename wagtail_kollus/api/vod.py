@@ -306,6 +306,10 @@ class KollusClient:
         only to URLs under the API's base (``ApiSession.url_for``).
         """
         response = self.http.request("GET", url, rate_limited=False)
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            response.close()
+            raise self.http.bad_shape("GET", url, f"image larger than {max_bytes} bytes")
         content = response.content
         if len(content) > max_bytes:
             raise self.http.bad_shape("GET", url, f"image larger than {max_bytes} bytes")
