@@ -156,7 +156,7 @@ def test_bulk_refresh_when_kollus_is_down_is_a_message_and_queues_nothing(admin_
     response = admin_client.post(bulk_url("refresh", *media, next_url=index), follow=True)
     shown = messages_of(response)
     assert [level for level, _text in shown] == ["error", "warning"]
-    assert "(HTTP 503)" in shown[0][1]
+    assert "HTTP 503" in shown[0][1]
     assert queued("refresh_media") == []
     assert set(KollusMedia.objects.values_list("state", flat=True)) == {MediaState.TRANSCODING}
 
@@ -242,7 +242,7 @@ def test_bulk_delete_stops_at_a_kollus_error_and_keeps_what_was_done(admin_clien
     index = reverse("kollus_media:index")
     response = admin_client.post(bulk_url("delete", *media, next_url=index), follow=True)
     [(level, text)] = messages_of(response)
-    assert level == "error" and "(HTTP 503)" in text and "were not deleted" in text
+    assert level == "error" and "HTTP 503" in text and "were not deleted either" in text
     assert HOSTILE in text and "<script>alert" not in response.content.decode()
     assert set(KollusMedia.objects.values_list("state", flat=True)) == {MediaState.TRANSCODING}
     assert all(m.upload_file_key in kollus.state.media for m in media)

@@ -192,7 +192,10 @@ class DeleteBulkAction(MediaBulkAction):
                 logger.warning("Bulk delete of media %s failed: %s", media.pk, error.describe())
                 messages.error(
                     action.request,
-                    _("Kollus did not delete '%(title)s': %(reason)s. The videos after it were not deleted.")
+                    _(
+                        "Kollus did not delete '%(title)s', so the videos after it were not "
+                        "deleted either: %(reason)s"
+                    )
                     % {"title": media, "reason": explain(error)},
                 )
                 break
