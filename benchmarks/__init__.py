@@ -29,6 +29,7 @@ GROUPS = (
     "scale",
     "scale_sync",
     "library_import",
+    "library",
 )
 
 

@@ -242,6 +242,7 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "kollus_media:edit": AdminRule(("change_kollusmedia",), superuser_methods=("get", "post")),
     "kollus_media:usage": AdminRule(("change_kollusmedia",)),
     "kollus_media:replace": AdminRule(("change_kollusmedia",)),
+    "kollus_media:poster": AdminRule(("change_kollusmedia",), superuser_methods=("get", "post")),
     "kollus_media:delete": AdminRule(("delete_kollusmedia",)),
     "kollus_media:refresh": AdminRule(
         ("change_kollusmedia",), method="post", superuser_methods=("post",)

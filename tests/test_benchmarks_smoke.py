@@ -57,3 +57,14 @@ def test_the_library_import_benchmark_runs(sandbox, settings):
     assert results["import_api_calls_per_100_media"] <= 2
     assert results["import_max_calls_in_any_second"] <= 2
     assert library_import.most_in_window([0.0, 0.5, 0.99, 1.0, 5.0], 1.0) == 3
+
+
+def test_the_library_grid_benchmark_runs_and_the_grid_is_flat(admin_client, settings, tmp_path):
+    from benchmarks import library
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    results = library.measure_grid(admin_client, (5, 45), loads=1)
+    assert results["library_grid_queries_growth"] == 0
+    assert results["library_grid_queries_5"] == results["library_grid_queries"]
+    assert results["library_list_queries_5"] == results["library_list_queries_45"]
+    assert results["library_grid_ratio"] > 0

@@ -14,15 +14,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
+from tests.media_support import seed_channel
 from wagtail_kollus.media import importing, stale
 from wagtail_kollus.models import ImportStatus, KollusImportRun, KollusMedia, MediaState
-
-
-def seed_channel(sandbox, count: int) -> None:
-    """The sandbox holds exactly ``count`` media (through its control API)."""
-    answer = requests.post(sandbox.base_url + "/_sandbox/media", json={"count": count}, timeout=5)
-    assert answer.status_code == 201, answer.text
-    assert requests.get(sandbox.base_url + "/_sandbox", timeout=5).json()["media"] == count
 
 
 def kollus_import(*args: str) -> str:

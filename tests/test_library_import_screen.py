@@ -13,7 +13,7 @@ from django_q.models import OrmQ
 from wagtail_kollus.media import tasks
 from wagtail_kollus.models import ImportStatus, KollusImportRun, KollusMedia
 
-from .test_library_import import seed_channel
+from .media_support import seed_channel
 
 
 @pytest.fixture

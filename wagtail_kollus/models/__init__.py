@@ -2,7 +2,7 @@
 
 from .callbacks import CallbackDelivery, CallbackKind, DeliveryStatus
 from .imports import ImportStatus, KollusImportRun
-from .media import KollusMedia, KollusMediaCategory, MediaState
+from .media import KollusMedia, KollusMediaCategory, MediaState, PosterSource
 from .plays import ApprovedPlay
 from .stats import DailyStatsSnapshot, DailyVideoViews, StatsRollup, StatsRollupRow
 from .sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState  # noqa: F401
@@ -21,6 +21,7 @@ __all__ = [
     "KollusMediaCategory",
     "KollusVideo",
     "MediaState",
+    "PosterSource",
     "StatsRollup",
     "StatsRollupRow",
     "VideoSource",

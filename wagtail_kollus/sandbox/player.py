@@ -173,7 +173,7 @@ def _player_page(
     payload: dict[str, Any] | None = None,
     item: dict[str, Any] | None = None,
 ) -> Response:
-    poster = f"{app.state.player_url}/poster/{html.escape(mckey)}.jpg"
+    poster = html.escape(_poster_url(app, mckey))
     options = {k: v for k, v in request.query_pairs if k not in ("jwt", "custom_key")}
     option_attrs = "".join(
         f" data-option-{html.escape(k.replace('_', '-'))}='{html.escape(v)}'"
@@ -194,6 +194,15 @@ def _player_page(
         f"<p class='title'>{title_html}</p><p>Kollus sandbox player: no real video is streamed.</p>"
         "</div></body></html>"
     )
+
+
+def _poster_url(app: Any, mckey: str) -> str:
+    """The media's current poster URL (with its version once an editor set one)."""
+    with app.state.lock:
+        media = app.state.media_by_mckey(mckey)
+        version = media.get("poster_version") if media else None
+    url = f"{app.state.player_url}/poster/{mckey}.jpg"
+    return f"{url}?v={version}" if version else url
 
 
 def signed_player(app: Any, request: Request) -> Response:
@@ -281,15 +290,28 @@ def share_player(app: Any, request: Request) -> Response:
 
 
 def poster(app: Any, request: Request) -> Response:
+    """The media's poster: the image last sent to ``upload_poster``, else one drawn from its
+    key; ``?frame=<s>`` draws the snapshot frame at that second."""
     key = request.route_params["key"]
+    frame = request.query("frame")
     with app.state.lock:
         media = app.state.media_by_mckey(key) or app.state.media.get(key)
         title = media["title"] if media else None
+        uploaded = None
+        if media and media.get("poster_version") and frame is None:
+            name = f"poster-{media['upload_file_key']}-{media['poster_version']}"
+            uploaded = app.state.images.get(name)
     if title is None:
         raise HttpError(html_response("<p>Unknown media.</p>", 404))
+    if uploaded is not None:
+        content_type, image = uploaded
+        return Response(
+            200, image, [("Content-Type", content_type), ("Cache-Control", "max-age=3600")]
+        )
+    label = f"{title} @ {frame}s" if frame is not None else title
     return Response(
         200,
-        poster_jpeg(key, title),
+        poster_jpeg(key + (f"#{frame}" if frame is not None else ""), label),
         [("Content-Type", "image/jpeg"), ("Cache-Control", "max-age=3600")],
     )
 
