@@ -22,7 +22,9 @@ INSTALLED_APPS = [
     "wagtail.images",
     "wagtail.search",
     "wagtail.admin",
+    "wagtail.api.v2",  # the headless tests' API v2 endpoint (tests/urls.py)
     "wagtail",
+    "rest_framework",
     "modelcluster",
     "taggit",
     "django_q",

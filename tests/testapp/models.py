@@ -1,6 +1,7 @@
 """Page types the test suite uses. Features add their own here."""
 
 from wagtail import blocks
+from wagtail.api import APIField
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
@@ -19,6 +20,8 @@ class VideoPage(Page):
     )
 
     content_panels = Page.content_panels + ["body"]
+    # The headless tests read the videos through Wagtail's API v2 (tests/test_headless_api.py).
+    api_fields = [APIField("body")]
 
 
 # --- page → content record sync (tests/test_sync*.py) ---------------------------------------
