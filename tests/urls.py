@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -17,5 +18,7 @@ urlpatterns = [
     path("kollus/", include("wagtail_kollus.urls")),
     path("api/v2/", api_router.urls),
     path("_tests/cached-player/", cached_player_page, name="cached_player_page"),
-    path("", include(wagtail_urls)),
 ]
+if apps.is_installed("grapple"):  # the optional [graphql] extra: POST /graphql/
+    urlpatterns.append(path("", include("grapple.urls")))
+urlpatterns.append(path("", include(wagtail_urls)))
