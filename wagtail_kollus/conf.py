@@ -78,6 +78,9 @@ DEFAULTS: dict[str, Any] = {
     "PLAY_SESSION_SECONDS": 3 * 3600,
     # The player URL parameter that carries the signed play context (uservalue0..9).
     "PLAY_CONTEXT_USERVALUE": "uservalue9",
+    # The block's default markup adds schema.org VideoObject JSON-LD after the player (the
+    # {% kollus_video_jsonld %} tag gives it anywhere; docs/player.md).
+    "BLOCK_STRUCTURED_DATA": False,
     # --- caching of remote lists in the admin ---
     "CHOOSER_CACHE_TIMEOUT": 60,  # seconds the chooser keeps a contents API answer
     "CHOOSER_TAGS": {},  # tag names for the chooser's tag filter, {id: "name"}; empty: no filter
