@@ -4,46 +4,24 @@ front end gets to play, for an allowed, a refused and an anonymous viewer, and n
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs, urlsplit
 
-import jwt
 import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from tests.factories import make_page, make_video, video_block_data
+from tests.headless_support import BUYERS_ONLY, PREVIEW_SECONDS, claims_of
 from wagtail_kollus.playback import load_reference
-from wagtail_kollus.playback.policy import Decision, PlaybackPolicy
 from wagtail_kollus.playback.viewer import user_viewer_id
 
 pytestmark = pytest.mark.django_db
-
-SECURITY_KEY = "sandbox-security-key"  # tests/settings.py
-PREVIEW_SECONDS = 30
-
-
-class BuyersOnly(PlaybackPolicy):
-    """A course seller's policy: buyers watch, signed-in others are refused, anonymous
-    viewers get a preview; a page whose slug starts with "free-" plays for everyone. A player
-    asked for without its page is refused, so these tests see that the page reaches it."""
-
-    def decide(self, viewer, page, media_content_key):
-        if page is None:
-            return Decision.refuse("No page given.")
-        if page.slug.startswith("free-"):
-            return Decision.allow()
-        if not viewer.is_authenticated:
-            return Decision.preview(PREVIEW_SECONDS)
-        if viewer.user.groups.filter(name="buyers").exists():
-            return Decision.allow()
-        return Decision.refuse("Buy this course to watch it.")
 
 
 @pytest.fixture
 def policy(settings):
     settings.WAGTAIL_KOLLUS = {
         **settings.WAGTAIL_KOLLUS,
-        "PLAYBACK_POLICY": "tests.test_headless_api.BuyersOnly",
+        "PLAYBACK_POLICY": BUYERS_ONLY,
     }
 
 
@@ -67,11 +45,6 @@ def page_api(client, page):
 
 def player_of(response) -> dict:
     return response.json()["body"][0]["value"]["player"]
-
-
-def claims_of(url: str) -> tuple[dict, dict]:
-    query = parse_qs(urlsplit(url).query)
-    return jwt.decode(query["jwt"][0], SECURITY_KEY, algorithms=["HS256"]), query
 
 
 def assert_private(response) -> None:

@@ -10,7 +10,7 @@ pytest.importorskip("grapple", reason="the optional [graphql] extra is not insta
 from django.contrib.auth.models import Group, User  # noqa: E402
 
 from tests.factories import make_page, make_video, video_block_data  # noqa: E402
-from tests.test_headless_api import PREVIEW_SECONDS, claims_of  # noqa: E402
+from tests.headless_support import BUYERS_ONLY, PREVIEW_SECONDS, claims_of  # noqa: E402
 from wagtail_kollus.playback import load_reference  # noqa: E402
 from wagtail_kollus.playback.viewer import user_viewer_id  # noqa: E402
 
@@ -37,7 +37,7 @@ query Videos($id: ID!) {
 def policy(settings):
     settings.WAGTAIL_KOLLUS = {
         **settings.WAGTAIL_KOLLUS,
-        "PLAYBACK_POLICY": "tests.test_headless_api.BuyersOnly",
+        "PLAYBACK_POLICY": BUYERS_ONLY,
     }
 
 

@@ -12,6 +12,7 @@ from django.template import engines
 from wagtail.models import PageViewRestriction
 
 from tests.factories import make_page, make_video, video_block_data
+from tests.headless_support import BUYERS_ONLY
 from tests.testapp.models import VideoPage
 from wagtail_kollus.models import KollusMedia, MediaState
 from wagtail_kollus.structured_data import iso8601_duration
@@ -125,7 +126,7 @@ def test_a_page_only_members_watch_is_marked_as_paywalled():
 
 def test_a_site_policy_that_sells_the_course_marks_it_too(settings):
     settings.WAGTAIL_KOLLUS = {
-        **settings.WAGTAIL_KOLLUS, "PLAYBACK_POLICY": "tests.test_headless_api.BuyersOnly",
+        **settings.WAGTAIL_KOLLUS, "PLAYBACK_POLICY": BUYERS_ONLY,
     }
     video = make_video(1)
     sold = page_with(video)  # anonymous viewers get a preview only
