@@ -96,26 +96,25 @@ def _minted(playable: Any, request: Any, page: Any) -> dict[str, Any]:
         )
         setattr(_http_request(request), PER_VIEWER_ATTRIBUTE, True)
         decision = access.decision
-        if not decision.plays:
-            return {"mode": "minted", "access": decision.outcome, "url": None,
-                    "expires_at": None, "expires_in": None, "preview_seconds": None,
-                    "message": decision.message}
-        link = build_player_link(
-            playable.media_content_key,
-            cuid,
-            mc_options=access.mc_options,
-            url_params=access.url_params,
-        )
+        link = None
+        if decision.plays:
+            link = build_player_link(
+                playable.media_content_key,
+                cuid,
+                mc_options=access.mc_options,
+                url_params=access.url_params,
+            )
     except (ConfigurationError, TypeError, ValueError) as exc:
         # Not configured, or a malformed option: the reference still works once fixed.
         logger.warning("No player URL in the API for %r: %s", playable.media_content_key, exc)
         return {}
+    # A refused viewer gets every field, empty, and the policy's message: one shape to read.
     return {
         "mode": "minted",
         "access": decision.outcome,
-        "url": link.url,
-        "expires_at": link.expires_at,
-        "expires_in": seconds_until(link.expires_at),
+        "url": link.url if link else None,
+        "expires_at": link.expires_at if link else None,
+        "expires_in": seconds_until(link.expires_at) if link else None,
         "preview_seconds": decision.preview_seconds or None,
         "message": decision.message,
     }
