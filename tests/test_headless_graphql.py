@@ -7,10 +7,12 @@ import pytest
 
 pytest.importorskip("grapple", reason="the optional [graphql] extra is not installed")
 
+import requests  # noqa: E402
 from django.contrib.auth.models import Group, User  # noqa: E402
 
 from tests.factories import make_page, make_video, video_block_data  # noqa: E402
 from tests.headless_support import BUYERS_ONLY, PREVIEW_SECONDS, claims_of  # noqa: E402
+from tests.playback_support import ready_media  # noqa: E402
 from wagtail_kollus.playback import load_reference  # noqa: E402
 from wagtail_kollus.playback.viewer import user_viewer_id  # noqa: E402
 
@@ -34,7 +36,8 @@ query Videos($id: ID!) {
 
 
 @pytest.fixture
-def policy(settings):
+def policy(sandbox, settings):
+    # After the sandbox fixture's settings: minted URLs point at its (real, HTTP) player.
     settings.WAGTAIL_KOLLUS = {
         **settings.WAGTAIL_KOLLUS,
         "PLAYBACK_POLICY": BUYERS_ONLY,
@@ -42,9 +45,11 @@ def policy(settings):
 
 
 @pytest.fixture
-def lesson():
+def lesson(sandbox):
+    key = ready_media(sandbox, 1)[0]["key"]  # a media the sandbox's player knows
     return make_page(
-        [video_block_data(make_video(1)), {"type": "paragraph", "value": "<p>Notes</p>"}],
+        [video_block_data(make_video(1, media_content_key=key)),
+         {"type": "paragraph", "value": "<p>Notes</p>"}],
         title="Lesson",
     )
 
@@ -71,6 +76,9 @@ def test_an_allowed_viewer_gets_a_playable_url(client, policy, lesson):
     claims, query = claims_of(player["url"])
     assert claims["cuid"] == user_viewer_id(buyer.pk) and claims["expt"] == player["expiresAt"]
     assert "uservalue9" in query
+    # Playable: the sandbox's player verifies the token as Kollus does, and plays it in full.
+    played = requests.get(player["url"], timeout=10).text
+    assert "data-sandbox-player='ok'" in played and "data-play='full'" in played
     # The middleware told the policy which page the video is on (it refuses without one).
     assert load_reference(player["reference"]).page_id == lesson.pk
 
@@ -89,6 +97,7 @@ def test_an_anonymous_viewer_gets_the_preview(client, policy, lesson):
     assert player["access"] == "preview" and player["previewSeconds"] == PREVIEW_SECONDS
     claims, _ = claims_of(player["url"])
     assert claims["mc"][0]["play_section"] == {"start_time": 0, "end_time": PREVIEW_SECONDS}
+    assert "data-play='preview'" in requests.get(player["url"], timeout=10).text
 
 
 def test_cache_safe_playback_answers_the_reference_only(client, settings, policy, lesson):
