@@ -155,3 +155,23 @@ def test_a_plugin_without_keys_still_answers_with_the_reference(client, settings
     player = player_of(response)
     assert player["mode"] == "reference" and "url" not in player
     assert json.loads(response.content)["body"][0]["value"]["title"] == "Lesson 1"
+
+
+def test_minting_for_many_videos_costs_no_query_per_video(client, buyer):
+    """The default policy (page privacy) is asked once per page and request, not per video."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from wagtail.models import PageViewRestriction
+
+    client.force_login(buyer)
+    one = make_page([video_block_data(make_video(1))], title="One")
+    many = make_page([video_block_data(make_video(n)) for n in range(2, 12)], title="Many")
+    counts = []
+    for page in (one, many):
+        PageViewRestriction.objects.create(page=page, restriction_type=PageViewRestriction.LOGIN)
+        page_api(client, page)  # warm: sessions, content types
+        with CaptureQueriesContext(connection) as queries:
+            players = [block["value"]["player"] for block in page_api(client, page).json()["body"]]
+        assert [player["access"] for player in players] == ["allow"] * len(players)
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
