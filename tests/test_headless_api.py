@@ -175,3 +175,13 @@ def test_minting_for_many_videos_costs_no_query_per_video(client, buyer):
         assert [player["access"] for player in players] == ["allow"] * len(players)
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_the_minted_url_carries_the_sites_player_options_for_this_viewer(
+    client, settings, policy, lesson, buyer
+):
+    """The same token as the HTML player's: e.g. the site's watermark with the buyer's e-mail."""
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "PLAYER_WATERMARK": {"code": "email"}}
+    client.force_login(buyer)
+    claims, _ = claims_of(player_of(page_api(client, lesson))["url"])
+    assert claims["video_watermarking_code_policy"]["code_kind"] == "b@example.com"

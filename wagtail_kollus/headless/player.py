@@ -29,6 +29,7 @@ from ..playback.access import player_access
 from ..playback.claims import resolve_cuid
 from ..playback.links import build_player_link, seconds_until
 from ..playback.markup import token_url as reverse_token_url
+from ..playback.options import reference_options
 from ..playback.playable import playable_from
 from ..playback.references import sign_reference
 
@@ -70,7 +71,11 @@ def player_representation(
         data: dict[str, Any] = {
             "mode": "reference",
             "token_url": _token_url(),
-            "reference": sign_reference(playable, page_id=getattr(page, "pk", None)),
+            "reference": sign_reference(
+                playable,
+                page_id=getattr(page, "pk", None),
+                player_options=reference_options(playable.player_options, page),
+            ),
         }
     except (TypeError, ValueError) as exc:
         logger.warning("No API player for %r: %s", playable.media_content_key, exc)
@@ -93,6 +98,7 @@ def _minted(playable: Any, request: Any, page: Any) -> dict[str, Any]:
             playable.media_content_key,
             playable.mc_options,
             playable.url_params,
+            playable.player_options,
         )
         setattr(_http_request(request), PER_VIEWER_ATTRIBUTE, True)
         decision = access.decision
@@ -103,6 +109,8 @@ def _minted(playable: Any, request: Any, page: Any) -> dict[str, Any]:
                 cuid,
                 mc_options=access.mc_options,
                 url_params=access.url_params,
+                claims=access.claims,
+                intro_media_content_key=access.intro_media_content_key,
             )
     except (ConfigurationError, TypeError, ValueError) as exc:
         # Not configured, or a malformed option: the reference still works once fixed.

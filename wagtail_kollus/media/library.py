@@ -23,6 +23,7 @@ from .delete import MediaDeleteView
 from .edit import MediaEditView
 from .filters import KollusMediaFilterSet, exclude_deleted, live_media_count, stuck_media
 from .forms import MediaEditForm
+from .import_screen import import_urlpatterns
 from .object_views import MediaPermissionMixin
 from .refresh import RefreshStuckView, RefreshView, post_action_attrs
 from .replace import ReplaceView
@@ -121,6 +122,21 @@ class MediaIndexView(MediaPermissionMixin, generic.IndexView):
                     attrs=post_action_attrs(refresh_url),
                 )
             )
+        if self.user_has_permission("add"):
+            buttons.append(
+                Button(
+                    _("Upload several videos"),
+                    url=reverse("kollus_media:upload_multiple"),
+                    icon_name="upload",
+                )
+            )
+            buttons.append(
+                Button(
+                    _("Import from Kollus"),
+                    url=reverse("kollus_media:import"),
+                    icon_name="download",
+                )
+            )
         # Why a video is stuck is often in what Kollus said about it: the log is one click away.
         # Whoever sees the library may read it (media/callback_log.py).
         buttons.append(
@@ -193,6 +209,7 @@ class KollusMediaViewSet(ModelViewSet):
             path("refresh-stuck/", self.construct_view(RefreshStuckView), name="refresh_stuck"),
             path(f"replace/<{conv}:pk>/", self.construct_view(ReplaceView), name="replace"),
             *UploadView.extra_urlpatterns(self),
+            *import_urlpatterns(self),
         ]
 
 

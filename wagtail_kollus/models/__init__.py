@@ -1,6 +1,7 @@
 """Local mirror rows. One module per concern; every model is re-exported here."""
 
 from .callbacks import CallbackDelivery, CallbackKind, DeliveryStatus
+from .imports import ImportStatus, KollusImportRun
 from .media import KollusMedia, KollusMediaCategory, MediaState
 from .plays import ApprovedPlay
 from .stats import DailyStatsSnapshot, DailyVideoViews, StatsRollup, StatsRollupRow
@@ -14,6 +15,8 @@ __all__ = [
     "DailyStatsSnapshot",
     "DailyVideoViews",
     "DeliveryStatus",
+    "ImportStatus",
+    "KollusImportRun",
     "KollusMedia",
     "KollusMediaCategory",
     "KollusVideo",

@@ -126,6 +126,13 @@ class SandboxState:
                 if self.config.state_file:
                     self._schedule_save()
 
+    def seed_media(self, count: int) -> None:
+        """Make the library hold exactly ``count`` seeded media (the first ``count`` of the
+        seed: the media content records point at stay while ``count`` covers them)."""
+        with self.lock:
+            self.media = seed.media_library(count, self.config.seed)
+            self.changed()
+
     def changed(self) -> None:
         """Call under the lock after any mutation."""
         self.dirty = True
