@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.cache import caches
 from django.template import engines
 from django.test import RequestFactory
@@ -472,6 +473,18 @@ def test_page_with_the_block_and_the_token_endpoint_hold_no_secret(
             error = client.get(reverse("wagtail_kollus:player_token"), {"reference": bad})
             assert error.status_code in (400, 403)
             assert not find_secrets(response_text(error), ALL_SECRETS)
+    # The headless outputs: API v2 and, where wagtail-grapple is installed, GraphQL.
+    headless = [client.get(f"/api/v2/pages/{page.pk}/")]
+    if django_apps.is_installed("grapple"):
+        query = "query($id: ID!) { page(id: $id) { ... on VideoPage { body { ... on KollusVideoBlock { player { url reference tokenUrl message } } } } } }"
+        headless.append(client.post("/graphql/", {"query": query, "variables": {"id": page.pk}},
+                                    content_type="application/json"))
+    for answer in headless:
+        assert answer.status_code == 200 and "player" in response_text(answer)
+        assert ("jwt=" in response_text(answer)) is not cache_safe  # minted unless cache-safe
+        assert not find_secrets(response_text(answer), ALWAYS_SECRET)
+        if cache_safe:  # a reference, as in cache-safe HTML: not even the custom key
+            assert not find_secrets(response_text(answer), ("KOLLUS_CUSTOM_KEY",))
     # The cached-page view of the test app renders the tag in cache-safe mode.
     cached = client.get(reverse("cached_player_page"), {"video": video.pk, "x": cache_safe})
     assert not find_secrets(response_text(cached), ALL_SECRETS)

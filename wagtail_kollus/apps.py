@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 from .api.redaction import install_log_redaction
@@ -27,3 +27,8 @@ class WagtailKollusConfig(AppConfig):
         install_callback_url_masking()
         if kollus_settings.CLUSTER_QUEUE_REPAIR:
             install_cluster_repair()
+        if apps.is_installed("grapple"):
+            # The optional GraphQL type (pip install wagtail-kollus[graphql]).
+            from .headless import graphql
+
+            graphql.register()

@@ -387,27 +387,16 @@ class KollusVideoBlock(blocks.StructBlock):
         return value
 
     def get_api_representation(self, value: Any, context: Any = None) -> dict[str, Any]:
-        """Metadata and what a headless front end needs to fetch a player URL; never a key."""
+        """Metadata and what a headless front end needs to play (``docs/headless.md``): a
+        player URL minted for the requesting viewer, or the cache-safe reference; never a key."""
         data = super().get_api_representation(value, context=context)
         data["title"] = value.title
         data["poster_url"] = value.poster_url
-        data["player"] = self._player_representation(value)
+        # Late import: the player and URLs belong to the playback feature.
+        from .headless.player import player_representation
+
+        context = context or {}
+        data["player"] = player_representation(
+            value, request=context.get("request"), page=context.get("page")
+        )
         return data
-
-    @staticmethod
-    def _player_representation(value: KollusVideoValue) -> dict[str, Any] | None:
-        if not value.is_playable:
-            return None
-        # Late imports: the player and URLs belong to the playback feature.
-        from django.urls import NoReverseMatch
-
-        from .playback import playable_from, sign_reference
-        from .playback.markup import token_url as reverse_token_url
-
-        try:
-            token_url = reverse_token_url()
-        except NoReverseMatch:
-            token_url = None
-        # A signed, non-secret reference: the token endpoint turns it into a short-lived
-        # player URL. No security key, access token or JWT ever leaves the server here.
-        return {"token_url": token_url, "reference": sign_reference(playable_from(value))}

@@ -97,6 +97,9 @@ DEFAULTS: dict[str, Any] = {
     "PLAYER_DISABLE_NSCREEN": False,
     # Media content key of a video played before every video ("": none); a block may skip it.
     "PLAYER_INTRO_MEDIA_CONTENT_KEY": "",
+    # The block's default markup adds schema.org VideoObject JSON-LD after the player (the
+    # {% kollus_video_jsonld %} tag gives it anywhere; docs/player.md).
+    "BLOCK_STRUCTURED_DATA": False,
     # --- caching of remote lists in the admin ---
     "CHOOSER_CACHE_TIMEOUT": 60,  # seconds the chooser keeps a contents API answer
     "CHOOSER_TAGS": {},  # tag names for the chooser's tag filter, {id: "name"}; empty: no filter

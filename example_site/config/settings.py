@@ -28,7 +28,9 @@ INSTALLED_APPS = [
     "wagtail.images",
     "wagtail.search",
     "wagtail.admin",
+    "wagtail.api.v2",  # /api/v2/pages/: the videos for a headless front end (docs/headless.md)
     "wagtail",
+    "rest_framework",
     "modelcluster",
     "taggit",
     "django_q",
@@ -138,6 +140,8 @@ if os.environ.get("KOLLUS_USE_SANDBOX", "1") == "1":
         "SYNC_DEFAULT_CATEGORY_IDS": [2],
         # Short waits so the demo shows "synced" within a second or two of publishing.
         "SYNC_COALESCE_SECONDS": 0.5,
+        # The block adds schema.org VideoObject JSON-LD after each player (docs/player.md).
+        "BLOCK_STRUCTURED_DATA": True,
         # Wagtail locale → the contents API's language. ko/en/ja (and their region variants)
         # map to themselves already; a site whose locale codes differ spells them out here.
         "LOCALE_LANGUAGES": {"ko-kr": "ko", "ja-jp": "ja", "en-us": "en"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.views.decorators.cache import cache_page
 from wagtail import blocks
+from wagtail.api import APIField
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 
@@ -35,6 +36,7 @@ class VideoPage(Page):
 
     content_panels = Page.content_panels + ["body"]
     parent_page_types = ["videos.HomePage"]
+    api_fields = [APIField("body")]  # /api/v2/pages/<id>/ (docs/headless.md)
 
 
 class CachedVideoPage(VideoPage):

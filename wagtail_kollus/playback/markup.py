@@ -313,7 +313,12 @@ def render_block(value: Any, context: dict[str, Any] | None) -> SafeString:
     (for a playable value, only its ``request`` is read)."""
     request = context.get("request") if context else None
     if getattr(value, "is_playable", False):
-        player = render_player(value, request=request, page=context.get("page") if context else None)
+        page = context.get("page") if context else None
+        player = render_player(value, request=request, page=page)
+        if kollus_settings.BLOCK_STRUCTURED_DATA:
+            from ..structured_data import video_jsonld  # late: it asks the playback policy
+
+            player += video_jsonld(value, page=page, request=request)
         # The player is markup already escaped by format_html: nothing to escape again.
         return mark_safe(f'<div class="kollus-video">{player}</div>\n')  # noqa: S308
     notice = render_to_string(BLOCK_UNAVAILABLE_TEMPLATE, context or {"value": value})

@@ -81,7 +81,7 @@ def _client_identities(request: HttpRequest, ip: str, cuid: str) -> list[str]:
     return identities
 
 
-def _remember_new_viewer(request: HttpRequest, response: JsonResponse) -> None:
+def remember_new_viewer(request: HttpRequest, response: JsonResponse) -> None:
     """A viewer id made for a client without a session goes into a signed cookie, not a
     session row (see ``claims.default_cuid``)."""
     cuid = getattr(request, NEW_VIEWER_ATTRIBUTE, None)
@@ -171,7 +171,7 @@ def player_token(request: HttpRequest) -> JsonResponse:
         return _error("not_configured", _("Playback is not configured."), 503)
     if not access.decision.plays:
         response = _error("refused", access.decision.message, 403)
-        _remember_new_viewer(request, response)
+        remember_new_viewer(request, response)
         return response
     try:
         link = build_player_link(
@@ -193,5 +193,5 @@ def player_token(request: HttpRequest) -> JsonResponse:
             "expires_in": seconds_until(link.expires_at),
         }
     )
-    _remember_new_viewer(request, response)
+    remember_new_viewer(request, response)
     return response

@@ -14,10 +14,11 @@ from django import template
 from django.utils.safestring import SafeString
 
 from ..playback.markup import render_player, token_url
+from ..structured_data import video_jsonld
 
 register = template.Library()
 
-__all__ = ["kollus_player", "render_player", "token_url"]
+__all__ = ["kollus_player", "kollus_video_jsonld", "render_player", "token_url"]
 
 
 @register.simple_tag(takes_context=True)
@@ -44,4 +45,20 @@ def kollus_player(
         height=height,
         css_class=css_class,
         template=template,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def kollus_video_jsonld(
+    context: template.Context, value: Any, css_selector: str | None = None
+) -> SafeString:
+    """``{% kollus_video_jsonld value [css_selector=…] %}``: schema.org ``VideoObject`` JSON-LD
+    (:mod:`wagtail_kollus.structured_data`); nothing for a video that cannot play.
+
+    ``css_selector``: the element holding the player, named in the paywall markup of a video
+    not everyone may watch (default ``.kollus-player``, the default markup's).
+    """
+    options = {"css_selector": css_selector} if css_selector else {}
+    return video_jsonld(
+        value, page=context.get("page"), request=context.get("request"), **options
     )
