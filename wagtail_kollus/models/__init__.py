@@ -3,6 +3,7 @@
 from .callbacks import CallbackDelivery, CallbackKind, DeliveryStatus
 from .media import KollusMedia, KollusMediaCategory, MediaState
 from .plays import ApprovedPlay
+from .refusals import RefusalReason, RefusedPlay
 from .stats import DailyStatsSnapshot, DailyVideoViews, StatsRollup, StatsRollupRow
 from .sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState  # noqa: F401
 from .videos import KollusVideo, VideoSource
@@ -18,6 +19,8 @@ __all__ = [
     "KollusMediaCategory",
     "KollusVideo",
     "MediaState",
+    "RefusalReason",
+    "RefusedPlay",
     "StatsRollup",
     "StatsRollupRow",
     "VideoSource",

@@ -29,6 +29,7 @@ from django.db import router
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..api.errors import ConfigurationError
 from ..conf import kollus_settings
@@ -46,6 +47,9 @@ class Decision:
     outcome: str
     preview_seconds: int = 0
     message: str = ""
+    # Why a play is refused, for the refused plays report (``RefusalReason`` codes, or a
+    # code of the site's own). Never sent to the viewer.
+    reason: str = ""
 
     @classmethod
     def allow(cls) -> Decision:
@@ -60,8 +64,14 @@ class Decision:
         return cls(cls.PREVIEW, preview_seconds=seconds, message=str(message))
 
     @classmethod
-    def refuse(cls, message: str) -> Decision:
-        return cls(cls.REFUSE, message=str(message) or _("You cannot watch this video."))
+    def refuse(cls, message: str, reason: str = "policy") -> Decision:
+        """Refuse with ``message`` (what the viewer reads); ``reason``: a short code for the
+        refused plays report (``"policy"`` unless given)."""
+        return cls(
+            cls.REFUSE,
+            message=str(message) or _("You cannot watch this video."),
+            reason=str(reason) or "policy",
+        )
 
     @property
     def plays(self) -> bool:
@@ -75,7 +85,15 @@ class Decision:
 
 
 class PlaybackPolicy:
-    """Base class of playback policies: override :meth:`decide`."""
+    """Base class of playback policies: override :meth:`decide`.
+
+    ``verbose_name`` and ``description`` are optional: the page editor's "Who can play" panel
+    says "Decided by <verbose_name>: <description>" for a policy of the site's own (both may
+    be lazy translations).
+    """
+
+    verbose_name: ClassVar[Any] = ""
+    description: ClassVar[Any] = ""
 
     def decide(self, viewer: Viewer, page: Any, media_content_key: str) -> Decision:
         raise NotImplementedError(f"{type(self).__name__} must implement decide().")
@@ -83,6 +101,9 @@ class PlaybackPolicy:
 
 class AllowEveryone(PlaybackPolicy):
     """Every viewer plays (the play callback then only counts streams)."""
+
+    verbose_name = gettext_lazy("Everyone plays")
+    description = gettext_lazy("every viewer may play, whatever the page's privacy.")
 
     def decide(self, viewer: Viewer, page: Any, media_content_key: str) -> Decision:
         return Decision.allow()
@@ -110,7 +131,22 @@ class PagePrivacyPolicy(PlaybackPolicy):
         preview = int(kollus_settings.PLAYBACK_PREVIEW_SECONDS or 0)
         if preview > 0:
             return Decision.preview(preview)
-        return Decision.refuse(self.refusal_message(unmet, viewer))
+        return Decision.refuse(
+            self.refusal_message(unmet, viewer), reason=self.refusal_reason(unmet)
+        )
+
+    def refusal_reason(self, restriction_type: str) -> str:
+        """The refused plays report's code for an unmet restriction of this type."""
+        from wagtail.models import PageViewRestriction
+
+        return {
+            PageViewRestriction.PASSWORD: "password_required",
+            PageViewRestriction.LOGIN: "login_required",
+            PageViewRestriction.GROUPS: "group_required",
+        }.get(restriction_type, "policy")
+
+    verbose_name = gettext_lazy("Page privacy")
+    description = gettext_lazy("the page's privacy settings decide.")
 
     def refusal_message(self, restriction_type: str, viewer: Viewer) -> str:
         from wagtail.models import PageViewRestriction
