@@ -17,8 +17,8 @@ from typing import Any
 from django.db.models import Q
 from django_q.models import Schedule
 
-from .media.services import sweep_deliveries
 from .conf import kollus_settings
+from .media.services import sweep_deliveries
 from .models import ApprovedPlay, RefusedPlay
 from .queue import ensure_schedule as ensure
 from .sync.tasks import sweep_outstanding
