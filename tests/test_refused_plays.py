@@ -97,6 +97,10 @@ def test_a_refusal_costs_one_insert_and_allowed_plays_no_more_queries(
         assert answer(post(client, {**form(viewer_for(), lesson), "uservalues": "{}"}))
     assert RefusedPlay.objects.count() == 3
     assert ApprovedPlay.objects.count() == 1
+    # Without the stream limit an allowed play is still the policy's one query.
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "PLAYBACK_MAX_STREAMS": 0}
+    with django_assert_num_queries(1):
+        assert answer(post(client, form(viewer_for(member), lesson, device="c")))["result"] == 1
 
 
 def test_a_database_that_refuses_the_row_does_not_change_the_answer(client, lesson, caplog):

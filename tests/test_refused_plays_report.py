@@ -191,6 +191,9 @@ def test_hostile_page_titles_and_messages_are_escaped(client, pages, django_user
     )
     client.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "pw"))
     for name in (URL, "wagtail_kollus_refused_plays:index_results"):
+        response = client.get(reverse(name), {"viewer": "<script>alert(1)</script>x"})
+        assert response.status_code == 200 and "data-kollus-refused-play" not in html_of(response)
+        assert not unsafe_markup(html_of(response))
         response = client.get(reverse(name))
         assert response.status_code == 200
         html = html_of(response)
