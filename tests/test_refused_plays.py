@@ -139,3 +139,11 @@ def test_a_deleted_user_or_page_keeps_the_history(client, lesson, member):
     row = RefusedPlay.objects.select_related("user", "page").get()
     assert (row.user_id, row.page_id) == (user_id, page_id)
     assert row.user is None and row.page is None
+
+
+def test_overlong_fields_are_cut_to_their_columns(client, lesson):
+    long_key = "k" * 150  # the callback accepts up to 200 characters
+    data = {**form(viewer_for(), lesson), "media_content_key": long_key, "uservalues": "{}"}
+    assert answer(post(client, data))["result"] == 0
+    row = RefusedPlay.objects.get()
+    assert row.media_content_key == long_key[:100] and row.reason == "invalid_context"

@@ -82,7 +82,15 @@ class RefusedPlay(models.Model):
     @classmethod
     def record(cls, **fields: Any) -> None:
         """Write one refusal: a single ``INSERT`` (``save()`` of a model without parents opens
-        no transaction of its own)."""
+        no transaction of its own).
+
+        Text is cut to its column: the callback accepts fields up to 200 characters and a
+        site's policy may give a long reason code; PostgreSQL would refuse the row instead.
+        """
+        for name, value in fields.items():
+            max_length = getattr(cls._meta.get_field(name), "max_length", None)
+            if max_length and isinstance(value, str):
+                fields[name] = value[:max_length]
         cls(**fields).save(force_insert=True)
 
     @classmethod
