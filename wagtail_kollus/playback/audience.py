@@ -49,17 +49,6 @@ class Audience:
         return not self.restrictions
 
 
-def _own_attribute(policy: PlaybackPolicy, name: str) -> str:
-    """``verbose_name``/``description`` set by the site's class (or a base of the site's), not
-    inherited from the plugin's policies: those describe themselves, not the site's rules."""
-    for cls in type(policy).__mro__:
-        if cls.__module__ == PlaybackPolicy.__module__:
-            break
-        if vars(cls).get(name):
-            return str(vars(cls)[name])
-    return ""
-
-
 def _overrides_decide(policy: PlaybackPolicy, base: type) -> bool:
     return type(policy).decide is not base.decide
 
@@ -108,7 +97,7 @@ def audience_of(page: Any, parent_page: Any = None) -> Audience:
     return Audience(
         decided_by="policy",
         restrictions=page_restrictions(page, parent_page) if based_on_privacy else (),
-        policy_name=_own_attribute(policy, "verbose_name") or type(policy).__name__,
-        policy_description=_own_attribute(policy, "description"),
+        policy_name=str(getattr(policy, "verbose_name", "") or type(policy).__name__),
+        policy_description=str(getattr(policy, "description", "") or ""),
         shows_privacy=based_on_privacy,
     )

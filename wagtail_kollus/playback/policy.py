@@ -29,7 +29,6 @@ from django.db import router
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ..api.errors import ConfigurationError
 from ..conf import kollus_settings
@@ -102,9 +101,6 @@ class PlaybackPolicy:
 class AllowEveryone(PlaybackPolicy):
     """Every viewer plays (the play callback then only counts streams)."""
 
-    verbose_name = gettext_lazy("Everyone plays")
-    description = gettext_lazy("every viewer may play, whatever the page's privacy.")
-
     def decide(self, viewer: Viewer, page: Any, media_content_key: str) -> Decision:
         return Decision.allow()
 
@@ -144,9 +140,6 @@ class PagePrivacyPolicy(PlaybackPolicy):
             PageViewRestriction.LOGIN: "login_required",
             PageViewRestriction.GROUPS: "group_required",
         }.get(restriction_type, "policy")
-
-    verbose_name = gettext_lazy("Page privacy")
-    description = gettext_lazy("the page's privacy settings decide.")
 
     def refusal_message(self, restriction_type: str, viewer: Viewer) -> str:
         from wagtail.models import PageViewRestriction
