@@ -162,3 +162,11 @@ def test_hostile_titles_and_group_names_are_escaped(editor, lesson):
     assert not unsafe_markup(html), unsafe_markup(html)[:3]
     panel = panel_of(editor, child)
     assert panel.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2  # the group and the title
+
+
+def test_a_broken_policy_setting_is_a_message_not_a_500(editor, lesson, settings):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "PLAYBACK_POLICY": "myshop.nowhere.Policy"}
+    panel = panel_of(editor, lesson)
+    assert "data-kollus-audience-error" in panel
+    assert "the site's playback policy setting is wrong" in text_of(panel)
+    assert "myshop.nowhere.Policy" in panel

@@ -19,6 +19,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
 
+from ..api.errors import ConfigurationError
 from ..conf import kollus_settings
 from .audience import audience_of
 
@@ -41,7 +42,11 @@ class PlaybackAccessPanel(Panel):
         def get_context_data(self, parent_context: Any = None) -> dict[str, Any]:
             context = super().get_context_data(parent_context)
             parent_page = getattr(self.form, "parent_page", None)
-            context["audience"] = audience_of(self.instance, parent_page)
+            try:
+                context["audience"] = audience_of(self.instance, parent_page)
+            except ConfigurationError as exc:
+                # A PLAYBACK_POLICY that cannot be loaded must not cost the editor the page.
+                context["configuration_error"] = str(exc)
             return context
 
 
