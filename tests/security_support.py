@@ -300,6 +300,9 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "wagtail_kollus_callbacks:retry": AdminRule(
         ("change_kollusmedia",), method="post", superuser_methods=("post",)
     ),
+    # The refused plays report: its own permission (the rows name viewers).
+    "wagtail_kollus_refused_plays:index": AdminRule(("view_refusedplay",)),
+    "wagtail_kollus_refused_plays:index_results": AdminRule(("view_refusedplay",)),
     # The chooser: any admin user (as Wagtail's own choosers)
     "kollus_video_chooser:choose": AdminRule(None),
     "kollus_video_chooser:choose_results": AdminRule(None),

@@ -100,6 +100,17 @@ def objects(kollus, db):
         status="failed",
     )
     video = KollusVideo.objects.create(title="Chosen", media_content_key="mck-chosen")
+    # A row for the refused plays report, so that its sweep renders a listing, not "none yet".
+    from wagtail_kollus.models import RefusedPlay
+
+    RefusedPlay.objects.create(
+        page=home,
+        cuid="anon-walk",
+        media_content_key="mck-chosen",
+        kind=1,
+        reason="login_required",
+        message="Log in to watch this video.",
+    )
     return {
         "video_id": video.pk,
         "pk": media.pk,

@@ -100,6 +100,10 @@ DEFAULTS: dict[str, Any] = {
     # The block's default markup adds schema.org VideoObject JSON-LD after the player (the
     # {% kollus_video_jsonld %} tag gives it anywhere; docs/player.md).
     "BLOCK_STRUCTURED_DATA": False,
+    # Days the refused plays report keeps a refusal; the sweep deletes older rows (0: keep all).
+    "REFUSED_PLAYS_RETENTION_DAYS": 90,
+    # The page editor's "Who can play" panel next to pages' Kollus video blocks (False: hidden).
+    "PLAYBACK_ACCESS_PANEL": True,
     # --- caching of remote lists in the admin ---
     "CHOOSER_CACHE_TIMEOUT": 60,  # seconds the chooser keeps a contents API answer
     "CHOOSER_TAGS": {},  # tag names for the chooser's tag filter, {id: "name"}; empty: no filter

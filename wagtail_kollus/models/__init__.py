@@ -4,6 +4,7 @@ from .callbacks import CallbackDelivery, CallbackKind, DeliveryStatus
 from .imports import ImportStatus, KollusImportRun
 from .media import KollusMedia, KollusMediaCategory, MediaState, PosterSource
 from .plays import ApprovedPlay
+from .refusals import RefusalReason, RefusedPlay
 from .stats import DailyStatsSnapshot, DailyVideoViews, StatsRollup, StatsRollupRow
 from .sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState  # noqa: F401
 from .videos import KollusVideo, VideoSource
@@ -22,6 +23,8 @@ __all__ = [
     "KollusVideo",
     "MediaState",
     "PosterSource",
+    "RefusalReason",
+    "RefusedPlay",
     "StatsRollup",
     "StatsRollupRow",
     "VideoSource",
