@@ -3,6 +3,7 @@
 from .callbacks import CallbackDelivery, CallbackKind, DeliveryStatus
 from .media import KollusMedia, KollusMediaCategory, MediaState
 from .plays import ApprovedPlay
+from .progress import LearnerProgress
 from .stats import DailyStatsSnapshot, DailyVideoViews, StatsRollup, StatsRollupRow
 from .sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState  # noqa: F401
 from .videos import KollusVideo, VideoSource
@@ -17,6 +18,7 @@ __all__ = [
     "KollusMedia",
     "KollusMediaCategory",
     "KollusVideo",
+    "LearnerProgress",
     "MediaState",
     "StatsRollup",
     "StatsRollupRow",
