@@ -27,23 +27,13 @@ from ..signals import page_completed, progress_updated, send_robustly, video_com
 from .intervals import merge_intervals, total_seconds
 from .lessons import page_is_completed, page_video_keys
 from .lms import LmsReport
+from .statements import UPDATED_FIELDS, read_row, update_row
 
 logger = logging.getLogger("wagtail_kollus.progress")
 
 _ATTEMPTS = 3
 # A report dated further ahead than this is dated now (a player's clock may be wrong).
 _CLOCK_SLACK = 60
-_UPDATED_FIELDS = (
-    "watched_intervals",
-    "watched_seconds",
-    "duration",
-    "percent",
-    "last_position",
-    "last_watched_at",
-    "completed_at",
-)
-
-
 @dataclass(frozen=True)
 class Recorded:
     """What one report did: ``changed`` False means nothing was written."""
@@ -62,7 +52,7 @@ def _percent(watched: int, duration: int | None) -> int:
 
 def _merged(row: LearnerProgress, report: LmsReport, moment: datetime, is_new: bool) -> bool:
     """Apply ``report`` to ``row`` in memory; whether anything changed."""
-    before = tuple(getattr(row, name) for name in _UPDATED_FIELDS)
+    before = tuple(getattr(row, name) for name in UPDATED_FIELDS)
     row.duration = report.duration or row.duration
     row.watched_intervals = merge_intervals(
         row.watched_intervals or [], report.watched_intervals(row.duration)
@@ -76,7 +66,7 @@ def _merged(row: LearnerProgress, report: LmsReport, moment: datetime, is_new: b
     threshold = int(kollus_settings.PROGRESS_COMPLETION_PERCENT)
     if row.completed_at is None and row.duration and row.percent >= threshold:
         row.completed_at = moment
-    return before != tuple(getattr(row, name) for name in _UPDATED_FIELDS)
+    return before != tuple(getattr(row, name) for name in UPDATED_FIELDS)
 
 
 def _report_moment(report: LmsReport, now: datetime) -> datetime:
@@ -109,7 +99,7 @@ def record_report(
     moment = _report_moment(report, now)
     lookup = {"learner_id": learner_id, "page_id": page_id, "media_content_key": media_content_key}
     for _attempt in range(_ATTEMPTS):
-        row = LearnerProgress.objects.filter(**lookup).first()
+        row = read_row(learner_id, page_id, media_content_key)
         if row is None:
             row = LearnerProgress(**lookup, first_watched_at=moment, last_watched_at=moment)
             _merged(row, report, moment, is_new=True)
@@ -119,12 +109,7 @@ def record_report(
         was_completed = row.completed_at is not None
         if not _merged(row, report, moment, is_new=False):
             return Recorded(False, row=row)
-        values = {name: getattr(row, name) for name in _UPDATED_FIELDS}
-        written = LearnerProgress.objects.filter(pk=row.pk, revision=row.revision).update(
-            **values, revision=row.revision + 1
-        )
-        if written:
-            row.revision += 1
+        if update_row(row):
             completed_now = not was_completed and row.completed_at is not None
             return _committed(Recorded(True, False, completed_now, row))
     logger.warning("LMS report not recorded: the row kept changing (%s attempts).", _ATTEMPTS)
