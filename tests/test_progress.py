@@ -332,3 +332,24 @@ def test_a_no_skip_video_may_be_sought_within_what_was_watched(
 
     item = jwt.decode(params["jwt"][0], options={"verify_signature": False})["mc"][0]
     assert item["seek"] is True and item["seekable_end"] == 120
+
+
+# --- template tags -----------------------------------------------------------------------------
+def test_the_template_tags_show_progress_and_what_to_continue(tracking, client, rf, learner, course):
+    from django.contrib.auth.models import AnonymousUser
+    from django.template import Context, Template
+
+    first, second, lesson1, lesson2 = course
+    post(client, report(learner, lesson2, first.media_content_key, (0, 600)))
+    post(client, report(learner, lesson2, second.media_content_key, (0, 245)))
+    template = Template(
+        "{% load kollus %}{% kollus_progress page as p %}{{ p.percent }}|{{ p.completed }}|"
+        "{{ p.resume_time }}|{% kollus_continue_watching 5 as items %}"
+        "{% for item in items %}{{ item.page.title }}@{{ item.resume_time }};{% endfor %}"
+    )
+    request = rf.get("/")
+    request.user = learner
+    rendered = template.render(Context({"request": request, "page": lesson2}))
+    assert rendered == "70|False|4:05|Lesson 2@4:05;"
+    request.user = AnonymousUser()
+    assert template.render(Context({"request": request, "page": lesson2})) == "0|False|0:00|"
