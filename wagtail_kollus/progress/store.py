@@ -59,7 +59,9 @@ def _merged(row: LearnerProgress, report: LmsReport, moment: datetime, is_new: b
     )
     row.watched_seconds = total_seconds(row.watched_intervals)
     row.percent = _percent(row.watched_seconds, row.duration)
-    if is_new or moment > row.last_watched_at:
+    # Reports are dated to the second, and a player reports several times in one (a pause
+    # right after a periodic report): the later of equals wins, an older one never does.
+    if is_new or moment >= row.last_watched_at:
         if report.position is not None:
             row.last_position = min(report.position, row.duration or report.position)
         row.last_watched_at = moment
