@@ -340,8 +340,9 @@ def test_the_template_tags_show_progress_and_what_to_continue(tracking, client, 
     from django.template import Context, Template
 
     first, second, lesson1, lesson2 = course
-    post(client, report(learner, lesson2, first.media_content_key, (0, 600)))
-    post(client, report(learner, lesson2, second.media_content_key, (0, 245)))
+    now = int(time.time())
+    post(client, report(learner, lesson2, first.media_content_key, (0, 600), at=now - 10))
+    post(client, report(learner, lesson2, second.media_content_key, (0, 245), at=now))
     template = Template(
         "{% load kollus %}{% kollus_progress page as p %}{{ p.percent }}|{{ p.completed }}|"
         "{{ p.resume_time }}|{% kollus_continue_watching 5 as items %}"
