@@ -354,3 +354,22 @@ def test_the_template_tags_show_progress_and_what_to_continue(tracking, client, 
     assert rendered == "70|False|4:05|Lesson 2@4:05;"
     request.user = AnonymousUser()
     assert template.render(Context({"request": request, "page": lesson2})) == "0|False|0:00|"
+
+
+def test_cache_safe_players_resume_from_the_token_endpoint(tracking, client, learner, course):
+    from tests.factories import struct_value
+    from wagtail_kollus.playback.playable import playable_from
+    from wagtail_kollus.playback.references import sign_reference
+
+    video, _second, lesson1, lesson2 = course
+    post(client, report(learner, lesson1, video.media_content_key, (0, 300)))
+    client.force_login(learner)
+    value = struct_value(video)
+    for page, start in ((lesson1, ["300"]), (lesson2, None)):
+        reference = sign_reference(playable_from(value), page_id=page.pk)
+        answer = client.get(reverse("wagtail_kollus:player_token"), {"reference": reference})
+        assert answer.status_code == 200
+        assert parse_qs(urlsplit(answer.json()["url"]).query).get("t") == start
+    no_resume = sign_reference(playable_from(struct_value(video, resume=False)), page_id=lesson1.pk)
+    answer = client.get(reverse("wagtail_kollus:player_token"), {"reference": no_resume})
+    assert "t" not in parse_qs(urlsplit(answer.json()["url"]).query)
