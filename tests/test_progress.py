@@ -373,3 +373,24 @@ def test_cache_safe_players_resume_from_the_token_endpoint(tracking, client, lea
     no_resume = sign_reference(playable_from(struct_value(video, resume=False)), page_id=lesson1.pk)
     answer = client.get(reverse("wagtail_kollus:player_token"), {"reference": no_resume})
     assert "t" not in parse_qs(urlsplit(answer.json()["url"]).query)
+
+
+def test_a_row_created_meanwhile_by_another_device_is_merged_into(
+    tracking, client, learner, course
+):
+    """The read found no row, another device inserted it before our insert: ours conflicts,
+    changes nothing, and the report is merged into theirs on the next attempt."""
+    from wagtail_kollus.progress import store
+
+    video, _second, lesson1, _lesson2 = course
+    key = video.media_content_key
+    post(client, report(learner, lesson1, key, (0, 60)))
+    theirs = row(learner, lesson1, key)
+    duplicate = LearnerProgress(
+        learner=learner, page=lesson1, media_content_key=key,
+        first_watched_at=theirs.first_watched_at, last_watched_at=theirs.last_watched_at,
+    )
+    assert store._insert_new(duplicate) is False
+    assert LearnerProgress.objects.count() == 1
+    post(client, report(learner, lesson1, key, (120, 180)))
+    assert row(learner, lesson1, key).watched_intervals == [[0, 60], [120, 180]]
