@@ -331,7 +331,7 @@ def test_a_no_skip_video_may_be_sought_within_what_was_watched(
     import jwt
 
     item = jwt.decode(params["jwt"][0], options={"verify_signature": False})["mc"][0]
-    assert item["seek"] is True and item["seekable_end"] == 120
+    assert item["seek"] is False and item["seekable_end"] == 120
 
 
 # --- template tags -----------------------------------------------------------------------------
