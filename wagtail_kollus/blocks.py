@@ -169,6 +169,7 @@ PLAYER_OPTIONS = [
     "mute",
     "allow_seek",
     "disable_playrate",
+    "resume",
 ]
 VIEWING_RULES = ["no_skip", "seekable_end", "watermark", "disable_nscreen", "skip_intro"]
 
@@ -218,6 +219,19 @@ class KollusVideoValue(blocks.StructValue):
     def is_playable(self) -> bool:
         video = self.video
         return video is not None and video.is_playable
+
+    @property
+    def resume(self) -> bool:
+        """Whether a signed-in learner's player starts where they stopped (docs/progress.md)."""
+        return bool(self.get("resume", True))
+
+    @property
+    def allows_key_extension(self) -> bool:
+        """Whether Kollus plays ``{mckey}-{lesson}`` for this video: only unencrypted library
+        media (a contents API item's media is not mirrored, so its encryption is unknown)."""
+        video = self.video
+        media = getattr(video, "media", None) if video is not None else None
+        return media is not None and not media.use_encryption
 
     def mc_options(self) -> dict[str, Any]:
         """Per-item options signed into the player JWT (Kollus's names)."""
@@ -291,6 +305,12 @@ class KollusVideoBlock(blocks.StructBlock):
     allow_seek = blocks.BooleanBlock(label=_("Allow seeking"), required=False, default=True)
     disable_playrate = blocks.BooleanBlock(
         label=_("Disable playback speed control"), required=False
+    )
+    resume = blocks.BooleanBlock(
+        label=_("Resume where the learner stopped"),
+        required=False,
+        default=True,
+        help_text=_("With learner progress on, a signed-in learner's player starts there."),
     )
     # Viewing rules: what Kollus enforces in its player (docs/player.md, "Player options").
     no_skip = blocks.BooleanBlock(

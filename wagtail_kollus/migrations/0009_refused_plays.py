@@ -13,7 +13,7 @@ PAGE_MODEL = getattr(settings, "WAGTAIL_PAGE_MODEL", "wagtailcore.Page")
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('wagtail_kollus', '0007_approved_plays'),
+        ('wagtail_kollus', '0008_learner_progress'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         migrations.swappable_dependency(PAGE_MODEL),
     ]

@@ -4,6 +4,7 @@ from .callbacks import CallbackDelivery, CallbackKind, DeliveryStatus
 from .imports import ImportStatus, KollusImportRun
 from .media import KollusMedia, KollusMediaCategory, MediaState, PosterSource
 from .plays import ApprovedPlay
+from .progress import LearnerProgress
 from .refusals import RefusalReason, RefusedPlay
 from .stats import DailyStatsSnapshot, DailyVideoViews, StatsRollup, StatsRollupRow
 from .sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState  # noqa: F401
@@ -21,6 +22,7 @@ __all__ = [
     "KollusMedia",
     "KollusMediaCategory",
     "KollusVideo",
+    "LearnerProgress",
     "MediaState",
     "PosterSource",
     "RefusalReason",

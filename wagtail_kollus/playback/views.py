@@ -165,6 +165,8 @@ def player_token(request: HttpRequest) -> JsonResponse:
             reference.mc_options,
             reference.url_params,
             reference.player_options,
+            resume=reference.resume,
+            allows_key_extension=reference.allows_key_extension,
         )
     except ConfigurationError as exc:
         logger.warning("Player token refused: %s", exc)
@@ -175,7 +177,7 @@ def player_token(request: HttpRequest) -> JsonResponse:
         return response
     try:
         link = build_player_link(
-            reference.media_content_key,
+            access.media_content_key,
             cuid,
             mc_options=access.mc_options,
             url_params=access.url_params,
