@@ -5,6 +5,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 
 from wagtail_kollus.blocks import KollusVideoBlock
+from wagtail_kollus.learners.panels import ProgressPanel
 
 
 class VideoPage(Page):
@@ -18,7 +19,7 @@ class VideoPage(Page):
         blank=True,
     )
 
-    content_panels = Page.content_panels + ["body"]
+    content_panels = Page.content_panels + ["body", ProgressPanel()]
 
 
 # --- page → content record sync (tests/test_sync*.py) ---------------------------------------
