@@ -42,6 +42,7 @@ from wagtail_kollus.models import (
 )
 from wagtail_kollus.sandbox.testing import SandboxServer
 
+from .factories import make_progress
 from .security_support import (
     ADMIN_URLS,
     SANDBOX_KEYS,
@@ -220,7 +221,9 @@ def objects(configured, django_user_model):
         status="failed",
     )
     video = KollusVideo.objects.create(title="Chosen", media_content_key=media.media_content_key)
+    make_progress(superuser, home, media.media_content_key, percent=40)
     return {
+        "user_id": superuser.pk,
         "video_id": video.pk,  # the chosen-video preview page signs a player URL
         "pk": media.pk,
         "delivery_id": failed.pk,
