@@ -28,6 +28,7 @@ GROUPS = (
     "soak",
     "scale",
     "scale_sync",
+    "progress_reports",
 )
 
 

@@ -95,15 +95,6 @@ class PageProgress:
     def rows(self) -> QuerySet:
         return active_rows(LearnerProgress.objects.filter(page_id=self.page_id), self.filters)
 
-    def video_keys(self) -> list[str]:
-        """The page's videos as its learners watched them (every video anyone started)."""
-        return list(
-            LearnerProgress.objects.filter(page_id=self.page_id)
-            .order_by()
-            .values_list("media_content_key", flat=True)
-            .distinct()
-        )
-
     def per_learner(self, video_count: int, ordering: str = "-last_watched") -> QuerySet:
         """One dict per learner: videos started and completed, percent watched of the page
         (a video not started counts as 0 %), seconds watched, first and last watched."""
@@ -127,8 +118,10 @@ class PageProgress:
         return grouped.order_by(ordering, "learner_id")
 
     def figures(self) -> PageFigures:
-        keys = self.video_keys()
-        video_count = max(len(keys), 1)
+        # The page's videos as its learners watched them (every video anyone started), with
+        # their figures over every learner: one grouping, which the totals then need.
+        whole_page = self._per_video(LearnerProgress.objects.filter(page_id=self.page_id))
+        video_count = max(len(whole_page), 1)
         totals = self.per_learner(video_count).order_by().aggregate(
             learners=Count("learner_id"),
             started=Count("learner_id", filter=Q(watched_seconds__gt=0)),
@@ -137,20 +130,22 @@ class PageProgress:
         )
         learners = totals["learners"] or 0
         average = (totals["percent_total"] or 0) / (learners * video_count) if learners else 0
+        videos = whole_page
+        if self.filters != Filters():  # the videos of the learners shown, whole
+            shown = self.per_learner(video_count).values("learner_id")
+            rows = LearnerProgress.objects.filter(page_id=self.page_id, learner_id__in=shown)
+            videos = self._per_video(rows)
         return PageFigures(
             learners=learners,
             started=totals["started"] or 0,
             completed=totals["completed"] or 0,
             average_percent=round(average, 1),
-            videos=self._videos(keys),
+            videos=videos,
         )
 
-    def _videos(self, keys: list[str]) -> list[VideoFigures]:
-        rows = self.rows()
-        if self.filters.state:  # the videos of the learners shown, whole
-            learners = self.per_learner(max(len(keys), 1)).values("learner_id")
-            rows = LearnerProgress.objects.filter(page_id=self.page_id, learner_id__in=learners)
-        grouped = (
+    @staticmethod
+    def _per_video(rows: QuerySet) -> list[VideoFigures]:
+        grouped = list(
             rows.order_by()
             .values("media_content_key")
             .annotate(
@@ -160,7 +155,7 @@ class PageProgress:
             )
             .order_by("media_content_key")
         )
-        titles = video_titles(keys)
+        titles = video_titles(row["media_content_key"] for row in grouped)
         return [
             VideoFigures(
                 media_content_key=row["media_content_key"],
