@@ -19,7 +19,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +30,7 @@ from wagtail.admin.widgets import Button
 from ..compat import get_page_model
 from ..models import LearnerProgress
 from ..stats.charts import render_chart
+from ..stats.periods import utc_today
 from ..stats.views import BARS_UP_TO_DAYS, ViewsColumn
 from . import figures, privacy
 from .forms import ProgressFilterForm, section_choices
@@ -282,6 +282,12 @@ class PageProgressView(ProgressReportMixin, ReportView):
     def get_queryset(self):
         return self.progress.per_learner(self.video_count, self.ordering)
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        paginator = super().get_paginator(queryset, per_page, **kwargs)
+        # The figures counted the learners already: no second grouping of the page's rows.
+        paginator.count = self.page_figures.learners
+        return paginator
+
     def paginate_queryset(self, queryset, page_size):
         paginator, page, object_list, is_paginated = super().paginate_queryset(
             queryset, page_size
@@ -300,7 +306,7 @@ class PageProgressView(ProgressReportMixin, ReportView):
         return figures.export_rows(rows.order_by("learner_id", "pk"), titles=titles)
 
     def chart_days(self) -> list:
-        today = timezone.localdate()
+        today = utc_today()
         end = min(self.progress_filters.end or today, today)
         start = self.progress_filters.start or end - timedelta(days=CHART_DEFAULT_DAYS - 1)
         start = min(start, end)
