@@ -45,6 +45,18 @@ def test_the_gate_benchmark_runs(settings):
     assert results["play_callback_throughput_ratio"] > 0
 
 
+@pytest.mark.django_db
+def test_the_progress_benchmark_runs(settings):
+    from benchmarks import progress
+
+    settings.WAGTAIL_KOLLUS = progress.bench_settings()
+    settings.ROOT_URLCONF = "benchmarks.progress"
+    results = progress.measure(loads=8, learners=30, videos=4)
+    assert results["lms_callback_queries"] <= 3
+    assert results["lms_callback_p99_ms"] > 0
+    assert results["lms_callback_throughput_ratio"] > 0
+
+
 @pytest.mark.django_db(transaction=True)  # the export is measured in a child process
 def test_the_progress_reports_benchmark_runs():
     from benchmarks import progress_reports

@@ -11,7 +11,15 @@ from wagtail_kollus.blocks import TITLE_OVERRIDE_MAX_LENGTH, KollusVideoBlock
 
 pytestmark = pytest.mark.django_db
 
-OPTIONS = ["start_time", "title_override", "autoplay", "mute", "allow_seek", "disable_playrate"]
+OPTIONS = [
+    "start_time",
+    "title_override",
+    "autoplay",
+    "mute",
+    "allow_seek",
+    "disable_playrate",
+    "resume",
+]
 
 
 def test_the_video_comes_first_and_the_options_after_it():

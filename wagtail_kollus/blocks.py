@@ -141,7 +141,15 @@ class KollusVideoChooserBlock(blocks.ChooserBlock):
 def _form_layout() -> list[Any] | None:
     """The video, then the player options collapsed (Wagtail 7.3+; flat on older ones)."""
     options = collapsed_block_group(
-        ["start_time", "title_override", "autoplay", "mute", "allow_seek", "disable_playrate"],
+        [
+            "start_time",
+            "title_override",
+            "autoplay",
+            "mute",
+            "allow_seek",
+            "disable_playrate",
+            "resume",
+        ],
         heading=_("Player options"),
     )
     return ["video", options] if options is not None else None
@@ -183,6 +191,19 @@ class KollusVideoValue(blocks.StructValue):
     def is_playable(self) -> bool:
         video = self.video
         return video is not None and video.is_playable
+
+    @property
+    def resume(self) -> bool:
+        """Whether a signed-in learner's player starts where they stopped (docs/progress.md)."""
+        return bool(self.get("resume", True))
+
+    @property
+    def allows_key_extension(self) -> bool:
+        """Whether Kollus plays ``{mckey}-{lesson}`` for this video: only unencrypted library
+        media (a contents API item's media is not mirrored, so its encryption is unknown)."""
+        video = self.video
+        media = getattr(video, "media", None) if video is not None else None
+        return media is not None and not media.use_encryption
 
     def mc_options(self) -> dict[str, Any]:
         """Per-item options signed into the player JWT (Kollus's names)."""
@@ -237,6 +258,12 @@ class KollusVideoBlock(blocks.StructBlock):
     allow_seek = blocks.BooleanBlock(label=_("Allow seeking"), required=False, default=True)
     disable_playrate = blocks.BooleanBlock(
         label=_("Disable playback speed control"), required=False
+    )
+    resume = blocks.BooleanBlock(
+        label=_("Resume where the learner stopped"),
+        required=False,
+        default=True,
+        help_text=_("With learner progress on, a signed-in learner's player starts there."),
     )
 
     class Meta:

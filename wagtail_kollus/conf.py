@@ -78,6 +78,19 @@ DEFAULTS: dict[str, Any] = {
     "PLAY_SESSION_SECONDS": 3 * 3600,
     # The player URL parameter that carries the signed play context (uservalue0..9).
     "PLAY_CONTEXT_USERVALUE": "uservalue9",
+    # --- learner progress (Kollus's LMS callback; docs/progress.md) ---
+    # True: players of signed-in learners resume where they stopped, use the lesson's media
+    # content key extension ({mckey}-{page id}) on unencrypted media, and the LMS callback
+    # records progress. False: the LMS callback answers 200 and records nothing.
+    "PROGRESS_TRACKING": False,
+    # Percent of a video watched (distinct seconds) at which it counts as completed.
+    "PROGRESS_COMPLETION_PERCENT": 90,
+    # Seconds an LMS callback's play context stays valid after the player URL was signed: a
+    # learner may watch long after the token (PLAYER_TOKEN_LIFETIME) expired. Older reports,
+    # replayed or forged, change nothing.
+    "PROGRESS_CONTEXT_MAX_AGE": 12 * 3600,
+    # A resume point this close to the end (seconds) starts the video from the start instead.
+    "PROGRESS_RESUME_END_MARGIN": 10,
     # --- caching of remote lists in the admin ---
     "CHOOSER_CACHE_TIMEOUT": 60,  # seconds the chooser keeps a contents API answer
     "CHOOSER_TAGS": {},  # tag names for the chooser's tag filter, {id: "name"}; empty: no filter

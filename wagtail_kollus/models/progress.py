@@ -77,3 +77,10 @@ class LearnerProgress(models.Model):
     @property
     def is_completed(self) -> bool:
         return self.completed_at is not None
+
+    @property
+    def resume_time(self) -> str:
+        """Where the learner's player resumes, as ``"4:05"`` (``"0:00"``: from the start)."""
+        from ..progress.lessons import format_time, resume_position
+
+        return format_time(resume_position(self))

@@ -23,6 +23,8 @@ class PlayerAccess:
     decision: Decision
     mc_options: dict[str, Any]
     url_params: dict[str, Any]
+    # The key to sign into the token: the video's, or its lesson extension (learner progress).
+    media_content_key: str = ""
 
 
 def player_access(
@@ -32,8 +34,16 @@ def player_access(
     media_content_key: str,
     mc_options: Mapping[str, Any] | None = None,
     url_params: Mapping[str, Any] | None = None,
+    *,
+    resume: bool = False,
+    allows_key_extension: bool = False,
 ) -> PlayerAccess:
-    """Ask the policy about ``request``'s viewer of ``page``; the options for a playing URL."""
+    """Ask the policy about ``request``'s viewer of ``page``; the options for a playing URL.
+
+    With ``PROGRESS_TRACKING`` and a signed-in viewer on a page, the learner's progress also
+    shapes the URL (``progress.player``): the lesson's key extension, the resume point
+    (``resume``) and how far a no-skip video may be sought.
+    """
     viewer = Viewer.from_request(request, cuid)
     decision = playback_policy().decide(viewer, page, media_content_key)
     options = dict(mc_options or {})
@@ -41,11 +51,31 @@ def player_access(
     if section is not None:
         options["play_section"] = section
     params = dict(url_params or {})
+    played_key = media_content_key
     if decision.plays:
         page_id = getattr(page, "pk", None)
+        if kollus_settings.PROGRESS_TRACKING and viewer.user_id is not None and page_id:
+            from ..progress.player import apply_progress  # late: progress reads models
+
+            played_key = apply_progress(
+                request,
+                viewer.user_id,
+                page_id,
+                media_content_key,
+                options,
+                params,
+                resume=resume,
+                allows_key_extension=allows_key_extension,
+            )
         # The path only if it is loaded: a lazy page's would cost a query.
         page_path = getattr(page, "__dict__", {}).get("path", "") if page_id else ""
         params[str(kollus_settings.PLAY_CONTEXT_USERVALUE)] = sign_play_context(
-            viewer, page_id, media_content_key, page_path=page_path
+            viewer,
+            page_id,
+            played_key,
+            page_path=page_path,
+            base_media_content_key=media_content_key,
         )
-    return PlayerAccess(decision=decision, mc_options=options, url_params=params)
+    return PlayerAccess(
+        decision=decision, mc_options=options, url_params=params, media_content_key=played_key
+    )

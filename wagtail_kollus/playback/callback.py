@@ -141,8 +141,9 @@ def play_callback(request: HttpRequest, token: str) -> HttpResponse:
         logger.info("Play callback refused: no valid play context (%s).", exc)
         generic = Decision.refuse(_("This video cannot be played here."))
         return _answer(kind, media_content_key, generic, expires)
+    # The policy judges the video, whichever lesson's extension of its key the player plays.
     decision = playback_policy().decide(
-        context.viewer, lazy_page(context.page_id, context.page_path), media_content_key
+        context.viewer, lazy_page(context.page_id, context.page_path), context.video_key
     )
     if decision.plays:
         device = _field(request, "hardware_id") or _field(request, "player_id")

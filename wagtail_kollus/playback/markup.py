@@ -259,12 +259,14 @@ def render_player(
                 playable.media_content_key,
                 playable.mc_options,
                 playable.url_params,
+                resume=playable.resume,
+                allows_key_extension=playable.allows_key_extension,
             )
             if not access.decision.plays:
                 return refused_html(frame, access.decision.message)
             mode = {
                 "src": build_player_url(
-                    playable.media_content_key,
+                    access.media_content_key,
                     cuid,
                     mc_options=access.mc_options,
                     url_params=access.url_params,

@@ -18,11 +18,24 @@ class Playable:
     mc_options: dict[str, Any] = field(default_factory=dict)
     url_params: dict[str, Any] = field(default_factory=dict)
     video_id: int | None = None
+    # Learner progress (docs/progress.md): start where the learner stopped; whether Kollus
+    # accepts the lesson extension of the key ({mckey}-{page id}) for this video.
+    resume: bool = True
+    allows_key_extension: bool = False
 
 
 def _call_or_value(obj: Any, name: str, default: Any) -> Any:
     value = getattr(obj, name, default)
     return value() if callable(value) else value
+
+
+def _allows_key_extension(value: Any) -> bool:
+    # Read only when progress is tracked: it may read the video's media (one query).
+    from ..conf import kollus_settings
+
+    return bool(kollus_settings.PROGRESS_TRACKING) and bool(
+        getattr(value, "allows_key_extension", False)
+    )
 
 
 def playable_from(value: Any) -> Playable | None:
@@ -48,6 +61,8 @@ def playable_from(value: Any) -> Playable | None:
             mc_options=dict(_call_or_value(value, "mc_options", {}) or {}),
             url_params=dict(_call_or_value(value, "url_params", {}) or {}),
             video_id=getattr(video, "pk", None),
+            resume=bool(getattr(value, "resume", True)),
+            allows_key_extension=_allows_key_extension(value),
         )
     if hasattr(value, "media_content_key"):  # a KollusVideo (or anything shaped like one)
         key = value.media_content_key or ""

@@ -56,6 +56,11 @@ def sign_reference(
         data["v"] = playable.video_id
     if page_id is not None:
         data["g"] = page_id
+    # Only when not the default, so references signed before progress existed stay equal.
+    if not playable.resume:
+        data["nr"] = 1
+    if playable.allows_key_extension:
+        data["x"] = 1
     return _ReferenceSigner(now=now).sign_object(data, compress=True)
 
 
@@ -74,6 +79,8 @@ class Reference:
     url_params: dict[str, str]
     video_id: int | None
     page_id: int | None = None
+    resume: bool = True
+    allows_key_extension: bool = False
 
 
 def load_reference(reference: str, *, max_age: float | None = None) -> Reference:
@@ -100,4 +107,6 @@ def load_reference(reference: str, *, max_age: float | None = None) -> Reference
         url_params=dict(data.get("p") or {}),
         video_id=data.get("v"),
         page_id=data["g"] if isinstance(data.get("g"), int) else None,
+        resume=not data.get("nr"),
+        allows_key_extension=bool(data.get("x")),
     )

@@ -162,6 +162,8 @@ def player_token(request: HttpRequest) -> JsonResponse:
         reference.media_content_key,
         reference.mc_options,
         reference.url_params,
+        resume=reference.resume,
+        allows_key_extension=reference.allows_key_extension,
     )
     if not access.decision.plays:
         response = _error("refused", access.decision.message, 403)
@@ -169,7 +171,7 @@ def player_token(request: HttpRequest) -> JsonResponse:
         return response
     try:
         link = build_player_link(
-            reference.media_content_key,
+            access.media_content_key,
             cuid,
             mc_options=access.mc_options,
             url_params=access.url_params,

@@ -162,6 +162,7 @@ def _player_page(
     cuid: str = "",
     signed: bool,
     play_section: Any = None,
+    session: Any = None,
 ) -> Response:
     poster = f"{app.state.player_url}/poster/{html.escape(mckey)}.jpg"
     options = {k: v for k, v in request.query_pairs if k not in ("jwt", "custom_key")}
@@ -172,6 +173,10 @@ def _player_page(
     )
     title_html = html.escape(title)
     window_attrs, window_line = _play_window(play_section)
+    if session is not None:
+        # Where the player starts (Kollus's t: a resume point) and its LMS play session.
+        window_attrs += f" data-lms-session='{session.id}' data-start='{session.position}'"
+        window_line += f"<p class='start'>Starts at {session.position} s.</p>"
     return html_response(
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{title_html}</title><style>body{{margin:0;background:#000;color:#fff;font:14px sans-serif}}"
@@ -200,11 +205,11 @@ def signed_player(app: Any, request: Request) -> Response:
     section = item.get("play_section")
     target = app.callbacks.targets.get("play")
     device, new_device = _device(request)
+    uservalues = {k: v for k, v in request.query_pairs if k.startswith("uservalue")}
     if target:
         # Late import: the play callback module uses this module's JWT checks.
         from .play_callback import ask_play_callback
 
-        uservalues = {k: v for k, v in request.query_pairs if k.startswith("uservalue")}
         try:
             outcome = ask_play_callback(
                 app,
@@ -219,8 +224,24 @@ def signed_player(app: Any, request: Request) -> Response:
         if outcome.result != 1:
             return _with_device(_refusal_page(outcome.message), device, new_device)
         section = outcome.play_section or section
+    start = request.query("t") or "0"
+    # The play session the LMS callback reports on (sandbox/lms.py; the control API plays it).
+    session = app.lms.open(
+        cuid=str(payload["cuid"]),
+        mckey=item["mckey"],
+        uservalues=uservalues,
+        device=device,
+        start=int(start) if start.isdigit() else 0,
+    )
     page = _player_page(
-        app, request, item["mckey"], title, cuid=payload["cuid"], signed=True, play_section=section
+        app,
+        request,
+        item["mckey"],
+        title,
+        cuid=payload["cuid"],
+        signed=True,
+        play_section=section,
+        session=session,
     )
     return _with_device(page, device, new_device)
 

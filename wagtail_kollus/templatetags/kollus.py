@@ -45,3 +45,38 @@ def kollus_player(
         css_class=css_class,
         template=template,
     )
+
+
+# --- learner progress (docs/progress.md) -------------------------------------------------------
+def _signed_in_user_id(context: Any) -> int | None:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+@register.simple_tag(takes_context=True)
+def kollus_progress(context: Any, page: Any) -> Any:
+    """The current learner's progress on ``page``: ``{% kollus_progress page as progress %}``.
+
+    Gives ``percent``, ``completed``, ``started``, ``videos``, ``completed_videos``,
+    ``resume_seconds`` and ``resume_time`` (``"4:05"``); used bare it prints the percent.
+    Anonymous visitors get zero progress (they are not tracked).
+    """
+    from ..progress.lessons import NO_PROGRESS, page_progress
+
+    user_id = _signed_in_user_id(context)
+    page_id = getattr(page, "pk", page)
+    if user_id is None or not isinstance(page_id, int):
+        return NO_PROGRESS
+    return page_progress(user_id, page_id, request=context.get("request"))
+
+
+@register.simple_tag(takes_context=True)
+def kollus_continue_watching(context: Any, limit: int = 5) -> list[Any]:
+    """The current learner's unfinished videos, most recent first:
+    ``{% kollus_continue_watching 5 as items %}``; each has ``page`` (its lesson),
+    ``percent``, ``last_position`` and ``resume_time``. Empty for anonymous visitors."""
+    from ..progress.lessons import continue_watching
+
+    user_id = _signed_in_user_id(context)
+    return [] if user_id is None else continue_watching(user_id, limit=limit)
