@@ -13,9 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
-from wagtail.models import Page
+from wagtail.models import Page, ReferenceIndex
 
-from tests.factories import make_page, make_progress, make_video
+from tests.factories import make_page, make_progress, make_video, video_block_data
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +72,25 @@ def test_the_page_report_shows_its_figures_each_video_and_its_learners(viewer, l
     assert 'data-chart="kollus-progress-started"' in html
     assert 'data-chart="kollus-progress-completed"' in html
     assert reverse("wagtail_kollus_progress:learner", args=[lesson["ann"].pk]) in html
+
+
+def test_the_page_report_counts_the_videos_the_page_shows(viewer, django_user_model):
+    """As the learner's page completion does (``progress.lessons``): a video the page shows
+    that nobody watched counts (at 0 %), a video since removed from the page does not."""
+    shown, unwatched = make_video(1, title="Shown"), make_video(2, title="Not watched yet")
+    page = make_page([video_block_data(shown), video_block_data(unwatched)], title="Two videos")
+    ReferenceIndex.create_or_update_for_object(page)
+    ann = make_user(django_user_model, "ann")
+    make_progress(ann, page, "mckey0001", percent=100, completed=True)
+    make_progress(ann, page, "removed-video", percent=100, completed=True)
+    response = viewer.get(reverse("wagtail_kollus_progress:page", args=[page.pk]))
+    figures = response.context["figures"]
+    assert [(v.title, v.learners) for v in figures.videos] == [
+        ("Not watched yet", 0), ("Shown", 1)
+    ]
+    assert (figures.learners, figures.completed, figures.average_percent) == (1, 0, 50)
+    (row,) = response.context["object_list"]
+    assert (row.videos, row.videos_completed, row.completed) == (1, 1, False)
 
 
 def test_the_page_report_filters_by_completion_and_period(viewer, lesson):

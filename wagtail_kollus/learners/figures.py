@@ -17,8 +17,10 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from ..models import KollusVideo, LearnerProgress
+from ..progress.lessons import page_video_keys
 from ..stats.charts import Point
 
 COMPLETED = "completed"
@@ -92,8 +94,20 @@ class PageProgress:
         self.page_id = page_id
         self.filters = filters
 
+    @cached_property
+    def video_keys(self) -> list[str]:
+        """The videos the page shows now, as the learner's page completion counts them
+        (``progress.lessons``); empty when it shows none (then every video watched counts)."""
+        return page_video_keys(self.page_id)
+
+    def page_rows(self) -> QuerySet:
+        rows = LearnerProgress.objects.filter(page_id=self.page_id)
+        if self.video_keys:  # a video since removed from the page no longer counts
+            rows = rows.filter(media_content_key__in=self.video_keys)
+        return rows
+
     def rows(self) -> QuerySet:
-        return active_rows(LearnerProgress.objects.filter(page_id=self.page_id), self.filters)
+        return active_rows(self.page_rows(), self.filters)
 
     def per_learner(self, video_count: int, ordering: str = "-last_watched") -> QuerySet:
         """One dict per learner: videos started and completed, percent watched of the page
@@ -120,7 +134,7 @@ class PageProgress:
     def figures(self) -> PageFigures:
         # The page's videos as its learners watched them (every video anyone started), with
         # their figures over every learner: one grouping, which the totals then need.
-        whole_page = self._per_video(LearnerProgress.objects.filter(page_id=self.page_id))
+        whole_page = self._per_video(self.page_rows(), self.video_keys)
         video_count = max(len(whole_page), 1)
         totals = self.per_learner(video_count).order_by().aggregate(
             learners=Count("learner_id"),
@@ -133,8 +147,7 @@ class PageProgress:
         videos = whole_page
         if self.filters != Filters():  # the videos of the learners shown, whole
             shown = self.per_learner(video_count).values("learner_id")
-            rows = LearnerProgress.objects.filter(page_id=self.page_id, learner_id__in=shown)
-            videos = self._per_video(rows)
+            videos = self._per_video(self.page_rows().filter(learner_id__in=shown), self.video_keys)
         return PageFigures(
             learners=learners,
             started=totals["started"] or 0,
@@ -144,7 +157,8 @@ class PageProgress:
         )
 
     @staticmethod
-    def _per_video(rows: QuerySet) -> list[VideoFigures]:
+    def _per_video(rows: QuerySet, keys: list[str]) -> list[VideoFigures]:
+        """Each video's figures; the page's videos nobody watched yet included, at zero."""
         grouped = list(
             rows.order_by()
             .values("media_content_key")
@@ -155,17 +169,28 @@ class PageProgress:
             )
             .order_by("media_content_key")
         )
-        titles = video_titles(row["media_content_key"] for row in grouped)
-        return [
-            VideoFigures(
-                media_content_key=row["media_content_key"],
-                title=titles.get(row["media_content_key"], row["media_content_key"]),
-                learners=row["learners"],
-                completed=row["completed"],
-                average_percent=round(row["percent_total"] / row["learners"], 1),
-            )
-            for row in grouped
+        watched = {row["media_content_key"] for row in grouped}
+        grouped += [
+            {"media_content_key": key, "learners": 0, "completed": 0, "percent_total": 0}
+            for key in keys
+            if key not in watched
         ]
+        titles = video_titles(row["media_content_key"] for row in grouped)
+        return sorted(
+            (
+                VideoFigures(
+                    media_content_key=row["media_content_key"],
+                    title=titles.get(row["media_content_key"], row["media_content_key"]),
+                    learners=row["learners"],
+                    completed=row["completed"],
+                    average_percent=(
+                        round(row["percent_total"] / row["learners"], 1) if row["learners"] else 0
+                    ),
+                )
+                for row in grouped
+            ),
+            key=lambda video: (video.title, video.media_content_key),
+        )
 
     def daily(self, period: Sequence[date]) -> tuple[list[Point], list[Point]]:
         """Learners who started, and videos completed, on each UTC day of ``period`` (the

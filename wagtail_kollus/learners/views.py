@@ -299,7 +299,7 @@ class PageProgressView(ProgressReportMixin, ReportView):
     def export_rows(self):
         # Every (learner, video) row of the learners the filters select, streamed.
         learners = self.progress.per_learner(self.video_count).values("learner_id")
-        rows = LearnerProgress.objects.filter(page_id=self.page.pk)
+        rows = self.progress.page_rows()
         if self.progress_filters != figures.Filters():
             rows = rows.filter(learner_id__in=learners)
         titles = {video.media_content_key: video.title for video in self.page_figures.videos}
