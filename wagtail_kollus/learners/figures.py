@@ -131,10 +131,38 @@ class PageProgress:
             grouped = grouped.filter(videos_completed__lt=video_count)
         return grouped.order_by(ordering, "learner_id")
 
+    @cached_property
+    def _whole_page(self) -> tuple[list[VideoFigures], dict[date, int]]:
+        """Each video's figures over every learner, and the videos started per UTC day: one
+        grouping of the page's rows by video and day, summed both ways here (a few hundred
+        groups at most), instead of one pass over the page's rows for each."""
+        grouped = list(
+            self.page_rows()
+            .order_by()
+            .annotate(day=UTCDate("first_watched_at"))
+            .values("media_content_key", "day")
+            .annotate(
+                learners=Count("pk"),  # one row per learner and video
+                completed=Count("completed_at"),
+                percent_total=Sum("percent"),
+            )
+        )
+        by_video: dict[str, dict] = {}
+        starts: dict[date, int] = {}
+        for row in grouped:
+            video = by_video.setdefault(
+                row["media_content_key"],
+                {"media_content_key": row["media_content_key"], "learners": 0, "completed": 0,
+                 "percent_total": 0},
+            )
+            for name in ("learners", "completed", "percent_total"):
+                video[name] += row[name] or 0
+            day = _as_date(row["day"])
+            starts[day] = starts.get(day, 0) + row["learners"]
+        return _video_figures(list(by_video.values()), self.video_keys), starts
+
     def figures(self) -> PageFigures:
-        # The page's videos as its learners watched them (every video anyone started), with
-        # their figures over every learner: one grouping, which the totals then need.
-        whole_page = self._per_video(self.page_rows(), self.video_keys)
+        whole_page, _starts = self._whole_page
         video_count = max(len(whole_page), 1)
         totals = self.per_learner(video_count).order_by().aggregate(
             learners=Count("learner_id"),
@@ -147,7 +175,9 @@ class PageProgress:
         videos = whole_page
         if self.filters != Filters():  # the videos of the learners shown, whole
             shown = self.per_learner(video_count).values("learner_id")
-            videos = self._per_video(self.page_rows().filter(learner_id__in=shown), self.video_keys)
+            videos = _video_figures(
+                _per_video(self.page_rows().filter(learner_id__in=shown)), self.video_keys
+            )
         return PageFigures(
             learners=learners,
             started=totals["started"] or 0,
@@ -156,60 +186,63 @@ class PageProgress:
             videos=videos,
         )
 
-    @staticmethod
-    def _per_video(rows: QuerySet, keys: list[str]) -> list[VideoFigures]:
-        """Each video's figures; the page's videos nobody watched yet included, at zero."""
-        grouped = list(
-            rows.order_by()
-            .values("media_content_key")
-            .annotate(
-                learners=Count("learner_id"),
-                completed=Count("completed_at"),
-                percent_total=Sum("percent"),
-            )
-            .order_by("media_content_key")
-        )
-        watched = {row["media_content_key"] for row in grouped}
-        grouped += [
-            {"media_content_key": key, "learners": 0, "completed": 0, "percent_total": 0}
-            for key in keys
-            if key not in watched
-        ]
-        titles = video_titles(row["media_content_key"] for row in grouped)
-        return sorted(
-            (
-                VideoFigures(
-                    media_content_key=row["media_content_key"],
-                    title=titles.get(row["media_content_key"], row["media_content_key"]),
-                    learners=row["learners"],
-                    completed=row["completed"],
-                    average_percent=(
-                        round(row["percent_total"] / row["learners"], 1) if row["learners"] else 0
-                    ),
-                )
-                for row in grouped
-            ),
-            key=lambda video: (video.title, video.media_content_key),
-        )
-
     def daily(self, period: Sequence[date]) -> tuple[list[Point], list[Point]]:
-        """Learners who started, and videos completed, on each UTC day of ``period`` (the
-        statistics screens' days)."""
+        """Videos started, and videos completed, on each UTC day of ``period`` (the statistics
+        screens' days), over the whole page."""
+        _videos, started = self._whole_page
         start = datetime.combine(period[0], time.min, tzinfo=UTC)
         end = datetime.combine(period[-1] + timedelta(days=1), time.min, tzinfo=UTC)
-        page_rows = LearnerProgress.objects.filter(page_id=self.page_id).order_by()
-        started = _count_by_day(
-            page_rows.filter(first_watched_at__gte=start, first_watched_at__lt=end),
-            "first_watched_at",
-            distinct="learner_id",
-        )
         completed = _count_by_day(
-            page_rows.filter(completed_at__gte=start, completed_at__lt=end), "completed_at"
+            self.page_rows().order_by().filter(completed_at__gte=start, completed_at__lt=end),
+            "completed_at",
         )
         return (
             [Point(day, started.get(day, 0)) for day in period],
             [Point(day, completed.get(day, 0)) for day in period],
         )
+
+
+def _per_video(rows: QuerySet) -> list[dict]:
+    return list(
+        rows.order_by()
+        .values("media_content_key")
+        .annotate(
+            learners=Count("learner_id"),
+            completed=Count("completed_at"),
+            percent_total=Sum("percent"),
+        )
+    )
+
+
+def _video_figures(grouped: list[dict], keys: list[str]) -> list[VideoFigures]:
+    """Each video's figures; the page's videos nobody watched yet included, at zero."""
+    watched = {row["media_content_key"] for row in grouped}
+    grouped = grouped + [
+        {"media_content_key": key, "learners": 0, "completed": 0, "percent_total": 0}
+        for key in keys
+        if key not in watched
+    ]
+    titles = video_titles(row["media_content_key"] for row in grouped)
+    return sorted(
+        (
+            VideoFigures(
+                media_content_key=row["media_content_key"],
+                title=titles.get(row["media_content_key"], row["media_content_key"]),
+                learners=row["learners"],
+                completed=row["completed"],
+                average_percent=(
+                    round(row["percent_total"] / row["learners"], 1) if row["learners"] else 0
+                ),
+            )
+            for row in grouped
+        ),
+        key=lambda video: (video.title, video.media_content_key),
+    )
+
+
+def _as_date(day) -> date:
+    # SQLite answers UTCDate as text; other databases as a date.
+    return date.fromisoformat(day) if isinstance(day, str) else day
 
 
 class UTCDate(TruncDate):
@@ -229,15 +262,14 @@ class UTCDate(TruncDate):
         return f"substr({sql}, 1, 10)", params
 
 
-def _count_by_day(rows: QuerySet, column: str, distinct: str = "pk") -> dict[date, int]:
+def _count_by_day(rows: QuerySet, column: str) -> dict[date, int]:
     counted = (
         rows.annotate(day=UTCDate(column))
         .values("day")
-        .annotate(count=Count(distinct, distinct=distinct != "pk"))
+        .annotate(count=Count("pk"))
         .values_list("day", "count")
     )
-    # SQLite answers the day as text; other databases as a date.
-    return {(date.fromisoformat(day) if isinstance(day, str) else day): n for day, n in counted}
+    return {_as_date(day): n for day, n in counted}
 
 
 # --- one learner ---------------------------------------------------------------------------------

@@ -230,10 +230,12 @@ class PageProgressView(ProgressReportMixin, ReportView):
             label=_("Learner"),
             get_url=lambda row: reverse("wagtail_kollus_progress:learner", args=[row.learner_id]),
         ),
-        NumberColumn("videos", label=_("Videos started"), sort_key="videos"),
-        NumberColumn("videos_completed", label=_("Videos completed"), sort_key="videos_completed"),
+        # A page's videos are few: plain numbers (no thousands grouping to compute per cell).
+        Column("videos", label=_("Videos started"), sort_key="videos"),
+        Column("videos_completed", label=_("Videos completed"), sort_key="videos_completed"),
         PercentColumn("percent", label=_("Watched"), sort_key="percent_sum"),
-        DateColumn("first_watched", label=_("First watched"), sort_key="first_watched"),
+        # One human-readable date per row (each costs a "time since" and a tooltip to format);
+        # the first watched date is in the exports.
         DateColumn("last_watched", label=_("Last watched"), sort_key="last_watched"),
     ]
 
@@ -327,8 +329,8 @@ class PageProgressView(ProgressReportMixin, ReportView):
                 "started_chart": render_chart(
                     started,
                     chart_id="kollus-progress-started",
-                    title=gettext("Learners who started, per day"),
-                    value_name=gettext("Learners who started"),
+                    title=gettext("Videos started, per day"),
+                    value_name=gettext("Videos started"),
                     kind=kind,
                 ),
                 "completed_chart": render_chart(
