@@ -6,13 +6,19 @@ sandbox's player sends) for a random learner and lesson, carrying its signed pla
 posted form-encoded through Django's test client, so URL resolution and the whole middleware
 stack are included. The reports move each learner forward, so every one writes.
 
-* ``lms_callback_p99_ms``: 99th percentile wall time of one report (target ≤ 20).
+* ``lms_callback_p99_ms``: 99th percentile wall time of one report (target ≤ 20);
+  ``lms_callback_p99_cpu_ms`` (informational) is the same in this thread's CPU time.
 * ``lms_callback_queries``: the most queries one report made (target ≤ 3; 2 expected: the
   row's read and its conditional update).
 * ``lms_callback_throughput_ratio``: reports per second ÷ those of a bare Django view doing
   one upsert of the same row (``bulk_create(update_conflicts=True)`` of a fixed progress row,
   the one-statement upsert the ORM offers), through the same client and middleware, timed in
   turns (:func:`benchmarks.interleaved_medians`, this thread's CPU time). Target ≥ 0.7.
+
+Measured (SQLite, 10 000 learners × 50 videos, 2000 loads, a shared 2-core machine at load
+average ~10, 2026-12-07): 2 queries, throughput ratio 1.03–1.15, median 2.9–3.9 ms, p99 wall
+26–48 ms (**missed**: the tail is waiting for a core; p99 in thread CPU time 3.2 ms). With
+ORM-built statements instead of the prepared ones the ratio was 0.66 (500 learners).
 
 Environment: ``BENCH_PROGRESS_LOADS`` (timed requests per side, default 2000),
 ``BENCH_PROGRESS_LEARNERS`` (default 10 000).
@@ -206,11 +212,14 @@ def measure(loads: int, learners: int = LEARNERS, videos: int = VIDEOS) -> dict[
     answers = itertools.count()
     latencies: list[float] = []
 
+    cpu_times: list[float] = []
+
     def ours() -> None:
         form = forms[next(answers) % len(forms)]
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         response = _post(client, url, form)
         latencies.append(time.perf_counter() - started)
+        cpu_times.append(time.thread_time() - started_cpu)
         assert response.status_code == 200
 
     def baseline() -> None:
@@ -220,6 +229,10 @@ def measure(loads: int, learners: int = LEARNERS, videos: int = VIDEOS) -> dict[
     timed = sorted(latencies[-loads:])
     results["lms_callback_p99_ms"] = timed[min(len(timed) - 1, int(len(timed) * 0.99))] * 1000
     results["lms_callback_median_ms"] = statistics.median(timed) * 1000
+    # Informational: the same percentile in this thread's CPU time, which leaves out the time
+    # spent waiting for a core (on a shared machine, most of a wall-clock tail).
+    cpu = sorted(cpu_times[-loads:])
+    results["lms_callback_p99_cpu_ms"] = cpu[min(len(cpu) - 1, int(len(cpu) * 0.99))] * 1000
     results["lms_callback_throughput_ratio"] = baseline_s / ours_s
     return results
 

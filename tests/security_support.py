@@ -333,6 +333,9 @@ PUBLIC_URLS = {
     # Kollus's play callback: the same secret in the URL; answers only signed JWTs.
     "wagtail_kollus:callback-play": "play_callback",
     "wagtail_kollus:callback-play-unslashed": "play_callback",
+    # Kollus's LMS (progress) callback: the same secret; writes only for a signed play context.
+    "wagtail_kollus:callback-progress": "lms_callback",
+    "wagtail_kollus:callback-progress-unslashed": "lms_callback",
 }
 
 

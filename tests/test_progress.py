@@ -331,7 +331,7 @@ def test_a_no_skip_video_may_be_sought_within_what_was_watched(
     import jwt
 
     item = jwt.decode(params["jwt"][0], options={"verify_signature": False})["mc"][0]
-    assert item["seek"] is True and item["seekable_end"] == 120
+    assert item["seek"] is False and item["seekable_end"] == 120
 
 
 # --- template tags -----------------------------------------------------------------------------
@@ -354,3 +354,43 @@ def test_the_template_tags_show_progress_and_what_to_continue(tracking, client, 
     assert rendered == "70|False|4:05|Lesson 2@4:05;"
     request.user = AnonymousUser()
     assert template.render(Context({"request": request, "page": lesson2})) == "0|False|0:00|"
+
+
+def test_cache_safe_players_resume_from_the_token_endpoint(tracking, client, learner, course):
+    from tests.factories import struct_value
+    from wagtail_kollus.playback.playable import playable_from
+    from wagtail_kollus.playback.references import sign_reference
+
+    video, _second, lesson1, lesson2 = course
+    post(client, report(learner, lesson1, video.media_content_key, (0, 300)))
+    client.force_login(learner)
+    value = struct_value(video)
+    for page, start in ((lesson1, ["300"]), (lesson2, None)):
+        reference = sign_reference(playable_from(value), page_id=page.pk)
+        answer = client.get(reverse("wagtail_kollus:player_token"), {"reference": reference})
+        assert answer.status_code == 200
+        assert parse_qs(urlsplit(answer.json()["url"]).query).get("t") == start
+    no_resume = sign_reference(playable_from(struct_value(video, resume=False)), page_id=lesson1.pk)
+    answer = client.get(reverse("wagtail_kollus:player_token"), {"reference": no_resume})
+    assert "t" not in parse_qs(urlsplit(answer.json()["url"]).query)
+
+
+def test_a_row_created_meanwhile_by_another_device_is_merged_into(
+    tracking, client, learner, course
+):
+    """The read found no row, another device inserted it before our insert: ours conflicts,
+    changes nothing, and the report is merged into theirs on the next attempt."""
+    from wagtail_kollus.progress import store
+
+    video, _second, lesson1, _lesson2 = course
+    key = video.media_content_key
+    post(client, report(learner, lesson1, key, (0, 60)))
+    theirs = row(learner, lesson1, key)
+    duplicate = LearnerProgress(
+        learner=learner, page=lesson1, media_content_key=key,
+        first_watched_at=theirs.first_watched_at, last_watched_at=theirs.last_watched_at,
+    )
+    assert store._insert_new(duplicate) is False
+    assert LearnerProgress.objects.count() == 1
+    post(client, report(learner, lesson1, key, (120, 180)))
+    assert row(learner, lesson1, key).watched_intervals == [[0, 60], [120, 180]]

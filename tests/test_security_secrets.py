@@ -572,6 +572,14 @@ def _callback_requests(token: str, account: str) -> list[tuple[str, str, str, by
     good = reverse("wagtail_kollus:callback-upload", kwargs={"token": token})
     form = {"content_provider_key": account, "upload_file_key": "ufk-log", "filename": "강의"}
     urlencoded = "application/x-www-form-urlencoded"
+    lms = reverse("wagtail_kollus:callback-progress", kwargs={"token": token})
+    forged_report = json.dumps(
+        {
+            "user_info": {"client_user_id": "user-x"},
+            "content_info": {"media_content_key": "k", "last_position": 10},
+            "uservalues": {"uservalue9": "forged." + token},
+        }
+    )
     return [
         ("multipart without boundary", "POST", good, b"x", "multipart/form-data", 400),
         ("EUC-KR form", "POST", good, urlencode(form, encoding="euc-kr").encode(),
@@ -586,6 +594,15 @@ def _callback_requests(token: str, account: str) -> list[tuple[str, str, str, by
          404),
         ("no trailing slash", "POST", good.rstrip("/"), urlencode(form).encode(), urlencoded, 200),
         ("no trailing slash, GET", "GET", good.rstrip("/"), b"", urlencoded, 405),
+        # Kollus's LMS callback: forged and malformed reports are read and ignored (200, so
+        # Kollus does not retry them), a wrong token is refused, all without a trace of it.
+        ("LMS report, malformed", "POST", lms, urlencode({"json_data": "{"}).encode(),
+         urlencoded, 200),
+        ("LMS report, forged context", "POST", lms.rstrip("/"),
+         urlencode({"json_data": forged_report}).encode(), urlencoded, 200),
+        ("LMS report, wrong token", "POST", lms.replace(token, token[:-1] + "x"),
+         urlencode({"json_data": forged_report}).encode(), urlencoded, 403),
+        ("LMS report, GET", "GET", lms, b"", urlencoded, 405),
     ]
 
 
@@ -596,6 +613,7 @@ def test_callback_requests_django_would_log_leave_no_token_in_any_log(
 ):
     """Every logger at DEBUG, SQL included (DEBUG=True logs each query with its parameters)."""
     settings.DEBUG = debug
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "PROGRESS_TRACKING": True}
     logs.set_level(logging.DEBUG, logger="django.db.backends")
     token, account = SECRETS["CALLBACK_TOKEN"], SECRETS["KOLLUS_SERVICE_ACCOUNT_KEY"]
     client.raise_request_exception = False

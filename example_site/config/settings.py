@@ -136,6 +136,8 @@ if os.environ.get("KOLLUS_USE_SANDBOX", "1") == "1":
         "CALLBACK_TOKEN": os.environ.get("KOLLUS_CALLBACK_TOKEN", "demo-callback-token-0123456789"),
         # The contents API requires categories on create; pages without their own get these.
         "SYNC_DEFAULT_CATEGORY_IDS": [2],
+        # Learner progress (docs/progress.md): course pages show it, players resume.
+        "PROGRESS_TRACKING": True,
         # Short waits so the demo shows "synced" within a second or two of publishing.
         "SYNC_COALESCE_SECONDS": 0.5,
         # Wagtail locale → the contents API's language. ko/en/ja (and their region variants)

@@ -27,7 +27,9 @@ def apply_progress(
     * ``resume``: the player starts at the learner's last position on this page (Kollus's
       ``t``), over the block's own start time.
     * A no-skip video (``seek: false``) may still be sought within what the learner already
-      watched from the start (Kollus's ``seekable_end``), never beyond.
+      watched from the start: ``seekable_end`` next to ``seek: false``, as Kollus's samples
+      pair them (the assumption written in ``playback.options`` on the player-options
+      branch), never beyond.
     """
     row = rows_on_page(request, learner_id, page_id).get(media_content_key)
     if resume:
@@ -37,7 +39,6 @@ def apply_progress(
     if row is not None and mc_options.get("seek") is False and "seekable_end" not in mc_options:
         prefix = watched_prefix_end(row.watched_intervals or [])
         if prefix > 0:
-            mc_options["seek"] = True
             mc_options["seekable_end"] = prefix
     if allows_key_extension:
         return lesson_media_content_key(media_content_key, page_id)

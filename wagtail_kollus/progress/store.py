@@ -86,7 +86,8 @@ def _insert_new(row: LearnerProgress) -> bool:
         returning_fields=[opts.pk],
         on_conflict=OnConflict.IGNORE,
     )
-    if not returned:
+    # On a conflict nothing is returned: [] or [None], depending on the backend's path.
+    if not returned or returned[0] is None:
         return False
     row.pk = returned[0][0]
     row._state.adding = False
