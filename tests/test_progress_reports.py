@@ -263,3 +263,19 @@ def test_the_editor_panel_shows_the_page_figures_to_who_may_see_them(
     editor.groups.get().permissions.remove(Permission.objects.get(codename="view_learnerprogress"))
     client.force_login(django_user_model.objects.get(pk=editor.pk))
     assert "data-kollus-progress-panel" not in client.get(edit).content.decode()
+
+
+def test_the_overview_filters_by_section_and_exports_every_row(viewer, lesson, django_user_model):
+    course = make_page([], title="Course")
+    lesson_two = course.add_child(instance=Page(title="Lesson two", slug="lesson-two"))
+    make_progress(lesson["bob"], lesson_two, "mckey0002", percent=80)
+    url = reverse("wagtail_kollus_progress:pages")
+    both = viewer.get(url).context["object_list"]
+    assert {row["page_title"] for row in both} == {"Lesson one", "Lesson two"}
+    in_course = viewer.get(f"{url}?section={course.pk}").context["object_list"]
+    assert [row["page_title"] for row in in_course] == ["Lesson two"]
+    body = b"".join(viewer.get(f"{url}?section={course.pk}&export=csv").streaming_content)
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert [(r["Page"], r["Learner"], r["Percent watched"]) for r in rows] == [
+        ("Lesson two", "bob", "80")
+    ]
