@@ -30,6 +30,7 @@ GROUPS = (
     "scale_sync",
     "library_import",
     "library",
+    "progress_reports",
 )
 
 

@@ -284,6 +284,14 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "wagtail_kollus_stats:record": AdminRule(
         ("view_kollus_statistics",), method="post", superuser_methods=("post",)
     ),
+    # Learner progress (own permission, personal data; 403 page as the statistics screens)
+    **{
+        f"wagtail_kollus_progress:{name}": AdminRule(("view_learnerprogress",))
+        for name in (
+            "pages", "pages_results", "page", "page_results",
+            "learner", "learner_results", "learner_data",
+        )
+    },
     # Sync report and the page panel's endpoints
     "wagtail_kollus_sync:report": AdminRule(
         ("view_pagecontentlink",), superuser_methods=("get", "post")

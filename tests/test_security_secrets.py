@@ -43,6 +43,7 @@ from wagtail_kollus.models import (
 )
 from wagtail_kollus.sandbox.testing import SandboxServer
 
+from .factories import make_progress
 from .security_support import (
     ADMIN_URLS,
     SANDBOX_KEYS,
@@ -232,7 +233,9 @@ def objects(configured, django_user_model):
         reason="login_required",
         message="Log in to watch this video.",
     )
+    make_progress(superuser, home, media.media_content_key, percent=40)
     return {
+        "user_id": superuser.pk,
         "video_id": video.pk,  # the chosen-video preview page signs a player URL
         "pk": media.pk,
         "delivery_id": failed.pk,

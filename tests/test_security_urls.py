@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -28,6 +29,7 @@ from wagtail.models import GroupPagePermission, Page
 from wagtail_kollus.models import CallbackDelivery, KollusMedia, KollusVideo, MediaState
 from wagtail_kollus.playback import Playable, sign_reference
 
+from .factories import make_progress
 from .security_support import (
     ADMIN_URLS,
     PUBLIC_URLS,
@@ -113,7 +115,10 @@ def objects(kollus, db):
         reason="login_required",
         message="Log in to watch this video.",
     )
+    learner = get_user_model().objects.create_user("learner", "learner@example.com", "pw")
+    make_progress(learner, home, "mck-chosen", percent=40)
     return {
+        "user_id": learner.pk,
         "video_id": video.pk,
         "pk": media.pk,
         "delivery_id": failed.pk,

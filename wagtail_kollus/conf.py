@@ -176,6 +176,10 @@ DEFAULTS: dict[str, Any] = {
     # Seconds before each retry of a delivery (Kollus not answering or lagging, a busy database,
     # a stopped worker); once they are used up the delivery is failed, with "Retry" in the log.
     "CALLBACK_RETRY_DELAYS": [30, 60, 300, 900, 1800, 3600],
+    # --- privacy of learner progress (docs/progress.md) ---
+    # Days a learner's progress on a lesson is kept after it was last watched; the daily purge
+    # (kollus_progress_purge --install-schedule) deletes older rows. None: kept for ever.
+    "PROGRESS_RETENTION_DAYS": None,
 }
 
 # Settings that are secrets: they may come from the environment and are redacted wherever the

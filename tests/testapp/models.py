@@ -6,6 +6,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 
 from wagtail_kollus.blocks import KollusVideoBlock
+from wagtail_kollus.learners.panels import ProgressPanel
 
 try:  # the optional [graphql] extra
     from grapple.models import GraphQLStreamfield
@@ -24,7 +25,7 @@ class VideoPage(Page):
         blank=True,
     )
 
-    content_panels = Page.content_panels + ["body"]
+    content_panels = Page.content_panels + ["body", ProgressPanel()]
     # The headless tests read the videos through Wagtail's API v2 (tests/test_headless_api.py).
     api_fields = [APIField("body")]
     # ... and through wagtail-grapple, where it is installed (tests/test_headless_graphql.py).

@@ -69,6 +69,9 @@ class LearnerProgress(models.Model):
             models.Index(fields=("page", "completed_at"), name="wk_progress_page"),
             # A learner's lessons and "continue watching", most recent first.
             models.Index(fields=("learner", "last_watched_at"), name="wk_progress_learner"),
+            # A page's report groups the page's rows by learner: in this order, without a sort.
+            # Neither column ever changes, so the LMS callback's updates never touch it.
+            models.Index(fields=("page", "learner"), name="wk_progress_page_learner"),
         ]
 
     def __str__(self) -> str:
