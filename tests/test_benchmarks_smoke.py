@@ -68,6 +68,9 @@ def test_the_library_grid_benchmark_runs_and_the_grid_is_flat(admin_client, sett
     assert results["library_grid_queries_5"] == results["library_grid_queries"]
     assert results["library_list_queries_5"] == results["library_list_queries_45"]
     assert results["library_grid_ratio"] > 0
+
+
+@pytest.mark.django_db
 def test_the_progress_benchmark_runs(settings):
     from benchmarks import progress
 

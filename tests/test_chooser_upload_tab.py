@@ -157,7 +157,8 @@ def test_the_upload_tab_shows_a_readable_error_when_kollus_refuses(django_user_m
 
     assert response.status_code == 502
     error = response.json()["error"]
-    assert error.startswith("Kollus did not give an upload URL: ") and error.endswith("(HTTP 503)")
+    assert error.startswith("Kollus did not give an upload URL: ") and error.endswith("HTTP 503.")
+    assert error.count("HTTP 503") == 1
     assert "{" not in error and "UnavailableError" not in error
     for secret in SECRETS:
         assert secret not in response.content.decode()

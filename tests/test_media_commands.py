@@ -55,7 +55,8 @@ def test_a_failed_upload_is_reported_retried_later_and_exits_non_zero(kollus, tm
     out, err = upload(str(clip), "--no-progress")
     assert "0 uploaded, 0 skipped, 1 failed." in out
     assert "failed" in err and "[exit 1]" in err
-    assert "Kollus did not give an upload URL: " in err and "(HTTP 500))" in err
+    assert "Kollus did not give an upload URL: " in err and "HTTP 500.)" in err
+    assert err.count("HTTP 500") == 1
     assert "{" not in err and "UnavailableError" not in err  # a sentence, not a dict
     assert kollus.kollus_settings()["KOLLUS_ACCESS_TOKEN"] not in out + err
     assert KollusMedia.objects.get().state == MediaState.FAILED

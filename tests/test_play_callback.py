@@ -13,18 +13,24 @@ from django.test import RequestFactory
 from django.urls import reverse
 from wagtail.models import Page, PageViewRestriction
 
+from tests.play_callback_support import (
+    MCKEY,
+    SECURITY_KEY,
+    TOKEN,
+    answer,
+    form,
+    post,
+    restrict,
+    viewer_for,
+)
 from tests.testapp.models import VideoPage
 from wagtail_kollus.models import ApprovedPlay
-from wagtail_kollus.playback.viewer import Viewer, sign_play_context, user_viewer_id
+from wagtail_kollus.playback.viewer import user_viewer_id
 
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.filterwarnings("ignore::jwt.InsecureKeyLengthWarning"),
 ]
-
-TOKEN = "test-callback-token-0123456789"  # tests/settings.py
-SECURITY_KEY = "sandbox-security-key"
-MCKEY = "mck-lesson"
 
 
 @pytest.fixture
@@ -36,50 +42,6 @@ def lesson():
 @pytest.fixture
 def member():
     return User.objects.create_user("member", "m@example.com", "pw")
-
-
-def restrict(page, kind, groups=(), password=""):
-    restriction = PageViewRestriction.objects.create(
-        page=page, restriction_type=kind, password=password
-    )
-    restriction.groups.set(groups)
-    return restriction
-
-
-def viewer_for(user=None, passed=()):
-    if user is None:
-        return Viewer(cuid="anon-0123456789abcdef", passed_passwords=frozenset(passed))
-    return Viewer(cuid=user_viewer_id(user.pk), user_id=user.pk, passed_passwords=frozenset(passed))
-
-
-def form(viewer, page, *, kind=1, device="device-1", context=None, mckey=MCKEY, by_path=True):
-    if context is None:
-        path = page.path if page and by_path else ""
-        context = sign_play_context(viewer, page.pk if page else None, mckey, page_path=path)
-    return {
-        "kind": str(kind),
-        "client_user_id": viewer.cuid,
-        "player_id": "player-" + device,
-        "hardware_id": device,
-        "deviceName": "test",
-        "media_content_key": mckey,
-        "uservalues": json.dumps({"uservalue9": context}),
-    }
-
-
-def post(client, data, token=TOKEN):
-    return client.post(reverse("wagtail_kollus:callback-play", kwargs={"token": token}), data)
-
-
-def answer(response) -> dict:
-    assert response.status_code == 200
-    assert response["X-KOLLUS-USERKEY"] == "sandbox-custom-key"
-    token = response.content.decode()
-    assert jwt.get_unverified_header(token)["alg"] == "HS256"
-    data = jwt.decode(token, SECURITY_KEY, algorithms=["HS256"])["data"]
-    for name in ("kind", "result", "expiration_date", "expiration_playtime", "content_expired"):
-        assert type(data[name]) is int, (name, data[name])
-    return data
 
 
 @pytest.mark.parametrize("kind", [1, 3])
@@ -260,7 +222,9 @@ def test_render_time_player_of_a_refused_viewer_is_a_message_not_a_player(lesson
     assert "<iframe" in html and "uservalue9=" in html
 
 
-def test_the_token_endpoint_asks_the_policy_for_the_viewer_who_asks(client, lesson, member, settings):
+def test_the_token_endpoint_asks_the_policy_for_the_viewer_who_asks(
+    client, lesson, member, settings
+):
     from urllib.parse import parse_qs, urlsplit
 
     from wagtail_kollus.playback import Playable, sign_reference

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction
 
-from tests.test_play_callback import MCKEY, answer, form, post, restrict, viewer_for
+from tests.play_callback_support import MCKEY, answer, form, post, restrict, viewer_for
 from tests.testapp.models import VideoPage
 from wagtail_kollus.models import ApprovedPlay, RefusedPlay
 
