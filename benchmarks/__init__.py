@@ -8,12 +8,16 @@ baseline measured in the same run on the same machine) stay meaningful on any ha
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -68,3 +72,65 @@ def interleaved_medians(
             side()
             taken.append(clock() - started)
     return [statistics.median(taken) for taken in samples]
+
+
+# --- groups measured in a child process on PostgreSQL (scale, scale_sync) ---------------------
+
+
+@contextmanager
+def scale_database() -> Iterator[str]:
+    """A PostgreSQL URL for the duration: ``BENCH_SCALE_DATABASE_URL`` when set (it must be a
+    throwaway server: a test database is created and dropped on it), else a cluster of
+    ``scripts/postgres.sh`` started now and removed afterwards."""
+    given = os.environ.get("BENCH_SCALE_DATABASE_URL")
+    if given:
+        yield given
+        return
+    from .writers import throwaway_postgres  # it starts the server: only when none is given
+
+    with throwaway_postgres() as database_url:
+        yield database_url
+
+
+def run_measure_child(module: str, database_url: str, **env: str) -> dict[str, float]:
+    """``python -m <module> measure`` with the test settings on ``database_url`` (and ``env``):
+    the figures the child prints as JSON on its last line of standard output.
+
+    A child, because Django's database is chosen once per process (``DATABASE_URL`` is read by
+    the settings), and the parent's is the test settings' SQLite."""
+    child = subprocess.run(
+        [sys.executable, "-m", module, "measure"],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": database_url,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "example_site")]),
+            **env,
+        },
+        cwd=str(ROOT),
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def child_test_database_and_sandbox() -> Iterator[Any]:
+    """In :func:`run_measure_child`'s child: Django set up as for tests, a fresh test database
+    on the configured server and a running sandbox (yielded); both removed afterwards."""
+    setup_django()
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    from wagtail_kollus.sandbox.testing import SandboxServer
+
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    sandbox = SandboxServer().start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+        connection.creation.destroy_test_db(old_name, verbosity=0)
