@@ -197,7 +197,7 @@ def contents_client(account: KollusAccount | None = None, **options: Any) -> Con
     ``max_retries=``, ``total_timeout=``, ``sleep=``…; see ``ApiSession``), and
     ``rate_limiter=`` the account's contents limiter (``CONTENTS_RATE_LIMIT_PER_*``).
     """
-    account = account or KollusAccount.from_settings()
+    account = account or default_account()
     account.require("contents_api_url", "contents_api_key", api_name="contents API")
     defaults = account.session_options()
     if "rate_limiter" not in options:  # built only when used: it hashes the key
@@ -214,7 +214,7 @@ def kollus_client(account: KollusAccount | None = None, **options: Any) -> Kollu
     ``options`` override what the account gives: ``rate_limiter=None`` (no limiter),
     ``rate_limit_max_wait=``, ``paths=`` and the session options of :func:`contents_client`.
     """
-    account = account or KollusAccount.from_settings()
+    account = account or default_account()
     account.require("kollus_api_url", "kollus_access_token", api_name="Kollus API")
     defaults = {**account.session_options(), "paths": account.kollus_api_paths or None}
     if "rate_limiter" not in options:  # built only when used: it hashes the token
