@@ -117,15 +117,19 @@ def run_measure_child(module: str, database_url: str, **env: str) -> dict[str, f
 
 @contextmanager
 def child_test_database_and_sandbox() -> Iterator[Any]:
-    """In :func:`run_measure_child`'s child: Django set up as for tests, a fresh test database
-    on the configured server and a running sandbox (yielded); both removed afterwards."""
+    """In :func:`run_measure_child`'s child: Django set up with the test settings, a fresh test
+    database on the configured server and a running sandbox (yielded); both removed afterwards.
+
+    Not ``setup_test_environment()``: it instruments every template render, and the test
+    client then copies the context of each one, a cost no site pays that taxes the screen
+    rendering more templates (a table with a template per cell against an image grid) and
+    distorts the ratios between screens. The ``render`` group leaves it out for the same reason.
+    """
     setup_django()
     from django.db import connection
-    from django.test.utils import setup_test_environment
 
     from wagtail_kollus.sandbox.testing import SandboxServer
 
-    setup_test_environment()
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     sandbox = SandboxServer().start()
