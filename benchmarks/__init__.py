@@ -32,6 +32,8 @@ GROUPS = (
     "soak",
     "scale",
     "scale_sync",
+    "library_import",
+    "library",
 )
 
 
@@ -78,11 +80,11 @@ def interleaved_medians(
 
 
 @contextmanager
-def scale_database() -> Iterator[str]:
-    """A PostgreSQL URL for the duration: ``BENCH_SCALE_DATABASE_URL`` when set (it must be a
+def scale_database(variable: str = "BENCH_SCALE_DATABASE_URL") -> Iterator[str]:
+    """A PostgreSQL URL for the duration: the environment ``variable``'s when set (it must be a
     throwaway server: a test database is created and dropped on it), else a cluster of
     ``scripts/postgres.sh`` started now and removed afterwards."""
-    given = os.environ.get("BENCH_SCALE_DATABASE_URL")
+    given = os.environ.get(variable)
     if given:
         yield given
         return

@@ -26,6 +26,8 @@ trap cleanup EXIT INT TERM
 "$PY" manage.py kollus_stats --install-schedule >/dev/null
 # The sweep: every minute, queue retries that are due and work whose worker stopped.
 "$PY" manage.py kollus_sweep --install-schedule >/dev/null
+# Library rows a lost callback left stale are re-read through Kollus's media list.
+"$PY" manage.py kollus_import --install-schedule >/dev/null
 
 # The sandbox sends Kollus's platform callbacks to the site, exactly as Kollus would, and its
 # player asks the site's play callback before playing (docs/selling-courses.md).

@@ -5,6 +5,7 @@ as the platform does, and where a sandbox media is. (Uploading to the sandbox:
 
 from __future__ import annotations
 
+import requests
 from django.test import Client
 from django.urls import reverse
 
@@ -16,7 +17,11 @@ TOKEN = TEST_CALLBACK_TOKEN  # tests/settings.py and the sandbox fixture use the
 #: One well-formed form of each callback kind, about the media ``ufk-1``.
 PAYLOADS = {
     "upload": {"filename": "intro", "full_filename": "intro.mp4", "upload_file_key": "ufk-1"},
-    "transcoding": {"filename": "intro", "upload_file_key": "ufk-1", "transcoding_result": "success"},
+    "transcoding": {
+        "filename": "intro",
+        "upload_file_key": "ufk-1",
+        "transcoding_result": "success",
+    },
     "content-update": {"filename": "intro", "upload_file_key": "ufk-1", "update_type": "title"},
     "channel-add": {
         "upload_file_key": "ufk-1",
@@ -55,3 +60,23 @@ def post(
 def sandbox_stage(sandbox, ufk: str) -> str:
     """Where the sandbox's media ``ufk`` is: ``transcoding``, ``completed`` or ``failed``."""
     return sandbox.state.media[ufk]["stage"]
+
+
+def make_user(django_user_model, name: str, *codenames: str):
+    """An admin user whose group has ``codenames`` (e.g. ``"view_kollusmedia"``)."""
+    from django.contrib.auth.models import Group, Permission
+
+    user = django_user_model.objects.create_user(name, f"{name}@example.com", "pw")
+    group = Group.objects.create(name=f"{name}-group")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    for codename in codenames:
+        group.permissions.add(Permission.objects.get(codename=codename))
+    user.groups.add(group)
+    return user
+
+
+def seed_channel(sandbox, count: int) -> None:
+    """The sandbox holds exactly ``count`` media (through its control API)."""
+    answer = requests.post(sandbox.base_url + "/_sandbox/media", json={"count": count}, timeout=5)
+    assert answer.status_code == 201, answer.text
+    assert requests.get(sandbox.base_url + "/_sandbox", timeout=5).json()["media"] == count

@@ -238,9 +238,11 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "kollus_media:index_results": AdminRule(MEDIA_VIEW),
     "kollus_media:add": AdminRule(("add_kollusmedia",)),
     "kollus_media:upload_modal": AdminRule(("add_kollusmedia",)),
+    "kollus_media:upload_multiple": AdminRule(("add_kollusmedia",)),
     "kollus_media:edit": AdminRule(("change_kollusmedia",), superuser_methods=("get", "post")),
     "kollus_media:usage": AdminRule(("change_kollusmedia",)),
     "kollus_media:replace": AdminRule(("change_kollusmedia",)),
+    "kollus_media:poster": AdminRule(("change_kollusmedia",), superuser_methods=("get", "post")),
     "kollus_media:delete": AdminRule(("delete_kollusmedia",)),
     "kollus_media:refresh": AdminRule(
         ("change_kollusmedia",), method="post", superuser_methods=("post",)
@@ -269,6 +271,9 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "kollus_media:upload_status": AdminRule(
         MEDIA_VIEW, others_need=("view_kollusmedia", "change_kollusmedia")
     ),
+    # Importing the Kollus library (media/import_screen.py): like adding videos.
+    "kollus_media:import": AdminRule(("add_kollusmedia",), superuser_methods=("get", "post")),
+    "kollus_media:import_progress": AdminRule(("add_kollusmedia",)),
     # Stock Wagtail views the ModelViewSet adds (history of a row)
     "kollus_media:history": AdminRule(("change_kollusmedia",)),
     "kollus_media:history_results": AdminRule(("change_kollusmedia",)),

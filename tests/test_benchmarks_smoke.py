@@ -43,3 +43,28 @@ def test_the_gate_benchmark_runs(settings):
     assert results["play_callback_queries"] <= 3
     assert results["play_callback_p99_ms"] > 0
     assert results["play_callback_throughput_ratio"] > 0
+
+
+@pytest.mark.django_db
+def test_the_library_import_benchmark_runs(sandbox, settings):
+    from benchmarks import library_import
+
+    settings.WAGTAIL_KOLLUS = sandbox.kollus_settings(
+        KOLLUS_RATE_LIMIT_PER_SECOND=1, KOLLUS_RATE_LIMIT_PER_MINUTE=60
+    )
+    results = library_import.measure(sandbox, 250)
+    assert results["import_api_calls"] == 3  # three list pages, no detail call
+    assert results["import_api_calls_per_100_media"] <= 2
+    assert results["import_max_calls_in_any_second"] <= 2
+    assert library_import.most_in_window([0.0, 0.5, 0.99, 1.0, 5.0], 1.0) == 3
+
+
+def test_the_library_grid_benchmark_runs_and_the_grid_is_flat(admin_client, settings, tmp_path):
+    from benchmarks import library
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    results = library.measure_grid(admin_client, (5, 45), loads=1)
+    assert results["library_grid_queries_growth"] == 0
+    assert results["library_grid_queries_5"] == results["library_grid_queries"]
+    assert results["library_list_queries_5"] == results["library_list_queries_45"]
+    assert results["library_grid_ratio"] > 0

@@ -12,21 +12,24 @@ from wagtail_kollus.blocks import TITLE_OVERRIDE_MAX_LENGTH, KollusVideoBlock
 pytestmark = pytest.mark.django_db
 
 OPTIONS = ["start_time", "title_override", "autoplay", "mute", "allow_seek", "disable_playrate"]
+RULES = ["no_skip", "seekable_end", "watermark", "disable_nscreen", "skip_intro"]
 
 
 def test_the_video_comes_first_and_the_options_after_it():
-    assert list(KollusVideoBlock().child_blocks) == ["video", *OPTIONS]
+    assert list(KollusVideoBlock().child_blocks) == ["video", *OPTIONS, *RULES]
 
 
 @pytest.mark.skipif(not hasattr(blocks, "BlockGroup"), reason="BlockGroup arrived in Wagtail 7.3")
 def test_the_options_are_one_collapsed_group_after_the_video():
     layout = KollusVideoBlock().meta.form_layout
-    video, options = layout.children
+    video, options, rules = layout.children
     assert video == "video"
     assert isinstance(options, blocks.BlockGroup)
     assert options.children == OPTIONS
     assert "collapsed" in options.classname.split()
     assert str(options.heading) == "Player options"
+    assert rules.children == RULES and "collapsed" in rules.classname.split()
+    assert str(rules.heading) == "Viewing rules"
 
 
 @pytest.mark.skipif(hasattr(blocks, "BlockGroup"), reason="Wagtail 7.3+ groups the options")

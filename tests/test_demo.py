@@ -55,6 +55,13 @@ def test_make_demo_serves_the_admin_and_sandbox_data(demo):
     cached = requests.get(base + "/cached-videos/")
     assert "data-kollus-reference" in cached.text and "jwt=" not in cached.text
 
+    # The compliance lesson's player draws the (anonymous) viewer's watermark and no skipping.
+    lesson = requests.get(base + "/compliance-lesson/")
+    [src] = re.findall(r'<iframe[^>]+src="([^"]+)"', lesson.text)
+    lesson_player = requests.get(src.replace("&amp;", "&")).text
+    assert "data-seekable-end='30'" in lesson_player and "data-seek='false'" in lesson_player
+    assert re.search(r"data-watermark='anon-[0-9a-f]+'", lesson_player), lesson_player[:800]
+
     # The seed published a course page; the demo's django-q2 cluster synced it to the sandbox.
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -8,29 +8,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ
 
 from tests.factories import page_using
-from tests.media_support import sandbox_stage
+from tests.media_support import make_user, sandbox_stage
 from wagtail_kollus import signals
 from wagtail_kollus.media import tasks
 from wagtail_kollus.models import KollusMedia, KollusVideo, MediaState
 from wagtail_kollus.testing import upload_to_sandbox, wait_for
 
 TOKEN = "test-callback-token-0123456789"
-
-
-def make_user(django_user_model, name: str, *codenames: str):
-    user = django_user_model.objects.create_user(name, f"{name}@example.com", "pw")
-    group = Group.objects.create(name=f"{name}-group")
-    group.permissions.add(Permission.objects.get(codename="access_admin"))
-    for codename in codenames:
-        group.permissions.add(Permission.objects.get(codename=codename))
-    user.groups.add(group)
-    return user
 
 
 @pytest.fixture

@@ -128,7 +128,7 @@ def test_the_play_callback_answers_for_the_account_given(other_account):
 _ACCOUNT_SETTINGS = "|".join(name.upper() for name in KollusAccount.__dataclass_fields__)
 _READS = re.compile(
     rf"kollus_settings\s*\.\s*(?:get\(\s*[\"'])?(?:{_ACCOUNT_SETTINGS})\b"
-    rf"|getattr\(\s*kollus_settings\b"
+    rf"|getattr\(\s*kollus_settings\s*,\s*[\"'](?:{_ACCOUNT_SETTINGS})\b"
 )
 _ALLOWED = {"conf.py", "accounts.py", "checks.py"}
 

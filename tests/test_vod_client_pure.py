@@ -6,10 +6,16 @@ import pytest
 
 from wagtail_kollus.accounts import kollus_client
 from wagtail_kollus.api.envelopes import unwrap_kollus
-from wagtail_kollus.api.errors import ConfigurationError, NotFoundError, ValidationError
+from wagtail_kollus.api.errors import (
+    ConfigurationError,
+    KollusAPIError,
+    NotFoundError,
+    ValidationError,
+)
 from wagtail_kollus.api.paths import KOLLUS_PATHS, build_path, resolve_paths
 from wagtail_kollus.api.types import Media, UploadTicket
 from wagtail_kollus.api.vod import split_date_range
+from wagtail_kollus.media.explain import explain
 
 
 def test_split_one_year_into_92_day_chunks():
@@ -85,3 +91,11 @@ def test_envelopes():
     with pytest.raises(ValidationError) as info:
         unwrap_kollus({"error": 3, "message": "bad date"})
     assert info.value.field_errors == {"__all__": ["bad date"]}
+
+
+def test_explain_names_the_status_once():
+    unexpected = KollusAPIError("Kollus API answered HTTP 418.", status_code=418)
+    assert explain(unexpected) == "Kollus API answered HTTP 418."
+    refused = ValidationError("Kollus API: title is required", status_code=422)
+    assert explain(refused) == "Kollus API: title is required (HTTP 422)"
+    assert explain(NotFoundError("")) == NotFoundError.default_message

@@ -20,6 +20,7 @@ class WagtailKollusConfig(AppConfig):
             checks,  # noqa: F401
             signal_handlers,  # noqa: F401
         )
+        from .playback import checks as playback_checks  # noqa: F401
         from .sync import checks as sync_checks  # noqa: F401
 
         install_log_redaction()

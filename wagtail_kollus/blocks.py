@@ -138,13 +138,48 @@ class KollusVideoChooserBlock(blocks.ChooserBlock):
         icon = "media"
 
 
+# The choices of the block's watermark field ("" keeps the site's PLAYER_WATERMARK). The
+# values are playback.options' codes; spelled out here so that models never import playback.
+WATERMARK_CHOICES = [
+    ("", _("The site's default")),
+    ("off", _("No watermark")),
+    ("user_id", _("The viewer's id")),
+    ("email", _("The viewer's e-mail address")),
+    ("name", _("The viewer's name")),
+]
+
+
+class WatermarkChoiceBlock(blocks.ChoiceBlock):
+    """The block's watermark choice, read without walking the choices on every render.
+
+    Wagtail's ``ChoiceBlock`` maps a stored value back to its choice through the form field's
+    choices, each time a value is built: ~40 µs per block, more than the rest of the block's
+    value together (``benchmarks/render.py``). These keys are plain strings, stored as they
+    are; an unknown one is still refused when the page is saved (the field's ``clean``).
+    """
+
+    def normalize_choice(self, value: Any) -> Any:
+        return None if value is None else str(value)
+
+
+PLAYER_OPTIONS = [
+    "start_time",
+    "title_override",
+    "autoplay",
+    "mute",
+    "allow_seek",
+    "disable_playrate",
+]
+VIEWING_RULES = ["no_skip", "seekable_end", "watermark", "disable_nscreen", "skip_intro"]
+
+
 def _form_layout() -> list[Any] | None:
-    """The video, then the player options collapsed (Wagtail 7.3+; flat on older ones)."""
-    options = collapsed_block_group(
-        ["start_time", "title_override", "autoplay", "mute", "allow_seek", "disable_playrate"],
-        heading=_("Player options"),
-    )
-    return ["video", options] if options is not None else None
+    """The video, then the player options and the viewing rules, each collapsed (Wagtail
+    7.3+; flat on older ones)."""
+    options = collapsed_block_group(PLAYER_OPTIONS, heading=_("Player options"))
+    if options is None:
+        return None
+    return ["video", options, collapsed_block_group(VIEWING_RULES, heading=_("Viewing rules"))]
 
 
 class KollusVideoValue(blocks.StructValue):
@@ -195,6 +230,25 @@ class KollusVideoValue(blocks.StructValue):
         title = self.title
         if title:
             options["title"] = title
+        if self.get("no_skip"):
+            # Compliance training: no seeking ahead, except within the first seekable_end s
+            # when the editor gave it (left out otherwise, so that learner progress, which
+            # knows how far this learner watched, may set it).
+            options["seek"] = False
+            if self.get("seekable_end"):
+                options["seekable_end"] = int(self.get("seekable_end"))
+        if self.get("disable_nscreen"):
+            options["disable_nscreen"] = True
+        return options
+
+    def player_options(self) -> dict[str, Any]:
+        """The editor's choices resolved per viewer when a token is signed (never a viewer's
+        data): the watermark's code, and whether to skip the site's intro video."""
+        options: dict[str, Any] = {}
+        if self.get("watermark"):
+            options["watermark"] = self.get("watermark")
+        if self.get("skip_intro"):
+            options["intro"] = False
         return options
 
     def url_params(self) -> dict[str, Any]:
@@ -238,6 +292,29 @@ class KollusVideoBlock(blocks.StructBlock):
     disable_playrate = blocks.BooleanBlock(
         label=_("Disable playback speed control"), required=False
     )
+    # Viewing rules: what Kollus enforces in its player (docs/player.md, "Player options").
+    no_skip = blocks.BooleanBlock(
+        label=_("No skipping ahead"),
+        required=False,
+        help_text=_("For compliance training: viewers cannot seek forward."),
+    )
+    seekable_end = blocks.IntegerBlock(
+        label=_("Seeking allowed up to (seconds)"),
+        required=False,
+        min_value=0,
+        help_text=_("With no skipping ahead: viewers may still seek within this opening part."),
+    )
+    watermark = WatermarkChoiceBlock(
+        label=_("Viewer watermark"),
+        choices=WATERMARK_CHOICES,
+        required=False,
+        default="",
+        help_text=_("Drawn over the video so that a recording can be traced to its viewer."),
+    )
+    disable_nscreen = blocks.BooleanBlock(
+        label=_("No continuing on another device"), required=False
+    )
+    skip_intro = blocks.BooleanBlock(label=_("Skip the site's intro video"), required=False)
 
     class Meta:
         icon = "media"
@@ -247,10 +324,12 @@ class KollusVideoBlock(blocks.StructBlock):
         form_layout = _form_layout()
 
     def clean(self, value: KollusVideoValue) -> KollusVideoValue:
-        """Refuse a start time at or past the end of the video, when its duration is known."""
+        """Refuse a start time at or past the end of the video, when its duration is known,
+        and a seeking limit that would do nothing."""
         value = super().clean(value)
         video = value.get("video")
         duration = getattr(video, "duration_seconds", None)
+        errors: dict[str, ValidationError] = {}
         start = value.get("start_time") or 0
         if duration and start >= duration:
             from .models.media import format_duration  # late: models load after blocks
@@ -259,7 +338,25 @@ class KollusVideoBlock(blocks.StructBlock):
                 "This video is %(duration)s long (%(seconds)s seconds): start before its end, "
                 "or at 0 for the beginning."
             ) % {"duration": format_duration(duration), "seconds": duration}
-            raise StructBlockValidationError(block_errors={"start_time": ValidationError(message)})
+            errors["start_time"] = ValidationError(message)
+        seekable_end = value.get("seekable_end")
+        if seekable_end and not value.get("no_skip"):
+            errors["seekable_end"] = ValidationError(
+                _(
+                    "This limit applies only with “No skipping ahead”: tick it, or clear this "
+                    "field."
+                )
+            )
+        elif seekable_end and duration and seekable_end >= duration:
+            errors["seekable_end"] = ValidationError(
+                _(
+                    "This video is %(seconds)s seconds long: a limit at or past its end lets "
+                    "viewers skip everything. Clear “No skipping ahead” instead."
+                )
+                % {"seconds": duration}
+            )
+        if errors:
+            raise StructBlockValidationError(block_errors=errors)
         return value
 
     def render_basic(self, value: KollusVideoValue, context: Any = None) -> SafeString:

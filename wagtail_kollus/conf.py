@@ -78,6 +78,25 @@ DEFAULTS: dict[str, Any] = {
     "PLAY_SESSION_SECONDS": 3 * 3600,
     # The player URL parameter that carries the signed play context (uservalue0..9).
     "PLAY_CONTEXT_USERVALUE": "uservalue9",
+    # --- player options signed into every token (docs/player.md, "Player options") ---
+    # A viewer watermark drawn by Kollus's player: None (off) or a dict {"code": "user_id",
+    # "email" or "name", and optionally "font_size", "font_color" ("RRGGBB"), "alpha" (0-255),
+    # "show_time" and "hide_time" (seconds), "enable_html5_player"}. Kollus enables the feature
+    # per account. A block may turn it off or choose another code.
+    "PLAYER_WATERMARK": None,
+    # Kollus's drm_policy, passed through into every token as it is (None: none).
+    "PLAYER_DRM_POLICY": None,
+    # None: Kollus shows its default subtitles; "page_language": only those in the page's language.
+    "PLAYER_SUBTITLES": None,
+    # The subtitle_policy sent for a language; "{language}" is replaced by its Kollus code.
+    "SUBTITLE_POLICY_TEMPLATE": {"filter_main": ["{language}"]},
+    # Wagtail locale code -> Kollus subtitle language (None: no filter), merged over the
+    # identity; a region variant falls back to its base ("en-gb" -> "en").
+    "SUBTITLE_LANGUAGES": {},
+    # True: viewers cannot continue a video on another device (Kollus's disable_nscreen).
+    "PLAYER_DISABLE_NSCREEN": False,
+    # Media content key of a video played before every video ("": none); a block may skip it.
+    "PLAYER_INTRO_MEDIA_CONTENT_KEY": "",
     # --- caching of remote lists in the admin ---
     "CHOOSER_CACHE_TIMEOUT": 60,  # seconds the chooser keeps a contents API answer
     "CHOOSER_TAGS": {},  # tag names for the chooser's tag filter, {id: "name"}; empty: no filter
@@ -125,6 +144,11 @@ DEFAULTS: dict[str, Any] = {
     # Upload fields an editor (not only a superuser) may change from the defaults above.
     # Any of: "title", "category_key", "is_encryption_upload", "is_audio_upload".
     "UPLOAD_EDITOR_OVERRIDES": ["title", "category_key"],
+    # --- importing the Kollus library (docs/media.md, "Importing your Kollus library") ---
+    # Rows not refreshed for this many hours are re-read by the scheduled resync.
+    "MEDIA_RESYNC_HOURS": 24,
+    # Seconds one import task works before queuing the next slice (keep below Q_CLUSTER timeout).
+    "IMPORT_TASK_SECONDS": 10,
     # An upload or transcode with no callback for this long is listed as "stuck".
     "STUCK_AFTER_MINUTES": 60,
     # --- callback processing (docs/callbacks.md) ---

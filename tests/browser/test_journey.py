@@ -150,7 +150,8 @@ def test_1_upload_is_ready_through_callbacks(demo, editor, clip):
 
 def test_2_both_refresh_actions_report_back(demo, editor):
     page = editor
-    library = demo.base + "/admin/kollus-videos/?q=Journey+upload"
+    # The rows' own menus are in the list layout (the grid is the default).
+    library = demo.base + "/admin/kollus-videos/?q=Journey+upload&layout=list"
     go(page, library)
     row = page.locator("tr", has_text="Journey upload")
     row.locator("[data-w-dropdown-target=toggle]").click()

@@ -26,6 +26,10 @@ def remote_ready(sandbox_live):
         )
 
 
+# The rows' own menus are in the list layout (the grid of posters is the default).
+LIST = "?layout=list"
+
+
 def open_row_menu(page, title: str) -> None:
     row = page.locator("tr", has_text=title)
     row.locator("[data-w-dropdown-target=toggle]").click()
@@ -36,12 +40,12 @@ def test_row_refresh_updates_the_video_and_says_so(admin_page, live_server, remo
         title="Stale row", upload_file_key=remote_ready, state=MediaState.TRANSCODING
     )
     page = admin_page
-    page.goto(live_server.url + reverse("kollus_media:index") + "?ordering=title")
+    page.goto(live_server.url + reverse("kollus_media:index") + LIST + "&ordering=title")
     open_row_menu(page, "Stale row")
     page.get_by_role("link", name="Refresh from Kollus").click()
     page.wait_for_load_state()
 
-    assert page.url.endswith(reverse("kollus_media:index") + "?ordering=title"), page.url
+    assert page.url.endswith(reverse("kollus_media:index") + LIST + "&ordering=title"), page.url
     assert "refreshed from Kollus" in page.locator(".messages").inner_text()
     media.refresh_from_db()
     assert media.state == MediaState.READY
@@ -70,7 +74,7 @@ def test_refresh_failure_is_a_message_not_an_error_page(admin_page, live_server,
     KollusMedia.objects.create(title="Unlucky", upload_file_key=remote_ready, state=MediaState.TRANSCODING)
     sandbox_live.faults.set("kollus.media_detail", status=503, times=10)
     page = admin_page
-    page.goto(live_server.url + reverse("kollus_media:index"))
+    page.goto(live_server.url + reverse("kollus_media:index") + LIST)
     open_row_menu(page, "Unlucky")
     page.get_by_role("link", name="Refresh from Kollus").click()
     page.wait_for_load_state()
@@ -83,7 +87,7 @@ def test_refresh_failure_is_a_message_not_an_error_page(admin_page, live_server,
 def test_usage_is_a_row_action(admin_page, live_server):
     media = KollusMedia.objects.create(title="Used somewhere", state=MediaState.READY)
     page = admin_page
-    page.goto(live_server.url + reverse("kollus_media:index"))
+    page.goto(live_server.url + reverse("kollus_media:index") + LIST)
     open_row_menu(page, "Used somewhere")
     page.get_by_role("link", name="Usage").click()
     page.wait_for_url(live_server.url + reverse("kollus_media:usage", args=(media.pk,)))

@@ -142,3 +142,60 @@ def test_a_copied_player_url_plays_as_its_member_and_a_third_stream_is_refused(
     finally:
         for context in contexts:
             context.close()
+
+
+# --- player options (issue 16, item 5): what Kollus's player is asked to enforce ------------------
+
+
+@pytest.mark.browser
+def test_the_watermark_shows_each_members_own_code_also_on_a_shared_cached_page(
+    browser, live_server, lesson, member, django_user_model, settings
+):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "PLAYER_WATERMARK": {"code": "email"}}
+    other = django_user_model.objects.create_user("second", "second@example.com", "pw")
+    video = lesson.body[0].value["video"]
+    cached = f"{live_server.url}/_tests/cached-player/?video={video.pk}&page={lesson.pk}"
+    for user in (member, other):
+        context = signed_in(browser, live_server, user)
+        try:
+            page = context.new_page()
+            # The lesson rendered for this member: the token is in the page.
+            response = page.goto(live_server.url + lesson.url)
+            assert user.email not in response.text()
+            watermark = page.frame_locator(FRAME).locator(".watermark")
+            expect(watermark).to_have_attribute("data-watermark", user.email)
+            expect(watermark).to_be_visible()
+            # The same copy for everyone (cached after the first member): each member's
+            # token, from the token endpoint, draws their own address.
+            response = page.goto(cached)
+            assert member.email not in response.text() and other.email not in response.text()
+            expect(page.frame_locator(FRAME).locator(".watermark")).to_have_attribute(
+                "data-watermark", user.email
+            )
+        finally:
+            context.close()
+
+
+@pytest.mark.browser
+def test_a_no_skip_blocks_player_reports_its_seekable_end(browser, live_server, lesson):
+    from tests.testapp.models import VideoPage
+
+    video = lesson.body[0].value["video"]
+    training = lesson.get_parent().add_child(
+        instance=VideoPage(
+            title="Compliance",
+            slug="compliance",
+            body=[("video", {"video": video, "no_skip": True, "seekable_end": 30})],
+        )
+    )
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + training.url)
+        player = sandbox_player(page)
+        expect(player).to_have_attribute("data-play", "full")
+        expect(player).to_have_attribute("data-seek", "false")
+        expect(player).to_have_attribute("data-seekable-end", "30")
+        expect(page.frame_locator(FRAME).locator(".seekable-end")).to_contain_text("30")
+    finally:
+        context.close()

@@ -23,6 +23,9 @@ KOLLUS_PATHS: dict[str, str] = {
     "channel_attach": "/api/channels/{channel_key}/media-contents/{upload_file_key}/attach",  # CODE
     "channel_detach": "/api/channels/{channel_key}/media-contents/{upload_file_key}/detach",  # ASSUMED
     "categories": "/api/categories",  # DOC/CODE
+    # v0 (multipart field ``file``); Kollus serves v0 on its v0 host (api.kr.kollus.com): a
+    # site whose KOLLUS_API_URL host has no /0/ routes sets an absolute URL here.
+    "media_upload_poster": "/0/media/library/upload_poster/{upload_file_key}.json",  # CODE
     "stats_summary_daily": "/api/statistics/summary-daily",  # DOC
     "stats_content_rank": "/api/statistics/content-rank",  # DOC
 }

@@ -282,6 +282,40 @@ class KollusClient:
         )
         self._call("POST", path, idempotent=True)
 
+    def upload_poster(
+        self, upload_file_key: str, image: bytes, *, filename: str, content_type: str
+    ) -> str:
+        """Make ``image`` the media's poster (v0 ``upload_poster``, multipart field ``file``).
+
+        Returns the poster URL Kollus answers with, or ``""`` when its answer names none (then
+        re-read the media). Sending the same image twice leaves the same poster, so a retry
+        after a timeout is safe.
+        """
+        path = self._path("media_upload_poster", upload_file_key=upload_file_key)
+        data = self._call(
+            "POST", path, files={"file": (filename, image, content_type)}, idempotent=True
+        )
+        if isinstance(data, dict):
+            return str(data.get("poster_url") or "")
+        return ""
+
+    def download_image(self, url: str, *, max_bytes: int) -> tuple[bytes, str]:
+        """``(bytes, content type)`` of an image Kollus serves (a snapshot frame).
+
+        Kollus's image host is not the API, so this is not rate limited; the access token goes
+        only to URLs under the API's base (``ApiSession.url_for``).
+        """
+        response = self.http.request("GET", url, rate_limited=False)
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            response.close()
+            raise self.http.bad_shape("GET", url, f"image larger than {max_bytes} bytes")
+        content = response.content
+        if len(content) > max_bytes:
+            raise self.http.bad_shape("GET", url, f"image larger than {max_bytes} bytes")
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        return content, content_type or "image/jpeg"
+
     def list_categories(self) -> list[KollusCategory]:
         path = self._path("categories")
         data = self._call("GET", path)

@@ -109,6 +109,14 @@ class MediaEditView(MediaPermissionMixin, generic.EditView):
                 priority=40,
             )
         )
+        buttons.append(
+            Button(
+                _("Set poster"),
+                url=reverse("kollus_media:poster", args=(self.object.pk,)),
+                icon_name="image",
+                priority=42,
+            )
+        )
         if self.object.state == MediaState.READY:
             buttons.append(
                 Button(

@@ -13,6 +13,9 @@ from ..api.errors import KollusAPIError
 def explain(error: KollusAPIError) -> str:
     """``"<the API's message or ours> (HTTP 503)"``; no class name, URL or response body."""
     message = error.message.strip() or error.default_message
-    if error.status_code is None:
+    status = f"HTTP {error.status_code}"
+    # The client's fallback message for an unexpected status already names it
+    # ("Kollus API answered HTTP 418."); saying it twice reads like a stutter.
+    if error.status_code is None or status in message:
         return message
-    return f"{message} (HTTP {error.status_code})"
+    return f"{message} ({status})"

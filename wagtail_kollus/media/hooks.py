@@ -10,6 +10,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from . import callback_log
+from .bulk_actions import DeleteBulkAction, RefreshBulkAction, SetCategoryBulkAction
 from .library import kollus_media_viewset
 
 
@@ -37,3 +38,7 @@ def register_callback_log_menu_item() -> MenuItem:
         icon_name="media",
         order=910,
     )
+
+
+for bulk_action in (RefreshBulkAction, SetCategoryBulkAction, DeleteBulkAction):
+    hooks.register("register_bulk_action", bulk_action)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, DateColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import Button
@@ -23,7 +23,9 @@ from .delete import MediaDeleteView
 from .edit import MediaEditView
 from .filters import KollusMediaFilterSet, exclude_deleted, live_media_count, stuck_media
 from .forms import MediaEditForm
+from .import_screen import import_urlpatterns
 from .object_views import MediaPermissionMixin
+from .posters import PosterView
 from .refresh import RefreshStuckView, RefreshView, post_action_attrs
 from .replace import ReplaceView
 from .states import state_display
@@ -44,10 +46,43 @@ class StateColumn(Column):
         return state_display(instance)
 
 
+LAYOUTS = ("grid", "list")
+LAYOUT_SESSION_KEY = "wagtail_kollus:library-layout"
+# The bulk-action checkboxes' type: their aria-describedby names "<type>_<pk>_title".
+BULK_OBJ_TYPE = "kollusmedia"
+
+
+def library_layout(request) -> str:
+    """Grid (posters) or list (table): ``?layout=`` chooses and is remembered in the editor's
+    session, as their last choice; grid until they choose (as Wagtail's image listing)."""
+    asked = request.GET.get("layout")
+    if asked in LAYOUTS:
+        if request.session.get(LAYOUT_SESSION_KEY) != asked:
+            request.session[LAYOUT_SESSION_KEY] = asked
+        return asked
+    remembered = request.session.get(LAYOUT_SESSION_KEY)
+    return remembered if remembered in LAYOUTS else "grid"
+
+
 class MediaIndexView(MediaPermissionMixin, generic.IndexView):
     filterset_class = KollusMediaFilterSet
     default_ordering = "-created_at"
     add_item_label = _("Upload a video")
+    results_template_name = "wagtail_kollus/media/index_results.html"
+
+    @cached_property
+    def layout(self) -> str:
+        return library_layout(self.request)
+
+    def layout_urls(self) -> dict[str, str]:
+        """The index with the same search, filters and ordering, in each layout."""
+        urls = {}
+        for layout in LAYOUTS:
+            query = self.request.GET.copy()
+            query["layout"] = layout
+            query.pop("p", None)
+            urls[layout] = f"{self.index_url}?{query.urlencode()}"
+        return urls
 
     def get_base_queryset(self):
         return exclude_deleted(super().get_base_queryset())
@@ -63,8 +98,11 @@ class MediaIndexView(MediaPermissionMixin, generic.IndexView):
     @cached_property
     def columns(self):
         return [
+            BulkActionsCheckboxColumn("bulk_actions", obj_type=BULK_OBJ_TYPE),
             PosterColumn("poster_url", label=_("Poster")),
-            self._get_title_column("title"),
+            self._get_title_column(
+                "title", get_title_id=lambda media: f"{BULK_OBJ_TYPE}_{media.pk}_title"
+            ),
             Column("category_name", label=_("Category"), sort_key="category_name"),
             Column(
                 "duration",
@@ -106,6 +144,14 @@ class MediaIndexView(MediaPermissionMixin, generic.IndexView):
                 priority=45,
             )
         )
+        buttons.append(
+            Button(
+                _("Set poster"),
+                url=reverse("kollus_media:poster", args=(instance.pk,)),
+                icon_name="image",
+                priority=46,
+            )
+        )
         return buttons
 
     @cached_property
@@ -119,6 +165,21 @@ class MediaIndexView(MediaPermissionMixin, generic.IndexView):
                     url=refresh_url,
                     icon_name="rotate",
                     attrs=post_action_attrs(refresh_url),
+                )
+            )
+        if self.user_has_permission("add"):
+            buttons.append(
+                Button(
+                    _("Upload several videos"),
+                    url=reverse("kollus_media:upload_multiple"),
+                    icon_name="upload",
+                )
+            )
+            buttons.append(
+                Button(
+                    _("Import from Kollus"),
+                    url=reverse("kollus_media:import"),
+                    icon_name="download",
                 )
             )
         # Why a video is stuck is often in what Kollus said about it: the log is one click away.
@@ -135,6 +196,19 @@ class MediaIndexView(MediaPermissionMixin, generic.IndexView):
     def get_context_data(self, *args, **kwargs):
         context = super().get_context_data(*args, **kwargs)
         context["stuck_count"] = stuck_media().count()
+        context["layout"] = self.layout
+        context["bulk_obj_type"] = BULK_OBJ_TYPE
+        context["layout_urls"] = self.layout_urls()
+        if self.layout == "grid":
+            context["grid_items"] = [
+                {
+                    "media": media,
+                    "state": state_display(media),
+                    "title_id": f"{BULK_OBJ_TYPE}_{media.pk}_title",
+                    "edit_url": self.get_edit_url(media),
+                }
+                for media in context["object_list"]
+            ]
         if self.request.user.is_superuser:
             # Built with the real host of this request; the token is shown to superusers only.
             context["callback_urls"] = callback_urls(self.request)
@@ -192,7 +266,9 @@ class KollusMediaViewSet(ModelViewSet):
             path(f"refresh/<{conv}:pk>/", self.construct_view(RefreshView), name="refresh"),
             path("refresh-stuck/", self.construct_view(RefreshStuckView), name="refresh_stuck"),
             path(f"replace/<{conv}:pk>/", self.construct_view(ReplaceView), name="replace"),
+            path(f"poster/<{conv}:pk>/", self.construct_view(PosterView), name="poster"),
             *UploadView.extra_urlpatterns(self),
+            *import_urlpatterns(self),
         ]
 
 

@@ -55,6 +55,28 @@ def playback_key(channels: list[dict], account: KollusAccount | None = None) -> 
     return next((c.get("media_content_key") or "" for c in channels), "")
 
 
+MAX_SNAPSHOT_FRAMES = 12
+
+
+def snapshot_frames(remote: Media) -> list[dict]:
+    """The frames Kollus offers as posters: ``[{"time": s, "url": ...}]``, at most a dozen.
+
+    ASSUMED shape (``docs/dev/contracts.md``): a ``snapshots`` list of objects with ``url``
+    (and ``time``) or of plain URLs; without one, the single ``snapshot_url``. Only http(s)
+    URLs are kept (the poster screen shows them as images).
+    """
+    listed = remote.raw.get("snapshots") if isinstance(remote.raw, dict) else None
+    frames = []
+    for item in listed if isinstance(listed, list) else []:
+        url = item.get("url") if isinstance(item, dict) else item
+        time = item.get("time") if isinstance(item, dict) else None
+        if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 1000:
+            frames.append({"time": time if isinstance(time, int) else None, "url": url})
+    if not frames and remote.snapshot_url.startswith(("https://", "http://")):
+        frames.append({"time": None, "url": remote.snapshot_url})
+    return frames[:MAX_SNAPSHOT_FRAMES]
+
+
 def apply_remote_media(
     row: KollusMedia, remote: Media, account: KollusAccount | None = None
 ) -> MirrorChange:
@@ -84,6 +106,7 @@ def apply_remote_media(
         "is_audio": remote.is_audio,
         "poster_url": remote.poster_url,
         "snapshot_url": remote.snapshot_url,
+        "snapshot_frames": snapshot_frames(remote),
         "channels": channels,
         "media_content_key": playback_key(channels, account),
         "original_file_name": remote.original_file_name or row.original_file_name,

@@ -137,7 +137,33 @@ class UploadView(_MediaPermission, WagtailAdminTemplateMixin, TemplateView):
                 name="upload_status",
             ),
             path("upload/modal/", viewset.construct_view(UploadModalView), name="upload_modal"),
+            path(
+                "upload/multiple/",
+                viewset.construct_view(MultipleUploadView),
+                name="upload_multiple",
+            ),
         ]
+
+
+class MultipleUploadView(UploadView):
+    """Several files at once, dropped or picked (Wagtail images' "add multiple" pattern).
+
+    Each file gets its own copy of the single upload form (``includes/upload_form.html``,
+    driven by the same ``upload.js``), titled after the file name;
+    ``static/wagtail_kollus/js/upload_multiple.js`` starts a few at a time. Each asks the
+    server for its ticket, which passes through Kollus's shared rate limit (1 call/s); the
+    files themselves go to Kollus's upload host, which that limit does not cover.
+    """
+
+    template_name = "wagtail_kollus/media/upload_multiple.html"
+    page_title = gettext_lazy("Upload several videos")
+    #: Files on their way to Kollus at once; the others wait their turn.
+    parallel_uploads = 3
+
+    def get_context_data(self, **kwargs: Any) -> dict:
+        context = super().get_context_data(**kwargs)
+        context["parallel_uploads"] = self.parallel_uploads
+        return context
 
 
 class UploadModalView(_MediaPermission, View):

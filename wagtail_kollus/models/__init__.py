@@ -1,7 +1,8 @@
 """Local mirror rows. One module per concern; every model is re-exported here."""
 
 from .callbacks import CallbackDelivery, CallbackKind, DeliveryStatus
-from .media import KollusMedia, KollusMediaCategory, MediaState
+from .imports import ImportStatus, KollusImportRun
+from .media import KollusMedia, KollusMediaCategory, MediaState, PosterSource
 from .plays import ApprovedPlay
 from .stats import DailyStatsSnapshot, DailyVideoViews, StatsRollup, StatsRollupRow
 from .sync import ContentRecord, PageContentLink, SyncAction, SyncLogEntry, SyncState  # noqa: F401
@@ -14,10 +15,13 @@ __all__ = [
     "DailyStatsSnapshot",
     "DailyVideoViews",
     "DeliveryStatus",
+    "ImportStatus",
+    "KollusImportRun",
     "KollusMedia",
     "KollusMediaCategory",
     "KollusVideo",
     "MediaState",
+    "PosterSource",
     "StatsRollup",
     "StatsRollupRow",
     "VideoSource",

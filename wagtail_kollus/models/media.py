@@ -32,6 +32,14 @@ def format_duration(seconds: int | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+class PosterSource(models.TextChoices):
+    """Where the media's poster comes from: Kollus's own, or one an editor set."""
+
+    KOLLUS = "kollus", _("Chosen by Kollus")
+    FRAME = "frame", _("A frame of the video")
+    UPLOAD = "upload", _("An uploaded image")
+
+
 class KollusMediaQuerySet(models.QuerySet):
     def live(self) -> KollusMediaQuerySet:
         return self.exclude(state=MediaState.DELETED)
@@ -59,6 +67,15 @@ class KollusMedia(models.Model):
     is_audio = models.BooleanField(_("audio only"), default=False)
     poster_url = models.URLField(_("poster URL"), max_length=1000, blank=True)
     snapshot_url = models.URLField(_("snapshot URL"), max_length=1000, blank=True)
+    # Frames Kollus took from the video ([{"time": seconds, "url": ...}]): the poster screen
+    # offers them without asking Kollus while the editor waits (media/posters.py).
+    snapshot_frames = models.JSONField(_("snapshot frames"), default=list, blank=True)
+    poster_source = models.CharField(
+        _("poster source"),
+        max_length=10,
+        choices=PosterSource.choices,
+        default=PosterSource.KOLLUS,
+    )
     # The media content key of the configured (or first) channel: what playback uses.
     media_content_key = models.CharField(
         _("media content key"), max_length=100, blank=True, db_index=True

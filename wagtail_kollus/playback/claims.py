@@ -97,8 +97,14 @@ def build_payload(
     mc_options: Mapping[str, Any] | None = None,
     lifetime: int | None = None,
     now: float | None = None,
+    claims: Mapping[str, Any] | None = None,
+    intro_media_content_key: str = "",
 ) -> dict[str, Any]:
-    """The JWT claims for one video: ``{"cuid", "expt", "mc": [{"mckey", …options}]}``."""
+    """The JWT claims for one video: ``{"cuid", "expt", "mc": [{"mckey", …options}]}``.
+
+    ``claims``: top-level claims to add (the watermark's ``video_watermarking_code_policy``);
+    ``intro_media_content_key``: a video played first (an ``mc`` item with ``"intr": true``).
+    """
     if not isinstance(cuid, str) or not cuid:
         raise ValueError("cuid must be a non-empty string identifying the viewer.")
     if lifetime is None:
@@ -107,7 +113,19 @@ def build_payload(
         raise ValueError("The token lifetime must be a positive number of seconds.")
     issued = time.time() if now is None else now
     item = {"mckey": clean_media_content_key(media_content_key), **clean_mc_options(mc_options)}
-    return {"cuid": cuid[:MAX_CUID_LENGTH], "expt": int(issued) + int(lifetime), "mc": [item]}
+    items = [item]
+    if intro_media_content_key:
+        items.insert(0, {"mckey": clean_media_content_key(intro_media_content_key), "intr": True})
+    payload: dict[str, Any] = {
+        "cuid": cuid[:MAX_CUID_LENGTH],
+        "expt": int(issued) + int(lifetime),
+        "mc": items,
+    }
+    for name, value in (claims or {}).items():
+        if name in payload:
+            raise ValueError(f"{name!r} is set by the plugin and cannot be an added claim.")
+        payload[name] = value
+    return payload
 
 
 # --- the viewer id (cuid) ------------------------------------------------------------------

@@ -60,14 +60,25 @@ def build_player_link(
     url_params: Mapping[str, Any] | None = None,
     lifetime: int | None = None,
     now: float | None = None,
+    claims: Mapping[str, Any] | None = None,
+    intro_media_content_key: str = "",
     account: KollusAccount | None = None,
 ) -> PlayerLink:
     """Sign a fresh token and build ``{PLAYER_URL}/s?jwt=…&custom_key=…&<options>`` with the
-    keys of ``account`` (by default the settings' account)."""
+    keys of ``account`` (by default the settings' account).
+
+    ``claims`` and ``intro_media_content_key``: see :func:`.claims.build_payload`.
+    """
     custom_key = require_setting("KOLLUS_CUSTOM_KEY", "player URLs", account)
     base_url = require_setting("PLAYER_URL", "player URLs", account).rstrip("/")
     payload = build_payload(
-        media_content_key, cuid, mc_options=mc_options, lifetime=lifetime, now=now
+        media_content_key,
+        cuid,
+        mc_options=mc_options,
+        lifetime=lifetime,
+        now=now,
+        claims=claims,
+        intro_media_content_key=intro_media_content_key,
     )
     # A token is base64url and dots only: nothing in it needs quoting.
     query = f"jwt={sign_token(payload, account=account)}&custom_key={quote_plus(custom_key)}"
@@ -83,11 +94,19 @@ def build_player_url(
     *,
     mc_options: Mapping[str, Any] | None = None,
     url_params: Mapping[str, Any] | None = None,
+    claims: Mapping[str, Any] | None = None,
+    intro_media_content_key: str = "",
     account: KollusAccount | None = None,
 ) -> str:
     """Just the URL of :func:`build_player_link` (one per video block on a page)."""
     return build_player_link(
-        media_content_key, cuid, mc_options=mc_options, url_params=url_params, account=account
+        media_content_key,
+        cuid,
+        mc_options=mc_options,
+        url_params=url_params,
+        claims=claims,
+        intro_media_content_key=intro_media_content_key,
+        account=account,
     ).url
 
 

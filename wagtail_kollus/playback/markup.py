@@ -33,6 +33,7 @@ from ..conf import kollus_settings
 from .access import player_access
 from .claims import resolve_cuid
 from .links import build_player_url, check_player_configuration
+from .options import reference_options
 from .playable import Playable, playable_from
 from .references import sign_reference
 
@@ -251,7 +252,11 @@ def render_player(
             check_player_configuration(account)
             endpoint_url, script_url = _cache_safe_urls(request)
             mode: dict[str, Any] = {
-                "reference": sign_reference(playable, page_id=getattr(page, "pk", None)),
+                "reference": sign_reference(
+                    playable,
+                    page_id=getattr(page, "pk", None),
+                    player_options=reference_options(playable.player_options, page),
+                ),
                 "token_url": endpoint_url,
                 "autoplay": bool(playable.url_params.get("autoplay")),
             }
@@ -264,6 +269,7 @@ def render_player(
                 playable.media_content_key,
                 playable.mc_options,
                 playable.url_params,
+                playable.player_options,
             )
             if not access.decision.plays:
                 return refused_html(frame, access.decision.message)
@@ -273,6 +279,8 @@ def render_player(
                     cuid,
                     mc_options=access.mc_options,
                     url_params=access.url_params,
+                    claims=access.claims,
+                    intro_media_content_key=access.intro_media_content_key,
                     account=account,
                 )
             }

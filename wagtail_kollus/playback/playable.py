@@ -18,6 +18,8 @@ class Playable:
     mc_options: dict[str, Any] = field(default_factory=dict)
     url_params: dict[str, Any] = field(default_factory=dict)
     video_id: int | None = None
+    # The block's per-viewer choices (``playback.options``: watermark code, skipping the intro).
+    player_options: dict[str, Any] = field(default_factory=dict)
 
 
 def _call_or_value(obj: Any, name: str, default: Any) -> Any:
@@ -48,6 +50,7 @@ def playable_from(value: Any) -> Playable | None:
             mc_options=dict(_call_or_value(value, "mc_options", {}) or {}),
             url_params=dict(_call_or_value(value, "url_params", {}) or {}),
             video_id=getattr(video, "pk", None),
+            player_options=dict(_call_or_value(value, "player_options", {}) or {}),
         )
     if hasattr(value, "media_content_key"):  # a KollusVideo (or anything shaped like one)
         key = value.media_content_key or ""

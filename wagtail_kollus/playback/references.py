@@ -9,7 +9,8 @@ key. It holds no key and no token.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core import signing
@@ -38,11 +39,17 @@ class _ReferenceSigner(signing.TimestampSigner):
 
 
 def sign_reference(
-    playable: Playable, *, page_id: int | None = None, now: float | None = None
+    playable: Playable,
+    *,
+    page_id: int | None = None,
+    now: float | None = None,
+    player_options: Mapping[str, Any] | None = None,
 ) -> str:
     """A signed, non-secret reference to put in page HTML instead of a token.
 
     ``page_id``: the page the player is on, whose privacy the token endpoint asks about.
+    ``player_options``: the block's choices (default: the playable's), e.g. which code the
+    watermark shows — never the code itself, which the token endpoint writes for its viewer.
 
     Changing the key or any option invalidates it, so a reference cannot be turned into
     tokens for another video or other options.
@@ -56,6 +63,9 @@ def sign_reference(
         data["v"] = playable.video_id
     if page_id is not None:
         data["g"] = page_id
+    chosen = playable.player_options if player_options is None else player_options
+    if chosen:
+        data["w"] = dict(chosen)  # only when set: references without options stay as they were
     return _ReferenceSigner(now=now).sign_object(data, compress=True)
 
 
@@ -74,6 +84,7 @@ class Reference:
     url_params: dict[str, str]
     video_id: int | None
     page_id: int | None = None
+    player_options: dict[str, Any] = field(default_factory=dict)
 
 
 def load_reference(reference: str, *, max_age: float | None = None) -> Reference:
@@ -100,4 +111,5 @@ def load_reference(reference: str, *, max_age: float | None = None) -> Reference
         url_params=dict(data.get("p") or {}),
         video_id=data.get("v"),
         page_id=data["g"] if isinstance(data.get("g"), int) else None,
+        player_options=dict(data["w"]) if isinstance(data.get("w"), dict) else {},
     )

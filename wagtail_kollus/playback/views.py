@@ -159,15 +159,21 @@ def player_token(request: HttpRequest, account: KollusAccount | None = None) -> 
         )
         if retry_after is not None:
             return _rate_limited(retry_after)
-    # The policy decides for the viewer asking now: the cached page was the same for all.
-    access = player_access(
-        request,
-        cuid,
-        lazy_page(reference.page_id),
-        reference.media_content_key,
-        reference.mc_options,
-        reference.url_params,
-    )
+    # The policy decides for the viewer asking now: the cached page was the same for all,
+    # and so are the player options (the watermark shows this viewer's code).
+    try:
+        access = player_access(
+            request,
+            cuid,
+            lazy_page(reference.page_id),
+            reference.media_content_key,
+            reference.mc_options,
+            reference.url_params,
+            reference.player_options,
+        )
+    except ConfigurationError as exc:
+        logger.warning("Player token refused: %s", exc)
+        return _error("not_configured", _("Playback is not configured."), 503)
     if not access.decision.plays:
         response = _error("refused", access.decision.message, 403)
         _remember_new_viewer(request, response)
@@ -178,6 +184,8 @@ def player_token(request: HttpRequest, account: KollusAccount | None = None) -> 
             cuid,
             mc_options=access.mc_options,
             url_params=access.url_params,
+            claims=access.claims,
+            intro_media_content_key=access.intro_media_content_key,
             account=account,
         )
     except ConfigurationError as exc:

@@ -105,6 +105,16 @@ def finish_transcoding(app: Any, request: Request) -> Response:
         return json_response({"data": app.state.render_media(row)})
 
 
+def seed_media(app: Any, request: Request) -> Response:
+    """``{"count": 300}``: the library holds that many seeded media (a channel to import)."""
+    body = _json_body(request)
+    count = body.get("count")
+    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 100_000:
+        raise HttpError(json_response({"message": "count must be an integer, 0-100000."}, 422))
+    app.state.seed_media(count)
+    return json_response({"media": count}, 201)
+
+
 def delete_content(app: Any, request: Request) -> Response:
     """Remove a content record, as if deleted on the contents site: the public API has no
     DELETE, and afterwards answers 404 for it like for any unknown id."""
@@ -129,6 +139,14 @@ def image(app: Any, request: Request) -> Response:
 
 
 ROUTES = [
+    Route(
+        "POST",
+        "/_sandbox/media",
+        "control.media_seed",
+        seed_media,
+        control=True,
+        summary='hold exactly N seeded media (a library to import): {"count": 300}',
+    ),
     Route("GET", "/", "control.home", home, control=True),
     Route(
         "GET", "/_sandbox", "control.index", index, control=True, summary="URLs and counts, as JSON"

@@ -9,6 +9,7 @@ A fault is a small recipe applied around the real handler:
 - ``reset``: drop the socket without any answer;
 - ``times``: apply only to the next N matching requests, then disappear ("fail N times, then
   succeed"); unset means every request;
+- ``after``: let the next N matching requests through untouched first ("fail after K pages");
 - ``commit_then_timeout``: run the handler (so e.g. the record IS created), then sleep this long
   before answering — longer than the client's read timeout, so the client sees a timeout for a
   write that happened.
@@ -32,6 +33,7 @@ class Fault:
     reset: bool = False
     times: int | None = None
     commit_then_timeout: float | None = None
+    after: int | None = None
 
     def __post_init__(self) -> None:
         if self.body is not None and self.body not in BODY_KINDS:
@@ -40,6 +42,8 @@ class Fault:
             raise ValueError("status must be an HTTP status code")
         if self.times is not None and int(self.times) < 1:
             raise ValueError("times must be at least 1")
+        if self.after is not None and int(self.after) < 0:
+            raise ValueError("after must be at least 0")
         if float(self.latency) < 0:
             raise ValueError("latency must be >= 0")
 
@@ -84,11 +88,14 @@ class FaultRegistry:
                 fault = self._faults.get(key)
                 if fault is None:
                     continue
+                if fault.after:
+                    fault.after -= 1
+                    continue
                 if fault.times is not None:
                     fault.times -= 1
                     if fault.times <= 0:
                         del self._faults[key]
-                return Fault(**{**asdict(fault), "times": None})
+                return Fault(**{**asdict(fault), "times": None, "after": None})
         return None
 
     def as_dict(self) -> dict[str, dict[str, Any]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import library, statistics
 from .http import HttpError, Request, Response, first, json_response
+from .multipart import MultipartError
 from .routing import Route
 from .timestamps import now
 
@@ -219,6 +220,53 @@ def media_replace(app: Any, request: Request) -> Response:
     return json_response({"data": data})
 
 
+POSTER_MAX_BYTES = 5 * 1024 * 1024
+# What the sandbox takes as a poster, by the file's first bytes (as Kollus takes JPEG and PNG).
+POSTER_SIGNATURES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+
+
+def _poster_part(request: Request) -> tuple[bytes, str]:
+    if request.content_type != "multipart/form-data":
+        raise _error(422, "The poster must be sent as multipart/form-data (field file).")
+    found = None
+    try:
+        for part in request.multipart().parts():
+            if part.name == "file" and part.filename is not None and found is None:
+                found = part.read_all(limit=POSTER_MAX_BYTES)
+            else:
+                part.drain()
+    except MultipartError as exc:
+        raise _error(422, f"The poster could not be read: {exc}.") from exc
+    if not found:
+        raise _error(422, "No poster image in field file.")
+    content_type = next(
+        (kind for magic, kind in POSTER_SIGNATURES.items() if found.startswith(magic)), None
+    )
+    if content_type is None:
+        raise _error(422, "The poster must be a JPEG or PNG image.")
+    return found, content_type
+
+
+def media_upload_poster(app: Any, request: Request) -> Response:
+    """v0 ``upload_poster``: the image becomes the media's poster, served at its poster URL
+    (``player.poster``) with a new ``?v=`` so browsers do not keep showing the old one."""
+    ufk = request.route_params["upload_file_key"]
+    image, content_type = _poster_part(request)
+    state = app.state
+    with state.lock:
+        row = state.media.get(ufk)
+        if row is None:
+            return json_response({"error": 1, "message": "media content not found"}, 404)
+        version = int(row.get("poster_version") or 0) + 1
+        state.images[f"poster-{ufk}-{version}"] = (content_type, image)
+        row["poster_version"] = version
+        row["updated_at"] = now()
+        state.changed()
+        data = state.render_media(row)
+    library.content_updated(app, row, "poster")
+    return json_response({"error": 0, "message": "", "result": {"poster_url": data["poster_url"]}})
+
+
 # --- channels and categories -----------------------------------------------------------
 def channel_attach(app: Any, request: Request) -> Response:
     channel_key = request.route_params["channel_key"]
@@ -355,6 +403,13 @@ ROUTES = [
     ),
     Route(
         "POST", CHANNEL_MEDIA + "/detach", "kollus.channel_detach", channel_detach, auth="kollus"
+    ),
+    Route(
+        "POST",
+        "/kollus/0/media/library/upload_poster/{upload_file_key}.json",
+        "kollus.upload_poster",
+        media_upload_poster,
+        auth="kollus",
     ),
     Route("GET", API + "/channels", "kollus.channels", channel_list, auth="kollus"),
     Route("GET", API + "/categories", "kollus.categories", category_list, auth="kollus"),

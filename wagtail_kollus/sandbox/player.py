@@ -11,6 +11,8 @@ With a ``play`` callback configured, the signed player then asks the site as Kol
 or the token names (``data-play='preview'``), or shows the site's refusal message
 (``data-sandbox-player='refused'``); an answer Kollus would not accept is a 502 page naming
 the broken rule (``data-reason='play-callback-…'``).
+
+A playing page draws the token's watermark and shows its other options (``player_options``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from .http import HttpError, Request, Response, html_response
+from .player_options import options_markup, watermark_problem
 from .posters import poster_jpeg
 from .routing import Route
 
@@ -46,6 +49,8 @@ _MESSAGES = {
     "missing-cuid": "The cuid claim is missing.",
     "bad-mc": "The mc claim must be a non-empty list of media items.",
     "unknown-mckey": "A media content key in mc is not known.",
+    "bad-watermark": "video_watermarking_code_policy needs a code_kind text, integer sizes, "
+    "alpha and times, and a six-digit hex font_color.",
     "signature-required": "This channel is secured: play it through a signed URL.",
 }
 
@@ -116,6 +121,9 @@ def verify_player_token(
                 or app.state.media_by_mckey(item["mckey"]) is None
             ):
                 raise PlayerRejected("unknown-mckey")
+    problem = watermark_problem(payload)
+    if problem:
+        raise PlayerRejected(problem)
     return payload, main[0]
 
 
@@ -162,8 +170,10 @@ def _player_page(
     cuid: str = "",
     signed: bool,
     play_section: Any = None,
+    payload: dict[str, Any] | None = None,
+    item: dict[str, Any] | None = None,
 ) -> Response:
-    poster = f"{app.state.player_url}/poster/{html.escape(mckey)}.jpg"
+    poster = html.escape(_poster_url(app, mckey))
     options = {k: v for k, v in request.query_pairs if k not in ("jwt", "custom_key")}
     option_attrs = "".join(
         f" data-option-{html.escape(k.replace('_', '-'))}='{html.escape(v)}'"
@@ -172,17 +182,27 @@ def _player_page(
     )
     title_html = html.escape(title)
     window_attrs, window_line = _play_window(play_section)
+    token_attrs, token_lines = options_markup(payload or {}, item or {})
     return html_response(
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{title_html}</title><style>body{{margin:0;background:#000;color:#fff;font:14px sans-serif}}"
         "video{width:100%;max-height:90vh;background:#000}</style></head><body>"
         f"<div data-sandbox-player='ok' data-mckey='{html.escape(mckey)}' data-cuid='{html.escape(str(cuid))}'"
         f" data-signed='{'true' if signed else 'false'}' data-title='{title_html}'{option_attrs}"
-        f"{window_attrs}>"
-        f"<video controls playsinline poster='{poster}'></video>{window_line}"
+        f"{window_attrs}{token_attrs}>"
+        f"<video controls playsinline poster='{poster}'></video>{window_line}{token_lines}"
         f"<p class='title'>{title_html}</p><p>Kollus sandbox player: no real video is streamed.</p>"
         "</div></body></html>"
     )
+
+
+def _poster_url(app: Any, mckey: str) -> str:
+    """The media's current poster URL (with its version once an editor set one)."""
+    with app.state.lock:
+        media = app.state.media_by_mckey(mckey)
+        version = media.get("poster_version") if media else None
+    url = f"{app.state.player_url}/poster/{mckey}.jpg"
+    return f"{url}?v={version}" if version else url
 
 
 def signed_player(app: Any, request: Request) -> Response:
@@ -220,7 +240,15 @@ def signed_player(app: Any, request: Request) -> Response:
             return _with_device(_refusal_page(outcome.message), device, new_device)
         section = outcome.play_section or section
     page = _player_page(
-        app, request, item["mckey"], title, cuid=payload["cuid"], signed=True, play_section=section
+        app,
+        request,
+        item["mckey"],
+        title,
+        cuid=payload["cuid"],
+        signed=True,
+        play_section=section,
+        payload=payload,
+        item=item,
     )
     return _with_device(page, device, new_device)
 
@@ -262,15 +290,28 @@ def share_player(app: Any, request: Request) -> Response:
 
 
 def poster(app: Any, request: Request) -> Response:
+    """The media's poster: the image last sent to ``upload_poster``, else one drawn from its
+    key; ``?frame=<s>`` draws the snapshot frame at that second."""
     key = request.route_params["key"]
+    frame = request.query("frame")
     with app.state.lock:
         media = app.state.media_by_mckey(key) or app.state.media.get(key)
         title = media["title"] if media else None
+        uploaded = None
+        if media and media.get("poster_version") and frame is None:
+            name = f"poster-{media['upload_file_key']}-{media['poster_version']}"
+            uploaded = app.state.images.get(name)
     if title is None:
         raise HttpError(html_response("<p>Unknown media.</p>", 404))
+    if uploaded is not None:
+        content_type, image = uploaded
+        return Response(
+            200, image, [("Content-Type", content_type), ("Cache-Control", "max-age=3600")]
+        )
+    label = f"{title} @ {frame}s" if frame is not None else title
     return Response(
         200,
-        poster_jpeg(key, title),
+        poster_jpeg(key + (f"#{frame}" if frame is not None else ""), label),
         [("Content-Type", "image/jpeg"), ("Cache-Control", "max-age=3600")],
     )
 

@@ -126,6 +126,13 @@ class SandboxState:
                 if self.config.state_file:
                     self._schedule_save()
 
+    def seed_media(self, count: int) -> None:
+        """Make the library hold exactly ``count`` seeded media (the first ``count`` of the
+        seed: the media content records point at stay while ``count`` covers them)."""
+        with self.lock:
+            self.media = seed.media_library(count, self.config.seed)
+            self.changed()
+
     def changed(self) -> None:
         """Call under the lock after any mutation."""
         self.dirty = True
@@ -230,12 +237,26 @@ class SandboxState:
         ufk = self.mckey_index.get(mckey)
         return self.media.get(ufk) if ufk else None
 
+    def _snapshot_frames(self, row: dict[str, Any], key: str) -> list[dict[str, Any]]:
+        """Frames at a tenth, three tenths… of a transcoded video (ASSUMED shape of Kollus's
+        snapshot list: ``docs/dev/contracts.md``)."""
+        duration = row["duration"]
+        if row["stage"] != "completed" or not duration:
+            return []
+        times = sorted({max(0, duration * tenth // 10) for tenth in (1, 3, 5, 7)})
+        return [
+            {"time": t, "url": f"{self.player_url}/poster/{key}.jpg?frame={t}"} for t in times
+        ]
+
     def render_media(self, row: dict[str, Any]) -> dict[str, Any]:
         category = self.kollus_categories.get(row["category_key"] or "", None)
         first_key = (
             row["channels"][0]["media_content_key"] if row["channels"] else row["upload_file_key"]
         )
         poster = f"{self.player_url}/poster/{first_key}.jpg"
+        snapshot = poster + "?snapshot=1"
+        if row.get("poster_version"):
+            poster += f"?v={row['poster_version']}"
         return {
             "upload_file_key": row["upload_file_key"],
             "title": row["title"],
@@ -251,7 +272,8 @@ class SandboxState:
             "original_file_name": row["original_file_name"],
             "original_file_size": row["original_file_size"],
             "poster_url": poster,
-            "snapshot_url": poster + "?snapshot=1",
+            "snapshot_url": snapshot,
+            "snapshots": self._snapshot_frames(row, first_key),
             "media_content_keys": [
                 {
                     "channel_key": ch["channel_key"],

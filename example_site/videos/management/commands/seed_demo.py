@@ -46,8 +46,13 @@ class Command(BaseCommand):
         course = self._page(home, CoursePage, "course", "Course synced to the shop", videos,
                             intro="<p>Publishing this page updates its content record.</p>",
                             base_price=39000, image=self._image())
+        # Compliance training: the player draws the viewer's e-mail address (their viewer id
+        # when anonymous) and nobody skips ahead past the first 30 seconds.
+        self._page(home, VideoPage, "compliance-lesson", "Compliance lesson (watermark, no skipping)",
+                   videos[:1], block_options={"no_skip": True, "seekable_end": 30,
+                                              "watermark": "email"})
         self.stdout.write(self.style.SUCCESS(
-            f"Seeded {len(videos)} videos on 3 pages (course page id {course.pk}); "
+            f"Seeded {len(videos)} videos on 4 pages (course page id {course.pk}); "
             f"{library} Kollus videos in the library."
         ))
 
@@ -121,7 +126,7 @@ class Command(BaseCommand):
                     return videos
         return videos
 
-    def _page(self, home, model, slug, title, videos, **fields):
+    def _page(self, home, model, slug, title, videos, block_options=None, **fields):
         page = model.objects.filter(slug=slug).first()
         body = []
         for index, video in enumerate(videos):
@@ -130,6 +135,7 @@ class Command(BaseCommand):
             body.append({"type": "video", "value": {
                 "video": video.pk, "autoplay": False, "mute": False, "start_time": 0,
                 "allow_seek": True, "disable_playrate": False, "title_override": "",
+                **(block_options or {}),
             }})
         if page is None:
             page = model(title=title, slug=slug, **fields)

@@ -143,7 +143,14 @@
     return fill(this.text(unit[0], unit[1]), "size", formatNumber(bytes, i === 0 ? 0 : 1));
   };
 
+  // The upload ended without reaching Kollus (refused ticket, failed transfer, cancelled):
+  // whoever queued it (upload_multiple.js) may start the next file.
+  Uploader.prototype.stopped = function () {
+    this.form.dispatchEvent(new CustomEvent("wagtail-kollus:upload-stopped", { bubbles: true }));
+  };
+
   Uploader.prototype.showError = function (message) {
+    this.stopped();
     var error = this.q("error");
     error.textContent = message;
     error.hidden = false;
@@ -282,6 +289,7 @@
     this.q("start").disabled = false;
     this.q("message").textContent = this.text("cancelled");
     this.report(true, this.text("cancelled"));
+    this.stopped();
   };
 
   Uploader.prototype.showState = function (media) {

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('wagtail_kollus', '0007_approved_plays'),
+        ('wagtail_kollus', '0011_library_import'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
