@@ -34,6 +34,7 @@ GROUPS = (
     "scale_sync",
     "library_import",
     "library",
+    "progress_reports",
 )
 
 

@@ -30,10 +30,12 @@ trap cleanup EXIT INT TERM
 "$PY" manage.py kollus_import --install-schedule >/dev/null
 
 # The sandbox sends Kollus's platform callbacks to the site, exactly as Kollus would, and its
-# player asks the site's play callback before playing (docs/selling-courses.md).
+# player asks the site's play callback before playing (docs/selling-courses.md) and reports
+# a learner's progress to its LMS callback (docs/progress.md).
 "$PY" -m wagtail_kollus.sandbox --host 127.0.0.1 --port "$SANDBOX_PORT" \
   --callback-url "http://127.0.0.1:${DEMO_PORT}/kollus/callbacks/{kind}/${KOLLUS_CALLBACK_TOKEN}/" \
   --callback-url "play=http://127.0.0.1:${DEMO_PORT}/kollus/callbacks/play/${KOLLUS_CALLBACK_TOKEN}/" \
+  --callback-url "progress=http://127.0.0.1:${DEMO_PORT}/kollus/callbacks/progress/${KOLLUS_CALLBACK_TOKEN}/" \
   --state-file "${SANDBOX_STATE_FILE:-$ROOT/example_site/.sandbox-state.json}" &
 pids+=($!)
 for _ in $(seq 1 50); do

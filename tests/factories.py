@@ -155,3 +155,29 @@ def store_snapshot(day: date, *, visitors: int, views: dict[str, int], final: bo
     DailyVideoViews.objects.filter(date=day).delete()
     for key, count in views.items():
         DailyVideoViews.objects.create(date=day, upload_file_key=key, title=key, views=count)
+
+
+# --- learner progress (tests/test_progress_reports.py, benchmarks/progress_reports.py) ---------
+def make_progress(learner, page, media_content_key: str = "mckey0001", *, percent: int = 50,
+                  duration: int = 600, completed: bool = False, days_ago: int = 0, **fields):
+    """A ``LearnerProgress`` row: ``percent`` of ``duration`` watched from the start, last
+    watched ``days_ago`` days ago (and first watched a day before that)."""
+    from wagtail_kollus.models import LearnerProgress
+
+    last = datetime.now(UTC) - timedelta(days=days_ago)
+    watched = duration * percent // 100
+    values = {
+        "learner": learner,
+        "page": page,
+        "media_content_key": media_content_key,
+        "watched_intervals": [[0, watched]] if watched else [],
+        "watched_seconds": watched,
+        "duration": duration,
+        "percent": percent,
+        "last_position": watched,
+        "first_watched_at": last - timedelta(days=1),
+        "last_watched_at": last,
+        "completed_at": last if completed else None,
+    }
+    values.update(fields)
+    return LearnerProgress.objects.create(**values)

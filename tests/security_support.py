@@ -284,6 +284,14 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "wagtail_kollus_stats:record": AdminRule(
         ("view_kollus_statistics",), method="post", superuser_methods=("post",)
     ),
+    # Learner progress (own permission, personal data; 403 page as the statistics screens)
+    **{
+        f"wagtail_kollus_progress:{name}": AdminRule(("view_learnerprogress",))
+        for name in (
+            "pages", "pages_results", "page", "page_results",
+            "learner", "learner_results", "learner_data",
+        )
+    },
     # Sync report and the page panel's endpoints
     "wagtail_kollus_sync:report": AdminRule(
         ("view_pagecontentlink",), superuser_methods=("get", "post")
@@ -300,6 +308,9 @@ ADMIN_URLS: dict[str, AdminRule] = {
     "wagtail_kollus_callbacks:retry": AdminRule(
         ("change_kollusmedia",), method="post", superuser_methods=("post",)
     ),
+    # The refused plays report: its own permission (the rows name viewers).
+    "wagtail_kollus_refused_plays:index": AdminRule(("view_refusedplay",)),
+    "wagtail_kollus_refused_plays:index_results": AdminRule(("view_refusedplay",)),
     # The chooser: any admin user (as Wagtail's own choosers)
     "kollus_video_chooser:choose": AdminRule(None),
     "kollus_video_chooser:choose_results": AdminRule(None),
@@ -330,6 +341,9 @@ PUBLIC_URLS = {
     # Kollus's play callback: the same secret in the URL; answers only signed JWTs.
     "wagtail_kollus:callback-play": "play_callback",
     "wagtail_kollus:callback-play-unslashed": "play_callback",
+    # Kollus's LMS (progress) callback: the same secret; writes only for a signed play context.
+    "wagtail_kollus:callback-progress": "lms_callback",
+    "wagtail_kollus:callback-progress-unslashed": "lms_callback",
 }
 
 

@@ -1,5 +1,6 @@
 """Settings for the test suite. The sandbox URLs are filled in by ``tests/conftest.py``."""
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -22,7 +23,9 @@ INSTALLED_APPS = [
     "wagtail.images",
     "wagtail.search",
     "wagtail.admin",
+    "wagtail.api.v2",  # the headless tests' API v2 endpoint (tests/urls.py)
     "wagtail",
+    "rest_framework",
     "modelcluster",
     "taggit",
     "django_q",
@@ -105,6 +108,19 @@ if os.environ.get("DATABASE_URL", "").startswith("postgres"):
     # Wagtail's search index uses PostgreSQL's search fields, which Django 6.1's checks
     # (run by migrate) refuse without this app.
     INSTALLED_APPS.append("django.contrib.postgres")
+
+# wagtail-grapple (the optional [graphql] extra, in the test extras): the GraphQL tests run
+# wherever it installs (tests/test_headless_graphql.py), as a site sets it up (docs/headless.md).
+if importlib.util.find_spec("grapple") is not None:
+    INSTALLED_APPS += ["grapple", "graphene_django"]
+    GRAPPLE = {"APPS": ["testapp"]}
+    GRAPHENE = {
+        "SCHEMA": "grapple.schema.schema",
+        "MIDDLEWARE": [
+            "grapple.middleware.GrappleMiddleware",
+            "wagtail_kollus.headless.graphql.PageOfVideosMiddleware",
+        ],
+    }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -68,3 +68,24 @@ def test_the_library_grid_benchmark_runs_and_the_grid_is_flat(admin_client, sett
     assert results["library_grid_queries_5"] == results["library_grid_queries"]
     assert results["library_list_queries_5"] == results["library_list_queries_45"]
     assert results["library_grid_ratio"] > 0
+def test_the_progress_benchmark_runs(settings):
+    from benchmarks import progress
+
+    settings.WAGTAIL_KOLLUS = progress.bench_settings()
+    settings.ROOT_URLCONF = "benchmarks.progress"
+    results = progress.measure(loads=8, learners=30, videos=4)
+    assert results["lms_callback_queries"] <= 3
+    assert results["lms_callback_p99_ms"] > 0
+    assert results["lms_callback_throughput_ratio"] > 0
+
+
+@pytest.mark.django_db(transaction=True)  # the export is measured in a child process
+def test_the_progress_reports_benchmark_runs():
+    from benchmarks import progress_reports
+
+    results = progress_reports.measure(learners=30, videos=3, loads=2)
+    # The page's report costs the same queries for 10 learners as for 30: none per learner.
+    assert results["progress_report_queries_10"] == results["progress_report_queries_30"]
+    assert results["progress_export_rows"] == 90
+    assert results["progress_report_ratio"] > 0
+    assert 0 <= results["progress_export_rss_growth_mib"] < 64

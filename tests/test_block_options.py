@@ -11,7 +11,15 @@ from wagtail_kollus.blocks import TITLE_OVERRIDE_MAX_LENGTH, KollusVideoBlock
 
 pytestmark = pytest.mark.django_db
 
-OPTIONS = ["start_time", "title_override", "autoplay", "mute", "allow_seek", "disable_playrate"]
+OPTIONS = [
+    "start_time",
+    "title_override",
+    "autoplay",
+    "mute",
+    "allow_seek",
+    "disable_playrate",
+    "resume",
+]
 RULES = ["no_skip", "seekable_end", "watermark", "disable_nscreen", "skip_intro"]
 
 

@@ -61,6 +61,15 @@ def test_make_demo_serves_the_admin_and_sandbox_data(demo):
     lesson_player = requests.get(src.replace("&amp;", "&")).text
     assert "data-seekable-end='30'" in lesson_player and "data-seek='false'" in lesson_player
     assert re.search(r"data-watermark='anon-[0-9a-f]+'", lesson_player), lesson_player[:800]
+    # Headless: the API v2 gives each video a player URL minted for this viewer, which plays;
+    # the pages carry VideoObject JSON-LD (BLOCK_STRUCTURED_DATA).
+    api = requests.get(base + "/api/v2/pages/", params={"type": "videos.VideoPage", "fields": "body"})
+    assert api.status_code == 200 and "no-store" in api.headers["Cache-Control"]
+    player = next(block["value"]["player"] for page in api.json()["items"]
+                  for block in page["body"] if block["type"] == "video")
+    assert player["access"] == "allow"
+    assert "data-sandbox-player='ok'" in requests.get(player["url"]).text
+    assert '<script type="application/ld+json">{"@context": "https://schema.org"' in videos.text
 
     # The seed published a course page; the demo's django-q2 cluster synced it to the sandbox.
     deadline = time.monotonic() + 60

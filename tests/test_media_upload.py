@@ -79,7 +79,7 @@ def test_kollus_refusing_an_upload_url_is_a_message_and_a_failed_row(admin_clien
     error = response.json()["error"]
     # A sentence an editor can read: the status and the API's message, no dict, no class name.
     assert error.startswith("Kollus did not give an upload URL: ")
-    assert error.endswith("(HTTP 500)")
+    assert error.endswith("HTTP 500.") and error.count("HTTP 500") == 1
     assert "{" not in error and "UnavailableError" not in error and "status_code" not in error
     media = KollusMedia.objects.get()
     assert media.state == MediaState.FAILED
@@ -92,7 +92,8 @@ def test_a_refused_token_reads_as_a_sentence_without_secrets(admin_client, kollu
     response = ticket(admin_client, title="Nope")
     assert response.status_code == 502
     error = response.json()["error"]
-    assert error.startswith("Kollus did not give an upload URL: ") and error.endswith("(HTTP 401)")
+    assert error.startswith("Kollus did not give an upload URL: ") and error.endswith("HTTP 401.")
+    assert error.count("HTTP 401") == 1
     assert kollus.kollus_settings()["KOLLUS_ACCESS_TOKEN"] not in response.content.decode()
     assert "access_token" not in error
 

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.cache import caches
 from django.template import engines
 from django.test import RequestFactory
@@ -42,6 +43,7 @@ from wagtail_kollus.models import (
 )
 from wagtail_kollus.sandbox.testing import SandboxServer
 
+from .factories import make_progress
 from .security_support import (
     ADMIN_URLS,
     SANDBOX_KEYS,
@@ -220,7 +222,20 @@ def objects(configured, django_user_model):
         status="failed",
     )
     video = KollusVideo.objects.create(title="Chosen", media_content_key=media.media_content_key)
+    # A row for the refused plays report, so that its sweep renders a listing, not "none yet".
+    from wagtail_kollus.models import RefusedPlay
+
+    RefusedPlay.objects.create(
+        page=home,
+        cuid="anon-walk",
+        media_content_key="mck-chosen",
+        kind=1,
+        reason="login_required",
+        message="Log in to watch this video.",
+    )
+    make_progress(superuser, home, media.media_content_key, percent=40)
     return {
+        "user_id": superuser.pk,
         "video_id": video.pk,  # the chosen-video preview page signs a player URL
         "pk": media.pk,
         "delivery_id": failed.pk,
@@ -472,6 +487,18 @@ def test_page_with_the_block_and_the_token_endpoint_hold_no_secret(
             error = client.get(reverse("wagtail_kollus:player_token"), {"reference": bad})
             assert error.status_code in (400, 403)
             assert not find_secrets(response_text(error), ALL_SECRETS)
+    # The headless outputs: API v2 and, where wagtail-grapple is installed, GraphQL.
+    headless = [client.get(f"/api/v2/pages/{page.pk}/")]
+    if django_apps.is_installed("grapple"):
+        query = "query($id: ID!) { page(id: $id) { ... on VideoPage { body { ... on KollusVideoBlock { player { url reference tokenUrl message } } } } } }"
+        headless.append(client.post("/graphql/", {"query": query, "variables": {"id": page.pk}},
+                                    content_type="application/json"))
+    for answer in headless:
+        assert answer.status_code == 200 and "player" in response_text(answer)
+        assert ("jwt=" in response_text(answer)) is not cache_safe  # minted unless cache-safe
+        assert not find_secrets(response_text(answer), ALWAYS_SECRET)
+        if cache_safe:  # a reference, as in cache-safe HTML: not even the custom key
+            assert not find_secrets(response_text(answer), ("KOLLUS_CUSTOM_KEY",))
     # The cached-page view of the test app renders the tag in cache-safe mode.
     cached = client.get(reverse("cached_player_page"), {"video": video.pk, "x": cache_safe})
     assert not find_secrets(response_text(cached), ALL_SECRETS)
@@ -569,6 +596,14 @@ def _callback_requests(token: str, account: str) -> list[tuple[str, str, str, by
     good = reverse("wagtail_kollus:callback-upload", kwargs={"token": token})
     form = {"content_provider_key": account, "upload_file_key": "ufk-log", "filename": "강의"}
     urlencoded = "application/x-www-form-urlencoded"
+    lms = reverse("wagtail_kollus:callback-progress", kwargs={"token": token})
+    forged_report = json.dumps(
+        {
+            "user_info": {"client_user_id": "user-x"},
+            "content_info": {"media_content_key": "k", "last_position": 10},
+            "uservalues": {"uservalue9": "forged." + token},
+        }
+    )
     return [
         ("multipart without boundary", "POST", good, b"x", "multipart/form-data", 400),
         ("EUC-KR form", "POST", good, urlencode(form, encoding="euc-kr").encode(),
@@ -583,6 +618,15 @@ def _callback_requests(token: str, account: str) -> list[tuple[str, str, str, by
          404),
         ("no trailing slash", "POST", good.rstrip("/"), urlencode(form).encode(), urlencoded, 200),
         ("no trailing slash, GET", "GET", good.rstrip("/"), b"", urlencoded, 405),
+        # Kollus's LMS callback: forged and malformed reports are read and ignored (200, so
+        # Kollus does not retry them), a wrong token is refused, all without a trace of it.
+        ("LMS report, malformed", "POST", lms, urlencode({"json_data": "{"}).encode(),
+         urlencoded, 200),
+        ("LMS report, forged context", "POST", lms.rstrip("/"),
+         urlencode({"json_data": forged_report}).encode(), urlencoded, 200),
+        ("LMS report, wrong token", "POST", lms.replace(token, token[:-1] + "x"),
+         urlencode({"json_data": forged_report}).encode(), urlencoded, 403),
+        ("LMS report, GET", "GET", lms, b"", urlencoded, 405),
     ]
 
 
@@ -593,6 +637,7 @@ def test_callback_requests_django_would_log_leave_no_token_in_any_log(
 ):
     """Every logger at DEBUG, SQL included (DEBUG=True logs each query with its parameters)."""
     settings.DEBUG = debug
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "PROGRESS_TRACKING": True}
     logs.set_level(logging.DEBUG, logger="django.db.backends")
     token, account = SECRETS["CALLBACK_TOKEN"], SECRETS["KOLLUS_SERVICE_ACCOUNT_KEY"]
     client.raise_request_exception = False

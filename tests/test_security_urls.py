@@ -17,7 +17,10 @@ Wagtail's conventions, which the admin checks follow precisely:
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -26,6 +29,7 @@ from wagtail.models import GroupPagePermission, Page
 from wagtail_kollus.models import CallbackDelivery, KollusMedia, KollusVideo, MediaState
 from wagtail_kollus.playback import Playable, sign_reference
 
+from .factories import make_progress
 from .security_support import (
     ADMIN_URLS,
     PUBLIC_URLS,
@@ -100,7 +104,21 @@ def objects(kollus, db):
         status="failed",
     )
     video = KollusVideo.objects.create(title="Chosen", media_content_key="mck-chosen")
+    # A row for the refused plays report, so that its sweep renders a listing, not "none yet".
+    from wagtail_kollus.models import RefusedPlay
+
+    RefusedPlay.objects.create(
+        page=home,
+        cuid="anon-walk",
+        media_content_key="mck-chosen",
+        kind=1,
+        reason="login_required",
+        message="Log in to watch this video.",
+    )
+    learner = get_user_model().objects.create_user("learner", "learner@example.com", "pw")
+    make_progress(learner, home, "mck-chosen", percent=40)
     return {
+        "user_id": learner.pk,
         "video_id": video.pk,
         "pk": media.pk,
         "delivery_id": failed.pk,
@@ -336,6 +354,71 @@ def test_play_callback_needs_the_token_and_signs_nothing_for_strangers(
     assert ApprovedPlay.objects.count() == 0
     settings.WAGTAIL_KOLLUS = kollus.kollus_settings(CALLBACK_TOKEN="")
     assert client.post(reverse(name, kwargs={"token": "x"}), form).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name", sorted(n for n, kind in PUBLIC_URLS.items() if kind == "lms_callback")
+)
+def test_lms_callback_needs_the_token_and_forged_replayed_or_malformed_reports_change_nothing(
+    name, client, kollus, django_user_model, settings
+):
+    import time
+
+    from django.test import TestCase
+    from wagtail.models import Page
+
+    from wagtail_kollus.models import LearnerProgress
+    from wagtail_kollus.playback.viewer import Viewer, sign_play_context, user_viewer_id
+    from wagtail_kollus.progress.lms import build_json_data
+
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "PROGRESS_TRACKING": True}
+    learner = django_user_model.objects.create_user("learner", "l@example.com", "pw")
+    page = Page.objects.get(depth=2)
+    viewer = Viewer(cuid=user_viewer_id(learner.pk), user_id=learner.pk)
+
+    def form(context, *, end=60, at=None, key="k", cuid=viewer.cuid):
+        return {
+            "json_data": build_json_data(
+                cuid=cuid, media_content_key=key, uservalues={"uservalue9": context},
+                duration=600, position=end, watched_blocks=set(range(end // 6)), block_count=100,
+                start_at=0, play_time=end, reported_at=at or int(time.time()), player_id="p",
+            )
+        }
+
+    good = reverse(name, kwargs={"token": TOKEN})
+    wrong = reverse(name, kwargs={"token": TOKEN[:-1] + "X"})
+    signed = sign_play_context(viewer, page.pk, "k")
+    assert client.get(good).status_code == 405
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "pw"))
+    for url in (wrong, reverse(name, kwargs={"token": "None"})):
+        response = client.post(url, form(signed))
+        assert response.status_code == 403 and response.content == b"", url
+    client.logout()
+    forged = [
+        form("x" + signed[1:]),  # altered signature
+        form(sign_play_context(viewer, page.pk, "other-key")),  # another video's context
+        form(signed, key="other-key"),
+        form(signed, cuid="user-someone-else"),
+        form(sign_play_context(Viewer(cuid="anon-1"), page.pk, "k"), cuid="anon-1"),
+        {"json_data": "{not json"},
+        {"json_data": json.dumps({"user_info": [], "content_info": None})},
+        {"json_data": "x" * 100_000},
+        {},
+    ]
+    for data in forged:
+        assert client.post(good, data).status_code == 200
+    assert not LearnerProgress.objects.exists()
+    # A genuine report is recorded; the same report replayed, or an older one, changes nothing.
+    now = int(time.time())
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert client.post(good, form(signed, end=120, at=now)).content == b"recorded"
+    recorded = LearnerProgress.objects.values().get()
+    for replay in (form(signed, end=120, at=now), form(signed, end=30, at=now - 100)):
+        client.post(good, replay)
+        assert LearnerProgress.objects.values().get() == recorded
+    settings.WAGTAIL_KOLLUS = kollus.kollus_settings(CALLBACK_TOKEN="")
+    assert client.post(reverse(name, kwargs={"token": "x"}), form(signed)).status_code == 403
 
 
 @pytest.mark.django_db

@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 from .api.redaction import install_log_redaction
@@ -21,9 +21,19 @@ class WagtailKollusConfig(AppConfig):
             signal_handlers,  # noqa: F401
         )
         from .playback import checks as playback_checks  # noqa: F401
+
+        # The "Who can play" panel on page types with Kollus video blocks; once every
+        # page model is loaded, before any edit handler is built.
+        from .playback.panels import add_access_panels
         from .sync import checks as sync_checks  # noqa: F401
 
+        add_access_panels()
         install_log_redaction()
         install_callback_url_masking()
         if kollus_settings.CLUSTER_QUEUE_REPAIR:
             install_cluster_repair()
+        if apps.is_installed("grapple"):
+            # The optional GraphQL type (pip install wagtail-kollus[graphql]).
+            from .headless import graphql
+
+            graphql.register()

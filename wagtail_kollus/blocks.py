@@ -169,6 +169,7 @@ PLAYER_OPTIONS = [
     "mute",
     "allow_seek",
     "disable_playrate",
+    "resume",
 ]
 VIEWING_RULES = ["no_skip", "seekable_end", "watermark", "disable_nscreen", "skip_intro"]
 
@@ -218,6 +219,19 @@ class KollusVideoValue(blocks.StructValue):
     def is_playable(self) -> bool:
         video = self.video
         return video is not None and video.is_playable
+
+    @property
+    def resume(self) -> bool:
+        """Whether a signed-in learner's player starts where they stopped (docs/progress.md)."""
+        return bool(self.get("resume", True))
+
+    @property
+    def allows_key_extension(self) -> bool:
+        """Whether Kollus plays ``{mckey}-{lesson}`` for this video: only unencrypted library
+        media (a contents API item's media is not mirrored, so its encryption is unknown)."""
+        video = self.video
+        media = getattr(video, "media", None) if video is not None else None
+        return media is not None and not media.use_encryption
 
     def mc_options(self) -> dict[str, Any]:
         """Per-item options signed into the player JWT (Kollus's names)."""
@@ -291,6 +305,12 @@ class KollusVideoBlock(blocks.StructBlock):
     allow_seek = blocks.BooleanBlock(label=_("Allow seeking"), required=False, default=True)
     disable_playrate = blocks.BooleanBlock(
         label=_("Disable playback speed control"), required=False
+    )
+    resume = blocks.BooleanBlock(
+        label=_("Resume where the learner stopped"),
+        required=False,
+        default=True,
+        help_text=_("With learner progress on, a signed-in learner's player starts there."),
     )
     # Viewing rules: what Kollus enforces in its player (docs/player.md, "Player options").
     no_skip = blocks.BooleanBlock(
@@ -393,27 +413,16 @@ class KollusVideoBlock(blocks.StructBlock):
         return value
 
     def get_api_representation(self, value: Any, context: Any = None) -> dict[str, Any]:
-        """Metadata and what a headless front end needs to fetch a player URL; never a key."""
+        """Metadata and what a headless front end needs to play (``docs/headless.md``): a
+        player URL minted for the requesting viewer, or the cache-safe reference; never a key."""
         data = super().get_api_representation(value, context=context)
         data["title"] = value.title
         data["poster_url"] = value.poster_url
-        data["player"] = self._player_representation(value)
+        # Late import: the player and URLs belong to the playback feature.
+        from .headless.player import player_representation
+
+        context = context or {}
+        data["player"] = player_representation(
+            value, request=context.get("request"), page=context.get("page")
+        )
         return data
-
-    @staticmethod
-    def _player_representation(value: KollusVideoValue) -> dict[str, Any] | None:
-        if not value.is_playable:
-            return None
-        # Late imports: the player and URLs belong to the playback feature.
-        from django.urls import NoReverseMatch
-
-        from .playback import playable_from, sign_reference
-        from .playback.markup import token_url as reverse_token_url
-
-        try:
-            token_url = reverse_token_url()
-        except NoReverseMatch:
-            token_url = None
-        # A signed, non-secret reference: the token endpoint turns it into a short-lived
-        # player URL. No security key, access token or JWT ever leaves the server here.
-        return {"token_url": token_url, "reference": sign_reference(playable_from(value))}

@@ -97,6 +97,26 @@ DEFAULTS: dict[str, Any] = {
     "PLAYER_DISABLE_NSCREEN": False,
     # Media content key of a video played before every video ("": none); a block may skip it.
     "PLAYER_INTRO_MEDIA_CONTENT_KEY": "",
+    # The block's default markup adds schema.org VideoObject JSON-LD after the player (the
+    # {% kollus_video_jsonld %} tag gives it anywhere; docs/player.md).
+    "BLOCK_STRUCTURED_DATA": False,
+    # Days the refused plays report keeps a refusal; the sweep deletes older rows (0: keep all).
+    "REFUSED_PLAYS_RETENTION_DAYS": 90,
+    # The page editor's "Who can play" panel next to pages' Kollus video blocks (False: hidden).
+    "PLAYBACK_ACCESS_PANEL": True,
+    # --- learner progress (Kollus's LMS callback; docs/progress.md) ---
+    # True: players of signed-in learners resume where they stopped, use the lesson's media
+    # content key extension ({mckey}-{page id}) on unencrypted media, and the LMS callback
+    # records progress. False: the LMS callback answers 200 and records nothing.
+    "PROGRESS_TRACKING": False,
+    # Percent of a video watched (distinct seconds) at which it counts as completed.
+    "PROGRESS_COMPLETION_PERCENT": 90,
+    # Seconds an LMS callback's play context stays valid after the player URL was signed: a
+    # learner may watch long after the token (PLAYER_TOKEN_LIFETIME) expired. Older reports,
+    # replayed or forged, change nothing.
+    "PROGRESS_CONTEXT_MAX_AGE": 12 * 3600,
+    # A resume point this close to the end (seconds) starts the video from the start instead.
+    "PROGRESS_RESUME_END_MARGIN": 10,
     # --- caching of remote lists in the admin ---
     "CHOOSER_CACHE_TIMEOUT": 60,  # seconds the chooser keeps a contents API answer
     "CHOOSER_TAGS": {},  # tag names for the chooser's tag filter, {id: "name"}; empty: no filter
@@ -156,6 +176,10 @@ DEFAULTS: dict[str, Any] = {
     # Seconds before each retry of a delivery (Kollus not answering or lagging, a busy database,
     # a stopped worker); once they are used up the delivery is failed, with "Retry" in the log.
     "CALLBACK_RETRY_DELAYS": [30, 60, 300, 900, 1800, 3600],
+    # --- privacy of learner progress (docs/progress.md) ---
+    # Days a learner's progress on a lesson is kept after it was last watched; the daily purge
+    # (kollus_progress_purge --install-schedule) deletes older rows. None: kept for ever.
+    "PROGRESS_RETENTION_DAYS": None,
 }
 
 # Settings that are secrets: they may come from the environment and are redacted wherever the

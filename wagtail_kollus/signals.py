@@ -51,6 +51,19 @@ video_updated = Signal()
 video_deleted = Signal()
 
 
+# --- learner progress (sender: LearnerProgress; docs/progress.md) ----------------------------
+# Sent from the LMS callback's request, after its write committed; each once per change.
+#: A learner's progress on one video of one page changed. kwargs: ``instance`` (the row),
+#: ``created`` (bool: the learner's first report for this video on this page).
+progress_updated = Signal()
+#: The video reached ``PROGRESS_COMPLETION_PERCENT`` for this learner on this page: sent once.
+#: kwargs: ``instance``.
+video_completed = Signal()
+#: Every video of the page is completed by this learner (a certificate, the next lesson):
+#: sent once. kwargs: ``learner_id``, ``page_id``, ``instance`` (the row completed last).
+page_completed = Signal()
+
+
 def send_robustly(signal: Signal, sender: Any, **kwargs: Any) -> list[tuple[Any, Any]]:
     """Send ``signal`` so no receiver can break the caller; log each receiver that raised.
 

@@ -17,8 +17,9 @@ from typing import Any
 from django.db.models import Q
 from django_q.models import Schedule
 
+from .conf import kollus_settings
 from .media.services import sweep_deliveries
-from .models import ApprovedPlay
+from .models import ApprovedPlay, RefusedPlay
 from .queue import ensure_schedule as ensure
 from .sync.tasks import sweep_outstanding
 
@@ -43,8 +44,14 @@ def sweep(lost_after: float | None = LOST_JOB_SECONDS) -> str:
     deliveries = sweep_deliveries(lost_after=lost_after)
     # Plays approved by the play callback count as streams only until they expire.
     plays = ApprovedPlay.delete_expired()
+    # The refused plays report keeps REFUSED_PLAYS_RETENTION_DAYS (one indexed DELETE).
+    refusals = RefusedPlay.delete_older_than(kollus_settings.REFUSED_PLAYS_RETENTION_DAYS)
     summary = f"queued {pages} page sync(s) and {deliveries} callback delivery(ies)"
-    return f"{summary}; deleted {plays} expired play(s)" if plays else summary
+    if plays:
+        summary += f"; deleted {plays} expired play(s)"
+    if refusals:
+        summary += f"; deleted {refusals} old refused play(s)"
+    return summary
 
 
 def ensure_schedule() -> tuple[Any, bool]:

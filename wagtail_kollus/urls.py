@@ -18,6 +18,14 @@ urlpatterns += [
     path("callbacks/play/<str:token>", play_callback, name="callback-play-unslashed"),
 ]
 
+# Kollus's LMS (progress) callback: one upsert of the learner's progress per report.
+from .progress.callback import lms_callback  # noqa: E402
+
+urlpatterns += [
+    path("callbacks/progress/<str:token>/", lms_callback, name="callback-progress"),
+    path("callbacks/progress/<str:token>", lms_callback, name="callback-progress-unslashed"),
+]
+
 # Kollus platform callbacks (media feature): callbacks/<kind>/<token>/
 urlpatterns += [path("callbacks/", include("wagtail_kollus.media.urls"))]  # noqa: E305
 

@@ -28,7 +28,9 @@ INSTALLED_APPS = [
     "wagtail.images",
     "wagtail.search",
     "wagtail.admin",
+    "wagtail.api.v2",  # /api/v2/pages/: the videos for a headless front end (docs/headless.md)
     "wagtail",
+    "rest_framework",
     "modelcluster",
     "taggit",
     "django_q",
@@ -136,8 +138,12 @@ if os.environ.get("KOLLUS_USE_SANDBOX", "1") == "1":
         "CALLBACK_TOKEN": os.environ.get("KOLLUS_CALLBACK_TOKEN", "demo-callback-token-0123456789"),
         # The contents API requires categories on create; pages without their own get these.
         "SYNC_DEFAULT_CATEGORY_IDS": [2],
+        # Learner progress (docs/progress.md): course pages show it, players resume.
+        "PROGRESS_TRACKING": True,
         # Short waits so the demo shows "synced" within a second or two of publishing.
         "SYNC_COALESCE_SECONDS": 0.5,
+        # The block adds schema.org VideoObject JSON-LD after each player (docs/player.md).
+        "BLOCK_STRUCTURED_DATA": True,
         # Wagtail locale → the contents API's language. ko/en/ja (and their region variants)
         # map to themselves already; a site whose locale codes differ spells them out here.
         "LOCALE_LANGUAGES": {"ko-kr": "ko", "ja-jp": "ja", "en-us": "en"},

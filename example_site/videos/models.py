@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.db import models
 from django.views.decorators.cache import cache_page
 from wagtail import blocks
+from wagtail.api import APIField
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 
 from wagtail_kollus.blocks import KollusVideoBlock
+from wagtail_kollus.learners.panels import ProgressPanel
 from wagtail_kollus.sync import ChapterGrouping, ContentMapping, register_sync
 
 # A day: long enough to show that cache-safe players keep playing on a stale page.
@@ -33,8 +35,10 @@ class VideoPage(Page):
         blank=True,
     )
 
-    content_panels = Page.content_panels + ["body"]
+    # The learners' progress on this page, for editors who may see it (docs/progress-reports.md).
+    content_panels = Page.content_panels + ["body", ProgressPanel()]
     parent_page_types = ["videos.HomePage"]
+    api_fields = [APIField("body")]  # /api/v2/pages/<id>/ (docs/headless.md)
 
 
 class CachedVideoPage(VideoPage):

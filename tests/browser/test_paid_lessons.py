@@ -11,11 +11,11 @@ asking this site's play callback as Kollus would (kind 1, then 3), over real HTT
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.urls import reverse
 from playwright.sync_api import expect
 from wagtail.models import Page, PageViewRestriction
+
+from tests.learner_support import signed_in
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.InsecureKeyLengthWarning")
 
@@ -48,18 +48,6 @@ def lesson(sandbox_live, live_server, transactional_db, settings):
 @pytest.fixture
 def member(transactional_db, django_user_model):
     return django_user_model.objects.create_user("learner", "l@example.com", "pw")
-
-
-def signed_in(browser, live_server, user):
-    """A new browser (context) with its own session of ``user``: another device."""
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    context = browser.new_context()
-    context.add_cookies([{"name": "sessionid", "value": session.session_key, "url": live_server.url}])
-    return context
 
 
 def sandbox_player(page):

@@ -1,10 +1,17 @@
 """Page types the test suite uses. Features add their own here."""
 
 from wagtail import blocks
+from wagtail.api import APIField
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
 from wagtail_kollus.blocks import KollusVideoBlock
+from wagtail_kollus.learners.panels import ProgressPanel
+
+try:  # the optional [graphql] extra
+    from grapple.models import GraphQLStreamfield
+except ImportError:
+    GraphQLStreamfield = None
 
 
 class VideoPage(Page):
@@ -18,7 +25,11 @@ class VideoPage(Page):
         blank=True,
     )
 
-    content_panels = Page.content_panels + ["body"]
+    content_panels = Page.content_panels + ["body", ProgressPanel()]
+    # The headless tests read the videos through Wagtail's API v2 (tests/test_headless_api.py).
+    api_fields = [APIField("body")]
+    # ... and through wagtail-grapple, where it is installed (tests/test_headless_graphql.py).
+    graphql_fields = [GraphQLStreamfield("body")] if GraphQLStreamfield else []
 
 
 # --- page → content record sync (tests/test_sync*.py) ---------------------------------------

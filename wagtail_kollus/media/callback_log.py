@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from wagtail.admin import messages
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.views.reports import ReportView
+from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from ..models import CallbackDelivery, CallbackKind, DeliveryStatus, KollusMedia
@@ -77,6 +78,23 @@ class CallbackLogView(ReportView):
         if not user_can_read_log(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def header_buttons(self) -> list[Any]:
+        # The play callback's refusals are listed in a report of their own.
+        from ..playback.report import user_can_view_refused_plays
+
+        buttons = list(super().header_buttons)
+        if user_can_view_refused_plays(self.request.user):
+            buttons.append(
+                HeaderButton(
+                    _("Refused plays"),
+                    url=reverse("wagtail_kollus_refused_plays:index"),
+                    icon_name="lock",
+                    attrs={"data-kollus-refused-plays-link": ""},
+                )
+            )
+        return buttons
 
     def get_queryset(self) -> QuerySet[CallbackDelivery]:
         return CallbackDelivery.objects.order_by("-received_at", "-pk")

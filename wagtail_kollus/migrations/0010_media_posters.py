@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('wagtail_kollus', '0007_approved_plays'),
+        ('wagtail_kollus', '0009_refused_plays'),
     ]
 
     operations = [

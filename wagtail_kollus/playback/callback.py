@@ -12,6 +12,9 @@ Like the platform callbacks, the URL holds ``CALLBACK_TOKEN`` (compared in const
 wrong one gets an empty 403, logged without the path). The answer is made from local data
 only — the signed play context in the player URL (``viewer.load_play_context``), the page's
 privacy and the recent approvals — in at most three queries: Kollus waits seconds, not more.
+Each refusal is also written to ``RefusedPlay`` (the refused plays report): one ``INSERT``,
+which a refusal can afford (it reads no approvals to renew); an approved play writes nothing
+there.
 A request whose play context is missing, altered, expired, or for another viewer or video
 gets the same signed refusal, with the same generic message, whatever was wrong.
 """
@@ -26,6 +29,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -33,7 +37,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ..accounts import KollusAccount, default_account
 from ..conf import kollus_settings
-from ..models import ApprovedPlay
+from ..models import ApprovedPlay, RefusalReason, RefusedPlay
 from .jwt import sign_token
 from .policy import Decision, lazy_page, playback_policy
 from .viewer import InvalidPlayContext, load_play_context
@@ -92,8 +96,38 @@ def _stream_limit_refusal(cuid: str, device: str, now: datetime) -> Decision | N
             "first.",
             limit,
         )
-        % {"limit": limit}
+        % {"limit": limit},
+        reason=RefusalReason.STREAM_LIMIT,
     )
+
+
+def _record_refusal(
+    kind: int,
+    cuid: str,
+    media_content_key: str,
+    decision: Decision,
+    now: float,
+    user_id: int | None = None,
+    page_id: int | None = None,
+) -> None:
+    """One row for the refused plays report: one INSERT, on refusals only.
+
+    A database that cannot take it must not change Kollus's answer: the refusal still goes
+    out, and the failure is logged (without the request, whose path holds the token).
+    """
+    try:
+        RefusedPlay.record(
+            refused_at=datetime.fromtimestamp(now, tz=UTC),
+            cuid=cuid,
+            user_id=user_id,
+            page_id=page_id,
+            media_content_key=media_content_key,
+            kind=kind,
+            reason=decision.reason or RefusalReason.POLICY,
+            message=decision.message,
+        )
+    except DatabaseError as exc:
+        logger.warning("Could not record a refused play: %s", type(exc).__name__)
 
 
 def _answer(
@@ -149,10 +183,14 @@ def play_callback(
         )
     except InvalidPlayContext as exc:
         logger.info("Play callback refused: no valid play context (%s).", exc)
-        generic = Decision.refuse(_("This video cannot be played here."))
+        generic = Decision.refuse(
+            _("This video cannot be played here."), reason=RefusalReason.INVALID_CONTEXT
+        )
+        _record_refusal(kind, cuid, media_content_key, generic, now)
         return _answer(kind, media_content_key, generic, expires, account)
+    # The policy judges the video, whichever lesson's extension of its key the player plays.
     decision = playback_policy().decide(
-        context.viewer, lazy_page(context.page_id, context.page_path), media_content_key
+        context.viewer, lazy_page(context.page_id, context.page_path), context.video_key
     )
     if decision.plays:
         device = _field(request, "hardware_id") or _field(request, "player_id")
@@ -171,4 +209,13 @@ def play_callback(
             )
     if not decision.plays:
         logger.info("Play callback refused page %s: %s", context.page_id, decision.message)
+        _record_refusal(
+            kind,
+            cuid,
+            media_content_key,
+            decision,
+            now,
+            user_id=context.viewer.user_id,
+            page_id=context.page_id,
+        )
     return _answer(kind, media_content_key, decision, expires, account)

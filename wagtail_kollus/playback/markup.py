@@ -270,12 +270,14 @@ def render_player(
                 playable.mc_options,
                 playable.url_params,
                 playable.player_options,
+                resume=playable.resume,
+                allows_key_extension=playable.allows_key_extension,
             )
             if not access.decision.plays:
                 return refused_html(frame, access.decision.message)
             mode = {
                 "src": build_player_url(
-                    playable.media_content_key,
+                    access.media_content_key,
                     cuid,
                     mc_options=access.mc_options,
                     url_params=access.url_params,
@@ -323,6 +325,10 @@ def render_block(
     if getattr(value, "is_playable", False):
         page = context.get("page") if context else None
         player = render_player(value, request=request, page=page, account=account)
+        if kollus_settings.BLOCK_STRUCTURED_DATA:
+            from ..structured_data import video_jsonld  # late: it asks the playback policy
+
+            player += video_jsonld(value, page=page, request=request)
         # The player is markup already escaped by format_html: nothing to escape again.
         return mark_safe(f'<div class="kollus-video">{player}</div>\n')  # noqa: S308
     notice = render_to_string(BLOCK_UNAVAILABLE_TEMPLATE, context or {"value": value})

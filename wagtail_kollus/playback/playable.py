@@ -20,11 +20,24 @@ class Playable:
     video_id: int | None = None
     # The block's per-viewer choices (``playback.options``: watermark code, skipping the intro).
     player_options: dict[str, Any] = field(default_factory=dict)
+    # Learner progress (docs/progress.md): start where the learner stopped; whether Kollus
+    # accepts the lesson extension of the key ({mckey}-{page id}) for this video.
+    resume: bool = True
+    allows_key_extension: bool = False
 
 
 def _call_or_value(obj: Any, name: str, default: Any) -> Any:
     value = getattr(obj, name, default)
     return value() if callable(value) else value
+
+
+def _allows_key_extension(value: Any) -> bool:
+    # Read only when progress is tracked: it may read the video's media (one query).
+    from ..conf import kollus_settings
+
+    return bool(kollus_settings.PROGRESS_TRACKING) and bool(
+        getattr(value, "allows_key_extension", False)
+    )
 
 
 def playable_from(value: Any) -> Playable | None:
@@ -51,6 +64,8 @@ def playable_from(value: Any) -> Playable | None:
             url_params=dict(_call_or_value(value, "url_params", {}) or {}),
             video_id=getattr(video, "pk", None),
             player_options=dict(_call_or_value(value, "player_options", {}) or {}),
+            resume=bool(getattr(value, "resume", True)),
+            allows_key_extension=_allows_key_extension(value),
         )
     if hasattr(value, "media_content_key"):  # a KollusVideo (or anything shaped like one)
         key = value.media_content_key or ""

@@ -46,6 +46,9 @@ class Decision:
     outcome: str
     preview_seconds: int = 0
     message: str = ""
+    # Why a play is refused, for the refused plays report (``RefusalReason`` codes, or a
+    # code of the site's own). Never sent to the viewer.
+    reason: str = ""
 
     @classmethod
     def allow(cls) -> Decision:
@@ -60,8 +63,14 @@ class Decision:
         return cls(cls.PREVIEW, preview_seconds=seconds, message=str(message))
 
     @classmethod
-    def refuse(cls, message: str) -> Decision:
-        return cls(cls.REFUSE, message=str(message) or _("You cannot watch this video."))
+    def refuse(cls, message: str, reason: str = "policy") -> Decision:
+        """Refuse with ``message`` (what the viewer reads); ``reason``: a short code for the
+        refused plays report (``"policy"`` unless given)."""
+        return cls(
+            cls.REFUSE,
+            message=str(message) or _("You cannot watch this video."),
+            reason=str(reason) or "policy",
+        )
 
     @property
     def plays(self) -> bool:
@@ -75,7 +84,15 @@ class Decision:
 
 
 class PlaybackPolicy:
-    """Base class of playback policies: override :meth:`decide`."""
+    """Base class of playback policies: override :meth:`decide`.
+
+    ``verbose_name`` and ``description`` are optional: the page editor's "Who can play" panel
+    says "Decided by <verbose_name>: <description>" for a policy of the site's own (both may
+    be lazy translations).
+    """
+
+    verbose_name: ClassVar[Any] = ""
+    description: ClassVar[Any] = ""
 
     def decide(self, viewer: Viewer, page: Any, media_content_key: str) -> Decision:
         raise NotImplementedError(f"{type(self).__name__} must implement decide().")
@@ -110,7 +127,19 @@ class PagePrivacyPolicy(PlaybackPolicy):
         preview = int(kollus_settings.PLAYBACK_PREVIEW_SECONDS or 0)
         if preview > 0:
             return Decision.preview(preview)
-        return Decision.refuse(self.refusal_message(unmet, viewer))
+        return Decision.refuse(
+            self.refusal_message(unmet, viewer), reason=self.refusal_reason(unmet)
+        )
+
+    def refusal_reason(self, restriction_type: str) -> str:
+        """The refused plays report's code for an unmet restriction of this type."""
+        from wagtail.models import PageViewRestriction
+
+        return {
+            PageViewRestriction.PASSWORD: "password_required",
+            PageViewRestriction.LOGIN: "login_required",
+            PageViewRestriction.GROUPS: "group_required",
+        }.get(restriction_type, "policy")
 
     def refusal_message(self, restriction_type: str, viewer: Viewer) -> str:
         from wagtail.models import PageViewRestriction

@@ -66,6 +66,11 @@ def sign_reference(
     chosen = playable.player_options if player_options is None else player_options
     if chosen:
         data["w"] = dict(chosen)  # only when set: references without options stay as they were
+    # Only when not the default, so references signed before progress existed stay equal.
+    if not playable.resume:
+        data["nr"] = 1
+    if playable.allows_key_extension:
+        data["x"] = 1
     return _ReferenceSigner(now=now).sign_object(data, compress=True)
 
 
@@ -85,6 +90,8 @@ class Reference:
     video_id: int | None
     page_id: int | None = None
     player_options: dict[str, Any] = field(default_factory=dict)
+    resume: bool = True
+    allows_key_extension: bool = False
 
 
 def load_reference(reference: str, *, max_age: float | None = None) -> Reference:
@@ -112,4 +119,6 @@ def load_reference(reference: str, *, max_age: float | None = None) -> Reference
         video_id=data.get("v"),
         page_id=data["g"] if isinstance(data.get("g"), int) else None,
         player_options=dict(data["w"]) if isinstance(data.get("w"), dict) else {},
+        resume=not data.get("nr"),
+        allows_key_extension=bool(data.get("x")),
     )

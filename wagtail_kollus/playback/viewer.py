@@ -99,6 +99,13 @@ class PlayContext:
     page_id: int | None
     media_content_key: str
     page_path: str = ""  # Wagtail's tree path when signed (the page may have moved since)
+    # The video's own key when the player plays a lesson's extension of it ({key}-{lesson}):
+    # what policies, progress and the mirror know the video by.
+    base_media_content_key: str = ""
+
+    @property
+    def video_key(self) -> str:
+        return self.base_media_content_key or self.media_content_key
 
 
 class InvalidPlayContext(ValueError):
@@ -106,15 +113,23 @@ class InvalidPlayContext(ValueError):
 
 
 def sign_play_context(
-    viewer: Viewer, page_id: int | None, media_content_key: str, *, page_path: str = ""
+    viewer: Viewer,
+    page_id: int | None,
+    media_content_key: str,
+    *,
+    page_path: str = "",
+    base_media_content_key: str = "",
 ) -> str:
     """The signed play context for one player URL (``PLAY_CONTEXT_USERVALUE``).
 
     ``page_path``: the page's tree path, so the play callback finds the page's restrictions
     by index without reading the page (a page moved within the token's lifetime is judged
-    where it was).
+    where it was). ``media_content_key`` is the key the player plays (and Kollus reports);
+    ``base_media_content_key`` the video's own key when that is a lesson's extension of it.
     """
     data: dict[str, Any] = {"c": viewer.cuid, "k": media_content_key}
+    if base_media_content_key and base_media_content_key != media_content_key:
+        data["b"] = base_media_content_key
     if viewer.user_id is not None:
         data["u"] = viewer.user_id
     if page_id is not None:
@@ -126,24 +141,32 @@ def sign_play_context(
     return signing.dumps(data, salt=_PLAY_CONTEXT_SALT, compress=True)
 
 
-def load_play_context(value: str, *, cuid: str, media_content_key: str) -> PlayContext:
-    """Verify ``value`` for the viewer and video Kollus names; raise :class:`InvalidPlayContext`."""
+def load_play_context(
+    value: str, *, cuid: str, media_content_key: str, max_age: int | None = None
+) -> PlayContext:
+    """Verify ``value`` for the viewer and video Kollus names; raise :class:`InvalidPlayContext`.
+
+    ``max_age``: seconds since signing it is accepted for (default: the token's lifetime; the
+    LMS callback, which reports for as long as the learner watches, passes its own).
+    """
     if not value or len(value) > 2000:
         raise InvalidPlayContext("no play context")
+    if max_age is None:
+        max_age = int(kollus_settings.PLAYER_TOKEN_LIFETIME)
     try:
-        data = signing.loads(
-            value, salt=_PLAY_CONTEXT_SALT, max_age=int(kollus_settings.PLAYER_TOKEN_LIFETIME)
-        )
+        data = signing.loads(value, salt=_PLAY_CONTEXT_SALT, max_age=max_age)
     except (signing.BadSignature, ValueError) as exc:  # SignatureExpired is a BadSignature
         raise InvalidPlayContext(type(exc).__name__) from exc
     if not isinstance(data, dict) or data.get("c") != cuid or data.get("k") != media_content_key:
         raise InvalidPlayContext("not this viewer's or not this video's")
     user_id, page_id, page_path = data.get("u"), data.get("g"), data.get("p", "")
     passed = data.get("r") or []
+    base_key = data.get("b", "")
     if (
         not all(isinstance(n, int) or n is None for n in (user_id, page_id))
         or not isinstance(passed, list)
         or not isinstance(page_path, str)
+        or not isinstance(base_key, str)
     ):
         raise InvalidPlayContext("malformed")
     viewer = Viewer(
@@ -152,5 +175,9 @@ def load_play_context(value: str, *, cuid: str, media_content_key: str) -> PlayC
         passed_passwords=frozenset(n for n in passed if isinstance(n, int)),
     )
     return PlayContext(
-        viewer=viewer, page_id=page_id, media_content_key=media_content_key, page_path=page_path
+        viewer=viewer,
+        page_id=page_id,
+        media_content_key=media_content_key,
+        page_path=page_path,
+        base_media_content_key=base_key,
     )

@@ -82,7 +82,7 @@ def _client_identities(request: HttpRequest, ip: str, cuid: str) -> list[str]:
     return identities
 
 
-def _remember_new_viewer(request: HttpRequest, response: JsonResponse) -> None:
+def remember_new_viewer(request: HttpRequest, response: JsonResponse) -> None:
     """A viewer id made for a client without a session goes into a signed cookie, not a
     session row (see ``claims.default_cuid``)."""
     cuid = getattr(request, NEW_VIEWER_ATTRIBUTE, None)
@@ -170,17 +170,19 @@ def player_token(request: HttpRequest, account: KollusAccount | None = None) -> 
             reference.mc_options,
             reference.url_params,
             reference.player_options,
+            resume=reference.resume,
+            allows_key_extension=reference.allows_key_extension,
         )
     except ConfigurationError as exc:
         logger.warning("Player token refused: %s", exc)
         return _error("not_configured", _("Playback is not configured."), 503)
     if not access.decision.plays:
         response = _error("refused", access.decision.message, 403)
-        _remember_new_viewer(request, response)
+        remember_new_viewer(request, response)
         return response
     try:
         link = build_player_link(
-            reference.media_content_key,
+            access.media_content_key,
             cuid,
             mc_options=access.mc_options,
             url_params=access.url_params,
@@ -199,5 +201,5 @@ def player_token(request: HttpRequest, account: KollusAccount | None = None) -> 
             "expires_in": seconds_until(link.expires_at),
         }
     )
-    _remember_new_viewer(request, response)
+    remember_new_viewer(request, response)
     return response

@@ -12,7 +12,7 @@ import logging
 import threading
 from typing import Any
 
-from . import contents_api, control, kollus_api, player, upload
+from . import contents_api, control, kollus_api, lms, player, upload
 from .callbacks import CallbackDispatcher
 from .config import SandboxConfig
 from .faults import Fault, FaultRegistry
@@ -39,12 +39,18 @@ class SandboxApp:
         self.requests = RequestLog()
         self.stopping = threading.Event()  # interrupts fault sleeps and pending callbacks
         self.router = Router(
-            contents_api.ROUTES + kollus_api.ROUTES + upload.ROUTES + player.ROUTES + control.ROUTES
+            contents_api.ROUTES
+            + kollus_api.ROUTES
+            + upload.ROUTES
+            + player.ROUTES
+            + control.ROUTES
+            + lms.ROUTES
         )
         self._state: SandboxState | None = None
         self._state_lock = threading.Lock()
         self._image_numbers = itertools.count(1)
         self.callbacks = CallbackDispatcher(self)
+        self.lms = lms.PlaySessions(self)
         if base_url:
             self.bind(base_url)
 
@@ -72,6 +78,7 @@ class SandboxApp:
         self.faults.clear()
         self.requests.clear()
         self.callbacks.reset()
+        self.lms.reset()
         if self._state is not None:
             self.state.reset()
 

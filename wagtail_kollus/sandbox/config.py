@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field
 # Kinds of Kollus platform callback, as the console names them.
 CALLBACK_KINDS = ("upload", "transcoding", "content_update", "channel_add", "channel_delete")
 # Player callbacks, set apart in the console (per channel): "all" does not include them.
-PLAYER_CALLBACK_KINDS = ("play",)
+# "progress" is Kollus's LMS callback (sandbox/lms.py).
+PLAYER_CALLBACK_KINDS = ("play", "progress")
 TARGET_KINDS = CALLBACK_KINDS + PLAYER_CALLBACK_KINDS
 
 DEFAULT_CHANNEL_KEY = "sandbox-channel"

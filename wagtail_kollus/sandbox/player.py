@@ -172,6 +172,7 @@ def _player_page(
     play_section: Any = None,
     payload: dict[str, Any] | None = None,
     item: dict[str, Any] | None = None,
+    session: Any = None,
 ) -> Response:
     poster = html.escape(_poster_url(app, mckey))
     options = {k: v for k, v in request.query_pairs if k not in ("jwt", "custom_key")}
@@ -183,6 +184,10 @@ def _player_page(
     title_html = html.escape(title)
     window_attrs, window_line = _play_window(play_section)
     token_attrs, token_lines = options_markup(payload or {}, item or {})
+    if session is not None:
+        # Where the player starts (Kollus's t: a resume point) and its LMS play session.
+        window_attrs += f" data-lms-session='{session.id}' data-start='{session.position}'"
+        window_line += f"<p class='start'>Starts at {session.position} s.</p>"
     return html_response(
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{title_html}</title><style>body{{margin:0;background:#000;color:#fff;font:14px sans-serif}}"
@@ -220,11 +225,11 @@ def signed_player(app: Any, request: Request) -> Response:
     section = item.get("play_section")
     target = app.callbacks.targets.get("play")
     device, new_device = _device(request)
+    uservalues = {k: v for k, v in request.query_pairs if k.startswith("uservalue")}
     if target:
         # Late import: the play callback module uses this module's JWT checks.
         from .play_callback import ask_play_callback
 
-        uservalues = {k: v for k, v in request.query_pairs if k.startswith("uservalue")}
         try:
             outcome = ask_play_callback(
                 app,
@@ -239,6 +244,15 @@ def signed_player(app: Any, request: Request) -> Response:
         if outcome.result != 1:
             return _with_device(_refusal_page(outcome.message), device, new_device)
         section = outcome.play_section or section
+    start = request.query("t") or "0"
+    # The play session the LMS callback reports on (sandbox/lms.py; the control API plays it).
+    session = app.lms.open(
+        cuid=str(payload["cuid"]),
+        mckey=item["mckey"],
+        uservalues=uservalues,
+        device=device,
+        start=int(start) if start.isdigit() else 0,
+    )
     page = _player_page(
         app,
         request,
@@ -249,6 +263,7 @@ def signed_player(app: Any, request: Request) -> Response:
         play_section=section,
         payload=payload,
         item=item,
+        session=session,
     )
     return _with_device(page, device, new_device)
 

@@ -234,7 +234,13 @@ class SandboxState:
 
     # --- Kollus rendering -------------------------------------------------------------
     def media_by_mckey(self, mckey: str) -> dict[str, Any] | None:
+        """The media a key plays: a channel's key, or its extension ``{key}-{custom id}``,
+        which Kollus plays for unencrypted media only (resume and progress kept apart)."""
         ufk = self.mckey_index.get(mckey)
+        if ufk is None and "-" in mckey:
+            base, _custom_id = mckey.rsplit("-", 1)
+            media = self.media_by_mckey(base) if _custom_id else None
+            return media if media is not None and not media["use_encryption"] else None
         return self.media.get(ufk) if ufk else None
 
     def _snapshot_frames(self, row: dict[str, Any], key: str) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('wagtail_kollus', '0011_library_import'),
+        ('wagtail_kollus', '0012_progress_admin'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
