@@ -8,12 +8,16 @@ baseline measured in the same run on the same machine) stay meaningful on any ha
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -71,3 +75,69 @@ def interleaved_medians(
             side()
             taken.append(clock() - started)
     return [statistics.median(taken) for taken in samples]
+
+
+# --- groups measured in a child process on PostgreSQL (scale, scale_sync) ---------------------
+
+
+@contextmanager
+def scale_database(variable: str = "BENCH_SCALE_DATABASE_URL") -> Iterator[str]:
+    """A PostgreSQL URL for the duration: the environment ``variable``'s when set (it must be a
+    throwaway server: a test database is created and dropped on it), else a cluster of
+    ``scripts/postgres.sh`` started now and removed afterwards."""
+    given = os.environ.get(variable)
+    if given:
+        yield given
+        return
+    from .writers import throwaway_postgres  # it starts the server: only when none is given
+
+    with throwaway_postgres() as database_url:
+        yield database_url
+
+
+def run_measure_child(module: str, database_url: str, **env: str) -> dict[str, float]:
+    """``python -m <module> measure`` with the test settings on ``database_url`` (and ``env``):
+    the figures the child prints as JSON on its last line of standard output.
+
+    A child, because Django's database is chosen once per process (``DATABASE_URL`` is read by
+    the settings), and the parent's is the test settings' SQLite."""
+    child = subprocess.run(
+        [sys.executable, "-m", module, "measure"],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": database_url,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "example_site")]),
+            **env,
+        },
+        cwd=str(ROOT),
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def child_test_database_and_sandbox() -> Iterator[Any]:
+    """In :func:`run_measure_child`'s child: Django set up with the test settings, a fresh test
+    database on the configured server and a running sandbox (yielded); both removed afterwards.
+
+    Not ``setup_test_environment()``: it instruments every template render, and the test
+    client then copies the context of each one, a cost no site pays that taxes the screen
+    rendering more templates (a table with a template per cell against an image grid) and
+    distorts the ratios between screens. The ``render`` group leaves it out for the same reason.
+    """
+    setup_django()
+    from django.db import connection
+
+    from wagtail_kollus.sandbox.testing import SandboxServer
+
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    sandbox = SandboxServer().start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+        connection.creation.destroy_test_db(old_name, verbosity=0)

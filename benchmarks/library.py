@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from contextlib import nullcontext
 
-from . import ROOT, interleaved_medians
+from . import (
+    child_test_database_and_sandbox,
+    interleaved_medians,
+    run_measure_child,
+    scale_database,
+)
 
 TARGETS = {
     "library_grid_queries_growth": ("<=", 0),
@@ -78,43 +81,17 @@ def measure_grid(
 
 
 def run() -> dict[str, float]:
-    from .writers import throwaway_postgres
-
-    wanted = os.environ.get("BENCH_LIBRARY_DATABASE_URL")
-    with nullcontext(wanted) if wanted else throwaway_postgres() as database_url:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": database_url,
-            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "example_site")]),
-        }
-        child = subprocess.run(
-            [sys.executable, "-m", "benchmarks.library", "measure"],
-            env=env,
-            cwd=str(ROOT),
-            stdout=subprocess.PIPE,
-            text=True,
-            check=True,
-        )
-    return json.loads(child.stdout.strip().splitlines()[-1])
+    with scale_database("BENCH_LIBRARY_DATABASE_URL") as database_url:
+        return run_measure_child("benchmarks.library", database_url)
 
 
 def _child() -> None:
-    from . import setup_django
+    with child_test_database_and_sandbox(), tempfile.TemporaryDirectory() as media_root:
+        from django.contrib.auth import get_user_model
+        from django.test import Client
+        from django.test.utils import override_settings
 
-    setup_django()
-    from django.contrib.auth import get_user_model
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import override_settings, setup_test_environment
-
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        with tempfile.TemporaryDirectory() as media_root, override_settings(
-            MEDIA_ROOT=media_root, DEBUG=False
-        ):
+        with override_settings(MEDIA_ROOT=media_root, DEBUG=False):
             user = get_user_model().objects.create_superuser("bench", "bench@example.com", "pw")
             client = Client()
             client.force_login(user)
@@ -124,8 +101,6 @@ def _child() -> None:
                 loads=loads,
                 progress=lambda m: print(f"  library: {m}", file=sys.stderr, flush=True),
             )
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
     print(json.dumps(results))
 
 

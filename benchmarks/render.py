@@ -38,6 +38,20 @@ What the ratios are made of (thread CPU on a shared 2-core machine, load average
   video rows (Redis, Wagtail's renditions pattern) would save ~180 µs of CPU at 1 block and
   ~150 µs at 5, nothing at 50 (slower in wall time there), and cannot be invalidated for every
   write (``QuerySet.update()``, ``SET_NULL``, raw SQL): not implemented (``docs/deployment.md``).
+* Since paid lessons (issue 16) each player URL also carries the signed play context the play
+  callback checks (``playback.viewer.sign_play_context``): ``django.core.signing.dumps`` with
+  compression, ~16 µs, and ``urlencode`` quoting its ~200 characters, ~7 µs. A video block now
+  costs ~65-75 µs more than an image block (``render_player`` ~73 µs in all: the JWT ~12,
+  the play context ~23, ``format_html`` ~9, the rest ~30 µs of claims, options, policy and
+  value handling). Measured on the commit before paid lessons: 1.12 / 1.29 / 1.55 at 1/5/50
+  blocks; with them: 1.14-1.35 / 1.41-1.70 / 2.33-2.55 (five runs, load average 8-14). Both
+  signatures are what Kollus and the play callback verify, per video, and the golden test
+  fixes their bytes: what is left is the cost of the design, not of its code.
+* Signing once per distinct video and options per request (a memo on the request) was
+  measured: no gain where every block shows another video (this benchmark, and real pages),
+  slightly slower from building the memo's keys (1.56 → 1.64 at 5, 2.44 → 2.55 at 50 blocks,
+  interleaved in one run), and a large one only where a page repeats one video (2.85 → 1.43
+  at 50 blocks of the same video). Not implemented.
 
 Environment: ``BENCH_RENDER_LOADS`` (timed renders per side and page size, default 300).
 """

@@ -36,7 +36,10 @@ Room for the bulk-sync metrics of the same issue (``sync_100k_pages_completed``,
 
 Environment: ``BENCH_SCALE_LOADS`` (timed loads per side, default 40),
 ``BENCH_SCALE_DATABASE_URL`` (use this PostgreSQL instead of starting one; it must be a
-throwaway server: a test database is created and dropped on it).
+throwaway server: a test database is created and dropped on it), ``BENCH_SCALE_PARTS`` (a
+comma-separated subset of ``chooser,library,logs,statistics``, default all: e.g. ``library``
+measures the listing in a few minutes, without the year of statistics; targets of the parts
+left out are reported missing).
 ``python -m benchmarks.scale measure`` is the child process (internal).
 """
 
@@ -49,13 +52,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import ROOT, interleaved_medians
+from . import (
+    ROOT,
+    child_test_database_and_sandbox,
+    interleaved_medians,
+    run_measure_child,
+    scale_database,
+)
 
 TARGETS = {
     "library_listing_growth": ("<=", 1.2),
@@ -99,65 +107,37 @@ FULL = Sizes(
 SANDBOX_LIMITS = {"KOLLUS_RATE_LIMIT_PER_SECOND": 10_000, "KOLLUS_RATE_LIMIT_PER_MINUTE": 1_000_000}
 REPORT = "/admin/kollus/statistics/?range={days}"
 SEED = 15
+PARTS = ("chooser", "library", "logs", "statistics")
+
+
+def parts_wanted(value: str | None = None) -> tuple[str, ...]:
+    """The parts ``BENCH_SCALE_PARTS`` names (all when unset); an unknown name is an error."""
+    if value is None:
+        value = os.environ.get("BENCH_SCALE_PARTS", "")
+    wanted = tuple(part.strip() for part in value.split(",") if part.strip()) or PARTS
+    unknown = sorted(set(wanted) - set(PARTS))
+    if unknown:
+        raise SystemExit(f"BENCH_SCALE_PARTS: unknown {unknown}; choose from {', '.join(PARTS)}")
+    return wanted
 
 
 # --- the parent: a throwaway PostgreSQL and a child process using it --------------------------
 
 
 def run() -> dict[str, float]:
-    from .writers import throwaway_postgres
-
-    wanted = os.environ.get("BENCH_SCALE_DATABASE_URL")
-    with _database(wanted) if wanted else throwaway_postgres() as database_url:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": database_url,
-            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "example_site")]),
-        }
-        child = subprocess.run(
-            [sys.executable, "-m", "benchmarks.scale", "measure"],
-            env=env,
-            cwd=str(ROOT),
-            stdout=subprocess.PIPE,
-            text=True,
-            check=True,
-        )
-    return json.loads(child.stdout.strip().splitlines()[-1])
-
-
-@contextmanager
-def _database(url: str) -> Iterator[str]:
-    yield url
+    parts_wanted()  # a misspelt part fails before PostgreSQL starts
+    with scale_database() as database_url:
+        return run_measure_child("benchmarks.scale", database_url)
 
 
 def _child() -> None:
     """Django on the PostgreSQL of DATABASE_URL: a fresh test database, the sandbox, measure."""
-    from . import setup_django
+    with child_test_database_and_sandbox() as sandbox, tempfile.TemporaryDirectory() as media:
+        from django.test.utils import override_settings
 
-    setup_django()
-    from django.db import connection
-    from django.test.utils import override_settings, setup_test_environment
-
-    from wagtail_kollus.sandbox.testing import SandboxServer
-
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    sandbox = SandboxServer().start()
-    try:
-        with (
-            tempfile.TemporaryDirectory() as media_root,
-            override_settings(
-                WAGTAIL_KOLLUS=sandbox.kollus_settings(**SANDBOX_LIMITS),
-                MEDIA_ROOT=media_root,
-                DEBUG=False,
-            ),
-        ):
-            results = measure(sandbox, FULL, progress=_progress)
-    finally:
-        sandbox.stop()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        settings = sandbox.kollus_settings(**SANDBOX_LIMITS)
+        with override_settings(WAGTAIL_KOLLUS=settings, MEDIA_ROOT=media, DEBUG=False):
+            results = measure(sandbox, FULL, progress=_progress, parts=parts_wanted())
     print(json.dumps(results))
 
 
@@ -169,9 +149,14 @@ def _progress(message: str) -> None:
 
 
 def measure(
-    sandbox, sizes: Sizes, *, progress: Callable[[str], None] = lambda message: None
+    sandbox,
+    sizes: Sizes,
+    *,
+    progress: Callable[[str], None] = lambda message: None,
+    parts: tuple[str, ...] = PARTS,
 ) -> dict[str, float]:
-    """Every measurement, on the configured database (already migrated) and ``sandbox``."""
+    """The measurements of ``parts``, on the configured database (already migrated) and
+    ``sandbox``."""
     from django.contrib.auth import get_user_model
     from django.test import Client
 
@@ -188,13 +173,19 @@ def measure(
     reference = reverse("wagtailadmin_reports:aging_pages")
     seeded = _SeededMedia(sizes.media[-1])
     results: dict[str, float] = {}
-    results.update(measure_chooser(client, sandbox))
-    progress("library listing")
-    results.update(measure_library(client, reference, seeded, sizes, progress))
-    progress("callback log and sync report")
-    results.update(measure_logs(client, reference, sizes, progress))
-    progress("statistics")
-    results.update(measure_statistics(client, user, reference, sandbox, seeded, sizes, progress))
+    if "chooser" in parts:
+        results.update(measure_chooser(client, sandbox))
+    if "library" in parts:
+        progress("library listing")
+        results.update(measure_library(client, reference, seeded, sizes, progress))
+    if "logs" in parts:
+        progress("callback log and sync report")
+        results.update(measure_logs(client, reference, sizes, progress))
+    if "statistics" in parts:
+        progress("statistics")
+        results.update(
+            measure_statistics(client, user, reference, sandbox, seeded, sizes, progress)
+        )
     return results
 
 

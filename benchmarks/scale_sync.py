@@ -65,7 +65,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from . import ROOT
+from . import child_test_database_and_sandbox, run_measure_child, scale_database
 
 TARGETS = {
     "sync_100k_pages_completed": (">=", 1),
@@ -102,34 +102,10 @@ SYNC_SETTINGS = {
 
 
 def run() -> dict[str, float]:
-    from .writers import throwaway_postgres
-
-    wanted = os.environ.get("BENCH_SCALE_DATABASE_URL")
-    with (
-        _given(wanted) if wanted else throwaway_postgres() as database_url,
-        throwaway_redis() as redis_url,
-    ):
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": database_url,
-            "BENCH_SYNC_REDIS_URL": redis_url,
-            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "example_site")]),
-        }
-        child = subprocess.run(
-            [sys.executable, "-m", "benchmarks.scale_sync", "measure"],
-            env=env,
-            cwd=str(ROOT),
-            stdout=subprocess.PIPE,
-            text=True,
-            check=True,
+    with scale_database() as database_url, throwaway_redis() as redis_url:
+        return run_measure_child(
+            "benchmarks.scale_sync", database_url, BENCH_SYNC_REDIS_URL=redis_url
         )
-    return json.loads(child.stdout.strip().splitlines()[-1])
-
-
-@contextmanager
-def _given(url: str) -> Iterator[str]:
-    yield url
 
 
 @contextmanager
@@ -165,25 +141,12 @@ def throwaway_redis() -> Iterator[str]:
 
 
 def _child() -> None:
-    from . import setup_django
+    with child_test_database_and_sandbox() as sandbox:
+        from django.test.utils import override_settings
 
-    setup_django()
-    from django.db import connection
-    from django.test.utils import override_settings, setup_test_environment
-
-    from wagtail_kollus.sandbox.testing import SandboxServer
-
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    sandbox = SandboxServer().start()
-    try:
         with override_settings(WAGTAIL_KOLLUS=sandbox.kollus_settings(**SYNC_SETTINGS)):
             redis = redis_connection(os.environ["BENCH_SYNC_REDIS_URL"])
             results = measure(sandbox, FULL, redis, progress=_progress)
-    finally:
-        sandbox.stop()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
     print(json.dumps(results))
 
 

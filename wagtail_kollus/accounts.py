@@ -12,6 +12,10 @@ take keyword arguments over their settings::
 
     account = KollusAccount.from_settings(kollus_channel_key="other-channel")
 
+:func:`default_account` is that account without overrides, built once per process (and again
+when ``WAGTAIL_KOLLUS`` changes): playback signs a token per player on every page view, so it
+takes its keys from it rather than reading the settings each time.
+
 :func:`contents_client` and :func:`kollus_client` are the one way the plugin builds its API
 clients: everything that calls an API takes an account (by default the one of the settings)
 and asks these two for a client. Each field is named after its setting, in lower case.
@@ -21,15 +25,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
+
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from .api.contents import ContentsClient
 from .api.errors import ConfigurationError
 from .api.ratelimit import CacheRateLimiter
 from .api.redaction import REDACTED
 from .api.vod import KollusClient
-from .conf import DEFAULTS, SECRET_SETTINGS, kollus_settings
+from .conf import DEFAULTS, SECRET_SETTINGS, SETTINGS_NAME, kollus_settings
 
 #: Secrets shorter than this are not used for redaction: they would mask unrelated text.
 _MIN_REDACTED_LENGTH = 4
@@ -164,6 +172,24 @@ _FIELD_NAMES = tuple(f.name for f in fields(KollusAccount))
 _SECRET_FIELDS = frozenset(name.lower() for name in SECRET_SETTINGS)
 
 
+@lru_cache(maxsize=1)
+def default_account() -> KollusAccount:
+    """The account ``WAGTAIL_KOLLUS`` describes, built once per process.
+
+    What code uses when no account is passed to it. A site that changes ``WAGTAIL_KOLLUS``
+    at run time (``override_settings``, pytest-django's ``settings``) gets a new one: the
+    ``setting_changed`` receiver below forgets it.
+    """
+    return KollusAccount.from_settings()
+
+
+@receiver(setting_changed)
+def _forget_default_account(*, setting: str, **kwargs: Any) -> None:
+    # The plugin's one memo of settings outside the settings object (conf.kollus_settings).
+    if setting == SETTINGS_NAME:
+        default_account.cache_clear()
+
+
 def contents_client(account: KollusAccount | None = None, **options: Any) -> ContentsClient:
     """A :class:`ContentsClient` for ``account`` (default: the settings' account).
 
@@ -171,7 +197,7 @@ def contents_client(account: KollusAccount | None = None, **options: Any) -> Con
     ``max_retries=``, ``total_timeout=``, ``sleep=``…; see ``ApiSession``), and
     ``rate_limiter=`` the account's contents limiter (``CONTENTS_RATE_LIMIT_PER_*``).
     """
-    account = account or KollusAccount.from_settings()
+    account = account or default_account()
     account.require("contents_api_url", "contents_api_key", api_name="contents API")
     defaults = account.session_options()
     if "rate_limiter" not in options:  # built only when used: it hashes the key
@@ -188,7 +214,7 @@ def kollus_client(account: KollusAccount | None = None, **options: Any) -> Kollu
     ``options`` override what the account gives: ``rate_limiter=None`` (no limiter),
     ``rate_limit_max_wait=``, ``paths=`` and the session options of :func:`contents_client`.
     """
-    account = account or KollusAccount.from_settings()
+    account = account or default_account()
     account.require("kollus_api_url", "kollus_access_token", api_name="Kollus API")
     defaults = {**account.session_options(), "paths": account.kollus_api_paths or None}
     if "rate_limiter" not in options:  # built only when used: it hashes the token

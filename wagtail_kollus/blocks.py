@@ -384,9 +384,15 @@ class KollusVideoBlock(blocks.StructBlock):
         unavailable notice (``wagtail_kollus/blocks/kollus_video_unavailable.html``)."""
         if value.is_playable:
             # The player reads only the request: no copy of the page's context per block.
-            return _render_block()(value, context)
+            return _render_block()(value, context, account=self.get_account(value, context))
         parent_context = dict(context) if context is not None else None
         return _render_block()(value, self.get_context(value, parent_context=parent_context))
+
+    def get_account(self, value: KollusVideoValue, context: Any = None) -> Any:
+        """The :class:`~wagtail_kollus.accounts.KollusAccount` whose keys sign this player;
+        ``None``: the settings' account. A site with several Kollus accounts overrides it (an
+        account is not a block option: block options are written into migrations)."""
+        return None
 
     # --- wagtail-localize ------------------------------------------------------------------
     # Translators translate the title shown in the player; the video and the player options

@@ -13,16 +13,17 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from ..conf import kollus_settings
-
 if TYPE_CHECKING:
     from .types import ChapterItem
 
 
 def _kollus_hosts() -> tuple[str, ...]:
     """Hosts (besides ``*.kollus.com``) whose URLs name a Kollus mckey: the configured player."""
+    # Imported here: the account module builds the API clients, which use this module.
+    from ..accounts import default_account
+
     try:
-        player = kollus_settings.PLAYER_URL
+        player = default_account().player_url
     except ImproperlyConfigured:  # Django not configured (plain-library use): *.kollus.com only
         return ()
     parts = urlsplit(player or "")

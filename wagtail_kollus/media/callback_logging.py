@@ -29,8 +29,8 @@ from typing import Any
 from django.conf import settings
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
+from ..accounts import default_account
 from ..api.redaction import REDACTED
-from ..conf import kollus_settings
 
 #: Loggers (with their children) whose records may carry a request path.
 PATH_LOGGERS = (
@@ -83,7 +83,7 @@ def _mask_rest(rest: str) -> str:
 
 def mask_callback_urls(text: str) -> str:
     """``text`` with the secret parts of callback URLs and the callback token masked."""
-    token = str(kollus_settings.CALLBACK_TOKEN or "")
+    token = str(default_account().callback_token or "")
     if len(token) >= _MIN_TOKEN_LENGTH:
         text = text.replace(token, REDACTED)
     if "callbacks/" not in text or getattr(_computing, "active", False):

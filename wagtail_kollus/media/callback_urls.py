@@ -10,15 +10,21 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from ..conf import kollus_settings
+from ..accounts import KollusAccount, default_account
 from ..models import CallbackKind
 
 TOKEN_PLACEHOLDER = "<CALLBACK_TOKEN>"  # noqa: S105 (a placeholder, not a secret)
 
 
-def callback_urls(request: HttpRequest | None = None, *, base_url: str = "") -> list[dict]:
-    """``[{"kind", "label", "url"}]``, absolute when a request or base URL is given."""
-    token = str(kollus_settings.CALLBACK_TOKEN or "") or TOKEN_PLACEHOLDER
+def callback_urls(
+    request: HttpRequest | None = None,
+    *,
+    base_url: str = "",
+    account: KollusAccount | None = None,
+) -> list[dict]:
+    """``[{"kind", "label", "url"}]``, absolute when a request or base URL is given, with the
+    callback token of ``account`` (by default the settings' account)."""
+    token = str((account or default_account()).callback_token or "") or TOKEN_PLACEHOLDER
     rows = []
     for kind, label in CallbackKind.choices:
         path = reverse(f"wagtail_kollus:callback-{kind}", kwargs={"token": "__token__"})

@@ -25,7 +25,8 @@ def stuck_media(queryset: QuerySet[KollusMedia] | None = None) -> QuerySet[Kollu
     """Uploads/transcodes with no callback for ``STUCK_AFTER_MINUTES``.
 
     Kollus sends a callback at the end of upload and of transcoding; silence for longer than
-    a transcode takes usually means a lost callback (or a browser closed mid-upload).
+    a transcode takes usually means a lost callback (or a browser closed mid-upload). The
+    ``kollus_media_stuck_idx`` index has this expression: keep them alike.
     """
     if queryset is None:
         queryset = KollusMedia.objects.all()

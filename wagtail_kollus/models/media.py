@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from ..messages import shown
@@ -124,6 +125,16 @@ class KollusMedia(models.Model):
             models.Index(fields=["-created_at"], name="kollus_media_created_idx"),
             models.Index(fields=["state", "-created_at"], name="kollus_media_state_idx"),
             models.Index(fields=["category_key", "-created_at"], name="kollus_media_category_idx"),
+            # The "stuck" count on every load of the library: unfinished rows last heard from
+            # before a cutoff (``media.filters.stuck_media``). Without it, every unfinished
+            # row (thousands in a busy library) is read from the table to compare its date;
+            # with it, only the stuck ones. Not a partial index: SQLite cannot match a
+            # partial index's states to a query's bound parameters.
+            models.Index(
+                "state",
+                Coalesce("last_callback_at", "created_at"),
+                name="kollus_media_stuck_idx",
+            ),
         ]
         permissions = [
             ("view_kollus_statistics", _("Can view Kollus viewing statistics")),

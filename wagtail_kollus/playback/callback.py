@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 
+from ..accounts import KollusAccount, default_account
 from ..conf import kollus_settings
 from ..models import ApprovedPlay, RefusalReason, RefusedPlay
 from .jwt import sign_token
@@ -56,8 +57,8 @@ def _unlogged(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _token_matches(token: str) -> bool:
-    expected = str(kollus_settings.CALLBACK_TOKEN or "")
+def _token_matches(token: str, account: KollusAccount) -> bool:
+    expected = str(account.callback_token or "")
     return bool(expected) and hmac.compare_digest(token.encode(), expected.encode())
 
 
@@ -129,7 +130,9 @@ def _record_refusal(
         logger.warning("Could not record a refused play: %s", type(exc).__name__)
 
 
-def _answer(kind: int, media_content_key: str, decision: Decision, expires: int) -> HttpResponse:
+def _answer(
+    kind: int, media_content_key: str, decision: Decision, expires: int, account: KollusAccount
+) -> HttpResponse:
     data: dict[str, Any] = {
         "kind": kind,
         "media_content_key": media_content_key,
@@ -145,19 +148,26 @@ def _answer(kind: int, media_content_key: str, decision: Decision, expires: int)
     section = decision.play_section()
     if section is not None:
         data["play_section"] = section
-    body = sign_token({"data": data}, key=str(kollus_settings.KOLLUS_SECURITY_KEY))
+    body = sign_token({"data": data}, key=str(account.kollus_security_key))
     response = HttpResponse(body, content_type="text/plain; charset=utf-8")
-    response["X-KOLLUS-USERKEY"] = str(kollus_settings.KOLLUS_CUSTOM_KEY)
+    response["X-KOLLUS-USERKEY"] = str(account.kollus_custom_key)
     response["Cache-Control"] = "no-store"
     return _unlogged(response)
 
 
 @csrf_exempt  # Kollus cannot send a CSRF token; the URL's secret authenticates it
-def play_callback(request: HttpRequest, token: str) -> HttpResponse:
-    """Answer one play callback (see the module's docstring)."""
+def play_callback(
+    request: HttpRequest, token: str, account: KollusAccount | None = None
+) -> HttpResponse:
+    """Answer one play callback (see the module's docstring).
+
+    ``account``: whose callback token the URL must hold and whose keys sign the answer (by
+    default the settings' account; a URL pattern may pass another in its ``kwargs``).
+    """
+    account = account or default_account()
     if request.method != "POST":
         return _unlogged(HttpResponseNotAllowed(["POST"]))
-    if not _token_matches(token) or not kollus_settings.KOLLUS_SECURITY_KEY:
+    if not _token_matches(token, account) or not account.kollus_security_key:
         return _unlogged(HttpResponseForbidden())
     kind_text = _field(request, "kind")
     kind = int(kind_text) if kind_text in ("1", "3") else 0
@@ -177,7 +187,7 @@ def play_callback(request: HttpRequest, token: str) -> HttpResponse:
             _("This video cannot be played here."), reason=RefusalReason.INVALID_CONTEXT
         )
         _record_refusal(kind, cuid, media_content_key, generic, now)
-        return _answer(kind, media_content_key, generic, expires)
+        return _answer(kind, media_content_key, generic, expires, account)
     # The policy judges the video, whichever lesson's extension of its key the player plays.
     decision = playback_policy().decide(
         context.viewer, lazy_page(context.page_id, context.page_path), context.video_key
@@ -208,4 +218,4 @@ def play_callback(request: HttpRequest, token: str) -> HttpResponse:
             user_id=context.viewer.user_id,
             page_id=context.page_id,
         )
-    return _answer(kind, media_content_key, decision, expires)
+    return _answer(kind, media_content_key, decision, expires, account)

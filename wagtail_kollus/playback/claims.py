@@ -4,7 +4,8 @@ Kollus's rules (see ``docs/player.md``): **no registered claims** (``exp``/``iat
 make Kollus refuse the token); expiry is the custom integer claim ``expt``; integer options are
 JSON integers and flags JSON booleans. Everything here is a plain function of its arguments and
 the settings, so the block, the template tag, the token endpoint and site code (a headless
-API, a mobile backend) build the same claims.
+API, a mobile backend) build the same claims. The account's keys come from a
+:class:`~wagtail_kollus.accounts.KollusAccount` (by default the settings' account).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from ..accounts import KollusAccount, default_account
 from ..api.errors import ConfigurationError
 from ..conf import kollus_settings
 from .viewer import user_viewer_id
@@ -38,9 +40,10 @@ MAX_KEY_LENGTH = 100
 MAX_CUID_LENGTH = 200
 
 
-def require_setting(name: str, purpose: str) -> str:
-    """The value of ``WAGTAIL_KOLLUS[name]``, or a :class:`ConfigurationError` naming it."""
-    value = getattr(kollus_settings, name)
+def require_setting(name: str, purpose: str, account: KollusAccount | None = None) -> str:
+    """The account's value of the setting ``name`` (``KOLLUS_SECURITY_KEY``…), or a
+    :class:`ConfigurationError` naming it. ``account``: by default the settings' account."""
+    value = getattr(account or default_account(), name.lower())
     if not isinstance(value, str) or not value:
         raise ConfigurationError(
             _(

@@ -26,6 +26,7 @@ from typing import Any
 import jwt
 from jwt.algorithms import HMACAlgorithm
 
+from ..accounts import KollusAccount
 from .claims import REGISTERED_TIME_CLAIMS, require_setting
 
 ALGORITHM = "HS256"
@@ -60,13 +61,16 @@ def prepared_key(key: str | bytes) -> PreparedKey:
     return PreparedKey(_HS256.prepare_key(key))
 
 
-def sign_token(payload: Mapping[str, Any], *, key: str | None = None) -> str:
-    """``payload`` as a compact HS256 JWS, signed with ``key`` (default: the security key)."""
+def sign_token(
+    payload: Mapping[str, Any], *, key: str | None = None, account: KollusAccount | None = None
+) -> str:
+    """``payload`` as a compact HS256 JWS, signed with ``key`` (default: the security key of
+    ``account``, itself by default the settings' account)."""
     forbidden = sorted(name for name in REGISTERED_TIME_CLAIMS if name in payload)
     if forbidden:
         # A generic JWT library would happily sign them, and Kollus may then refuse to play.
         raise ValueError(f"Kollus tokens must not carry registered claims: {forbidden}")
     if key is None:
-        key = require_setting("KOLLUS_SECURITY_KEY", "signing player tokens")
+        key = require_setting("KOLLUS_SECURITY_KEY", "signing player tokens", account)
     claims = _CLAIMS_JSON.encode(dict(payload)).encode("utf-8")
     return _JWS.encode(claims, prepared_key(key), algorithm=ALGORITHM)

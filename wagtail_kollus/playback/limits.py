@@ -17,6 +17,7 @@ from typing import Any
 from django.core.cache import caches
 from django.utils.crypto import salted_hmac
 
+from ..accounts import default_account
 from ..api.ratelimit import claim_window_slot
 from ..conf import kollus_settings
 
@@ -35,7 +36,8 @@ def seconds_over_limit(scope: str, identity: str, limit: Any) -> int | None:
     # An explicit algorithm (Django 6.x warns that the sha1 default will change).
     digest = salted_hmac(KEY_PREFIX, identity, algorithm="sha256").hexdigest()[:32]
     window_key = f"{KEY_PREFIX}:{scope}:{digest}:{int(now // window)}"
-    cache = caches[kollus_settings.RATE_LIMIT_CACHE]
+    # The cache the account's API limits count in: one that every process shares.
+    cache = caches[default_account().rate_limit_cache]
     if claim_window_slot(cache, window_key, int(limit), timeout=window + 1):
         return None
     return max(1, math.ceil(window - (now % window)))

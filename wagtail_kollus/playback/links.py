@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
+from ..accounts import KollusAccount
 from .claims import build_payload, require_setting
 from .jwt import sign_token
 
@@ -16,12 +17,12 @@ from .jwt import sign_token
 _RESERVED_URL_PARAMS = ("jwt", "custom_key")
 
 
-def check_player_configuration() -> None:
+def check_player_configuration(account: KollusAccount | None = None) -> None:
     """Raise :class:`~wagtail_kollus.api.errors.ConfigurationError` unless signed playback can
-    work (a security key, a custom key and a player URL)."""
-    require_setting("KOLLUS_SECURITY_KEY", "signing player tokens")
-    require_setting("KOLLUS_CUSTOM_KEY", "player URLs")
-    require_setting("PLAYER_URL", "player URLs")
+    work with ``account`` (a security key, a custom key and a player URL)."""
+    require_setting("KOLLUS_SECURITY_KEY", "signing player tokens", account)
+    require_setting("KOLLUS_CUSTOM_KEY", "player URLs", account)
+    require_setting("PLAYER_URL", "player URLs", account)
 
 
 def clean_url_params(params: Mapping[str, Any] | None) -> dict[str, str]:
@@ -61,13 +62,15 @@ def build_player_link(
     now: float | None = None,
     claims: Mapping[str, Any] | None = None,
     intro_media_content_key: str = "",
+    account: KollusAccount | None = None,
 ) -> PlayerLink:
-    """Sign a fresh token and build ``{PLAYER_URL}/s?jwt=…&custom_key=…&<options>``.
+    """Sign a fresh token and build ``{PLAYER_URL}/s?jwt=…&custom_key=…&<options>`` with the
+    keys of ``account`` (by default the settings' account).
 
     ``claims`` and ``intro_media_content_key``: see :func:`.claims.build_payload`.
     """
-    custom_key = require_setting("KOLLUS_CUSTOM_KEY", "player URLs")
-    base_url = require_setting("PLAYER_URL", "player URLs").rstrip("/")
+    custom_key = require_setting("KOLLUS_CUSTOM_KEY", "player URLs", account)
+    base_url = require_setting("PLAYER_URL", "player URLs", account).rstrip("/")
     payload = build_payload(
         media_content_key,
         cuid,
@@ -78,7 +81,7 @@ def build_player_link(
         intro_media_content_key=intro_media_content_key,
     )
     # A token is base64url and dots only: nothing in it needs quoting.
-    query = f"jwt={sign_token(payload)}&custom_key={quote_plus(custom_key)}"
+    query = f"jwt={sign_token(payload, account=account)}&custom_key={quote_plus(custom_key)}"
     params = clean_url_params(url_params)
     if params:
         query = f"{query}&{urlencode(params)}"
@@ -93,6 +96,7 @@ def build_player_url(
     url_params: Mapping[str, Any] | None = None,
     claims: Mapping[str, Any] | None = None,
     intro_media_content_key: str = "",
+    account: KollusAccount | None = None,
 ) -> str:
     """Just the URL of :func:`build_player_link` (one per video block on a page)."""
     return build_player_link(
@@ -102,6 +106,7 @@ def build_player_url(
         url_params=url_params,
         claims=claims,
         intro_media_content_key=intro_media_content_key,
+        account=account,
     ).url
 
 

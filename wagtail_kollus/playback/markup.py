@@ -27,6 +27,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from ..accounts import KollusAccount
 from ..api.errors import ConfigurationError
 from ..conf import kollus_settings
 from .access import player_access
@@ -223,6 +224,7 @@ def render_player(
     height: Any = None,
     css_class: Any = "",
     template: str | None = None,
+    account: KollusAccount | None = None,
 ) -> SafeString:
     """The HTML of ``{% kollus_player %}``, usable from Python (e.g. an API serializer).
 
@@ -234,6 +236,8 @@ def render_player(
     (``docs/selling-courses.md``). Render-time signing asks the policy now, and a refused
     viewer gets its message instead of a player; cache-safe playback asks at the token
     endpoint, for the viewer who asks.
+
+    ``account``: whose keys sign the player URL (by default the settings' account).
     """
     playable = playable_from(value)
     frame = Frame.for_playable(playable, width, height, css_class)
@@ -244,7 +248,8 @@ def render_player(
     script_url = ""
     try:
         if cache_safe:
-            check_player_configuration()  # signing happens later, at the token endpoint
+            # Signing happens later, at the token endpoint.
+            check_player_configuration(account)
             endpoint_url, script_url = _cache_safe_urls(request)
             mode: dict[str, Any] = {
                 "reference": sign_reference(
@@ -278,6 +283,7 @@ def render_player(
                     url_params=access.url_params,
                     claims=access.claims,
                     intro_media_content_key=access.intro_media_content_key,
+                    account=account,
                 )
             }
     except ConfigurationError as exc:
@@ -309,14 +315,16 @@ def render_player(
     return render_time_html(frame, mode["src"])
 
 
-def render_block(value: Any, context: dict[str, Any] | None) -> SafeString:
+def render_block(
+    value: Any, context: dict[str, Any] | None, *, account: KollusAccount | None = None
+) -> SafeString:
     """``KollusVideoBlock``'s default HTML (its ``render_basic``): the player in a
     ``kollus-video`` wrapper, or the unavailable notice. ``context`` is the block's context
-    (for a playable value, only its ``request`` is read)."""
+    (for a playable value, only its ``request`` and ``page`` are read)."""
     request = context.get("request") if context else None
     if getattr(value, "is_playable", False):
         page = context.get("page") if context else None
-        player = render_player(value, request=request, page=page)
+        player = render_player(value, request=request, page=page, account=account)
         if kollus_settings.BLOCK_STRUCTURED_DATA:
             from ..structured_data import video_jsonld  # late: it asks the playback policy
 

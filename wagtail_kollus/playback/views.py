@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from ..accounts import KollusAccount
 from ..api.errors import ConfigurationError
 from ..conf import kollus_settings
 from ..models import KollusVideo
@@ -127,8 +128,12 @@ def _withdrawn(reference: Reference) -> JsonResponse | None:
 
 @csrf_exempt  # read-only for the site: it mints a token for the caller's own session
 @require_http_methods(["GET", "POST"])
-def player_token(request: HttpRequest) -> JsonResponse:
-    """``{"url", "expires_at", "expires_in"}`` for a valid reference; a JSON error otherwise."""
+def player_token(request: HttpRequest, account: KollusAccount | None = None) -> JsonResponse:
+    """``{"url", "expires_at", "expires_in"}`` for a valid reference; a JSON error otherwise.
+
+    ``account``: whose keys sign the URL (by default the settings' account; a URL pattern may
+    pass another in its ``kwargs``).
+    """
     # The per-IP limit comes first and counts every request, so that floods of garbage are
     # capped before they reach the database.
     ip = _client_ip(request)
@@ -183,6 +188,7 @@ def player_token(request: HttpRequest) -> JsonResponse:
             url_params=access.url_params,
             claims=access.claims,
             intro_media_content_key=access.intro_media_content_key,
+            account=account,
         )
     except ConfigurationError as exc:
         logger.warning("Player token refused: %s", exc)

@@ -21,6 +21,7 @@ import logging
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 
+from ..accounts import KollusAccount, default_account
 from ..conf import kollus_settings
 from ..playback.viewer import InvalidPlayContext, PlayContext, load_play_context
 from .lms import LmsReport, MalformedReport, parse_json_data
@@ -41,8 +42,8 @@ def _answer(text: str) -> HttpResponse:
     return _unlogged(response)
 
 
-def _token_matches(token: str) -> bool:
-    expected = str(kollus_settings.CALLBACK_TOKEN or "")
+def _token_matches(token: str, account: KollusAccount) -> bool:
+    expected = str(account.callback_token or "")
     return bool(expected) and hmac.compare_digest(token.encode(), expected.encode())
 
 
@@ -57,11 +58,14 @@ def _play_context(report: LmsReport) -> PlayContext:
 
 
 @csrf_exempt  # Kollus cannot send a CSRF token; the URL's secret authenticates it
-def lms_callback(request: HttpRequest, token: str) -> HttpResponse:
-    """Record one LMS report (see the module's docstring)."""
+def lms_callback(
+    request: HttpRequest, token: str, account: KollusAccount | None = None
+) -> HttpResponse:
+    """Record one LMS report (see the module's docstring). ``account``: whose callback token
+    the URL must hold (by default the settings' account)."""
     if request.method != "POST":
         return _unlogged(HttpResponseNotAllowed(["POST"]))
-    if not _token_matches(token):
+    if not _token_matches(token, account or default_account()):
         return _unlogged(HttpResponseForbidden())
     if not kollus_settings.PROGRESS_TRACKING:
         return _answer("ignored")

@@ -13,6 +13,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
+from ..accounts import KollusAccount
 from ..playback.markup import render_player, token_url
 from ..structured_data import video_jsonld
 
@@ -37,11 +38,14 @@ def kollus_player(
     height: Any = None,
     css_class: str = "",
     template: str | None = None,
+    account: KollusAccount | None = None,
 ) -> SafeString:
     """``{% kollus_player value [cache_safe=…] [width=…] [height=…] [css_class=…] [template=…] %}``.
 
     ``cache_safe=None`` follows the ``CACHE_SAFE_PLAYBACK`` setting; ``template`` renders the
-    player with a template of your own instead of the default markup.
+    player with a template of your own instead of the default markup; ``account`` (a
+    :class:`~wagtail_kollus.accounts.KollusAccount` from the context) signs with another
+    account's keys than the settings'.
     """
     return render_player(
         value,
@@ -52,6 +56,7 @@ def kollus_player(
         height=height,
         css_class=css_class,
         template=template,
+        account=account,
     )
 
 
