@@ -279,3 +279,33 @@ def test_the_overview_filters_by_section_and_exports_every_row(viewer, lesson, d
     assert [(r["Page"], r["Learner"], r["Percent watched"]) for r in rows] == [
         ("Lesson two", "bob", "80")
     ]
+
+
+def test_the_overview_average_is_the_page_reports_average(viewer, django_user_model):
+    """A video of the page not started counts as 0 % on the overview too, as in the page's
+    report and on the learner's page (docs/progress-reports.md): 100, 33, 10 and 0 %."""
+    videos = [make_video(n, title=f"Video {n}") for n in (1, 2, 3, 4)]
+    page = make_page([video_block_data(video) for video in videos], title="Course")
+    ReferenceIndex.create_or_update_for_object(page)
+    ann = make_user(django_user_model, "ann")
+    make_progress(ann, page, "mckey0001", percent=100, completed=True)
+    make_progress(ann, page, "mckey0002", percent=33)
+    make_progress(ann, page, "mckey0003", percent=10)
+    make_progress(ann, page, "removed-video", percent=90)  # no longer on the page
+    other = make_page([], title="No video block")
+    make_progress(ann, other, "mckey0001", percent=40)
+    make_progress(ann, other, "mckey0002", percent=0)
+    report = viewer.get(reverse("wagtail_kollus_progress:page", args=[page.pk]))
+    assert report.context["figures"].average_percent == 35.8
+    with CaptureQueriesContext(connection) as queries:
+        overview = viewer.get(reverse("wagtail_kollus_progress:pages"))
+    averages = {row["page_title"]: row["average_percent"] for row in overview.context["object_list"]}
+    assert averages == {"Course": 35.8, "No video block": 20.0}
+    assert "35.8" in overview.content.decode()
+    for n in range(3):  # more pages, same number of queries
+        extra = make_page([video_block_data(videos[0])], title=f"Extra {n}")
+        ReferenceIndex.create_or_update_for_object(extra)
+        make_progress(ann, extra, "mckey0001", percent=50)
+    with CaptureQueriesContext(connection) as more_queries:
+        viewer.get(reverse("wagtail_kollus_progress:pages"))
+    assert len(more_queries) == len(queries)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from ..models import KollusVideo, LearnerProgress
-from ..progress.lessons import page_video_keys
+from ..progress.lessons import page_video_keys, pages_video_keys
 from ..stats.charts import Point
 
 COMPLETED = "completed"
@@ -171,7 +171,7 @@ class PageProgress:
             percent_total=Sum("percent_sum"),
         )
         learners = totals["learners"] or 0
-        average = (totals["percent_total"] or 0) / (learners * video_count) if learners else 0
+        average = average_percent(totals["percent_total"], learners, video_count)
         videos = whole_page
         if self.filters != Filters():  # the videos of the learners shown, whole
             shown = self.per_learner(video_count).values("learner_id")
@@ -182,7 +182,7 @@ class PageProgress:
             learners=learners,
             started=totals["started"] or 0,
             completed=totals["completed"] or 0,
-            average_percent=round(average, 1),
+            average_percent=average,
             videos=videos,
         )
 
@@ -200,6 +200,46 @@ class PageProgress:
             [Point(day, started.get(day, 0)) for day in period],
             [Point(day, completed.get(day, 0)) for day in period],
         )
+
+
+def average_percent(percent_total: int | None, learners: int, video_count: int) -> float:
+    """The mean percent of a page watched per learner: every video the page shows counts,
+    one not started as 0 % (as the learner's own ``{% kollus_progress %}`` does)."""
+    if not learners:
+        return 0.0
+    return round((percent_total or 0) / (learners * max(video_count, 1)), 1)
+
+
+def pages_average_percent(rows: QuerySet, page_ids: Sequence[int]) -> dict[int, float]:
+    """``average_percent`` of each of ``page_ids`` over ``rows`` (already filtered), as each
+    page's own report computes it, in a fixed number of queries for any number of pages."""
+    keys = pages_video_keys(page_ids)
+    without_videos = [page_id for page_id in page_ids if page_id not in keys]
+    shown = Q(page_id__in=without_videos)
+    for page_id, page_keys in keys.items():  # a video since removed from a page no longer counts
+        shown |= Q(page_id=page_id, media_content_key__in=page_keys)
+    video_counts = {page_id: len(page_keys) for page_id, page_keys in keys.items()}
+    if without_videos:  # then every video ever watched on the page counts, as in its report
+        video_counts.update(
+            LearnerProgress.objects.filter(page_id__in=without_videos)
+            .order_by()
+            .values("page_id")
+            .annotate(videos=Count("media_content_key", distinct=True))
+            .values_list("page_id", "videos")
+        )
+    grouped = (
+        rows.filter(page_id__in=page_ids)
+        .filter(shown)
+        .order_by()
+        .values("page_id")
+        .annotate(learners=Count("learner_id", distinct=True), percent_total=Sum("percent"))
+    )
+    averages = dict.fromkeys(page_ids, 0.0)
+    for row in grouped:
+        averages[row["page_id"]] = average_percent(
+            row["percent_total"], row["learners"], video_counts.get(row["page_id"], 1)
+        )
+    return averages
 
 
 def _per_video(rows: QuerySet) -> list[dict]:

@@ -14,7 +14,7 @@ import json
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -167,20 +167,22 @@ class ProgressPagesView(ProgressReportMixin, ReportView):
     def export_headings(self):
         return export_headings()
 
-    def get_queryset(self):
+    def filtered_rows(self):
         rows = figures.active_rows(LearnerProgress.objects.all(), self.progress_filters)
         if self.progress_filters.state == figures.COMPLETED:
             rows = rows.filter(completed_at__isnull=False)
         elif self.progress_filters.state == figures.IN_PROGRESS:
             rows = rows.filter(completed_at__isnull=True)
+        return rows
+
+    def get_queryset(self):
         grouped = (
-            rows.order_by()
+            self.filtered_rows()
+            .order_by()
             .values("page_id")
             .annotate(
                 learners=Count("learner_id", distinct=True),
                 completions=Count("completed_at"),
-                percent_total=Sum("percent"),
-                rows=Count("pk"),
                 last_watched=Max("last_watched_at"),
             )
         )
@@ -191,21 +193,19 @@ class ProgressPagesView(ProgressReportMixin, ReportView):
             queryset, page_size
         )
         items = list(object_list)
-        pages = get_page_model().objects.in_bulk([item["page_id"] for item in items])
+        page_ids = [item["page_id"] for item in items]
+        pages = get_page_model().objects.in_bulk(page_ids)
+        # As each page's report: over the videos the page shows, one not started as 0 %.
+        averages = figures.pages_average_percent(self.filtered_rows(), page_ids)
         for item in items:
             page_obj = pages.get(item["page_id"])
             item["page_title"] = page_obj.get_admin_display_title() if page_obj else ""
-            item["average_percent"] = round(item["percent_total"] / item["rows"], 1)
+            item["average_percent"] = averages[item["page_id"]]
         page.object_list = items
         return paginator, page, items, is_paginated
 
     def export_rows(self):
-        rows = figures.active_rows(LearnerProgress.objects.all(), self.progress_filters)
-        if self.progress_filters.state == figures.COMPLETED:
-            rows = rows.filter(completed_at__isnull=False)
-        elif self.progress_filters.state == figures.IN_PROGRESS:
-            rows = rows.filter(completed_at__isnull=True)
-        return figures.export_rows(rows.order_by("page_id", "learner_id", "pk"))
+        return figures.export_rows(self.filtered_rows().order_by("page_id", "learner_id", "pk"))
 
 
 class ProgressPagesResultsView(ProgressPagesView):
