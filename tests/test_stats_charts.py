@@ -57,3 +57,30 @@ def test_an_empty_period_says_so():
 def test_format_bytes():
     assert format_bytes(999) == "999 B"
     assert format_bytes(1_500_000) == "1.5 MB"
+
+
+def _y_axis(html: str) -> list[tuple[str, float]]:
+    """Each y-axis label with the height of its gridline, from the top of the chart down."""
+    svg = _svg(html)
+    grid = [float(line.get("y1")) for line in svg.iter("line")
+            if line.get("class") == "kollus-chart__grid"]
+    labels = [text for text in svg.iter("text")
+              if text.get("text-anchor") == "end" and float(text.get("x")) < 64]
+    assert len(labels) == len(grid)
+    return sorted(
+        ((text.text, y) for text, y in zip(labels, grid, strict=True)), key=lambda item: item[1]
+    )
+
+
+def test_small_counts_get_distinct_whole_ticks_at_their_gridlines():
+    """A peak of 1 was labelled 1 / 0 / 0 (the middle 0.5 rounded), a peak of 5 "5 / 2 / 0"
+    with the middle gridline at 2.5."""
+    for peak, expected in ((1, ["1", "0"]), (5, ["6", "4", "2", "0"]), (0, ["1", "0"]),
+                           (100, ["100", "50", "0"]), (7, ["8", "6", "4", "2", "0"])):
+        html = render_chart([Point(DAYS[0], 0), Point(DAYS[1], peak)], chart_id="c", title="t",
+                            value_name="Videos")
+        axis = _y_axis(html)
+        assert [label for label, _y in axis] == expected
+        bottom, top = axis[-1][1], axis[0][1]
+        for label, gy in axis:  # each label sits on its own gridline, proportionally
+            assert abs(gy - (bottom - int(label) / int(expected[0]) * (bottom - top))) < 0.11

@@ -27,15 +27,27 @@ class Point:
     value: float | None  # None: no figures that day (drawn as a gap)
 
 
-def _nice_max(value: float) -> float:
-    """A round axis maximum ≥ value (1, 2, 2.5, 5 × 10^n)."""
+MAX_TICK_INTERVALS = 4
+
+
+def axis_ticks(value: float) -> list[int]:
+    """The y-axis gridlines for a series peaking at ``value``: 0 up to a round top ≥ value,
+    a whole "nice" step apart (1, 2 or 5 × 10^n), at most ``MAX_TICK_INTERVALS`` apart.
+
+    Every series charted is a whole number (views, learners, videos, bytes), so a step is never
+    below 1: each label is a distinct value drawn exactly at its gridline (a peak of 1 gets
+    0 and 1, not a "0.5" rounded to a second "0").
+    """
     if value <= 0:
-        return 1
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude  # pragma: no cover - the loop always returns
+        return [0, 1]
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            step = factor * magnitude
+            intervals = -(-value // step)  # ceil
+            if intervals <= MAX_TICK_INTERVALS:
+                return [int(step * n) for n in range(int(intervals) + 1)]
+        magnitude *= 10
 
 
 def _summary(points: Sequence[Point], value_name: str, fmt: Callable[[float], str]) -> str:
@@ -76,7 +88,8 @@ def render_chart(
     )
     plot_w, plot_h = width - left - right, height - top - bottom
     known = [p.value for p in points if p.value is not None]
-    top_value = _nice_max(max(known) if known else 0)
+    ticks = axis_ticks(max(known) if known else 0)
+    top_value = ticks[-1]
     count = max(len(points), 1)
     step = plot_w / count
 
@@ -93,13 +106,13 @@ def render_chart(
         f"<title>{escape(title)}</title><desc>{escape(summary)}</desc>",
     ]
     if not compact:
-        for fraction in (0, 0.5, 1):
-            gy = top + plot_h - fraction * plot_h
+        for tick in ticks:
+            gy = y(tick)
             parts.append(
                 f'<line class="kollus-chart__grid" x1="{left}" x2="{width - right}" '
                 f'y1="{gy:.1f}" y2="{gy:.1f}"/>'
                 f'<text class="kollus-chart__label" x="{left - 6}" y="{gy + 4:.1f}" '
-                f'text-anchor="end">{escape(format_value(top_value * fraction))}</text>'
+                f'text-anchor="end">{escape(format_value(tick))}</text>'
             )
         if points:
             for anchor, label, x in (
