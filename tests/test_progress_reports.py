@@ -309,3 +309,24 @@ def test_the_overview_average_is_the_page_reports_average(viewer, django_user_mo
     with CaptureQueriesContext(connection) as more_queries:
         viewer.get(reverse("wagtail_kollus_progress:pages"))
     assert len(more_queries) == len(queries)
+
+
+def test_each_listing_counts_its_rows_in_its_own_noun(viewer, lesson):
+    """Wagtail's count used the model's name: "1 learner progress" under a list of pages."""
+    from django.utils import translation
+    from django.utils.translation import ngettext
+
+    def count_label(url):
+        return viewer.get(url).context["page_obj"].paginator.items_count_label
+
+    assert count_label(reverse("wagtail_kollus_progress:pages")) == "1 page"
+    assert count_label(page_url(lesson)) == "3 learners"
+    learner = reverse("wagtail_kollus_progress:learner", args=[lesson["ann"].pk])
+    assert count_label(learner) == "2 videos"
+    assert count_label(reverse("wagtail_kollus_progress:learner", args=[lesson["bob"].pk])) == (
+        "1 video"
+    )
+    html = viewer.get(learner).content.decode()
+    assert "2 videos" in html and "2 learner progress" not in html
+    with translation.override("ko"):
+        assert ngettext("%(count)s learner", "%(count)s learners", 3) % {"count": 3} == "학습자 3명"

@@ -19,10 +19,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.functional import cached_property
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
+from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views.reports import ReportView
 from wagtail.admin.widgets import Button
@@ -54,6 +56,35 @@ class NumberColumn(ViewsColumn):
 
 class PercentColumn(Column):
     cell_template_name = "wagtail_kollus/learners/cells/percent.html"
+
+
+class CountedPaginator(WagtailPaginator):
+    """The count under a listing in the listing's own noun: Wagtail's says "1 learner
+    progress" (the model's verbose name) whatever a row of the report is."""
+
+    def noun_phrase(self, count: int) -> str:  # "%(count)s …", through ngettext
+        raise NotImplementedError
+
+    @cached_property
+    def items_count_label(self) -> str:
+        return self.noun_phrase(self.count) % {
+            "count": number_format(self.count, force_grouping=True)
+        }
+
+
+class PagesPaginator(CountedPaginator):
+    def noun_phrase(self, count: int) -> str:
+        return ngettext("%(count)s page", "%(count)s pages", count)
+
+
+class LearnersPaginator(CountedPaginator):
+    def noun_phrase(self, count: int) -> str:
+        return ngettext("%(count)s learner", "%(count)s learners", count)
+
+
+class VideosPaginator(CountedPaginator):
+    def noun_phrase(self, count: int) -> str:
+        return ngettext("%(count)s video", "%(count)s videos", count)
 
 
 class ProgressReportMixin(ProgressPermissionMixin):
@@ -135,6 +166,7 @@ def export_headings() -> dict:
 class ProgressPagesView(ProgressReportMixin, ReportView):
     """Every page with progress: its learners, their average and the last activity."""
 
+    paginator_class = PagesPaginator
     template_name = "wagtail_kollus/learners/pages.html"
     results_template_name = "wagtail_kollus/learners/results.html"
     page_title = _("Learner progress")
@@ -218,6 +250,7 @@ class ProgressPagesResultsView(ProgressPagesView):
 class PageProgressView(ProgressReportMixin, ReportView):
     """One page: its figures, two charts, each video, then its learners."""
 
+    paginator_class = LearnersPaginator
     template_name = "wagtail_kollus/learners/page.html"
     results_template_name = "wagtail_kollus/learners/results.html"
     index_url_name = "wagtail_kollus_progress:page"
@@ -355,6 +388,7 @@ class PageProgressResultsView(PageProgressView):
 class LearnerProgressView(ProgressReportMixin, ReportView):
     """One learner's lessons: each page and video, how much was watched, when."""
 
+    paginator_class = VideosPaginator
     template_name = "wagtail_kollus/learners/learner.html"
     results_template_name = "wagtail_kollus/learners/results.html"
     index_url_name = "wagtail_kollus_progress:learner"
