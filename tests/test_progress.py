@@ -394,3 +394,39 @@ def test_a_row_created_meanwhile_by_another_device_is_merged_into(
     assert LearnerProgress.objects.count() == 1
     post(client, report(learner, lesson1, key, (120, 180)))
     assert row(learner, lesson1, key).watched_intervals == [[0, 60], [120, 180]]
+
+
+def test_continue_watching_names_each_video_read_in_one_go(rf, django_user_model):
+    """Two unfinished videos of one page both read as the page's title alone; each item now
+    has its video's title (a chosen video's, else the uploaded media's), whatever their
+    number for the same queries."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.template import Context, Template
+
+    from tests.factories import make_progress
+
+    page = make_page([], title="Course")
+    make_video(1, title="Welcome")
+    KollusMedia.objects.create(title="Uploaded lesson", upload_file_key="ufk-2",
+                               media_content_key="mckey0002")
+    learner = django_user_model.objects.create_user("learner", "l@example.com", "pw")
+    make_progress(learner, page, "mckey0001", percent=10, days_ago=1)
+    make_progress(learner, page, "mckey0002", percent=33)
+    make_progress(learner, page, "unknown-key", percent=5, days_ago=2)
+    template = Template(
+        "{% load kollus %}{% kollus_continue_watching 5 as items %}"
+        "{% for item in items %}{{ item.page.title }}: {{ item.video_title }};{% endfor %}"
+    )
+    request = rf.get("/")
+    request.user = learner
+    with CaptureQueriesContext(connection) as queries:
+        rendered = template.render(Context({"request": request}))
+    assert rendered == "Course: Uploaded lesson;Course: Welcome;Course: ;"
+    for n in range(3, 6):
+        make_video(n, title=f"Video {n}")
+        make_progress(learner, page, f"mckey{n:04d}", percent=20, days_ago=3)
+    with CaptureQueriesContext(connection) as more:
+        assert template.render(Context({"request": request})).count(": Video") == 2  # limit 5
+    assert len(more) == len(queries)
+    request.user = AnonymousUser()
+    assert template.render(Context({"request": request})) == ""

@@ -19,8 +19,8 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from ..models import KollusVideo, LearnerProgress
-from ..progress.lessons import page_video_keys, pages_video_keys
+from ..models import LearnerProgress
+from ..progress.lessons import page_video_keys, pages_video_keys, video_titles
 from ..stats.charts import Point
 
 COMPLETED = "completed"
@@ -76,15 +76,6 @@ class PageFigures:
     @property
     def completion_rate(self) -> float:
         return round(100 * self.completed / self.learners, 1) if self.learners else 0.0
-
-
-def video_titles(keys: Iterable[str]) -> dict[str, str]:
-    """Titles of the chosen videos playing ``keys`` (a key nobody chose keeps no title)."""
-    titles: dict[str, str] = {}
-    rows = KollusVideo.objects.filter(media_content_key__in=list(keys)).exclude(title="")
-    for key, title in rows.order_by("pk").values_list("media_content_key", "title"):
-        titles.setdefault(key, title)
-    return titles
 
 
 class PageProgress:

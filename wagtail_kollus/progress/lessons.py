@@ -17,7 +17,7 @@ from wagtail.models import ReferenceIndex
 
 from ..compat import get_page_model
 from ..conf import kollus_settings
-from ..models import KollusVideo, LearnerProgress
+from ..models import KollusMedia, KollusVideo, LearnerProgress
 
 # Where a request keeps its learner's rows per page: a page of ten players reads them once.
 _MEMO_ATTRIBUTE = "_wagtail_kollus_progress"
@@ -56,6 +56,22 @@ def pages_video_keys(page_ids: Iterable[int]) -> dict[int, list[str]]:
         if key:
             keys.setdefault(int(page_id), set()).add(key)
     return {page_id: sorted(found) for page_id, found in keys.items()}
+
+
+def video_titles(keys: Iterable[str]) -> dict[str, str]:
+    """The titles of the videos playing ``keys``, in two queries at most: a chosen video's
+    (``KollusVideo``), else the uploaded media's (``KollusMedia``); a key of neither keeps no
+    title."""
+    wanted = set(keys)
+    titles: dict[str, str] = {}
+    rows = KollusVideo.objects.filter(media_content_key__in=wanted).exclude(title="")
+    for key, title in rows.order_by("pk").values_list("media_content_key", "title"):
+        titles.setdefault(key, title)
+    if missing := wanted - titles.keys():
+        media = KollusMedia.objects.filter(media_content_key__in=missing).exclude(title="")
+        for key, title in media.order_by("pk").values_list("media_content_key", "title"):
+            titles.setdefault(key, title)
+    return titles
 
 
 def rows_on_page(request: Any, learner_id: int, page_id: int) -> dict[str, LearnerProgress]:
@@ -135,12 +151,17 @@ def page_progress(learner_id: int, page_id: int, *, request: Any = None) -> Page
 
 
 def continue_watching(learner_id: int, *, limit: int = 5) -> list[LearnerProgress]:
-    """The learner's videos started and not completed, most recent first, with their page."""
-    return list(
+    """The learner's videos started and not completed, most recent first, with their page
+    and ``video_title`` (the titles read in one go for the list, "" when unknown)."""
+    rows = list(
         LearnerProgress.objects.filter(learner_id=learner_id, completed_at__isnull=True)
         .select_related("page")
         .order_by("-last_watched_at")[: max(0, int(limit))]
     )
+    titles = video_titles({row.media_content_key for row in rows}) if rows else {}
+    for row in rows:
+        row.video_title = titles.get(row.media_content_key, "")
+    return rows
 
 
 def page_is_completed(learner_id: int, page_id: int, keys: list[str] | None = None) -> bool:

@@ -104,7 +104,7 @@ def kollus_progress(context: Any, page: Any) -> Any:
 def kollus_continue_watching(context: Any, limit: int = 5) -> list[Any]:
     """The current learner's unfinished videos, most recent first:
     ``{% kollus_continue_watching 5 as items %}``; each has ``page`` (its lesson),
-    ``percent``, ``last_position`` and ``resume_time``. Empty for anonymous visitors."""
+    ``video_title``, ``percent``, ``last_position`` and ``resume_time``. Empty for anonymous visitors."""
     from ..progress.lessons import continue_watching
 
     user_id = _signed_in_user_id(context)
