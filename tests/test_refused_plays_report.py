@@ -199,3 +199,33 @@ def test_hostile_page_titles_and_messages_are_escaped(client, pages, django_user
         html = html_of(response)
         assert not unsafe_markup(html), unsafe_markup(html)[:3]
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_csv_export_is_in_the_editors_language_not_the_sites(
+    client, rows, django_user_model, settings
+):
+    """Wagtail streams a CSV after the view returns, when the admin has deactivated the
+    editor's language: on a Korean site an English editor got Korean headings and reasons,
+    while the XLSX was in English."""
+    from django.utils import translation
+    from wagtail.users.models import UserProfile
+
+    settings.LANGUAGE_CODE = "ko"
+    editor = reader(django_user_model, "reader", "view_refusedplay")
+    profile = UserProfile.get_for_user(editor)
+    profile.preferred_language = "en"
+    profile.save()
+    client.force_login(editor)
+    response = client.get(reverse(URL), {"export": "csv", "viewer": "anonymous"})
+    with translation.override("ko"):  # the server thread's language while it streams
+        content = b"".join(response.streaming_content).decode()
+        assert translation.get_language() == "ko"  # and given back between the chunks
+    table = list(csv.DictReader(io.StringIO(content)))
+    assert [row["Reason"] for row in table] == ["Login required", "No valid play context"]
+    assert table[0]["Reason code"] == "login_required"
+    profile.preferred_language = "ko"
+    profile.save()
+    korean = client.get(reverse(URL), {"export": "csv", "viewer": "anonymous"})
+    with translation.override("en"):
+        content = b"".join(korean.streaming_content).decode()
+    assert list(csv.DictReader(io.StringIO(content)))[0]["사유"] == "로그인 필요"

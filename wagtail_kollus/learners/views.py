@@ -9,7 +9,6 @@ is closed.
 
 from __future__ import annotations
 
-import itertools
 import json
 from datetime import timedelta
 
@@ -31,6 +30,7 @@ from wagtail.admin.widgets import Button
 
 from ..compat import get_page_model
 from ..models import LearnerProgress
+from ..spreadsheets import CSVInRequestLanguageMixin
 from ..stats.charts import render_chart
 from ..stats.periods import utc_today
 from ..stats.views import BARS_UP_TO_DAYS, ViewsColumn
@@ -87,8 +87,9 @@ class VideosPaginator(CountedPaginator):
         return ngettext("%(count)s video", "%(count)s videos", count)
 
 
-class ProgressReportMixin(ProgressPermissionMixin):
-    """Filters from the query string, and spreadsheets that stream."""
+class ProgressReportMixin(ProgressPermissionMixin, CSVInRequestLanguageMixin):
+    """Filters from the query string, and spreadsheets that stream (in the editor's
+    language)."""
 
     header_icon = "user"
     paginate_by = 50
@@ -105,12 +106,6 @@ class ProgressReportMixin(ProgressPermissionMixin):
     @cached_property
     def progress_filters(self) -> figures.Filters:
         return self.filter_form.filters()
-
-    def stream_csv(self, queryset):
-        # As the statistics report: the headings now, in the editor's language (Wagtail
-        # streams the body after the admin has deactivated it); the rows as they are read.
-        lines = super().stream_csv(queryset)
-        return itertools.chain([next(lines)], lines)
 
     def get(self, request, *args, **kwargs):
         if not self.is_export:

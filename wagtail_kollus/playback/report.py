@@ -25,6 +25,7 @@ from wagtail.admin.views.reports import ReportView
 
 from ..compat import get_page_model
 from ..models import KollusMedia, KollusVideo, RefusalReason, RefusedPlay
+from ..spreadsheets import CSVInRequestLanguageMixin
 
 REPORT_PERMISSION = "wagtail_kollus.view_refusedplay"
 # What the viewer filter matches for viewers who were not logged in.
@@ -96,7 +97,7 @@ class RefusedPlaysFilterSet(WagtailFilterSet):
         return queryset.filter(user_id__in=user_model._default_manager.filter(match).values("pk"))
 
 
-class RefusedPlaysView(ReportView):
+class RefusedPlaysView(CSVInRequestLanguageMixin, ReportView):
     results_template_name = "wagtail_kollus/playback/refused_plays.html"
     page_title = _("Refused plays")
     page_subtitle = _("Plays the play callback refused, and why")

@@ -8,8 +8,6 @@ figures and the template says since when they are stale.
 
 from __future__ import annotations
 
-import itertools
-
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -27,6 +25,7 @@ from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
 
 from ..models import DailyVideoViews, KollusMedia
+from ..spreadsheets import CSVInRequestLanguageMixin
 from . import recording, rollups, service
 from .charts import Point, format_bytes, render_chart
 from .forms import StatisticsRangeForm
@@ -115,7 +114,9 @@ class PagesColumn(Column):
     cell_template_name = "wagtail_kollus/stats/cells/pages.html"
 
 
-class StatisticsReportView(StatisticsPermissionMixin, RangeMixin, ReportView):
+class StatisticsReportView(
+    StatisticsPermissionMixin, RangeMixin, CSVInRequestLanguageMixin, ReportView
+):
     template_name = "wagtail_kollus/stats/report.html"
     results_template_name = "wagtail_kollus/stats/report_results.html"
     page_title = _("Kollus statistics")
@@ -186,15 +187,6 @@ class StatisticsReportView(StatisticsPermissionMixin, RangeMixin, ReportView):
         # time: memory stays flat whatever the number of videos.
         rows = joined_chunks(self.get_queryset().iterator())
         return self.as_spreadsheet(rows, request.GET.get("export"))
-
-    def stream_csv(self, queryset):
-        # Wagtail streams a CSV after the view has returned, outside the editor's language
-        # (the admin activates it around the view only), so its headings would come out in
-        # the site's LANGUAGE_CODE while the XLSX's, written at once, are in the editor's.
-        # Write the headings now, in the editor's language; the rows (no translated text)
-        # follow as they are read.
-        lines = super().stream_csv(queryset)
-        return itertools.chain([next(lines)], lines)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
