@@ -10,6 +10,9 @@ import pytest
 from django.urls import reverse
 from wagtail.users.models import UserProfile
 
+from tests.factories import page_using
+from wagtail_kollus.models import KollusMedia, MediaState
+
 
 def editor_speaking(client, django_user_model, language: str):
     user = django_user_model.objects.create_superuser(f"editor-{language}", "e@example.com", "pw")
@@ -42,3 +45,18 @@ def test_the_stuck_filter_speaks_the_editors_language_not_the_servers(
     ).content.decode()
     assert stuck_filter_choices(html) == expected
 
+
+# --- delete ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_delete_confirmation_does_not_point_at_a_list_the_page_does_not_show(admin_client):
+    media = KollusMedia.objects.create(title="Used", upload_file_key="ufk-used", state=MediaState.READY)
+    page_using(media)
+    html = admin_client.get(reverse("kollus_media:delete", args=(media.pk,))).content.decode()
+    assert "See where" in html  # the places are linked, not listed
+    assert "listed above" not in html
+    assert (
+        "I understand that the pages and content records using this video will show a "
+        "placeholder instead of it." in html
+    )
