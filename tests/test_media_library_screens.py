@@ -5,9 +5,11 @@ confirmation's wording."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.users.models import UserProfile
 
 from tests.factories import page_using
@@ -44,6 +46,33 @@ def test_the_stuck_filter_speaks_the_editors_language_not_the_servers(
         reverse("kollus_media:index")
     ).content.decode()
     assert stuck_filter_choices(html) == expected
+
+
+# --- "Refresh all stuck videos" -------------------------------------------------------------
+
+
+def messages_of(response) -> list[tuple[str, str]]:
+    return [(m.level_tag, str(m).strip()) for m in response.context["messages"]]
+
+
+@pytest.mark.django_db
+def test_with_nothing_stuck_refresh_all_is_not_offered_and_says_so_when_posted(admin_client):
+    KollusMedia.objects.create(title="Fine", upload_file_key="ufk-fine", state=MediaState.READY)
+    refresh_stuck = reverse("kollus_media:refresh_stuck")
+    assert refresh_stuck not in admin_client.get(reverse("kollus_media:index")).content.decode()
+
+    response = admin_client.post(refresh_stuck, follow=True)
+    assert messages_of(response) == [("info", "No video is stuck.")]
+
+
+@pytest.mark.django_db
+def test_with_a_stuck_video_refresh_all_is_offered(admin_client):
+    media = KollusMedia.objects.create(
+        title="Silent", upload_file_key="ufk-silent", state=MediaState.TRANSCODING
+    )
+    KollusMedia.objects.filter(pk=media.pk).update(created_at=timezone.now() - timedelta(days=2))
+    html = admin_client.get(reverse("kollus_media:index")).content.decode()
+    assert reverse("kollus_media:refresh_stuck") in html
 
 
 # --- delete ---------------------------------------------------------------------------------
