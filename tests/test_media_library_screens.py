@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.users.models import UserProfile
@@ -46,6 +48,39 @@ def test_the_stuck_filter_speaks_the_editors_language_not_the_servers(
         reverse("kollus_media:index")
     ).content.decode()
     assert stuck_filter_choices(html) == expected
+
+
+# --- the layout switch and the grid's cards ---------------------------------------------------
+
+
+def library_css_rules() -> dict[str, str]:
+    """``{selector: declarations}`` of the library's stylesheet, whitespace squeezed."""
+    path = finders.find("wagtail_kollus/css/library.css")
+    assert path, "the library's stylesheet is a static file"
+    css = re.sub(r"/\*.*?\*/", "", Path(path).read_text(encoding="utf-8"), flags=re.S)
+    return {
+        " ".join(selector.split()): " ".join(body.split())
+        for selector, body in re.findall(r"([^{}]+)\{([^}]*)\}", css)
+    }
+
+
+def loads_library_css(html: str) -> bool:
+    return re.search(r'<link rel="stylesheet" href="[^"]*wagtail_kollus/css/library\.css"', html) is not None
+
+
+@pytest.mark.django_db
+def test_the_layout_switch_icons_are_sized_like_wagtails_header_icons(admin_client):
+    # An <svg class="icon"> outside Wagtail's sized containers is drawn at 300 x 150 px.
+    KollusMedia.objects.create(title="Clip", upload_file_key="ufk-clip", state=MediaState.READY)
+    html = admin_client.get(reverse("kollus_media:index")).content.decode()
+    assert loads_library_css(html)
+    switch = re.search(r"<div[^>]*data-kollus-layout-switch.*?</div>", html, re.S).group(0)
+    icons = re.findall(r'<svg class="([^"]*)"', switch)
+    assert len(icons) == 2
+    for classes in icons:
+        assert {"icon", "w-w-4", "w-h-4"} <= set(classes.split())  # Wagtail's 1rem utilities
+    rule = library_css_rules()["[data-kollus-layout-switch] .button .icon"]
+    assert "width: 1em;" in rule and "height: 1em;" in rule
 
 
 # --- "Refresh all stuck videos" -------------------------------------------------------------
