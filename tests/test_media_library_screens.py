@@ -83,6 +83,29 @@ def test_the_layout_switch_icons_are_sized_like_wagtails_header_icons(admin_clie
     assert "width: 1em;" in rule and "height: 1em;" in rule
 
 
+@pytest.mark.django_db
+def test_a_card_without_a_poster_is_a_16_9_box_with_a_small_icon(admin_client):
+    KollusMedia.objects.create(title="No poster", upload_file_key="ufk-np", state=MediaState.READY)
+    html = admin_client.get(reverse("kollus_media:index"), {"layout": "grid"}).content.decode()
+    assert loads_library_css(html)
+    box = re.search(r'<div class="kollus-library-grid__no-poster"[^>]*>(.*?)</div>', html, re.S)
+    assert box, "the card shows the placeholder"
+    icon_classes = re.search(r'<svg class="([^"]*)"', box.group(1)).group(1).split()
+    assert {"icon", "icon-media", "w-w-8", "w-h-8"} <= set(icon_classes)
+    rules = library_css_rules()
+    placeholder = rules[".kollus-library-grid__no-poster"]
+    # The poster's box: 165 px wide, 16:9, centred content.
+    for declaration in (
+        "width: 165px;",
+        "aspect-ratio: 16 / 9;",
+        "align-items: center;",
+        "justify-content: center;",
+    ):
+        assert declaration in placeholder
+    icon = rules[".kollus-library-grid__no-poster .icon"]
+    assert "width: 2rem;" in icon and "height: 2rem;" in icon
+
+
 # --- "Refresh all stuck videos" -------------------------------------------------------------
 
 
