@@ -80,7 +80,7 @@ def test_the_layout_switch_icons_are_sized_like_wagtails_header_icons(admin_clie
     for classes in icons:
         assert {"icon", "w-w-4", "w-h-4"} <= set(classes.split())  # Wagtail's 1rem utilities
     rule = library_css_rules()["[data-kollus-layout-switch] .button .icon"]
-    assert "width: 1em;" in rule and "height: 1em;" in rule
+    assert "width: 1rem;" in rule and "height: 1rem;" in rule
 
 
 @pytest.mark.django_db
