@@ -5,6 +5,8 @@ guard. Kollus is the sandbox, over real HTTP.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -194,6 +196,71 @@ def test_bulk_set_category_refuses_an_unknown_category(admin_client):
     assert response.status_code == 200  # the form again, with its error
     assert "Select a valid choice" in response.content.decode()
     assert set(KollusMedia.objects.values_list("category_key", flat=True)) == {""}
+
+
+def selected_category(form_html: str) -> str:
+    """The value of the category select's selected option ("" when none is selected: the
+    browser then shows the first, "Choose a category")."""
+    select = re.search(r'<select name="category_key".*?</select>', form_html, re.S)
+    assert select, "the form has the category select"
+    chosen = re.search(r'<option value="([^"]*)"[^>]*selected', select.group(0))
+    return chosen.group(1) if chosen else ""
+
+
+@pytest.mark.django_db
+def test_bulk_set_category_starts_on_the_category_the_videos_share(admin_client):
+    KollusMediaCategory.objects.create(category_key="cat-lessons", name="Lessons")
+    KollusMediaCategory.objects.create(category_key="cat-news", name="News")
+    media = rows(3)
+    KollusMedia.objects.filter(pk__in=[m.pk for m in media]).update(
+        category_key="cat-lessons", category_name="Lessons"
+    )
+    form = admin_client.get(bulk_url("set_category", *media)).content.decode()
+    assert selected_category(form) == "cat-lessons"
+
+    KollusMedia.objects.filter(pk=media[0].pk).update(category_key="cat-news")
+    mixed = admin_client.get(bulk_url("set_category", *media)).content.decode()
+    assert selected_category(mixed) == ""
+    assert "Choose a category" in mixed
+
+
+@pytest.mark.django_db
+def test_bulk_set_category_confirmed_straight_away_asks_for_a_choice_and_changes_nothing(
+    admin_client,
+):
+    KollusMediaCategory.objects.create(category_key="cat-lessons", name="Lessons")
+    media = rows(2)
+    KollusMedia.objects.filter(pk__in=[m.pk for m in media]).update(
+        category_key="cat-lessons", category_name="Lessons"
+    )
+    KollusMedia.objects.filter(pk=media[0].pk).update(category_key="cat-news", category_name="News")
+    # What the form posts when the editor confirms without choosing: its first option.
+    response = admin_client.post(bulk_url("set_category", *media), {"category_key": ""})
+    assert response.status_code == 200  # the form again, with its error
+    assert "Choose a category, or &quot;(none)&quot; to remove it." in response.content.decode()
+    assert sorted(KollusMedia.objects.values_list("category_key", flat=True)) == [
+        "cat-lessons",
+        "cat-news",
+    ]
+    assert OrmQ.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_bulk_set_category_none_removes_the_category_when_chosen(admin_client):
+    KollusMediaCategory.objects.create(category_key="cat-lessons", name="Lessons")
+    media = rows(2)
+    KollusMedia.objects.filter(pk__in=[m.pk for m in media]).update(
+        category_key="cat-lessons", category_name="Lessons"
+    )
+    form = admin_client.get(bulk_url("set_category", *media)).content.decode()
+    none_value = re.search(r'<option value="([^"]*)"[^>]*>\(none\)</option>', form).group(1)
+    response = admin_client.post(
+        bulk_url("set_category", *media, next_url=reverse("kollus_media:index")),
+        {"category_key": none_value},
+    )
+    assert response.status_code == 302
+    assert set(KollusMedia.objects.values_list("category_key", "category_name")) == {("", "")}
+    assert sorted(queued("push_metadata")) == sorted((m.pk,) for m in media)
 
 
 @pytest.mark.django_db

@@ -42,7 +42,12 @@ def test_upload_from_the_library_reaches_ready(lifecycle, live_server, clip, san
     assert "w-status--primary" in label.get_attribute("class")
     for state, text in shown.items():
         assert text == str(STATE_DESCRIPTIONS[state]), (state, text)
-    assert page.locator("[data-kollus-upload-start]").is_enabled()  # another file may go
+    # The file is not sent twice: Upload comes back (enabled) when another file is chosen.
+    start = page.locator("[data-kollus-upload-start]")
+    assert start.is_hidden()
+    assert page.eval_on_selector("[data-kollus-upload-file]", "el => el.files.length") == 0
+    page.set_input_files("[data-kollus-upload-file]", str(clip))
+    assert start.is_visible() and start.is_enabled()
     media = KollusMedia.objects.get(title="Generated clip")
     assert media.state == MediaState.READY
     assert media.original_file_size == clip.stat().st_size

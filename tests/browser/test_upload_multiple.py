@@ -53,4 +53,11 @@ def test_three_dropped_files_upload_side_by_side_and_reach_ready(lifecycle, live
     assert sorted(rows.values_list("original_file_name", flat=True)) == sorted(names)
     assert set(rows.values_list("state", flat=True)) == {MediaState.READY}
     assert page.locator("[data-kollus-upload-error]:visible").count() == 0
+
+    # A card whose file reached Kollus cannot send it again (it used to: a second row).
+    assert page.locator("[data-kollus-upload-start]:visible").count() == 0
+    page.locator("[data-kollus-upload-item] input[name=title]").first.press("Enter")
+    page.evaluate("document.querySelector('form[data-kollus-upload]').requestSubmit()")
+    page.wait_for_timeout(1500)  # the ticket request would have created the row by now
+    assert KollusMedia.objects.count() == 3
     assert page.console_errors == []

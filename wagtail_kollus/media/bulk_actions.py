@@ -114,11 +114,31 @@ class RefreshBulkAction(MediaBulkAction):
 
 
 class CategoryForm(forms.Form):
-    category_key = forms.ChoiceField(label=_("Category"), required=False)
+    """The category to give the selected videos.
+
+    Starts on an empty "Choose a category" that must be changed: confirming the form straight
+    away used to remove every video's category. Removing it is an explicit choice, "(none)".
+    """
+
+    #: The "(none)" choice; "" is the empty, invalid "Choose a category".
+    NO_CATEGORY = "__none__"
+
+    category_key = forms.ChoiceField(
+        label=_("Category"),
+        error_messages={"required": _('Choose a category, or "(none)" to remove it.')},
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category_key"].choices = [("", _("(none)")), *known_categories()]
+        self.fields["category_key"].choices = [
+            ("", _("Choose a category")),
+            (self.NO_CATEGORY, _("(none)")),
+            *known_categories(),
+        ]
+
+    def clean_category_key(self) -> str:
+        key = self.cleaned_data["category_key"]
+        return "" if key == self.NO_CATEGORY else key
 
 
 class SetCategoryBulkAction(MediaBulkAction):
@@ -129,6 +149,14 @@ class SetCategoryBulkAction(MediaBulkAction):
     form_class = CategoryForm
     question = _("Give these videos the category chosen below?")
     confirm_label = _("Yes, set the category")
+
+    def get_initial(self) -> dict[str, Any]:
+        # The category the selected videos already share, if they all share one.
+        objects, _without_access = self.get_actionable_objects()
+        keys = {media.category_key for media in objects}
+        if len(keys) == 1 and (shared := keys.pop()) in dict(known_categories()):
+            return {**super().get_initial(), "category_key": shared}
+        return super().get_initial()
 
     def get_execution_context(self) -> dict[str, Any]:
         key = self.cleaned_form.cleaned_data["category_key"]

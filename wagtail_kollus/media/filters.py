@@ -53,13 +53,26 @@ def _category_choices() -> list[tuple[str, str]]:
     return known_categories()
 
 
+class YesNoWidget(django_filters.widgets.BooleanWidget):
+    """django-filter's yes/no select, with its labels translated when it is shown.
+
+    ``BooleanWidget`` translates its choices when it is built, which for a filter declared on
+    a class is once, at import, in the server's language: every editor then read them in
+    ``LANGUAGE_CODE`` whatever their own admin language.
+    """
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = [("", _("Unknown")), ("true", _("Yes")), ("false", _("No"))]
+
+
 class KollusMediaFilterSet(WagtailFilterSet):
     state = django_filters.ChoiceFilter(label=_("State"), choices=MediaState.choices)
     category_key = django_filters.ChoiceFilter(label=_("Category"), choices=_category_choices)
     stuck = django_filters.BooleanFilter(
         label=_("Stuck (no callback for a while)"),
         method="filter_stuck",
-        widget=django_filters.widgets.BooleanWidget(),
+        widget=YesNoWidget(),
     )
 
     class Meta:

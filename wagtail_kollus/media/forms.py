@@ -126,7 +126,9 @@ class UploadOptionsForm(forms.Form):
 
 class ConfirmDeleteUsedForm(forms.Form):
     confirm = forms.BooleanField(
-        label=_("I understand that the pages and content records listed above will show a "
-                "placeholder instead of this video."),
+        # The page shows how many places use the video and links to them ("See where"); it
+        # does not list them, so the label must not say "listed above".
+        label=_("I understand that the pages and content records using this video will show "
+                "a placeholder instead of it."),
         required=True,
     )

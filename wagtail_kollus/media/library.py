@@ -155,9 +155,15 @@ class MediaIndexView(MediaPermissionMixin, generic.IndexView):
         return buttons
 
     @cached_property
+    def stuck_count(self) -> int:
+        return stuck_media().count()
+
+    @cached_property
     def header_more_buttons(self):
         buttons = list(super().header_more_buttons)
-        if self.user_has_permission("change"):
+        # Offered only when there is something to refresh: with nothing stuck it could only
+        # say so.
+        if self.user_has_permission("change") and self.stuck_count:
             refresh_url = reverse("kollus_media:refresh_stuck")
             buttons.append(
                 Button(
@@ -195,7 +201,7 @@ class MediaIndexView(MediaPermissionMixin, generic.IndexView):
 
     def get_context_data(self, *args, **kwargs):
         context = super().get_context_data(*args, **kwargs)
-        context["stuck_count"] = stuck_media().count()
+        context["stuck_count"] = self.stuck_count
         context["layout"] = self.layout
         context["bulk_obj_type"] = BULK_OBJ_TYPE
         context["layout_urls"] = self.layout_urls()

@@ -100,7 +100,11 @@ class RefreshStuckView(MediaPermissionMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         back = back_to(request, reverse("kollus_media:index") + "?stuck=true")
         stuck = list(stuck_media().exclude(upload_file_key=None).exclude(upload_file_key=""))
-        if stuck and not refresh_or_explain(request, stuck[0]):
+        if not stuck:
+            # The list may have changed since it was shown (or the URL was posted directly).
+            messages.info(request, _("No video is stuck."))
+            return back
+        if not refresh_or_explain(request, stuck[0]):
             if len(stuck) > 1:
                 messages.warning(request, _("The other stuck videos were not refreshed."))
             return back

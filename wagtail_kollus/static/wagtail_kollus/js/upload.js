@@ -97,7 +97,14 @@
     this.media = null;
     this.busy = false; // from the ticket request until the upload host has answered
     this.cancelled = false;
+    // The chosen file has reached Kollus: sending it again would make a second video, so the
+    // Upload button stays hidden until another file is chosen.
+    this.spent = false;
+    // Kollus has decided about this form's last video (or there is none): the form follows
+    // one video at a time, so the next upload waits for that.
+    this.settled = true;
     form.addEventListener("submit", this.start.bind(this));
+    this.q("file").addEventListener("change", this.updateStart.bind(this));
     this.q("cancel").addEventListener("click", this.cancel.bind(this));
     window.addEventListener("beforeunload", this.warnBeforeLeaving.bind(this));
     window.addEventListener("pagehide", this.abandon.bind(this));
@@ -149,22 +156,31 @@
     this.form.dispatchEvent(new CustomEvent("wagtail-kollus:upload-stopped", { bubbles: true }));
   };
 
+  Uploader.prototype.updateStart = function () {
+    var start = this.q("start");
+    start.hidden = this.spent && !this.q("file").files.length;
+    start.disabled = this.busy || !this.settled;
+  };
+
   Uploader.prototype.showError = function (message) {
     this.stopped();
     var error = this.q("error");
     error.textContent = message;
     error.hidden = false;
     this.q("cancel").hidden = true;
-    this.q("start").disabled = false;
+    this.updateStart();
   };
 
   Uploader.prototype.start = function (event) {
     event.preventDefault();
+    // Enter in a field submits even while the button is disabled or hidden.
+    if (this.busy || !this.settled) return;
     var file = this.q("file").files[0];
     if (!file) {
       this.q("file").focus();
       return;
     }
+    this.spent = false;
     this.cancelled = false;
     this.busy = true;
     this.media = null;
@@ -249,6 +265,10 @@
 
   Uploader.prototype.finished = function () {
     var self = this;
+    this.spent = true;
+    this.settled = false;
+    this.q("file").value = "";
+    this.updateStart();
     this.q("cancel").hidden = true;
     postForm(this.media.complete_url, this.form, new FormData())
       .then(function (media) {
@@ -259,6 +279,7 @@
         self.poll();
       })
       .catch(function (error) {
+        self.settled = true; // nothing to follow: another file may go
         self.showError(error.message);
       });
   };
@@ -304,9 +325,10 @@
       edit.href = media.edit_url;
       edit.hidden = false;
     }
+    // Once Kollus has decided, another file may go (once one is chosen: see updateStart).
+    this.settled = FINAL_STATES.indexOf(media.state) !== -1;
     if (media.state === "failed" && media.error) this.showError(media.error);
-    // Once Kollus has decided, another file may go.
-    if (FINAL_STATES.indexOf(media.state) !== -1) this.q("start").disabled = false;
+    this.updateStart();
   };
 
   Uploader.prototype.poll = function () {
