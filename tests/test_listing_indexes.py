@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from wagtail_kollus.media.filters import forget_live_media_count
 from wagtail_kollus.models import (
     CallbackDelivery,
     KollusMedia,
@@ -63,6 +64,9 @@ def library():
     KollusMediaCategory.objects.bulk_create(
         KollusMediaCategory(category_key=f"cat-{n}", name=f"Category {n}") for n in range(4)
     )
+    # bulk_create sends no post_save, and the library's count is cached per process: an
+    # earlier test on this worker may have left its own count there.
+    forget_live_media_count()
 
 
 @pytest.mark.parametrize("params", [{}, {"state": "ready"}, {"category_key": "cat-2"}])

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import BigIntegerField
+from django.db.models.functions import Cast
 from wagtail.models import ReferenceIndex
 
 from ..compat import get_page_model
@@ -26,11 +28,16 @@ _MEMO_ATTRIBUTE = "_wagtail_kollus_progress"
 def page_video_keys(page_id: int) -> list[str]:
     """The media content keys of the videos page ``page_id`` shows (one query)."""
     page_type = ContentType.objects.get_for_model(get_page_model())
-    video_ids = ReferenceIndex.objects.filter(
-        base_content_type=page_type,
-        object_id=str(page_id),
-        to_content_type=ContentType.objects.get_for_model(KollusVideo),
-    ).values("to_object_id")
+    # The index keeps ids as text; PostgreSQL compares a bigint with text only when told how.
+    video_ids = (
+        ReferenceIndex.objects.filter(
+            base_content_type=page_type,
+            object_id=str(page_id),
+            to_content_type=ContentType.objects.get_for_model(KollusVideo),
+        )
+        .annotate(video_id=Cast("to_object_id", output_field=BigIntegerField()))
+        .values("video_id")
+    )
     keys = KollusVideo.objects.filter(pk__in=video_ids).values_list("media_content_key", flat=True)
     return sorted({key.strip() for key in keys if key and key.strip()})
 
