@@ -11,11 +11,10 @@ asking this site's play callback as Kollus would (kind 1, then 3), over real HTT
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
 from playwright.sync_api import expect
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import PageViewRestriction
 
-from tests.learner_support import signed_in
+from tests.learner_support import lesson_page, signed_in
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.InsecureKeyLengthWarning")
 
@@ -25,22 +24,7 @@ FRAME = "iframe.kollus-player__frame"
 @pytest.fixture
 def lesson(sandbox_live, live_server, transactional_db, settings):
     """A login-restricted lesson page with one video; the play callback set in 'the console'."""
-    from tests.testapp.models import VideoPage
-    from wagtail_kollus.models import KollusVideo
-
-    token = settings.WAGTAIL_KOLLUS["CALLBACK_TOKEN"]
-    sandbox_live.set_callback_url(
-        "play", live_server.url + reverse("wagtail_kollus:callback-play", kwargs={"token": token})
-    )
-    with sandbox_live.state.lock:
-        media = next(m for m in sandbox_live.state.media.values() if m["channels"])
-    video = KollusVideo.objects.create(
-        title=media["title"], media_content_key=media["channels"][0]["media_content_key"]
-    )
-    home = Page.objects.get(depth=2)
-    page = home.add_child(
-        instance=VideoPage(title="Lesson 3", slug="lesson-3", body=[("video", {"video": video})])
-    )
+    page = lesson_page(sandbox_live, live_server, settings, "Lesson 3", "lesson-3")
     PageViewRestriction.objects.create(page=page, restriction_type=PageViewRestriction.LOGIN)
     return page
 

@@ -8,7 +8,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from playwright.sync_api import expect
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import PageViewRestriction
+
+from tests.learner_support import lesson_page
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.InsecureKeyLengthWarning")
 
@@ -18,22 +20,7 @@ FRAME = "iframe.kollus-player__frame"
 @pytest.fixture
 def public_lesson(sandbox_live, live_server, transactional_db, settings):
     """A public lesson page with one video; the play callback set in 'the console'."""
-    from tests.testapp.models import VideoPage
-    from wagtail_kollus.models import KollusVideo
-
-    token = settings.WAGTAIL_KOLLUS["CALLBACK_TOKEN"]
-    sandbox_live.set_callback_url(
-        "play", live_server.url + reverse("wagtail_kollus:callback-play", kwargs={"token": token})
-    )
-    with sandbox_live.state.lock:
-        media = next(m for m in sandbox_live.state.media.values() if m["channels"])
-    video = KollusVideo.objects.create(
-        title=media["title"], media_content_key=media["channels"][0]["media_content_key"]
-    )
-    home = Page.objects.get(depth=2)
-    return home.add_child(
-        instance=VideoPage(title="Lesson 4", slug="lesson-4", body=[("video", {"video": video})])
-    )
+    return lesson_page(sandbox_live, live_server, settings, "Lesson 4", "lesson-4")
 
 
 @pytest.mark.browser
