@@ -430,3 +430,25 @@ def test_continue_watching_names_each_video_read_in_one_go(rf, django_user_model
     assert len(more) == len(queries)
     request.user = AnonymousUser()
     assert template.render(Context({"request": request})) == ""
+
+
+def _key_extension_queries(count: int, first: int) -> int:
+    videos = []
+    for n in range(first, first + count):
+        video = make_video(n)
+        video.media = KollusMedia.objects.create(
+            upload_file_key=f"ufk-{n}", title="t", media_content_key=video.media_content_key
+        )
+        video.save()
+        videos.append(video)
+    page = make_page([video_block_data(v) for v in videos], title=f"Lessons {first}")
+    with CaptureQueriesContext(connection) as queries:
+        body = type(page).objects.get(pk=page.pk).body
+        assert all(block.value.allows_key_extension for block in body)
+    return len(queries)
+
+
+def test_a_page_of_library_videos_reads_their_media_in_one_query(tracking):
+    # Each block asks whether its media is encrypted (the lesson key extension): the page's
+    # media are read together, not once per block.
+    assert _key_extension_queries(2, 20) == _key_extension_queries(6, 40)

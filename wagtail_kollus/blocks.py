@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.safestring import SafeString
@@ -26,6 +27,7 @@ from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.coreutils import resolve_model_string
 
 from .compat import collapsed_block_group
+from .conf import kollus_settings
 
 VIDEO_MODEL = "wagtail_kollus.KollusVideo"
 TITLE_OVERRIDE_MAX_LENGTH = 100
@@ -98,6 +100,11 @@ class KollusVideoChooserBlock(blocks.ChooserBlock):
         if not wanted:
             return [None] * len(values)
         objects = self.model_class.objects.in_bulk(wanted)
+        if kollus_settings.PROGRESS_TRACKING:
+            # Each player then asks whether its media is encrypted (the lesson key extension,
+            # KollusVideoValue.allows_key_extension): the page's media in one query, not one
+            # per block. Without tracking nothing reads them, so nothing is loaded.
+            prefetch_related_objects(list(objects.values()), "media")
         seen: set = set()
         result = []
         for key in keys:
