@@ -9,11 +9,15 @@ whatever the number of viewers.
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from django.db import models
+from django.db import models, router
 from django.db.models.constants import OnConflict
 from django.utils.translation import gettext_lazy as _
+
+from ..prepared import PreparedStatement, Slot, prepare_insert, prepare_select, sentinel_for
 
 # What a device asking again changes in its row.
 _RENEWED_FIELDS = ("media_content_key", "page_id", "expires_at")
@@ -39,22 +43,22 @@ class ApprovedPlay(models.Model):
 
     @classmethod
     def record(cls, **fields: Any) -> None:
-        """Insert this device's approval, or renew its row: one statement.
+        """Insert this device's approval, or renew its row: one statement, the ``INSERT … ON
+        CONFLICT … DO UPDATE`` of ``bulk_create(update_conflicts=True)`` without the
+        transaction it opens (``BEGIN``/``COMMIT``: two more round trips for a statement that
+        is atomic anyway), compiled once (:mod:`wagtail_kollus.prepared`): the play callback
+        writes it on every approved play."""
+        using = router.db_for_write(cls)
+        _upsert_statement(using).execute(using, **fields)
 
-        ``bulk_create(update_conflicts=True)`` writes the same ``INSERT … ON CONFLICT … DO
-        UPDATE``, but inside a transaction of its own, which costs two more round trips
-        (``BEGIN``/``COMMIT``) for a single statement that is atomic anyway; the play
-        callback has three queries to spend. ``QuerySet._insert`` is what it calls inside.
-        """
-        opts = cls._meta
-        row = cls(**fields)
-        cls.objects._insert(
-            [row],
-            fields=[f for f in opts.concrete_fields if not f.primary_key],
-            on_conflict=OnConflict.UPDATE,
-            update_fields=[opts.get_field(name) for name in _RENEWED_FIELDS],
-            unique_fields=[opts.get_field("cuid"), opts.get_field("device")],
-        )
+    @classmethod
+    def others_playing(cls, cuid: str, device: str, now: datetime, limit: int) -> int:
+        """How many of the viewer's other devices still play at ``now``, counted up to
+        ``limit`` (no further: the stream limit only asks whether it is reached). One indexed
+        read, compiled once (the play callback asks it on every approved play)."""
+        using = router.db_for_read(cls)
+        others = _others_statement(using, limit).fetchall(using, cuid=cuid, device=device, now=now)
+        return len(others)
 
     @classmethod
     def delete_expired(cls) -> int:
@@ -63,3 +67,35 @@ class ApprovedPlay(models.Model):
 
         deleted, _by_model = cls.objects.filter(expires_at__lte=timezone.now()).delete()
         return deleted
+
+
+@lru_cache(maxsize=8)
+def _upsert_statement(using: str) -> PreparedStatement:
+    return prepare_insert(
+        ApprovedPlay,
+        using=using,
+        on_conflict=OnConflict.UPDATE,
+        update_fields=_RENEWED_FIELDS,
+        unique_fields=("cuid", "device"),
+    )
+
+
+@lru_cache(maxsize=32)
+def _others_statement(using: str, limit: int) -> PreparedStatement:
+    opts = ApprovedPlay._meta
+    slots = {
+        "cuid": opts.get_field("cuid"),
+        "device": opts.get_field("device"),
+        "now": opts.get_field("expires_at"),
+    }
+    slots = {
+        name: Slot(sentinel_for(field, n), field) for n, (name, field) in enumerate(slots.items())
+    }
+    query = (
+        ApprovedPlay.objects.using(using)
+        .filter(cuid=slots["cuid"].sentinel, expires_at__gt=slots["now"].sentinel)
+        .exclude(device=slots["device"].sentinel)
+        .order_by()
+        .values("pk")[:limit]
+    )
+    return prepare_select(query, slots)

@@ -14,14 +14,16 @@ then shows the page's id.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, router
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..compat import page_model_name
+from ..prepared import PreparedStatement, prepare_insert
 
 
 class RefusalReason(models.TextChoices):
@@ -69,7 +71,9 @@ class RefusedPlay(models.Model):
         ordering = ["-refused_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.media_content_key} refused ({self.reason}) at {self.refused_at:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.media_content_key} refused ({self.reason}) at {self.refused_at:%Y-%m-%d %H:%M}"
+        )
 
     @property
     def reason_label(self) -> str:
@@ -81,17 +85,26 @@ class RefusedPlay(models.Model):
 
     @classmethod
     def record(cls, **fields: Any) -> None:
-        """Write one refusal: a single ``INSERT`` (``save()`` of a model without parents opens
-        no transaction of its own).
+        """Write one refusal: a single ``INSERT``, compiled once (:mod:`wagtail_kollus.prepared`:
+        the play callback writes it on every refusal), so no model signal is sent, as with
+        ``bulk_create``. ``fields`` by attribute name (``user_id``, ``page_id``); those left
+        out take their defaults.
 
         Text is cut to its column: the callback accepts fields up to 200 characters and a
         site's policy may give a long reason code; PostgreSQL would refuse the row instead.
         """
-        for name, value in fields.items():
-            max_length = getattr(cls._meta.get_field(name), "max_length", None)
-            if max_length and isinstance(value, str):
-                fields[name] = value[:max_length]
-        cls(**fields).save(force_insert=True)
+        values = {}
+        for field in cls._meta.concrete_fields:
+            if field.primary_key:
+                continue
+            value = fields.pop(field.attname) if field.attname in fields else field.get_default()
+            if field.max_length and isinstance(value, str):
+                value = value[: field.max_length]
+            values[field.attname] = value
+        if fields:
+            raise TypeError(f"RefusedPlay has no fields {sorted(fields)}.")
+        using = router.db_for_write(cls)
+        _insert_statement(using).execute(using, **values)
 
     @classmethod
     def delete_older_than(cls, days: int) -> int:
@@ -101,3 +114,8 @@ class RefusedPlay(models.Model):
         cutoff = timezone.now() - timedelta(days=int(days))
         deleted, _by_model = cls.objects.filter(refused_at__lt=cutoff).delete()
         return deleted
+
+
+@lru_cache(maxsize=8)
+def _insert_statement(using: str) -> PreparedStatement:
+    return prepare_insert(RefusedPlay, using=using)

@@ -83,15 +83,11 @@ def _stream_limit_refusal(cuid: str, device: str, now: datetime) -> Decision | N
     limit = int(kollus_settings.PLAYBACK_MAX_STREAMS or 0)
     if limit <= 0:
         return None
-    others = (
-        ApprovedPlay.objects.filter(cuid=cuid, expires_at__gt=now).exclude(device=device).count()
-    )
-    if others < limit:
+    if ApprovedPlay.others_playing(cuid, device, now, limit) < limit:
         return None
     return Decision.refuse(
         ngettext(
-            "You can watch on %(limit)d device at a time. Stop playing on the other device "
-            "first.",
+            "You can watch on %(limit)d device at a time. Stop playing on the other device first.",
             "You can watch on %(limit)d devices at a time. Stop playing on one of the others "
             "first.",
             limit,

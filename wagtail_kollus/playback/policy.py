@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import router
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils.module_loading import import_string
@@ -32,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from ..api.errors import ConfigurationError
 from ..conf import kollus_settings
+from ..prepared import PreparedStatement, Slot, UnpreparedValue, prepare_select, sentinel_for
 from .viewer import Viewer
 
 
@@ -170,33 +172,24 @@ class PagePrivacyPolicy(PlaybackPolicy):
         return unmet
 
     def _read_unmet_restriction(self, viewer: Viewer, page_id: int, path: str) -> str | None:
-        from wagtail.models import Page, PageViewRestriction
+        from wagtail.models import Page
 
-        # The restrictions of the page and its ancestors, whose paths prefix the page's.
-        if path:
-            # By the tree paths' index: one lookup per ancestor (treebeard's steplen).
-            step = Page.steplen
-            prefixes = [path[:end] for end in range(step, len(path) + 1, step)]
-            restrictions = PageViewRestriction.objects.filter(page__path__in=prefixes)
-        else:
-            restrictions = PageViewRestriction.objects.annotate(
-                target_path=Subquery(Page.objects.filter(pk=page_id).values("path")[:1])
-            ).filter(target_path__startswith=F("page__path"))
-        rows = restrictions.values("pk", "restriction_type", "groups")
+        # The restrictions of the page and its ancestors, whose paths prefix the page's: by
+        # the tree paths' index, one lookup per ancestor (treebeard's steplen); by the page's
+        # id when the path is not known.
+        step = Page.steplen
+        prefixes = [path[:end] for end in range(step, len(path) + 1, step)] if path else []
+        values: dict[str, Any] = {f"prefix{n}": prefix for n, prefix in enumerate(prefixes)}
+        if not prefixes:
+            values["page_id"] = page_id
         if viewer.user_id is not None:
-            user_model = get_user_model()
-            # None: no such active user; else whether they are a superuser (one subquery).
-            active = user_model._default_manager.filter(pk=viewer.user_id, is_active=True)
-            rows = rows.annotate(superuser=Subquery(active.values("is_superuser")[:1]))
-            if hasattr(user_model, "groups"):
-                rows = rows.annotate(
-                    member=Exists(
-                        user_model.groups.through.objects.filter(
-                            **{user_model.groups.field.m2m_field_name(): viewer.user_id},
-                            group_id=OuterRef("groups"),
-                        )
-                    )
-                )
+            values["user_id"] = viewer.user_id
+        using = router.db_for_read(Page)
+        statement = _restrictions_statement(using, len(prefixes), viewer.user_id is not None)
+        if statement is not None:
+            rows = statement.fetchall(using, **values)
+        else:
+            rows = list(_restrictions_query(using, page_id, prefixes, viewer.user_id))
         restrictions: dict[int, dict[str, Any]] = {}
         for row in rows:
             restriction = restrictions.setdefault(row["pk"], {**row, "member": False})
@@ -219,6 +212,64 @@ class PagePrivacyPolicy(PlaybackPolicy):
         if kind == PageViewRestriction.GROUPS:
             return active and (bool(restriction.get("superuser")) or restriction["member"])
         return True
+
+
+def _restrictions_query(using: str, page_id: Any, prefixes: list[Any], user_id: Any) -> Any:
+    """The restrictions of a page and its ancestors (found by ``prefixes`` of its path, or by
+    ``page_id``), each with the user's state and membership of its groups (one query)."""
+    from wagtail.models import Page, PageViewRestriction
+
+    restrictions = PageViewRestriction.objects.using(using)
+    if prefixes:
+        restrictions = restrictions.filter(page__path__in=prefixes)
+    else:
+        restrictions = restrictions.annotate(
+            target_path=Subquery(Page.objects.filter(pk=page_id).values("path")[:1])
+        ).filter(target_path__startswith=F("page__path"))
+    rows = restrictions.values("pk", "restriction_type", "groups")
+    if user_id is None:
+        return rows
+    user_model = get_user_model()
+    # None: no such active user; else whether they are a superuser (one subquery).
+    active = user_model._default_manager.filter(pk=user_id, is_active=True)
+    rows = rows.annotate(superuser=Subquery(active.values("is_superuser")[:1]))
+    if hasattr(user_model, "groups"):
+        rows = rows.annotate(
+            member=Exists(
+                user_model.groups.through.objects.filter(
+                    **{user_model.groups.field.m2m_field_name(): user_id},
+                    group_id=OuterRef("groups"),
+                )
+            )
+        )
+    return rows
+
+
+@lru_cache(maxsize=64)
+def _restrictions_statement(using: str, depth: int, with_user: bool) -> PreparedStatement | None:
+    """:func:`_restrictions_query` compiled once per database, path depth and viewer kind
+    (:mod:`wagtail_kollus.prepared`: the play callback asks it on every play); ``None`` where
+    it cannot be prepared (a user model whose keys are not integers): then the ORM builds it."""
+    from wagtail.models import Page
+
+    page_pk, user_pk = Page._meta.pk, get_user_model()._meta.pk
+    path_field = Page._meta.get_field("path")
+    try:
+        slots = {f"prefix{n}": Slot(sentinel_for(path_field, n)) for n in range(depth)}
+        page_sentinel, user_sentinel = sentinel_for(page_pk, 0), sentinel_for(user_pk, 1)
+        if not depth:
+            slots["page_id"] = Slot(page_sentinel, page_pk)
+        if with_user:
+            slots["user_id"] = Slot(user_sentinel, user_pk)
+        query = _restrictions_query(
+            using,
+            page_sentinel,
+            [slots[f"prefix{n}"].sentinel for n in range(depth)],
+            user_sentinel if with_user else None,
+        )
+        return prepare_select(query, slots)
+    except (UnpreparedValue, EmptyResultSet, ValidationError, TypeError, ValueError):
+        return None
 
 
 def lazy_page(page_id: int | None, path: str = "") -> Any:
