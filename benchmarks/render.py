@@ -70,7 +70,8 @@ What the ratios are made of (thread CPU on a shared 2-core machine, load average
   JSON and given their defaults). Not done: ``urlencode(..., safe=":")`` (~2 µs too, but the
   URL's bytes change, which the golden test forbids); a signer with another separator (the same,
   and contexts already issued would stop loading); the viewer kept on the request (~1.4 µs per
-  player); ``SafeString`` instead of ``mark_safe`` for the block's wrapper (~0.8 µs).
+  player, for one more request attribute); ``SafeString`` instead of ``mark_safe`` for the
+  block's wrapper (~0.8 µs, against the idiom).
 
 Environment: ``BENCH_RENDER_LOADS`` (timed renders per side and page size, default 300).
 """
