@@ -66,11 +66,13 @@ def sign_token(
 ) -> str:
     """``payload`` as a compact HS256 JWS, signed with ``key`` (default: the security key of
     ``account``, itself by default the settings' account)."""
-    forbidden = sorted(name for name in REGISTERED_TIME_CLAIMS if name in payload)
-    if forbidden:
+    if not payload.keys().isdisjoint(REGISTERED_TIME_CLAIMS):
         # A generic JWT library would happily sign them, and Kollus may then refuse to play.
+        forbidden = sorted(name for name in REGISTERED_TIME_CLAIMS if name in payload)
         raise ValueError(f"Kollus tokens must not carry registered claims: {forbidden}")
     if key is None:
         key = require_setting("KOLLUS_SECURITY_KEY", "signing player tokens", account)
-    claims = _CLAIMS_JSON.encode(dict(payload)).encode("utf-8")
-    return _JWS.encode(claims, prepared_key(key), algorithm=ALGORITHM)
+    # build_payload's dict is encoded as it is; another mapping becomes one for the encoder.
+    claims = payload if type(payload) is dict else dict(payload)
+    encoded = _CLAIMS_JSON.encode(claims).encode("utf-8")
+    return _JWS.encode(encoded, prepared_key(key), algorithm=ALGORITHM)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..conf import kollus_settings
+
 
 @dataclass(frozen=True)
 class Playable:
@@ -26,15 +28,21 @@ class Playable:
     allows_key_extension: bool = False
 
 
-def _call_or_value(obj: Any, name: str, default: Any) -> Any:
-    value = getattr(obj, name, default)
-    return value() if callable(value) else value
+def _options(obj: Any, name: str) -> dict[str, Any]:
+    """``obj.<name>()`` (or the attribute ``name``) as a dict.
+
+    A block value builds a new dict on each call: it is kept as it is, not copied (nothing
+    downstream changes a Playable's options: they are copied where they are completed). Any
+    other mapping becomes a dict.
+    """
+    value = getattr(obj, name, None)
+    if callable(value):
+        value = value()
+    return value if type(value) is dict else dict(value or {})
 
 
 def _allows_key_extension(value: Any) -> bool:
     # Read only when progress is tracked: it may read the video's media (one query).
-    from ..conf import kollus_settings
-
     return bool(kollus_settings.PROGRESS_TRACKING) and bool(
         getattr(value, "allows_key_extension", False)
     )
@@ -60,10 +68,10 @@ def playable_from(value: Any) -> Playable | None:
             is_playable=bool(key) and bool(getattr(value, "is_playable", True)),
             poster_url=str(getattr(value, "poster_url", "") or ""),
             duration_seconds=getattr(value, "duration_seconds", None),
-            mc_options=dict(_call_or_value(value, "mc_options", {}) or {}),
-            url_params=dict(_call_or_value(value, "url_params", {}) or {}),
+            mc_options=_options(value, "mc_options"),
+            url_params=_options(value, "url_params"),
             video_id=getattr(video, "pk", None),
-            player_options=dict(_call_or_value(value, "player_options", {}) or {}),
+            player_options=_options(value, "player_options"),
             resume=bool(getattr(value, "resume", True)),
             allows_key_extension=_allows_key_extension(value),
         )
