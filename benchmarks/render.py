@@ -60,15 +60,17 @@ What the ratios are made of (thread CPU on a shared 2-core machine, load average
   per block: 89-96 → 72-76 µs (an image block's whole ``render``: ~13.6 µs). What went: the
   play context's zlib (``signing.dumps`` 15 → 11 µs; it saved nothing without a page and
   3-30 of ~200 characters with a tree path; compressed contexts already issued still load),
-  ``urlencode`` walking the context's ~200 characters one by one (7 → 2 µs for the same bytes,
-  ``playback.links._urlencoded``), and copies of the block's options and claims and an import
+  and copies of the block's options and claims and an import
   per player (``playable_from`` 6.6 → 4.7 µs). What is left per player (each part timed alone,
   so the sum is below the total): PyJWT's JWS ~8 µs and the claims' JSON ~2 µs, Django signing
   the play context ~11 µs, ``format_html`` ~9 µs (most of it escaping its seven values), the
   value → ``Playable`` ~5 µs, viewer, policy and options ~6 µs, payload and URL ~6 µs; and
   Wagtail's ``StructBlock`` building the value, ~7 µs (13 children, 6 missing from this page's
-  JSON and given their defaults). Not done: ``urlencode(..., safe=":")`` (~2 µs too, but the
-  URL's bytes change, which the golden test forbids); a signer with another separator (the same,
+  JSON and given their defaults), and ``urlencode`` quoting the context, ~7 µs. Not done:
+  quoting the context's pieces between its ``:`` separators by hand (~2 µs for the same bytes,
+  measured on the branch: a home-made ``urlencode`` for ~5 µs, which issue 14 rules out, so the
+  figures above include it); ``urlencode(..., safe=":")`` (~2 µs too, but the URL's bytes
+  change, which the golden test forbids); a signer with another separator (the same,
   and contexts already issued would stop loading); the viewer kept on the request (~1.4 µs per
   player, for one more request attribute); ``SafeString`` instead of ``mark_safe`` for the
   block's wrapper (~0.8 µs, against the idiom).

@@ -7,7 +7,7 @@ in the play callback and the LMS callback until they expire.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth.models import User
@@ -17,7 +17,7 @@ from wagtail.models import Page, PageViewRestriction
 from tests.play_callback_support import MCKEY, answer, form, post, restrict, viewer_for
 from tests.testapp.models import VideoPage
 from wagtail_kollus.conf import kollus_settings
-from wagtail_kollus.playback.links import _urlencoded, build_player_url
+from wagtail_kollus.playback.links import build_player_url
 from wagtail_kollus.playback.viewer import (
     _PLAY_CONTEXT_SALT,
     load_play_context,
@@ -81,21 +81,6 @@ def test_a_compressed_context_issued_before_still_loads_for_the_lms_callback(les
         lesson.pk,
         lesson.path,
     )
-
-
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"uservalue9": "eyJjIjoiYW5vbi0xIn0:1tZ3xY:abc-_DEF123"},
-        {"uservalue9": ".eJyrVkpOLFKyUkpMSjFU0lEqSS0u:1tZ3xY:sig"},  # an old, compressed one
-        {"autoplay": "1", "t": "90", "mute": "1"},
-        {"a b": "c d", "x:y": "::", ":": "", "e": ":edge:"},
-        {"title": "강의 1 — «intro» & <b>+%20</b>", "emoji": "🎬:🎞"},
-        {"q": "a=b&c=d;e/f?g#h"},
-    ],
-)
-def test_the_query_is_what_urlencode_writes(params):
-    assert _urlencoded(params) == urlencode(params)
 
 
 def test_the_player_url_carries_the_context_as_it_was_signed(lesson, member):

@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlencode
 
 from ..accounts import KollusAccount
 from .claims import build_payload, require_setting
@@ -42,25 +42,6 @@ def clean_url_params(params: Mapping[str, Any] | None) -> dict[str, str]:
         else:
             cleaned[name] = str(value)
     return cleaned
-
-
-# What quote_plus makes of the play context's separator.
-_COLON = quote_plus(":")
-
-
-def _urlencoded(params: Mapping[str, str]) -> str:
-    """``urlencode(params)`` of :func:`clean_url_params`' strings, the same bytes, faster.
-
-    ``quote_plus`` hands back a string of safe characters as it is, and otherwise looks its
-    characters up one by one. The signed play context, most of the query (~200 characters of
-    URL-safe base64), has only its ``:`` separators to escape: quoting the pieces between
-    them and joining them with ``quote_plus(":")`` is the same per-character quoting, without
-    the walk (~7 → ~2 µs per player).
-    """
-    return "&".join(
-        f"{quote_plus(str(name))}={_COLON.join(map(quote_plus, value.split(':')))}"
-        for name, value in params.items()
-    )
 
 
 @dataclass(frozen=True)
@@ -103,7 +84,7 @@ def build_player_link(
     query = f"jwt={sign_token(payload, account=account)}&custom_key={quote_plus(custom_key)}"
     params = clean_url_params(url_params)
     if params:
-        query = f"{query}&{_urlencoded(params)}"
+        query = f"{query}&{urlencode(params)}"
     return PlayerLink(url=f"{base_url}/s?{query}", expires_at=payload["expt"])
 
 
