@@ -269,3 +269,20 @@ def test_the_sweep_deletes_expired_plays_only(member):
     )
     assert "deleted 1 expired play(s)" in sweep()
     assert list(ApprovedPlay.objects.values_list("device", flat=True)) == ["new"]
+
+
+def test_the_lazy_page_gives_its_id_and_path_without_building_and_the_rest_on_use(
+    lesson, django_assert_num_queries
+):
+    from wagtail_kollus.playback.policy import lazy_page
+
+    page = lazy_page(lesson.pk, lesson.path)
+    with django_assert_num_queries(0):
+        assert (page.pk, page.id, page.path) == (lesson.pk, lesson.pk, lesson.path)
+        assert page.__dict__.get("path") == lesson.path
+    assert page._wrapped.__class__.__name__ == "object", "not built for the id and path"
+    with django_assert_num_queries(1):
+        assert page.title == "Lesson 1"
+    assert isinstance(page, Page) and page.specific == lesson
+    assert lazy_page(None) is None
+    assert "path" not in lazy_page(lesson.pk).__dict__

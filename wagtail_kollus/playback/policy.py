@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, ClassVar
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import router
 from django.db.models import Exists, F, OuterRef, Subquery
+from django.utils.functional import SimpleLazyObject
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -272,17 +273,41 @@ def _restrictions_statement(using: str, depth: int, with_user: bool) -> Prepared
         return None
 
 
-def lazy_page(page_id: int | None, path: str = "") -> Any:
-    """The page ``page_id`` as a ``Page`` whose fields load on first use (``pk``, and
-    ``path`` when given, cost no query; any other field one): what the play callback and the
-    token endpoint pass to the policy, which may need no more than the id."""
-    if page_id is None:
-        return None
+class _LazyPage(SimpleLazyObject):
+    """A ``Page`` built on first use of anything but its id and known path.
+
+    Building a ``Page`` instance, even from two columns, walks every relation pointing at
+    pages (modelcluster's child relations, twice): on the play callback's path that was
+    about a tenth of an answer, for a policy that reads no more than ``page.pk`` and
+    ``page.path``. Those are instance attributes here, read before ``LazyObject``'s proxying;
+    anything else (``page.title``, ``isinstance(page, Page)``, ``page.specific``) builds the
+    page, whose other fields then load on first use as usual.
+    """
+
+    def __init__(self, page_id: int, path: str = "") -> None:
+        super().__init__(partial(_page_from_db, page_id, path))
+        known = {"pk": page_id, "id": page_id}
+        if path:
+            known["path"] = path
+        # Through __dict__: LazyObject.__setattr__ would build the page to set them on it.
+        self.__dict__.update(known)
+
+
+def _page_from_db(page_id: int, path: str) -> Any:
     from wagtail.models import Page
 
-    if path:
-        return Page.from_db(router.db_for_read(Page), ["id", "path"], [page_id, path])
-    return Page.from_db(router.db_for_read(Page), ["id"], [page_id])
+    fields, values = (["id", "path"], [page_id, path]) if path else (["id"], [page_id])
+    return Page.from_db(router.db_for_read(Page), fields, values)
+
+
+def lazy_page(page_id: int | None, path: str = "") -> Any:
+    """The page ``page_id`` as a ``Page`` whose fields load on first use (``pk``, and
+    ``path`` when given, cost no query and do not even build the instance; any other field
+    one query): what the play callback and the token endpoint pass to the policy, which may
+    need no more than the id."""
+    if page_id is None:
+        return None
+    return _LazyPage(page_id, path)
 
 
 @lru_cache(maxsize=8)
