@@ -32,3 +32,45 @@ def test_sync_now_pushes_a_published_page_in_this_process(sandbox, settings):
     record = sandbox.state.render_content(sandbox.state.contents[link.content_id])
     assert record["title"] == "Synced now"
     assert sandbox.request_count("contents.create") == 1
+
+
+def _stuck_sentinel(ready) -> None:
+    # What django-q2's sentinel does when it hangs in Queue.put: it has children and never
+    # looks at its stop event again.
+    import multiprocessing
+    import time
+
+    child = multiprocessing.get_context("fork").Process(target=time.sleep, args=(600,))
+    child.start()
+    ready.put(child.pid)
+    time.sleep(600)
+
+
+@pytest.mark.django_db(False)
+def test_a_cluster_that_does_not_stop_is_killed_with_its_children_instead_of_hanging():
+    import multiprocessing
+    import time
+    from types import SimpleNamespace
+
+    from wagtail_kollus.testing import stop_cluster, wait_for
+
+    context = multiprocessing.get_context("fork")
+    ready = context.Queue()
+    sentinel = context.Process(target=_stuck_sentinel, args=(ready,))
+    sentinel.start()
+    child_pid = ready.get(timeout=20)
+    cluster = SimpleNamespace(sentinel=sentinel, stop_event=context.Event(), start_event=None)
+    started = time.monotonic()
+    assert stop_cluster(cluster, timeout=1) is False
+    assert time.monotonic() - started < 15
+    assert not sentinel.is_alive()
+    wait_for(lambda: not _alive(child_pid), timeout=5, message="the sentinel's child was left")
+
+
+def _alive(pid: int) -> bool:
+    # A killed child of the killed sentinel is reaped by init; a zombie counts as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[1][0] != "Z"
+    except OSError:
+        return False

@@ -22,6 +22,9 @@ See docs/testing.md.
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -41,6 +44,8 @@ from .models import KollusMedia, KollusVideo, MediaState, PageContentLink
 from .sandbox.config import DEFAULT_CHANNEL_KEY
 from .sandbox.testing import TEST_CALLBACK_TOKEN, SandboxServer, sandbox, sandbox_server
 from .sync.engine import sync_page
+
+logger = logging.getLogger("wagtail_kollus.testing")
 
 __all__ = [
     "CALLBACK_KINDS",
@@ -93,7 +98,46 @@ def running_cluster(**conf: Any) -> Iterator[Cluster]:
         try:
             yield cluster
         finally:
-            cluster.stop()
+            stop_cluster(cluster)
+
+
+def stop_cluster(cluster: Cluster, timeout: float = 60.0) -> bool:
+    """Stop ``cluster`` as ``Cluster.stop()`` does, but kill it (its sentinel and the sentinel's
+    workers, monitor and pusher) if it has not stopped within ``timeout`` seconds; whether it
+    stopped by itself.
+
+    django-q2's sentinel puts one ``STOP`` per worker into the task queue with a blocking
+    ``put``: when workers have just been recycled and the queue is full, no worker is left to
+    take them and the sentinel waits for ever (seen in the ``scale_sync`` benchmark: sentinel in
+    ``Queue.put``, every worker exited). A test or a benchmark must fail or go on, not hang.
+    """
+    sentinel = cluster.sentinel
+    if sentinel is None or not sentinel.is_alive():
+        return True
+    cluster.stop_event.set()
+    sentinel.join(timeout)
+    if not sentinel.is_alive():
+        cluster.start_event = cluster.stop_event = None  # as Cluster.stop() leaves it
+        return True
+    logger.warning(
+        "The django-q2 cluster did not stop within %s s; killing its processes.", timeout
+    )
+    for pid in [*_child_pids(sentinel.pid), sentinel.pid]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    sentinel.join(10)
+    cluster.start_event = cluster.stop_event = None
+    return False
+
+
+def _child_pids(pid: int) -> list[int]:
+    # Linux lists a process's children here; elsewhere only the sentinel is killed (its
+    # children then read end-of-file on its queues and exit).
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            return [int(child) for child in children.read().split()]
+    except OSError:
+        return []
 
 
 def wait_for(
