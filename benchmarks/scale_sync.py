@@ -22,11 +22,12 @@ Django uses it (as ``scale``), with the sandbox as the contents API and a throwa
   until the contents API's own limit, ``CONTENTS_RATE_LIMIT_PER_SECOND``, which every worker
   shares through the cache).
 
-Measured on a 2-core machine shared with other jobs (load average 7-10), at reduced sizes
-(the full 100 000 pages would take about 40 minutes here and were not run):
+Measured on a 2-core machine (load average in brackets; the first two rows on 2026-12-07):
 
 | run | completed | queued in | all synced after | 1 w | 4 w | scaling | 1 w / 4 w, 50 ms API | scaling |
 |---|---|---|---|---|---|---|---|---|
+| 100 000 pages, timed runs of 2 000 (load 2-9: other benchmarks ran meanwhile) | 1 | 155 s | 2 812 s | 41.6 /s | 49.2 /s | 1.18 | 11.9 / 42.8 /s | 3.59 |
+| 2 000 pages, timed runs of 2 000 (quiet, load < 2.5) | 1 | 2.0 s | 32 s | 32.1 /s | 44.6 /s | 1.39 | 11.6 / 44.8 /s | 3.85 |
 | 20 000 pages, timed runs of 1 000 | 1 | 40.9 s | 497 s | 22.2 /s | 36.6 /s | 1.65 | 10.8 / 29.0 /s | 2.69 |
 | 5 000 pages, timed runs of 500 | 1 | 10.9 s | 168 s | 19.3 /s | 23.2 /s | 1.20 | 7.8 / 13.4 /s | 1.72 |
 | 5 000 / 500, before sync jobs saved no ``Success`` row | 1 | 19.0 s | 682 s | 13.7 /s | 18.0 /s | 1.32 | 9.9 / 18.6 /s | 1.87 |
