@@ -117,3 +117,40 @@ def test_example_site_settings_pass_the_sqlite_check():
     namespace: dict = {"__file__": "example_site/config/settings.py"}
     exec(compile(source, "example_site/config/settings.py", "exec"), namespace)  # noqa: S102
     assert not sqlite_warnings(namespace["DATABASES"]["default"])
+
+
+# --- W006: an import slice that the cluster's task timeout would kill --------------------------
+
+from wagtail_kollus.checks import (  # noqa: E402
+    check_import_slice_fits_the_task_timeout,
+    import_slice_warnings,
+)
+
+
+def test_an_import_slice_that_can_outlast_the_task_timeout_warns_with_the_numbers():
+    (warning,) = import_slice_warnings({"timeout": 20}, 10, 15)
+    assert warning.id == "wagtail_kollus.W006"
+    assert "(10)" in warning.msg and "15" in warning.msg and "(20 s)" in warning.msg
+    assert "below 5" in warning.hint
+
+
+def test_an_import_slice_with_room_for_one_call_or_no_timeout_does_not_warn():
+    assert import_slice_warnings({"timeout": 30}, 10, 15) == []
+    assert import_slice_warnings({"retry": 60}, 600, 15) == []  # no timeout: never killed
+    assert import_slice_warnings({"timeout": 5, "sync": True}, 10, 15) == []  # in-process
+    assert import_slice_warnings(None, 10, 15) == []
+    assert import_slice_warnings({"timeout": 5}, "ten", 15) == []  # E003's to report
+
+
+def test_the_cluster_the_plugin_queues_on_is_the_one_whose_timeout_counts():
+    q_cluster = {"timeout": 60, "ALT_CLUSTERS": {"kollus": {"timeout": 12}}}
+    assert import_slice_warnings(q_cluster, 10, 15) == []
+    (warning,) = import_slice_warnings(q_cluster, 10, 15, "kollus")
+    assert "Q_CLUSTER['ALT_CLUSTERS']['kollus']" in warning.msg
+
+
+def test_the_registered_check_reads_the_settings(settings):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 8}
+    assert [m.id for m in check_import_slice_fits_the_task_timeout()] == ["wagtail_kollus.W006"]
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 300}
+    assert check_import_slice_fits_the_task_timeout() == []

@@ -204,6 +204,55 @@ def sqlite_cluster_warnings(databases: dict, q_cluster: Any) -> list:
     ]
 
 
+@register(Tags.compatibility)
+def check_import_slice_fits_the_task_timeout(app_configs: Any = None, **kwargs: Any) -> list:
+    """Warn when an import task's slice may outlast the cluster's task ``timeout``.
+
+    The admin's library import works in tasks of ``IMPORT_TASK_SECONDS`` each, which stop at
+    the first video after that time: a slice can last that plus one Kollus call. django-q2 kills
+    a task that runs past its cluster's ``timeout``, so the slice would be cut in the middle of
+    a video and run again, every time.
+    """
+    if not apps.is_installed("django_q"):
+        return []
+    return import_slice_warnings(
+        getattr(settings, "Q_CLUSTER", None),
+        kollus_settings.get("IMPORT_TASK_SECONDS"),
+        kollus_settings.get("READ_TIMEOUT"),
+        kollus_settings.get("Q_CLUSTER_NAME"),
+    )
+
+
+def import_slice_warnings(
+    q_cluster: Any, slice_seconds: Any, read_timeout: Any, cluster_name: str | None = None
+) -> list:
+    """The check above, for the given ``Q_CLUSTER`` and settings' values."""
+    if not isinstance(q_cluster, dict) or q_cluster.get("sync"):
+        return []
+    conf = dict(q_cluster)
+    if cluster_name:  # django-q2's ALT_CLUSTERS override the main settings per cluster
+        conf.update((q_cluster.get("ALT_CLUSTERS") or {}).get(cluster_name) or {})
+    try:
+        timeout = float(conf.get("timeout") or 0)
+        slice_seconds, read_timeout = float(slice_seconds), float(read_timeout)
+    except (TypeError, ValueError):  # E003 reports a setting that is not a number
+        return []
+    if timeout <= 0 or slice_seconds + read_timeout < timeout:  # no timeout: django-q2 never kills a task
+        return []
+    where = f"Q_CLUSTER['ALT_CLUSTERS'][{cluster_name!r}]" if cluster_name else "Q_CLUSTER"
+    return [
+        Warning(
+            f"{SETTINGS_NAME}['IMPORT_TASK_SECONDS'] ({slice_seconds:g}) plus one Kollus call "
+            f"(READ_TIMEOUT, {read_timeout:g}) is not below the task timeout of {where} "
+            f"({timeout:g} s): django-q2 would kill a library import's task in the middle of "
+            "a video, and run it again.",
+            hint=f"Lower IMPORT_TASK_SECONDS below {max(timeout - read_timeout, 1):g}, or raise "
+            "the cluster's timeout (docs/media.md, 'Importing your Kollus library').",
+            id="wagtail_kollus.W006",
+        )
+    ]
+
+
 # --- playback: the limits' cache and the templates playback no longer renders -----------------
 
 # Templates the player's markup came from before it was built in Python (playback/markup.py).
