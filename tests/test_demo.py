@@ -69,6 +69,10 @@ def test_make_demo_serves_the_admin_and_sandbox_data(demo):
                   for block in page["body"] if block["type"] == "video")
     assert player["access"] == "allow"
     assert "data-sandbox-player='ok'" in requests.get(player["url"]).text
+    # The demo's site is where it is served: the API's links lead there, not to localhost:80.
+    detail_url = api.json()["items"][0]["meta"]["detail_url"]
+    assert detail_url.startswith(base + "/api/v2/pages/"), detail_url
+    assert requests.get(detail_url).status_code == 200
     assert '<script type="application/ld+json">{"@context": "https://schema.org"' in videos.text
 
     # The seed published a course page; the demo's django-q2 cluster synced it to the sandbox.

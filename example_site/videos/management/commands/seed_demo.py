@@ -5,7 +5,9 @@ running it again updates the same pages, admin user and library rows."""
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from wagtail.models import Page, Site
@@ -81,11 +83,16 @@ class Command(BaseCommand):
             root = Page.get_first_root_node()
             home = root.add_child(instance=HomePage(title="wagtail-kollus example", slug="home-kollus"))
             home.save_revision().publish()
+        # The site's address is the one the demo serves at, so that full URLs (the API's
+        # detail_url, sitemaps, previews) name it rather than Wagtail's default localhost:80.
+        served = urlsplit(settings.WAGTAILADMIN_BASE_URL)
+        address = {"hostname": served.hostname or "localhost", "port": served.port or 80}
         site = Site.objects.filter(is_default_site=True).first()
         if site is None:
-            Site.objects.create(hostname="localhost", root_page=home, is_default_site=True)
-        elif site.root_page_id != home.pk:
+            Site.objects.create(root_page=home, is_default_site=True, **address)
+        elif (site.root_page_id, site.hostname, site.port) != (home.pk, *address.values()):
             site.root_page = home
+            site.hostname, site.port = address["hostname"], address["port"]
             site.save()
         return home
 
