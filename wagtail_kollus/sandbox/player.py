@@ -190,8 +190,12 @@ def _player_page(
         window_line += f"<p class='start'>Starts at {session.position} s.</p>"
     return html_response(
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>{title_html}</title><style>body{{margin:0;background:#000;color:#fff;font:14px sans-serif}}"
-        "video{width:100%;max-height:90vh;background:#000}</style></head><body>"
+        f"<title>{title_html}</title><style>html,body{{height:100%}}"
+        "body{margin:0;background:#000;color:#fff;font:13px sans-serif}"
+        # The video takes what the lines under it leave: a small player shows them all.
+        "[data-sandbox-player]{display:flex;flex-direction:column;height:100%}"
+        "video{flex:1 1 auto;min-height:0;width:100%;background:#000}"
+        "[data-sandbox-player] p{margin:2px 8px;flex:none}</style></head><body>"
         f"<div data-sandbox-player='ok' data-mckey='{html.escape(mckey)}' data-cuid='{html.escape(str(cuid))}'"
         f" data-signed='{'true' if signed else 'false'}' data-title='{title_html}'{option_attrs}"
         f"{window_attrs}{token_attrs}>"
