@@ -90,7 +90,11 @@ def in_package(message: str) -> bool:
 
 def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
     """What ``manage.py check`` says, by id, for configurations that trigger every check."""
-    from wagtail_kollus.checks import check_settings, sqlite_cluster_warnings
+    from wagtail_kollus.checks import (
+        check_settings,
+        import_slice_warnings,
+        sqlite_cluster_warnings,
+    )
 
     for name in list(os.environ):
         if name.startswith("WAGTAIL_KOLLUS_"):
@@ -112,6 +116,8 @@ def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
     for message in sqlite_cluster_warnings(shared_sqlite, {"name": "site", "orm": "default"}):
         found.setdefault(message.id, []).append(message.msg)
     for message in playback_check_messages(settings):
+        found.setdefault(message.id, []).append(message.msg)
+    for message in import_slice_warnings({"timeout": 20}, 10, 15):
         found.setdefault(message.id, []).append(message.msg)
     return found
 
