@@ -31,7 +31,7 @@ constructor walked every relation pointing at pages): p99 1.37 ms, median 0.79 m
 * the bare view through the client and the middleware, ~340 µs (the baseline);
 * parsing Kollus's form (the baseline reads none), the play context's signature (Django
   signing, ~17 µs) and the answer's (PyJWT, ~13 µs);
-* the privacy query ~65 µs and the stream count ~27 µs, prepared;
+* the privacy query ~65 µs and the stream read ~27 µs, prepared;
 * **one write per answer**, an approval (the stream limit) or a refused play (the report):
   ~140-160 µs of CPU on SQLite, of which ~90 µs is the commit's ``fsync`` (the same writes
   cost 47-70 µs with ``PRAGMA synchronous=NORMAL``, which would lose the last answers'

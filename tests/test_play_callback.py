@@ -286,3 +286,31 @@ def test_the_lazy_page_gives_its_id_and_path_without_building_and_the_rest_on_us
     assert isinstance(page, Page) and page.specific == lesson
     assert lazy_page(None) is None
     assert "path" not in lazy_page(lesson.pk).__dict__
+
+
+def test_kind_3_right_after_kind_1_keeps_the_approval_and_a_later_play_renews_it(
+    client, lesson, member, settings, django_assert_num_queries
+):
+    from django.utils import timezone
+
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "PLAYBACK_MAX_STREAMS": 2}
+    viewer = viewer_for(member)
+    assert answer(post(client, form(viewer, lesson, device="phone")))["result"] == 1
+    written = ApprovedPlay.objects.get(cuid=viewer.cuid, device="phone")
+    # Kind 3 seconds later: the privacy query and the stream read, no write.
+    with django_assert_num_queries(2):
+        assert answer(post(client, form(viewer, lesson, device="phone", kind=3)))["result"] == 1
+    assert ApprovedPlay.objects.get(pk=written.pk).expires_at == written.expires_at
+    # Another video on the same device is written at once.
+    assert (
+        answer(post(client, form(viewer, lesson, device="phone", mckey="other-key")))["result"] == 1
+    )
+    assert ApprovedPlay.objects.get(pk=written.pk).media_content_key == "other-key"
+    # A play once the approval is nearly over renews it.
+    soon = timezone.now() + timezone.timedelta(seconds=30)
+    ApprovedPlay.objects.filter(pk=written.pk).update(expires_at=soon)
+    assert (
+        answer(post(client, form(viewer, lesson, device="phone", mckey="other-key")))["result"] == 1
+    )
+    assert ApprovedPlay.objects.get(pk=written.pk).expires_at > soon + timezone.timedelta(hours=1)
+    assert ApprovedPlay.objects.filter(cuid=viewer.cuid).count() == 1

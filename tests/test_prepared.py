@@ -80,6 +80,7 @@ def test_the_privacy_statement_answers_as_the_orm_for_every_page_and_viewer(tree
     # The lesson's two restrictions, and what each viewer is refused for.
     privacy = policy.PagePrivacyPolicy()
     member, outsider, boss, gone = users
+
     def unmet(user):
         viewer = Viewer(cuid=user_viewer_id(user.pk), user_id=user.pk)
         return privacy._read_unmet_restriction(viewer, lesson.pk, lesson.path)
@@ -105,8 +106,14 @@ def test_the_stream_count_counts_what_the_orm_counts_up_to_the_limit():
             .count()
         )
         for limit in (1, 2, 3, 10):
-            assert ApprovedPlay.others_playing("viewer", device, now, limit) == min(orm, limit)
-    assert ApprovedPlay.others_playing("nobody", "d0", now, 3) == 0
+            streams = ApprovedPlay.streams("viewer", device, now, limit)
+            assert streams.others == min(orm, limit)
+            if limit == 10 and device == "d3":  # all rows read: the device's own is found
+                assert streams.own["expires_at"] == now + timedelta(hours=2)
+                assert streams.own["media_content_key"] == "k"
+            if device in ("d0", "other"):  # d0 has expired
+                assert streams.own is None
+    assert ApprovedPlay.streams("nobody", "d0", now, 3).others == 0
 
 
 def test_the_upsert_inserts_then_renews_one_row_per_device():

@@ -9,7 +9,8 @@ whatever the number of viewers.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -21,6 +22,32 @@ from ..prepared import PreparedStatement, Slot, prepare_insert, prepare_select, 
 
 # What a device asking again changes in its row.
 _RENEWED_FIELDS = ("media_content_key", "page_id", "expires_at")
+
+
+# A device asking again this soon after its approval (Kollus's kind 3 follows kind 1 within
+# seconds) keeps its row: renewing it would move its end by those seconds only, for one write.
+RENEWAL_SLACK = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Streams:
+    """What :meth:`ApprovedPlay.streams` read: ``others``, the viewer's other devices still
+    playing (counted up to the limit), and ``own``, this device's live row (its
+    ``_RENEWED_FIELDS``), when it was among the rows read."""
+
+    others: int
+    own: dict[str, Any] | None
+
+    def needs_writing(
+        self, media_content_key: str, page_id: int | None, expires_at: datetime
+    ) -> bool:
+        """Whether this device's approval must be written (or renewed) for this play."""
+        own = self.own
+        return (
+            own is None
+            or (own["media_content_key"], own["page_id"]) != (media_content_key, page_id)
+            or own["expires_at"] < expires_at - RENEWAL_SLACK
+        )
 
 
 class ApprovedPlay(models.Model):
@@ -52,13 +79,14 @@ class ApprovedPlay(models.Model):
         _upsert_statement(using).execute(using, **fields)
 
     @classmethod
-    def others_playing(cls, cuid: str, device: str, now: datetime, limit: int) -> int:
-        """How many of the viewer's other devices still play at ``now``, counted up to
-        ``limit`` (no further: the stream limit only asks whether it is reached). One indexed
-        read, compiled once (the play callback asks it on every approved play)."""
+    def streams(cls, cuid: str, device: str, now: datetime, limit: int) -> Streams:
+        """The viewer's streams at ``now`` as the stream limit needs them: one indexed read of
+        at most ``limit + 1`` rows, compiled once (the play callback asks it on every approved
+        play). Counting further would not change the answer: the limit is reached or not."""
         using = router.db_for_read(cls)
-        others = _others_statement(using, limit).fetchall(using, cuid=cuid, device=device, now=now)
-        return len(others)
+        rows = _live_statement(using, limit + 1).fetchall(using, cuid=cuid, now=now)
+        own = next((row for row in rows if row["device"] == device), None)
+        return Streams(others=min(len(rows) - (own is not None), limit), own=own)
 
     @classmethod
     def delete_expired(cls) -> int:
@@ -81,21 +109,17 @@ def _upsert_statement(using: str) -> PreparedStatement:
 
 
 @lru_cache(maxsize=32)
-def _others_statement(using: str, limit: int) -> PreparedStatement:
+def _live_statement(using: str, rows: int) -> PreparedStatement:
     opts = ApprovedPlay._meta
+    cuid, expires_at = opts.get_field("cuid"), opts.get_field("expires_at")
     slots = {
-        "cuid": opts.get_field("cuid"),
-        "device": opts.get_field("device"),
-        "now": opts.get_field("expires_at"),
-    }
-    slots = {
-        name: Slot(sentinel_for(field, n), field) for n, (name, field) in enumerate(slots.items())
+        "cuid": Slot(sentinel_for(cuid, 0), cuid),
+        "now": Slot(sentinel_for(expires_at, 1), expires_at),
     }
     query = (
         ApprovedPlay.objects.using(using)
         .filter(cuid=slots["cuid"].sentinel, expires_at__gt=slots["now"].sentinel)
-        .exclude(device=slots["device"].sentinel)
         .order_by()
-        .values("pk")[:limit]
+        .values("device", *_RENEWED_FIELDS)[:rows]
     )
     return prepare_select(query, slots)

@@ -78,13 +78,8 @@ def _play_context_value(request: HttpRequest) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _stream_limit_refusal(cuid: str, device: str, now: datetime) -> Decision | None:
-    """A refusal when the viewer already plays on as many other devices as allowed."""
-    limit = int(kollus_settings.PLAYBACK_MAX_STREAMS or 0)
-    if limit <= 0:
-        return None
-    if ApprovedPlay.others_playing(cuid, device, now, limit) < limit:
-        return None
+def _stream_limit_refusal(limit: int) -> Decision:
+    """The refusal of a viewer who already plays on as many other devices as allowed."""
     return Decision.refuse(
         ngettext(
             "You can watch on %(limit)d device at a time. Stop playing on the other device first.",
@@ -193,16 +188,20 @@ def play_callback(
         # A player that names no device is a device of its own: it counts, and never renews
         # another's row.
         device = device or "unnamed-" + secrets.token_hex(8)
-        moment = datetime.fromtimestamp(now, tz=UTC)
-        decision = _stream_limit_refusal(cuid, device, moment) or decision
-        if decision.plays and kollus_settings.PLAYBACK_MAX_STREAMS:
-            ApprovedPlay.record(
-                cuid=cuid,
-                device=device,
-                media_content_key=media_content_key,
-                page_id=context.page_id,
-                expires_at=datetime.fromtimestamp(expires, tz=UTC),
-            )
+        limit = int(kollus_settings.PLAYBACK_MAX_STREAMS or 0)
+        if limit > 0:
+            streams = ApprovedPlay.streams(cuid, device, datetime.fromtimestamp(now, tz=UTC), limit)
+            ends = datetime.fromtimestamp(expires, tz=UTC)
+            if streams.others >= limit:
+                decision = _stream_limit_refusal(limit)
+            elif streams.needs_writing(media_content_key, context.page_id, ends):
+                ApprovedPlay.record(
+                    cuid=cuid,
+                    device=device,
+                    media_content_key=media_content_key,
+                    page_id=context.page_id,
+                    expires_at=ends,
+                )
     if not decision.plays:
         logger.info("Play callback refused page %s: %s", context.page_id, decision.message)
         _record_refusal(
