@@ -181,3 +181,15 @@ def make_progress(learner, page, media_content_key: str = "mckey0001", *, percen
     }
     values.update(fields)
     return LearnerProgress.objects.create(**values)
+
+
+def editor_speaking(client, django_user_model, language: str):
+    """``client`` logged in as a superuser whose admin language is ``language``."""
+    from wagtail.users.models import UserProfile
+
+    user = django_user_model.objects.create_superuser(f"editor-{language}", "e@example.com", "pw")
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = language
+    profile.save()
+    client.force_login(user)
+    return client

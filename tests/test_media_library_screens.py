@@ -12,19 +12,9 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.users.models import UserProfile
 
-from tests.factories import page_using
+from tests.factories import editor_speaking, page_using
 from wagtail_kollus.models import KollusMedia, MediaState
-
-
-def editor_speaking(client, django_user_model, language: str):
-    user = django_user_model.objects.create_superuser(f"editor-{language}", "e@example.com", "pw")
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = language
-    profile.save()
-    client.force_login(user)
-    return client
 
 
 def stuck_filter_choices(html: str) -> list[str]:

@@ -21,8 +21,8 @@ import openpyxl
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
-from wagtail.users.models import UserProfile
 
+from tests.factories import editor_speaking
 from tests.stats_support import FAST_LIMITS, completed_keys
 from wagtail_kollus.models import KollusMedia
 
@@ -42,15 +42,6 @@ def kollus(sandbox, settings):
     cache.clear()
     yield sandbox
     cache.clear()
-
-
-def editor_speaking(client, django_user_model, language: str):
-    user = django_user_model.objects.create_superuser(f"editor-{language}", "e@example.com", "pw")
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = language
-    profile.save()
-    client.force_login(user)
-    return client
 
 
 def screens(client, kollus) -> Iterator[tuple[str, str]]:

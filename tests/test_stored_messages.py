@@ -21,9 +21,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
-from wagtail.users.models import UserProfile
 
-from tests.factories import deliver, make_course, publish
+from tests.factories import deliver, editor_speaking, make_course, publish
 from tests.sync_support import SYNC_TEST_SETTINGS, link_of, synced_link
 from wagtail_kollus.accounts import contents_client
 from wagtail_kollus.media import tasks
@@ -76,13 +75,7 @@ def in_the_worker():
 
 def editor(django_user_model, language: str) -> Client:
     """A logged-in admin client of an editor whose admin language is ``language``."""
-    user = django_user_model.objects.create_superuser(f"editor-{language}", f"{language}@e.x", "pw")
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = language
-    profile.save()
-    client = Client()
-    client.force_login(user)
-    return client
+    return editor_speaking(Client(), django_user_model, language)
 
 
 @pytest.fixture
