@@ -97,3 +97,20 @@ def redis_server(tmp_path):
     yield {"host": "127.0.0.1", "port": port, "db": 0, "url": f"redis://127.0.0.1:{port}/0"}
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture
+def lesson(db):
+    """A video page under the home page (modules that need another lesson define their own)."""
+    from wagtail.models import Page
+
+    from tests.testapp.models import VideoPage
+
+    home = Page.objects.get(depth=2)
+    return home.add_child(instance=VideoPage(title="Lesson 1", slug="lesson-1"))
+
+
+@pytest.fixture
+def member(django_user_model):
+    """A signed-up learner with no group."""
+    return django_user_model.objects.create_user("member", "m@example.com", "pw")

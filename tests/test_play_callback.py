@@ -33,17 +33,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def lesson():
-    home = Page.objects.get(depth=2)
-    return home.add_child(instance=VideoPage(title="Lesson 1", slug="lesson-1"))
-
-
-@pytest.fixture
-def member():
-    return User.objects.create_user("member", "m@example.com", "pw")
-
-
 @pytest.mark.parametrize("kind", [1, 3])
 def test_a_member_of_a_login_page_may_play_with_integer_fields_signed_and_keyed(
     client, lesson, member, kind

@@ -36,11 +36,6 @@ def lesson():
     return course.add_child(instance=VideoPage(title="Lesson 1", slug="lesson-1"))
 
 
-@pytest.fixture
-def member():
-    return User.objects.create_user("member", "m@example.com", "pw")
-
-
 def issued_compressed(viewer, page, key=MCKEY) -> str:
     """A context as the plugin signed it before it stopped compressing (same fields)."""
     data = {"c": viewer.cuid, "k": key, "u": viewer.user_id, "g": page.pk, "p": page.path}

@@ -7,27 +7,15 @@ import json
 import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import PageViewRestriction
 
 from tests.play_callback_support import MCKEY, answer, form, post, restrict, viewer_for
-from tests.testapp.models import VideoPage
 from wagtail_kollus.models import ApprovedPlay, RefusedPlay
 
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.filterwarnings("ignore::jwt.InsecureKeyLengthWarning"),
 ]
-
-
-@pytest.fixture
-def lesson():
-    home = Page.objects.get(depth=2)
-    return home.add_child(instance=VideoPage(title="Lesson 1", slug="lesson-1"))
-
-
-@pytest.fixture
-def member():
-    return User.objects.create_user("member", "m@example.com", "pw")
 
 
 def test_an_anonymous_refusal_is_recorded_with_page_video_reason_and_kind(client, lesson):
