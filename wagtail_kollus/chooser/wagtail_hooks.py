@@ -2,9 +2,9 @@
 
 from wagtail import hooks
 
-from .viewsets import kollus_video_chooser_viewset
+from .viewsets import KollusVideoChooserViewSet, kollus_video_chooser_viewset
 
 
 @hooks.register("register_admin_viewset")
-def register_kollus_video_chooser():
+def register_kollus_video_chooser() -> KollusVideoChooserViewSet:
     return kollus_video_chooser_viewset

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Permission
-from django.urls import include, path, reverse
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import URLResolver, include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -13,12 +15,12 @@ from .permissions import user_can_view_progress
 
 
 class ProgressMenuItem(MenuItem):
-    def is_shown(self, request) -> bool:
+    def is_shown(self, request: HttpRequest) -> bool:
         return user_can_view_progress(request.user)
 
 
 @hooks.register("register_admin_urls")
-def register_progress_urls():
+def register_progress_urls() -> list[URLResolver]:
     return [path("kollus/progress/", include(urls, namespace="wagtail_kollus_progress"))]
 
 
@@ -34,7 +36,7 @@ def register_progress_menu_item() -> MenuItem:
 
 
 @hooks.register("register_permissions")
-def register_progress_permission():
+def register_progress_permission() -> QuerySet[Permission]:
     # So that the permission can be given to groups in Settings → Groups.
     return Permission.objects.filter(
         content_type__app_label="wagtail_kollus", codename="view_learnerprogress"

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
@@ -79,7 +80,7 @@ def ensure_schedule() -> tuple[Any, bool]:
     return ensure(SCHEDULE_NAME, TASK_PATH, schedule_type=Schedule.DAILY)
 
 
-def learner_rows(learner) -> Iterator[dict[str, Any]]:
+def learner_rows(learner: AbstractBaseUser) -> Iterator[dict[str, Any]]:
     """Each progress row of ``learner`` as plain values (JSON-ready), oldest lesson first."""
     rows = LearnerProgress.objects.filter(learner=learner).order_by("first_watched_at", "pk")
     for row in export_rows(rows):
@@ -101,7 +102,7 @@ def learner_rows(learner) -> Iterator[dict[str, Any]]:
         }
 
 
-def learner_data(learner) -> dict[str, Any]:
+def learner_data(learner: AbstractBaseUser) -> dict[str, Any]:
     """Everything stored about ``learner``'s progress, with who they are and when it was made."""
     return {
         "learner": {"id": learner.pk, "username": learner.get_username()},

@@ -11,11 +11,11 @@ from wagtail.admin.menu import MenuItem
 
 from . import callback_log
 from .bulk_actions import DeleteBulkAction, RefreshBulkAction, SetCategoryBulkAction
-from .library import kollus_media_viewset
+from .library import KollusMediaViewSet, kollus_media_viewset
 
 
 @hooks.register("register_admin_viewset")
-def register_kollus_media_viewset():
+def register_kollus_media_viewset() -> KollusMediaViewSet:
     return kollus_media_viewset
 
 

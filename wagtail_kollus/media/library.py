@@ -9,6 +9,7 @@ live in their own modules.
 
 from __future__ import annotations
 
+from django.http import HttpRequest
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -52,7 +53,7 @@ LAYOUT_SESSION_KEY = "wagtail_kollus:library-layout"
 BULK_OBJ_TYPE = "kollusmedia"
 
 
-def library_layout(request) -> str:
+def library_layout(request: HttpRequest) -> str:
     """Grid (posters) or list (table): ``?layout=`` chooses and is remembered in the editor's
     session, as their last choice; grid until they choose (as Wagtail's image listing)."""
     asked = request.GET.get("layout")

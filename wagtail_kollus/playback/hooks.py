@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import Permission
+from django.db.models import QuerySet
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -36,7 +37,7 @@ def register_refused_plays_menu_item() -> MenuItem:
 
 
 @hooks.register("register_permissions")
-def register_refused_plays_permission():
+def register_refused_plays_permission() -> QuerySet[Permission]:
     # So that the report can be given to groups in Settings → Groups (it names viewers).
     return Permission.objects.filter(
         content_type__app_label="wagtail_kollus", codename="view_refusedplay"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Permission
-from django.urls import include, path, reverse
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import URLResolver, include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -14,12 +16,12 @@ from .views import user_can_view_statistics
 
 
 class StatisticsMenuItem(MenuItem):
-    def is_shown(self, request) -> bool:
+    def is_shown(self, request: HttpRequest) -> bool:
         return user_can_view_statistics(request.user)
 
 
 @hooks.register("register_admin_urls")
-def register_statistics_urls():
+def register_statistics_urls() -> list[URLResolver]:
     return [path("kollus/statistics/", include(urls, namespace="wagtail_kollus_stats"))]
 
 
@@ -35,13 +37,13 @@ def register_statistics_menu_item() -> MenuItem:
 
 
 @hooks.register("construct_homepage_panels")
-def add_statistics_panel(request, panels: list) -> None:
+def add_statistics_panel(request: HttpRequest, panels: list) -> None:
     if user_can_view_statistics(request.user):
         panels.append(StatisticsPanel())
 
 
 @hooks.register("register_permissions")
-def register_statistics_permission():
+def register_statistics_permission() -> QuerySet[Permission]:
     # So that the permission can be given to groups in Settings → Groups.
     return Permission.objects.filter(
         content_type__app_label="wagtail_kollus", codename="view_kollus_statistics"

@@ -8,6 +8,8 @@ figures and the template says since when they are stale.
 
 from __future__ import annotations
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -37,7 +39,7 @@ STATS_PERMISSION = "wagtail_kollus.view_kollus_statistics"
 BARS_UP_TO_DAYS = 92
 
 
-def user_can_view_statistics(user) -> bool:
+def user_can_view_statistics(user: AbstractBaseUser | AnonymousUser | None) -> bool:
     return bool(user and user.is_active and user.has_perm(STATS_PERMISSION))
 
 

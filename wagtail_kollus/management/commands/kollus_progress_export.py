@@ -9,12 +9,13 @@ import json
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wagtail_kollus.learners import privacy
 
 
-def find_user(value: str):
+def find_user(value: str) -> AbstractBaseUser:
     """The user whose username is ``value``, else whose id is ``value``."""
     User = get_user_model()
     manager = User._default_manager
