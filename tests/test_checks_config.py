@@ -361,3 +361,23 @@ def test_a_fresh_project_without_settings_gets_warnings_not_errors(monkeypatch):
             monkeypatch.delenv(name)
     levels = {m.id for m in run_checks() if m.id.startswith("wagtail_kollus") and m.is_serious()}
     assert levels == set()
+
+
+class PolicyReadingTheDatabase:
+    """A policy that reads a table as it starts: before ``migrate`` the table is not there."""
+
+    def __init__(self):
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM table_created_by_a_later_migration")
+
+    def decide(self, viewer, page, media_content_key):
+        raise NotImplementedError
+
+
+@pytest.mark.django_db
+def test_a_policy_that_needs_tables_migrate_has_not_made_does_not_stop_migrate(kollus):
+    """``migrate`` runs the checks first: an error there would make the tables unreachable."""
+    kollus(PLAYBACK_POLICY="tests.test_checks_config.PolicyReadingTheDatabase")
+    assert check_dotted_paths() == []

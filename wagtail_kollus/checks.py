@@ -24,6 +24,7 @@ from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.dummy import DummyCache
 from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
@@ -227,7 +228,8 @@ SETTING_SHAPES: dict[str, Shape] = {
          "STATS_LIVE_DAYS_PER_VIDEO"),
         COUNT,
     ),
-    **dict.fromkeys(("STATS_RECORD_DAYS", "CACHE_VERSION"), POSITIVE_COUNT),
+    "STATS_RECORD_DAYS": POSITIVE_COUNT,
+    "CACHE_VERSION": COUNT,
     **dict.fromkeys(
         ("CACHE_SAFE_PLAYBACK", "BLOCK_STRUCTURED_DATA", "PLAYBACK_ACCESS_PANEL",
          "PROGRESS_TRACKING", "CLUSTER_QUEUE_REPAIR", "SYNC_ENABLED", "SYNC_UNLINK_ON_DELETE",
@@ -546,6 +548,8 @@ def _policy_problem() -> str | None:
         playback_policy()  # the loader playback uses: import, instantiate, look for decide()
     except ConfigurationError as exc:
         return str(exc)
+    except DatabaseError:  # a policy that reads the database as it starts, before migrate
+        return None
     except Exception as exc:  # the class itself failed (its __init__, its module's imports)
         return (
             f"{SETTINGS_NAME}['PLAYBACK_POLICY'] = {kollus_settings.PLAYBACK_POLICY!r} cannot be "
