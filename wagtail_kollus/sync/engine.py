@@ -37,7 +37,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, F, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.conf import Conf
 from wagtail.models import Page
@@ -390,15 +390,18 @@ def _remember(link: PageContentLink, sent: dict[str, Any], response: Any) -> Non
     link.pushed_values = {**link.pushed_values, **acknowledged}
     link.pushed_hashes = {**link.pushed_hashes, **{k: value_hash(v) for k, v in sent.items()}}
     link.remote_updated_at = _stamp(response)
+    stored: dict[str, Any] = {
+        "pushed_values": link.pushed_values,
+        "pushed_hashes": link.pushed_hashes,
+        "remote_updated_at": link.remote_updated_at,
+    }
     with transaction.atomic():
         if new_record:
             _take_record(link, link.content_id)
-        PageContentLink.objects.filter(pk=link.pk).update(
-            content_id=link.content_id,
-            pushed_values=link.pushed_values,
-            pushed_hashes=link.pushed_hashes,
-            remote_updated_at=link.remote_updated_at,
-        )
+            stored["content_id"] = link.content_id
+        # An update leaves content_id alone: if another page's create took the id meanwhile
+        # (``_take_record`` cleared it here), this link must not claim it back.
+        PageContentLink.objects.filter(pk=link.pk).update(**stored)
 
 
 def _take_record(link: PageContentLink, content_id: int) -> None:
@@ -421,8 +424,9 @@ def _take_record(link: PageContentLink, content_id: int) -> None:
         )
         PageContentLink.objects.filter(pk=other.pk).update(
             **_forgotten_record(),
-            # Outstanding again, so a worker (or the sweep) creates the new record.
-            version=Greatest(F("version"), F("synced_version") + 1),
+            # Outstanding again, so a worker (or the sweep) creates the new record; a bump, not
+            # synced_version + 1, so a push of it in flight now cannot mark it caught up.
+            version=F("version") + 1,
             state=SyncState.PENDING,
             attempts=0,
             first_failure_at=None,
