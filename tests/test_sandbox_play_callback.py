@@ -114,6 +114,22 @@ def test_a_third_device_is_refused_naming_the_limit(site, lesson, settings):
     assert "2 devices" in third["message"]
 
 
+def test_one_scripted_client_over_http_stays_one_device(site, lesson, settings):
+    """requests (like curl) never sends a Secure cookie back over http: the sandbox's device
+    cookie must come back anyway, or every load is a new device and the third is refused."""
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "PLAYBACK_MAX_STREAMS": 2}
+    member = User.objects.create_user("member", "m@example.com", "pw")
+    url = player_src(mckey_of(site), lesson, member)
+    client = requests.Session()
+    loads = [open_player(url, client) for _ in range(3)]
+    assert [load["play"] for load in loads] == ["full"] * 3, loads[-1]
+    plain = [c for c in client.cookies if c.name == "kollus_sandbox_device_http"]
+    assert plain and not plain[0].secure
+    # Browsers in a cross-site iframe still get their SameSite=None; Secure cookie.
+    first = requests.get(url, timeout=15).headers["Set-Cookie"]
+    assert "kollus_sandbox_device=" in first and "SameSite=None; Secure" in first
+
+
 def test_an_answer_kollus_would_not_accept_is_named(site, lesson, settings, live_server):
     # A platform callback URL answers plain "ok": no JWT, no X-KOLLUS-USERKEY header.
     token = settings.WAGTAIL_KOLLUS["CALLBACK_TOKEN"]

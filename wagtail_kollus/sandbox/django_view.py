@@ -58,5 +58,9 @@ def sandbox_view(request: HttpRequest, subpath: str = "") -> HttpResponse:
         return HttpResponse(status=502)
     response = HttpResponse(answer.body, status=answer.status)
     for name, value in answer.headers:
-        response[name] = value
+        if name.lower() == "set-cookie":
+            # Django keeps one value per header name: cookies go through its cookie jar.
+            response.cookies.load(value)
+        else:
+            response[name] = value
     return response
