@@ -29,6 +29,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from .http import HttpError, Request, Response, html_response
+from .misrouted import describe
 from .player_options import options_markup, watermark_problem
 from .posters import poster_jpeg
 from .routing import Route
@@ -56,6 +57,8 @@ _MESSAGES = {
     "bad-watermark": "video_watermarking_code_policy needs a code_kind text, integer sizes, "
     "alpha and times, and a six-digit hex font_color.",
     "signature-required": "This channel is secured: play it through a signed URL.",
+    "play-callback-csrf": describe("csrf", "play"),
+    "play-callback-not-found": describe("not-found", "play"),
 }
 
 
