@@ -127,7 +127,7 @@ def test_one_scripted_client_over_http_stays_one_device(site, lesson, settings):
     assert plain and not plain[0].secure
     # Browsers in a cross-site iframe still get their SameSite=None; Secure cookie.
     first = requests.get(url, timeout=15).headers["Set-Cookie"]
-    assert "kollus_sandbox_device=" in first and "SameSite=None; Secure" in first
+    assert "kollus_sandbox_device=" in first and "SameSite=None; Secure; Partitioned" in first
 
 
 def test_an_answer_kollus_would_not_accept_is_named(site, lesson, settings, live_server):

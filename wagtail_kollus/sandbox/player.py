@@ -303,9 +303,11 @@ def _with_device(response: Response, request: Request, device: str, new: bool) -
     if not new:
         return response
     lifetime = f"{device}; Path=/; Max-Age=31536000; HttpOnly"
-    # The player is a cross-site iframe: only a SameSite=None cookie comes back, and browsers
-    # take SameSite=None only with Secure (Chromium also over http to localhost/127.0.0.1).
-    cookies = [f"{DEVICE_COOKIE}={lifetime}; SameSite=None; Secure"]
+    # The player is a cross-site iframe: only a SameSite=None cookie comes back, browsers take
+    # SameSite=None only with Secure (Chromium also over http to localhost/127.0.0.1), and one
+    # that blocks third-party cookies (headless Chromium does) keeps a Partitioned one: without
+    # it every reload of the page was a new device.
+    cookies = [f"{DEVICE_COOKIE}={lifetime}; SameSite=None; Secure; Partitioned"]
     if not _over_https(request):
         # Over plain http, a client that keeps Secure cookies for https (curl, requests, a
         # browser on a LAN address) gets this one back instead. Two names, so neither
