@@ -47,8 +47,9 @@ def cli_sandbox(*options: str) -> Iterator[str]:
 
 
 def minted_ids(base: str) -> set[tuple[str, int | str]]:
-    """A new record's content, chapter and item ids, and a new Kollus category's key (each
-    with its kind: a content and a chapter may share a number, as in the seed)."""
+    """A new record's content, chapter and item ids, an uploaded featured image's name and a
+    new Kollus category's key (each with its kind: a content and a chapter may share a number,
+    as in the seed)."""
     record = requests.post(base + "/api/public/v1/contents", json=VOD, headers=BEARER, timeout=5)
     category = requests.post(
         base + "/kollus/api/categories",
@@ -56,9 +57,17 @@ def minted_ids(base: str) -> set[tuple[str, int | str]]:
         data={"name": "Made here"},
         timeout=5,
     )
+    with_image = requests.post(
+        base + "/api/public/v1/contents",
+        data={"content_type": "offline", "title": "Workshop", "description_html": "<p>y</p>", "category_ids[]": "1"},
+        files={"featured_image": ("main.png", b"\x89PNG fake", "image/png")},
+        headers=BEARER,
+        timeout=5,
+    )
     data = record.json()["data"]
     chapter = data["chapters"][0]
     return {
+        ("image URL", with_image.json()["data"]["featured_image"].rsplit("/", 1)[1]),
         ("content", data["content_id"]),
         ("chapter", chapter["chapter_id"]),
         ("item", chapter["items"][0]["item_id"]),
@@ -77,7 +86,7 @@ def test_a_restarted_stateless_sandbox_never_hands_out_an_earlier_runs_ids():
     with cli_sandbox() as base:
         second_run = minted_ids(base) | minted_ids(base)
         seeded = requests.get(base + "/api/public/v1/contents/4301", headers=BEARER, timeout=5)
-    assert len(first_run) == len(second_run) == 8
+    assert len(first_run) == len(second_run) == 10
     assert not first_run & second_run
     # New ids grow from run to run, and the seed keeps its documented ids.
     for kind in ("content", "chapter", "item"):

@@ -125,7 +125,7 @@ class SandboxState:
             "chapter_item_id": max(max_item, max_chapter, self.id_base - 1) + 1,
             "category": self.id_base,
             "mckey": 1,
-            "image": 1,
+            "image": self.id_base,
         }
         self._reindex()
         self.dirty = False
