@@ -203,6 +203,30 @@ def test_mounted_in_django(client, settings):
     assert created["upload_url"].startswith("http://testserver/sandbox/kollus-upload/")
 
 
+@pytest.mark.urls(__name__)
+@pytest.mark.filterwarnings("ignore::jwt.InsecureKeyLengthWarning")
+def test_mounted_in_django_sets_both_device_cookies(client, settings):
+    """Django keeps one value per header name: the player's two Set-Cookie headers must both
+    reach the client (the Secure one for browsers, the plain one for scripts over http)."""
+    import jwt
+
+    from wagtail_kollus.sandbox import django_view
+
+    settings.WAGTAIL_KOLLUS_SANDBOX = {"contents": 30}
+    client.get("/sandbox/")  # binds the mounted sandbox to this host
+    state = django_view.get_app().state
+    with state.lock:
+        mckey = next(m["channels"][0]["media_content_key"] for m in state.media.values() if m["channels"] and not m["use_encryption"])
+    token = jwt.encode({"cuid": "u1", "expt": int(time.time()) + 60, "mc": [{"mckey": mckey}]}, "sandbox-security-key")
+    answer = client.get("/sandbox/player/s", {"jwt": token, "custom_key": "sandbox-custom-key"})
+    assert answer.status_code == 200, answer.content[:300]
+    # The WSGI handler sends the raw header, then each cookie of the jar.
+    browser, script = answer["Set-Cookie"], answer.cookies["kollus_sandbox_device_http"]
+    assert browser.startswith(f"kollus_sandbox_device={script.value};")
+    assert "SameSite=None; Secure; Partitioned" in browser
+    assert not script["secure"]
+
+
 def test_cli_runs_without_django(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     process = subprocess.Popen(

@@ -76,8 +76,10 @@ def test_index_page_lists_services_world_callbacks_and_control_api():
         assert server.base_url + offered in html
     assert "sandbox-server-key" in html and "sandbox-access-token" in html
     assert "12 content records" in html
-    # Where callbacks go and how the last one fared (here: the site answered 404) ...
-    assert "<code>upload</code>" in html and "1 sent, 0 delivered" in html and "<td>404</td>" in html
+    # Where callbacks go and how the last one fared (here: the site answered 404, which says
+    # the URL reaches no callback view) ...
+    assert "<code>upload</code>" in html and "1 sent, 0 delivered" in html
+    assert "<td>404: <span data-diagnosis='not-found'>" in html and "wagtail_kollus.urls" in html
     # ... without the site's secret callback token.
     assert SITE_TOKEN not in html
     # Every control endpoint is listed, GET ones as links.

@@ -114,6 +114,22 @@ def test_a_third_device_is_refused_naming_the_limit(site, lesson, settings):
     assert "2 devices" in third["message"]
 
 
+def test_one_scripted_client_over_http_stays_one_device(site, lesson, settings):
+    """requests (like curl) never sends a Secure cookie back over http: the sandbox's device
+    cookie must come back anyway, or every load is a new device and the third is refused."""
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "PLAYBACK_MAX_STREAMS": 2}
+    member = User.objects.create_user("member", "m@example.com", "pw")
+    url = player_src(mckey_of(site), lesson, member)
+    client = requests.Session()
+    loads = [open_player(url, client) for _ in range(3)]
+    assert [load["play"] for load in loads] == ["full"] * 3, loads[-1]
+    plain = [c for c in client.cookies if c.name == "kollus_sandbox_device_http"]
+    assert plain and not plain[0].secure
+    # Browsers in a cross-site iframe still get their SameSite=None; Secure cookie.
+    first = requests.get(url, timeout=15).headers["Set-Cookie"]
+    assert "kollus_sandbox_device=" in first and "SameSite=None; Secure; Partitioned" in first
+
+
 def test_an_answer_kollus_would_not_accept_is_named(site, lesson, settings, live_server):
     # A platform callback URL answers plain "ok": no JWT, no X-KOLLUS-USERKEY header.
     token = settings.WAGTAIL_KOLLUS["CALLBACK_TOKEN"]
@@ -124,6 +140,42 @@ def test_an_answer_kollus_would_not_accept_is_named(site, lesson, settings, live
     player = open_player(player_src(mckey_of(site), lesson, member))
     assert player["sandbox-player"] == "error"
     assert player["reason"].startswith("play-callback-"), player
+
+
+@pytest.mark.parametrize(
+    ("path", "reason", "says"),
+    [
+        # A typo outside /kollus/callbacks/ lands on Wagtail's page serving: CSRF refuses the POST.
+        ("/kollus/callback/play/{token}/", "play-callback-csrf", "Django's CSRF refusal"),
+        ("/kollus/callbacks/plya/{token}/", "play-callback-not-found", "with 404"),
+    ],
+)
+def test_a_callback_url_that_misses_wagtail_kollus_is_named(site, lesson, settings, live_server, path, reason, says):
+    token = settings.WAGTAIL_KOLLUS["CALLBACK_TOKEN"]
+    site.set_callback_url("play", live_server.url + path.format(token=token))
+    member = User.objects.create_user("member", "m@example.com", "pw")
+    page = requests.get(player_src(mckey_of(site), lesson, member), timeout=15).text
+    attributes = dict(re.findall(r"data-([\w-]+)='([^']*)'", page))
+    assert (attributes["sandbox-player"], attributes["reason"]) == ("error", reason)
+    assert says in html.unescape(page) and "wagtail_kollus.urls" in page
+    assert token not in page
+    # The index page tells the same story for the play callback, without the token.
+    index = requests.get(site.base_url + "/", timeout=5).text
+    assert f"data-diagnosis='{reason.removeprefix('play-callback-')}'" in index
+    assert says in html.unescape(index) and token not in index
+
+
+def test_a_platform_callback_answered_with_a_csrf_refusal_is_named(sandbox, live_server, settings):
+    from wagtail_kollus.sandbox.testing import wait_until
+
+    token = settings.WAGTAIL_KOLLUS["CALLBACK_TOKEN"]
+    sandbox.set_callback_url("upload", f"{live_server.url}/kollus/callback/upload/{token}/")
+    sandbox._app.callbacks.send("upload", {"upload_file_key": "ufk-x", "result": "success"})
+    entry = wait_until(lambda: next((e for e in sandbox.callbacks if e["attempts"]), None))
+    assert entry["attempts"][0]["status"] == 403
+    assert entry["attempts"][0]["diagnosis"] == "csrf"
+    index = html.unescape(requests.get(sandbox.base_url + "/", timeout=5).text)
+    assert "data-diagnosis='csrf'" in index and "upload callback with Django's CSRF refusal" in index
 
 
 def test_the_play_callback_url_is_set_apart_from_the_platform_callbacks(sandbox):

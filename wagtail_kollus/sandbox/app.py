@@ -7,7 +7,6 @@ view can mount it (``wagtail_kollus.sandbox.urls``).
 from __future__ import annotations
 
 import hmac
-import itertools
 import logging
 import threading
 from typing import Any
@@ -48,7 +47,6 @@ class SandboxApp:
         )
         self._state: SandboxState | None = None
         self._state_lock = threading.Lock()
-        self._image_numbers = itertools.count(1)
         self.callbacks = CallbackDispatcher(self)
         self.lms = lms.PlaySessions(self)
         if base_url:
@@ -85,7 +83,9 @@ class SandboxApp:
     def store_image(self, filename: str, content_type: str, data: bytes) -> str:
         """Keep an uploaded image in memory and return the URL that serves it."""
         extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-        name = f"{next(self._image_numbers)}.{extension[:5]}"
+        # Numbered like records (from the run's id base), so an image URL a site stored in an
+        # earlier run never serves another run's image.
+        name = f"{self.state.next_id('image')}.{extension[:5]}"
         with self.state.lock:
             self.state.images[name] = (content_type or "application/octet-stream", data)
         return f"{self.state.base_url}/_sandbox/images/{name}"

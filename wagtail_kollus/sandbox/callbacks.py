@@ -18,6 +18,7 @@ from typing import Any
 import requests
 
 from .config import CALLBACK_KINDS, TARGET_KINDS
+from .misrouted import misrouted
 
 
 def expand_target(url: str, kind: str) -> str:
@@ -34,6 +35,8 @@ class CallbackDispatcher:
         self._generation = 0
         self.targets: dict[str, str] = {}
         self.log: list[dict[str, Any]] = []
+        # How the site answered the player's callbacks (play, progress), for the index page.
+        self.player_answers: list[dict[str, Any]] = []
         self._session = requests.Session()
         self.reset()
 
@@ -48,6 +51,7 @@ class CallbackDispatcher:
                 if kind in TARGET_KINDS
             }
             self.log = []
+            self.player_answers = []
 
     def set_target(self, kind: str, url: str | None) -> None:
         """``kind`` is one of ``TARGET_KINDS`` or ``"all"`` (the platform callbacks, not the
@@ -68,6 +72,19 @@ class CallbackDispatcher:
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(e, attempts=list(e["attempts"])) for e in self.log]
+
+    def note_player_answer(
+        self, kind: str, response: requests.Response | None = None, error: str | None = None
+    ) -> dict[str, Any]:
+        """Record how the site answered one of the player's callbacks (the last 100 kept)."""
+        answer = _answer(response, error)
+        with self._lock:
+            self.player_answers = [*self.player_answers[-99:], {"kind": kind, **answer}]
+        return answer
+
+    def player_answer_log(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(a) for a in self.player_answers]
 
     # --- scheduling ------------------------------------------------------------------
     def later(self, delay: float, job: Callable[[], None]) -> None:
@@ -117,9 +134,9 @@ class CallbackDispatcher:
                     timeout=(2.0, config.callback_timeout),
                     allow_redirects=False,
                 )
-                result = {"at": started, "status": answer.status_code, "error": None}
+                result = {"at": started, **_answer(answer)}
             except requests.RequestException as exc:
-                result = {"at": started, "status": None, "error": type(exc).__name__}
+                result = {"at": started, **_answer(None, type(exc).__name__)}
             with self._lock:
                 entry["attempts"].append(result)
                 if result["status"] == 200:
@@ -127,3 +144,14 @@ class CallbackDispatcher:
                     return
         with self._lock:
             entry["gave_up"] = True
+
+
+def _answer(response: requests.Response | None, error: str | None = None) -> dict[str, Any]:
+    """One attempt's outcome: the status, or the error that stopped it, and ``diagnosis``
+    (``misrouted()``) when the answer shows the URL never reached wagtail-kollus."""
+    if response is None:
+        return {"status": None, "error": error, "diagnosis": None}
+    diagnosis = (
+        misrouted(response.status_code, response.text) if response.status_code != 200 else None
+    )
+    return {"status": response.status_code, "error": None, "diagnosis": diagnosis}

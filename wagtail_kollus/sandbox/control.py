@@ -81,7 +81,13 @@ def clear_requests(app: Any, request: Request) -> Response:
 
 
 def get_callbacks(app: Any, request: Request) -> Response:
-    return json_response({"targets": dict(app.callbacks.targets), "log": app.callbacks.entries()})
+    return json_response(
+        {
+            "targets": dict(app.callbacks.targets),
+            "log": app.callbacks.entries(),
+            "player_answers": app.callbacks.player_answer_log(),
+        }
+    )
 
 
 def set_callback_target(app: Any, request: Request) -> Response:

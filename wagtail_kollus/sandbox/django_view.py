@@ -58,5 +58,11 @@ def sandbox_view(request: HttpRequest, subpath: str = "") -> HttpResponse:
         return HttpResponse(status=502)
     response = HttpResponse(answer.body, status=answer.status)
     for name, value in answer.headers:
-        response[name] = value
+        if name.lower() == "set-cookie" and response.has_header("Set-Cookie"):
+            # Django keeps one value per header name: further cookies go through its cookie
+            # jar (the first stays a raw header: the jar drops attributes it does not know,
+            # such as Partitioned on Python < 3.14).
+            response.cookies.load(value)
+        else:
+            response[name] = value
     return response

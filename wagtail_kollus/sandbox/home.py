@@ -13,8 +13,9 @@ from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
-from .config import DEFAULT_CATEGORY_KEY, DEFAULT_CHANNEL_KEY
+from .config import DEFAULT_CATEGORY_KEY, DEFAULT_CHANNEL_KEY, PLAYER_CALLBACK_KINDS
 from .http import Request, Response, html_response
+from .misrouted import describe
 
 _STYLE = """
 body { font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem;
@@ -89,22 +90,27 @@ def _callbacks(app: Any) -> str:
             "http://your-site/kollus/callbacks/{kind}/&lt;CALLBACK_TOKEN&gt;/</code> or "
             "<code>POST /_sandbox/callbacks</code>.</p>"
         )
+    player_answers = app.callbacks.player_answer_log()
     rows = []
     for kind, url in targets.items():
         # Only where they go: the path holds the site's secret callback token.
         where = urlsplit(url)
-        sent = [entry for entry in log if entry["kind"] == kind]
-        delivered = sum(entry["delivered"] for entry in sent)
-        statuses = [
-            attempt["status"] or attempt["error"] for e in sent for attempt in e["attempts"]
-        ]
-        last = escape(str(statuses[-1])) if statuses else "–"
+        if kind in PLAYER_CALLBACK_KINDS:
+            # Asked by the player as it plays, not queued: each answer is one request.
+            answers = [a for a in player_answers if a["kind"] == kind]
+            deliveries = (
+                f"{len(answers)} asked, {sum(a['status'] == 200 for a in answers)} answered 200"
+            )
+        else:
+            sent = [entry for entry in log if entry["kind"] == kind]
+            answers = [attempt for e in sent for attempt in e["attempts"]]
+            deliveries = f"{len(sent)} sent, {sum(e['delivered'] for e in sent)} delivered"
         rows.append(
             _row(
                 _code(kind),
                 _code(f"{where.scheme}://{where.netloc}/…"),
-                f"{len(sent)} sent, {delivered} delivered",
-                last,
+                deliveries,
+                _last_answer(answers[-1], kind) if answers else "–",
             )
         )
     return (
@@ -113,6 +119,15 @@ def _callbacks(app: Any) -> str:
         + '</table><p>Full URLs and every attempt: <a href="_sandbox/callbacks">'
         "<code>GET /_sandbox/callbacks</code></a>. Only HTTP 200 counts as delivered.</p>"
     )
+
+
+def _last_answer(answer: dict[str, Any], kind: str) -> str:
+    """A status (or error) cell; a URL that never reached wagtail-kollus says so."""
+    shown = escape(str(answer["status"] or answer["error"]))
+    if answer.get("diagnosis"):
+        reason = escape(describe(answer["diagnosis"], kind))
+        return f"{shown}: <span data-diagnosis='{escape(answer['diagnosis'])}'>{reason}</span>"
+    return shown
 
 
 def _control(app: Any) -> str:

@@ -139,9 +139,11 @@ class PlaySessions:
                 response = requests.post(
                     url, data={"json_data": json_data}, timeout=(2.0, 3.0), allow_redirects=False
                 )
-                entry["status"] = response.status_code
+                entry.update(self.app.callbacks.note_player_answer("progress", response))
             except requests.RequestException as exc:
-                entry["error"] = type(exc).__name__
+                entry.update(
+                    self.app.callbacks.note_player_answer("progress", error=type(exc).__name__)
+                )
         session.reports.append(entry)
         return entry
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 
+from .misrouted import misrouted
 from .player import PlayerRejected, decode_hs256
 
 PLAY_KINDS = (1, 3)
@@ -43,7 +44,9 @@ def _is_int(value: Any) -> bool:
 def check_answer(app: Any, response: requests.Response, kind: int, mckey: str) -> dict[str, Any]:
     """The ``data`` of a play callback answer, or ``PlayerRejected`` naming the broken rule."""
     if response.status_code != 200:
-        raise PlayerRejected(f"play-callback-status-{response.status_code}")
+        # The URL missing wagtail-kollus altogether is named apart from the site's refusals.
+        diagnosis = misrouted(response.status_code, response.text)
+        raise PlayerRejected(f"play-callback-{diagnosis or f'status-{response.status_code}'}")
     if response.headers.get("X-KOLLUS-USERKEY") != app.config.keys.custom_key:
         raise PlayerRejected("play-callback-userkey")
     try:
@@ -89,7 +92,9 @@ def ask_play_callback(
                 url, data={"kind": str(kind), **fields}, timeout=(2.0, 3.0), allow_redirects=False
             )
         except requests.RequestException as exc:
+            app.callbacks.note_player_answer("play", error=type(exc).__name__)
             raise PlayerRejected("play-callback-unreachable") from exc
+        app.callbacks.note_player_answer("play", response=response)
         data = check_answer(app, response, kind, mckey)
         outcome.answers.append(data)
         if data["result"] != 1:

@@ -29,6 +29,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from .http import HttpError, Request, Response, html_response
+from .misrouted import describe
 from .player_options import options_markup, watermark_problem
 from .posters import poster_jpeg
 from .routing import Route
@@ -36,6 +37,10 @@ from .routing import Route
 REGISTERED_CLAIMS = ("exp", "iat", "nbf")
 # One per browser: the play callback's hardware_id (what the site counts streams by).
 DEVICE_COOKIE = "kollus_sandbox_device"
+# The same device id without ``Secure``, set only over plain http: scripted clients (curl,
+# requests) never send a ``Secure`` cookie back over http, so without it each load was a new
+# device (and the third hit PLAYBACK_MAX_STREAMS: 2).
+PLAIN_HTTP_DEVICE_COOKIE = "kollus_sandbox_device_http"
 
 _MESSAGES = {
     "missing-jwt": "The jwt parameter is missing.",
@@ -52,6 +57,8 @@ _MESSAGES = {
     "bad-watermark": "video_watermarking_code_policy needs a code_kind text, integer sizes, "
     "alpha and times, and a six-digit hex font_color.",
     "signature-required": "This channel is secured: play it through a signed URL.",
+    "play-callback-csrf": describe("csrf", "play"),
+    "play-callback-not-found": describe("not-found", "play"),
 }
 
 
@@ -246,7 +253,7 @@ def signed_player(app: Any, request: Request) -> Response:
         except PlayerRejected as rejected:
             return _rejection_page(rejected.reason, 502)
         if outcome.result != 1:
-            return _with_device(_refusal_page(outcome.message), device, new_device)
+            return _with_device(_refusal_page(outcome.message), request, device, new_device)
         section = outcome.play_section or section
     start = request.query("t") or "0"
     # The play session the LMS callback reports on (sandbox/lms.py; the control API plays it).
@@ -269,7 +276,7 @@ def signed_player(app: Any, request: Request) -> Response:
         item=item,
         session=session,
     )
-    return _with_device(page, device, new_device)
+    return _with_device(page, request, device, new_device)
 
 
 def _device(request: Request) -> tuple[str, bool]:
@@ -277,20 +284,36 @@ def _device(request: Request) -> tuple[str, bool]:
     cookies = SimpleCookie()
     with contextlib.suppress(CookieError):  # a malformed cookie: a new device
         cookies.load(request.header("Cookie"))
-    morsel = cookies.get(DEVICE_COOKIE)
-    if morsel is not None and morsel.value:
-        return morsel.value, False
+    for name in (DEVICE_COOKIE, PLAIN_HTTP_DEVICE_COOKIE):
+        morsel = cookies.get(name)
+        if morsel is not None and morsel.value:
+            return morsel.value, False
     return "sandbox-device-" + secrets.token_hex(8), True
 
 
-def _with_device(response: Response, device: str, new: bool) -> Response:
-    if new:
-        # The player is a cross-site iframe: only a SameSite=None cookie comes back (a browser
-        # that refuses it is simply a new device every time).
-        response.header(
-            "Set-Cookie",
-            f"{DEVICE_COOKIE}={device}; Path=/; Max-Age=31536000; HttpOnly; SameSite=None; Secure",
-        )
+def _over_https(request: Request) -> bool:
+    """Whether the client reached the sandbox over https (itself, or a TLS proxy before it)."""
+    return (
+        request.environ.get("wsgi.url_scheme") == "https"
+        or request.header("X-Forwarded-Proto").lower() == "https"
+    )
+
+
+def _with_device(response: Response, request: Request, device: str, new: bool) -> Response:
+    if not new:
+        return response
+    lifetime = f"{device}; Path=/; Max-Age=31536000; HttpOnly"
+    # The player is a cross-site iframe: only a SameSite=None cookie comes back, browsers take
+    # SameSite=None only with Secure (Chromium also over http to localhost/127.0.0.1), and one
+    # that blocks third-party cookies (headless Chromium does) keeps a Partitioned one: without
+    # it every reload of the page was a new device.
+    cookies = [f"{DEVICE_COOKIE}={lifetime}; SameSite=None; Secure; Partitioned"]
+    if not _over_https(request):
+        # Over plain http, a client that keeps Secure cookies for https (curl, requests, a
+        # browser on a LAN address) gets this one back instead. Two names, so neither
+        # overwrites the other in a cookie jar.
+        cookies.append(f"{PLAIN_HTTP_DEVICE_COOKIE}={lifetime}; SameSite=Lax")
+    response.headers.extend(("Set-Cookie", cookie) for cookie in cookies)
     return response
 
 

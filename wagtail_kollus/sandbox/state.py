@@ -14,6 +14,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from typing import Any
 
 from . import seed
@@ -34,6 +35,21 @@ PERSISTED = (
 
 TRANSCODING_STAGES = {"uploaded": 0, "transcoding": 1, "completed": 2, "failed": 3}
 
+# Ids one run may mint per second of its start time before it could reach the next run's.
+IDS_PER_START_SECOND = 1000
+
+
+def run_id_base(started: float) -> int:
+    """Where a stateless run's new ids start: its UTC start time as digits, times 1000
+    (``261207130512000`` for 2026-12-07 13:05:12).
+
+    Kollus and the contents API never reuse an id, and a site keeps the ids it was given
+    (page links hold content and item ids). A run without a state file forgets what it handed
+    out, so it starts above anything an earlier run could have reached: a later start second
+    is a larger number, with a thousand ids per second between two starts. Still readable: the
+    id says which run made it. 15 digits fit a BigIntegerField and a JavaScript number."""
+    return int(time.strftime("%y%m%d%H%M%S", time.gmtime(started))) * IDS_PER_START_SECOND
+
 
 class SandboxState:
     def __init__(self, config: SandboxConfig, base_url: str) -> None:
@@ -46,6 +62,7 @@ class SandboxState:
         self.dirty = True
         self.images: dict[str, tuple[str, bytes]] = {}
         self._save_timer: threading.Timer | None = None
+        self.id_base = run_id_base(time.time())
         self._load_seed()
         if config.state_file and os.path.exists(config.state_file):
             self._load_file(config.state_file)
@@ -101,12 +118,14 @@ class SandboxState:
         max_chapter = max(
             (ch["chapter_id"] for c in self.contents.values() for ch in c["chapters"]), default=0
         )
+        # The seed is the same every run; what this run mints starts at its own base (a
+        # restored state file replaces these with the counters it saved).
         self.counters = {
-            "content_id": seed.FIRST_CONTENT_ID + cfg.contents,
-            "chapter_item_id": max(max_item, max_chapter) + 1,
-            "category": 1,
+            "content_id": max(seed.FIRST_CONTENT_ID + cfg.contents, self.id_base),
+            "chapter_item_id": max(max_item, max_chapter, self.id_base - 1) + 1,
+            "category": self.id_base,
             "mckey": 1,
-            "image": 1,
+            "image": self.id_base,
         }
         self._reindex()
         self.dirty = False
@@ -121,8 +140,13 @@ class SandboxState:
         with self.lock:
             self.generation += 1
             if self.dirty:
+                # Records go back to the seed, but ids keep counting: a site (or the next
+                # test) may still hold ids handed out before the reset.
+                minted = dict(self.counters)
                 self.images.clear()
                 self._load_seed()
+                for name, value in minted.items():
+                    self.counters[name] = max(self.counters.get(name, 0), value)
                 if self.config.state_file:
                     self._schedule_save()
 
