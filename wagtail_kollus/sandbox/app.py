@@ -71,14 +71,15 @@ class SandboxApp:
                 if self._state is None:
                     self._state = SandboxState(self.config, request.base_url)
 
-    def reset(self) -> None:
-        """Back to the seed: records, media, faults, logs, callback log."""
+    def reset(self, *, reuse_ids: bool = False) -> None:
+        """Back to the seed: records, media, faults, logs, callback log (``reuse_ids``: see
+        :meth:`SandboxState.reset`)."""
         self.faults.clear()
         self.requests.clear()
         self.callbacks.reset()
         self.lms.reset()
         if self._state is not None:
-            self.state.reset()
+            self.state.reset(reuse_ids=reuse_ids)
 
     def store_image(self, filename: str, content_type: str, data: bytes) -> str:
         """Keep an uploaded image in memory and return the URL that serves it."""

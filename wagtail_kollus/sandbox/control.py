@@ -64,7 +64,7 @@ def clear_faults(app: Any, request: Request) -> Response:
 
 
 def reset(app: Any, request: Request) -> Response:
-    app.reset()
+    app.reset(reuse_ids=request.query("reuse_ids") in ("1", "true"))
     return json_response({"reset": True})
 
 

@@ -66,6 +66,7 @@ class SandboxState:
         self._load_seed()
         if config.state_file and os.path.exists(config.state_file):
             self._load_file(config.state_file)
+        self._counters_at_reset = dict(self.counters)
 
     @property
     def player_url(self) -> str:
@@ -136,17 +137,22 @@ class SandboxState:
             ch["media_content_key"]: ufk for ufk, m in self.media.items() for ch in m["channels"]
         }
 
-    def reset(self) -> None:
+    def reset(self, *, reuse_ids: bool = False) -> None:
+        """Back to the seed. ``reuse_ids``: also hand out again the ids made since the last
+        reset, as a contents API that forgot its records and reuses ids would (a fault, for
+        the site's guard against two pages on one record; a real API never does it)."""
         with self.lock:
             self.generation += 1
-            if self.dirty:
+            if self.dirty or reuse_ids:
                 # Records go back to the seed, but ids keep counting: a site (or the next
                 # test) may still hold ids handed out before the reset.
-                minted = dict(self.counters)
+                minted = self._counters_at_reset if reuse_ids else dict(self.counters)
                 self.images.clear()
                 self._load_seed()
                 for name, value in minted.items():
                     self.counters[name] = max(self.counters.get(name, 0), value)
+            if not reuse_ids:
+                self._counters_at_reset = dict(self.counters)
                 if self.config.state_file:
                     self._schedule_save()
 
