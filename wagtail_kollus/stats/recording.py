@@ -14,11 +14,12 @@ from datetime import UTC, date, datetime
 
 from django.core.cache import caches
 
+from ..api.errors import KollusAPIError
 from ..conf import kollus_settings
 from ..queue import enqueue
 from .periods import DateRange, contiguous_runs
 from .service import unrecorded_video_days
-from .snapshots import record_days
+from .snapshots import log_recording_failure, record_days
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +72,12 @@ def record_unrecorded_days(start: str, end: str) -> str:
     try:
         period = DateRange(date.fromisoformat(start), date.fromisoformat(end))
         recorded = 0
-        for run in contiguous_runs(unrecorded_video_days(period)):
-            recorded += len(record_days(run).recorded_days)
+        try:
+            for run in contiguous_runs(unrecorded_video_days(period)):
+                recorded += len(record_days(run).recorded_days)
+        except KollusAPIError as error:
+            log_recording_failure(error)
+            raise
         summary = f"recorded {recorded} day(s) of {period.start} – {period.end}"
         logger.info("Kollus statistics on request: %s", summary)
         return summary
