@@ -191,3 +191,19 @@ def test_the_daily_task_logs_a_refused_token_as_an_error_and_fails(wrong_token, 
     text = errors[0].getMessage()
     assert "Kollus statistics not recorded" in text and "KOLLUS_ACCESS_TOKEN" in text
     assert WRONG_TOKEN not in caplog.text
+
+
+def test_the_last_answer_stored_in_the_database_survives_a_restart(kollus, admin_client, settings):
+    """Kollus's ranking is copied into the database (a rollup) when it answers: after a
+    restart (LocMemCache empty) with Kollus refusing, those are the last good views, not
+    "unknown" and not 0."""
+    first = admin_client.get(reverse(REPORT), {"range": "7"})
+    views = first.context["view"].ranking.total_views
+    assert views
+    cache.clear()  # what a runserver restart does to LocMemCache
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "KOLLUS_ACCESS_TOKEN": WRONG_TOKEN}
+
+    html = admin_client.get(reverse(REPORT), {"range": "7"}).content.decode()
+
+    assert headline(html, "Views") == f"{views:,}"
+    assert 'kollus-stats-stale" role="status" data-kollus-stats-failure="refused"' in html

@@ -336,6 +336,11 @@ def ranking(
         except remote.StatisticsUnavailable as unavailable:
             provenance.note_failure(unavailable.error)
             fallback = [d for d in run if d in days.recorded]
+            stored = _stored_answer(run, [days.recorded[d].videos_recorded_at for d in fallback])
+            if stored is not None:
+                remote_parts.append(stored)
+                provenance.mark_stale(stored.built_at)
+                continue
             settled_days.extend(fallback)
             for day in fallback:
                 provenance.mark_stale(days.recorded[day].videos_recorded_at)
@@ -363,6 +368,16 @@ def _stored_ranking(period: DateRange, days: _RankingDays):
         return None
     settled_only = len(part_keys) == 1 and bool(days.local)
     return rollups.find(rollups.combined_key(period, part_keys, settled_only=settled_only))
+
+
+def _stored_answer(run: DateRange, recorded_at: list[datetime]) -> StatsRollup | None:
+    """Kollus's last answer for ``run`` as stored in the database, when it is newer than what
+    was recorded of the run's days: the last good figures survive a restart even when the
+    cache (``LocMemCache``) does not."""
+    stored = rollups.last_remote(run)
+    if stored is None or any(at > stored.built_at for at in recorded_at):
+        return None
+    return stored
 
 
 def _remote_part(run: DateRange, client_factory: ClientFactory, provenance: Provenance):
