@@ -158,6 +158,8 @@ def test_the_video_view_shows_unknown_figures_and_the_refusal(wrong_token, admin
     assert headline(html, "Play time (hours)") == "—"
     assert 'data-kollus-stats-failure="refused"' in html and "KOLLUS_ACCESS_TOKEN" in html
     assert "nothing is lost" not in html and WRONG_TOKEN not in html
+    # Recording would ask Kollus with the same token: no button that can only fail.
+    assert "data-kollus-stats-record-refused" in html and "data-kollus-stats-record>" not in html
 
 
 def test_kollus_stats_exits_with_the_refusal_not_an_outage(wrong_token):
