@@ -21,7 +21,7 @@ from typing import Any
 from django.core.cache import caches
 
 from ..accounts import KollusAccount, kollus_client
-from ..api.errors import AuthenticationError, KollusAPIError
+from ..api.errors import AuthenticationError, KollusAPIError, UnavailableError
 from ..api.vod import KollusClient
 from ..conf import kollus_settings
 
@@ -105,7 +105,9 @@ def current_failure() -> KollusAPIError | None:
     failure = _cache().get(OUTAGE_KEY)
     if failure is None or isinstance(failure, KollusAPIError):
         return failure
-    return KollusAPIError()  # a pause stored by an older version (True): cause unknown
+    # A pause stored by an older version (True): its cause is unknown, told as an outage as
+    # it was then.
+    return UnavailableError()
 
 
 def log_failure(kind: str, error: KollusAPIError) -> None:
