@@ -209,3 +209,44 @@ def test_the_last_answer_stored_in_the_database_survives_a_restart(kollus, admin
 
     assert headline(html, "Views") == f"{views:,}"
     assert 'kollus-stats-stale" role="status" data-kollus-stats-failure="refused"' in html
+
+
+@pytest.mark.cluster
+@pytest.mark.django_db(transaction=True)
+def test_the_scheduled_task_fails_as_an_authentication_failure_in_the_cluster(wrong_token):
+    """Through a real django-q2 cluster and the installed schedule: the daily run is kept as
+    failed with the api layer's AuthenticationError and Kollus's words (no token), and is
+    acknowledged: not handed out again every ``retry`` seconds with the same refused token."""
+    from django.utils import timezone
+    from django_q.models import OrmQ, Schedule, Task
+
+    from wagtail_kollus.testing import running_cluster, wait_for
+
+    schedule, _created = tasks.ensure_schedule()
+    Schedule.objects.filter(pk=schedule.pk).update(next_run=timezone.now())
+
+    with running_cluster():
+        failed = wait_for(
+            lambda: Task.objects.filter(func=tasks.TASK_PATH, success=False).first(),
+            timeout=60,
+            message="the worker did not run the daily task",
+        )
+        wait_for(lambda: not OrmQ.objects.exists(), timeout=10, message="not acknowledged")
+
+    assert "AuthenticationError" in failed.result
+    assert "Kollus API: Invalid access token. (HTTP 401)" in failed.result
+    assert WRONG_TOKEN not in failed.result
+    assert Task.objects.get(pk=failed.pk).attempt_count == 1
+
+
+def test_the_record_task_stops_on_a_refused_token_instead_of_being_handed_out_again(
+    wrong_token, caplog
+):
+    from wagtail_kollus.stats import recording
+
+    day = today() - timedelta(days=5)
+    with caplog.at_level(logging.ERROR, logger="wagtail_kollus.stats"):
+        result = recording.record_unrecorded_days(day.isoformat(), day.isoformat())
+
+    assert result.startswith("recorded 0 day(s), then stopped: Kollus refused the access token")
+    assert "KOLLUS_ACCESS_TOKEN" in caplog.text and WRONG_TOKEN not in caplog.text

@@ -17,6 +17,7 @@ from django.core.cache import caches
 from ..api.errors import KollusAPIError
 from ..conf import kollus_settings
 from ..queue import enqueue
+from .failures import TRANSIENT, failure_kind, for_operators
 from .periods import DateRange, contiguous_runs
 from .service import unrecorded_video_days
 from .snapshots import log_recording_failure, record_days
@@ -68,7 +69,11 @@ def request_recording(period: DateRange) -> RecordingRequest | None:
 
 
 def record_unrecorded_days(start: str, end: str) -> str:
-    """django-q2 task: record the days of ``start``..``end`` (ISO dates) with no snapshot."""
+    """django-q2 task: record the days of ``start``..``end`` (ISO dates) with no snapshot.
+
+    An outage is raised, so django-q2 hands the task out again later; a refusal (a wrong
+    access token, another 4xx) is logged as an error and ends the task: asking again with the
+    same token can only be refused again."""
     try:
         period = DateRange(date.fromisoformat(start), date.fromisoformat(end))
         recorded = 0
@@ -77,7 +82,9 @@ def record_unrecorded_days(start: str, end: str) -> str:
                 recorded += len(record_days(run).recorded_days)
         except KollusAPIError as error:
             log_recording_failure(error)
-            raise
+            if failure_kind(error) == TRANSIENT:
+                raise
+            return f"recorded {recorded} day(s), then stopped: {for_operators(error)}"
         summary = f"recorded {recorded} day(s) of {period.start} – {period.end}"
         logger.info("Kollus statistics on request: %s", summary)
         return summary
