@@ -8,6 +8,11 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+
+from django.urls import include
+from django.urls import path as url_path
+from wagtail import urls as wagtail_urls
 
 from wagtail_kollus.conf import DEFAULTS
 
@@ -91,9 +96,12 @@ def in_package(message: str) -> bool:
 def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
     """What ``manage.py check`` says, by id, for configurations that trigger every check."""
     from wagtail_kollus.checks import (
+        check_dotted_paths,
+        check_public_urls_are_included,
         check_settings,
         import_slice_warnings,
         sqlite_cluster_warnings,
+        task_queue_messages,
     )
 
     for name in list(os.environ):
@@ -106,6 +114,7 @@ def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
         "DEFAULT_LANGUAGE": "fr",
         "CALLBACK_TOKEN": "",
         "NOT_A_SETTING": 1,
+        "SYNC_DEFAULT_CATEGORY_IDS": 1,
     }
     found: dict[str, list[str]] = {}
     for value in ("not a dict", broken, {"CALLBACK_TOKEN": "short"}):
@@ -119,7 +128,23 @@ def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
         found.setdefault(message.id, []).append(message.msg)
     for message in import_slice_warnings({"timeout": 20}, 10, 15):
         found.setdefault(message.id, []).append(message.msg)
+    settings.WAGTAIL_KOLLUS = {"PLAYBACK_POLICY": "myshop.playback.PurchasedCoursePolicyy"}
+    messages = check_dotted_paths()
+    messages += task_queue_messages(None, None, django_q_installed=False)
+    messages += task_queue_messages(None, None, redis_installed=False)
+    messages += task_queue_messages({"name": "site"}, None, redis_installed=True)
+    for patterns in ([WAGTAIL_PAGES], [WAGTAIL_PAGES, KOLLUS_URLS]):
+        settings.ROOT_URLCONF = ModuleType("site_urls")
+        settings.ROOT_URLCONF.urlpatterns = patterns
+        messages += check_public_urls_are_included()
+    for message in messages:
+        found.setdefault(message.id, []).append(message.msg)
     return found
+
+
+# URL patterns of a site without the plugin's include, or with it after Wagtail's catch-all.
+WAGTAIL_PAGES = url_path("", include(wagtail_urls))
+KOLLUS_URLS = url_path("kollus/", include("wagtail_kollus.urls"))
 
 
 def playback_check_messages(settings) -> list:
@@ -178,7 +203,8 @@ def test_troubleshooting_explains_every_system_check_with_its_real_message(setti
             quote = next(_QUOTE.match(nxt) for nxt in lines[n + 1 :] if _QUOTE.match(nxt))
             documented[heading["id"]] = quote["text"]
     source = (PACKAGE / "checks.py").read_text(encoding="utf-8")
-    assert set(documented) == set(re.findall(r'id="(wagtail_kollus\.[EW]\d{3})"', source))
+    # Every id checks.py can report: in an Error/Warning(id=...) or in a table of its checks.
+    assert set(documented) == set(re.findall(r'"(wagtail_kollus\.[EW]\d{3})"', source))
     actual = check_messages_by_id(settings, monkeypatch)
     assert set(actual) == set(documented), "a check id is not triggered by this test's settings"
     for check_id, quote in documented.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from wagtail.models import Page
 
 from tests.factories import home, make_course, publish
@@ -279,3 +280,32 @@ def test_worker_killed_mid_push_is_picked_up_again(synced, settings):
         link = synced_link(page, version=link.version + 1)
     assert remote(synced, link.content_id)["title"] == "Python basics, after the crash"
     assert synced.request_count("contents.update") >= 2  # the killed attempt and the retry
+
+
+def test_a_record_id_reused_by_a_restarted_api_is_re_created_for_the_page_that_lost_it(synced):
+    # The user's report: the API restarted without its data and gave the lesson's new record
+    # the home page's id. The lesson keeps it (it created it); the worker re-creates the home
+    # page's record by itself, and neither page writes to the other's.
+    home_page, lesson = make_course("Home"), make_course("Lesson")
+    with running_cluster():
+        publish(home_page)
+        publish(lesson)
+        home_link, lesson_link = synced_link(home_page), synced_link(lesson)
+        assert requests.post(synced.base_url + "/_sandbox/reset", timeout=5).ok
+        lesson = publish(lesson, title="Lesson (retried)")
+        lesson_link = synced_link(lesson, version=lesson_link.version + 1)
+        assert lesson_link.content_id == home_link.content_id  # the API reused the id
+
+        def home_has_its_own_record():
+            link = link_of(home_page)
+            mine = link.content_id not in (None, lesson_link.content_id)
+            return link if mine and link.state == "synced" and not link.is_outstanding else None
+
+        home_link = wait_for(home_has_its_own_record, message="home page not re-created")
+    assert remote(synced, home_link.content_id)["external_id"] == home_link.marker
+    lesson_record = remote(synced, lesson_link.content_id)
+    assert (lesson_record["title"], lesson_record["external_id"]) == (
+        "Lesson (retried)",
+        link_of(lesson).marker,
+    )
+    assert home_link.log.filter(operation="displaced").count() == 1

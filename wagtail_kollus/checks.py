@@ -3,11 +3,17 @@
 
 Missing values are warnings (a site may use only part of the plugin, and a fresh project must
 still pass ``check``); values that can never work (malformed URLs, wrong types) are errors.
+Besides the settings themselves: the code they name (``PLAYBACK_POLICY``, ``CUID_RESOLVER``),
+django-q2 and its broker, and the plugin's URLs in the site's URLconf, each of which fails
+quietly at run time (a placeholder, a task never queued, a callback answered 403).
 """
 
 from __future__ import annotations
 
+import importlib
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -17,21 +23,18 @@ from django.core.cache import InvalidCacheBackendError, caches
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.dummy import DummyCache
 from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
-from .conf import DEFAULTS, SETTINGS_NAME, kollus_settings
+from .api.errors import ConfigurationError
+from .conf import DEFAULTS, SECRET_SETTINGS, SETTINGS_NAME, SITE_SECRET_SETTINGS, kollus_settings
+from .media.forms import OVERRIDABLE_UPLOAD_FIELDS
+from .sync.engine import POLICIES as CONFLICT_POLICIES
 
 _URL_SETTINGS = ("CONTENTS_API_URL", "KOLLUS_API_URL", "PLAYER_URL")
-_NUMBER_SETTINGS = (
-    "CONNECT_TIMEOUT",
-    "READ_TIMEOUT",
-    "BACKOFF_FACTOR",
-    "BACKOFF_MAX",
-    "PLAYER_TOKEN_LIFETIME",
-    "CHOOSER_CACHE_TIMEOUT",
-    "CALLBACK_CLAIM_SECONDS",
-)
 _REQUIRED_FOR = {
     "CONTENTS_API_URL": "the chooser and page sync",
     "CONTENTS_API_KEY": "the chooser and page sync",
@@ -91,16 +94,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
                     id="wagtail_kollus.E002",
                 )
             )
-    for name in _NUMBER_SETTINGS:
-        value = kollus_settings.get(name)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            messages.append(
-                Error(
-                    f"{SETTINGS_NAME}[{name!r}] must be a positive number.",
-                    hint=f"The default is {DEFAULTS[name]!r}.",
-                    id="wagtail_kollus.E003",
-                )
-            )
+    messages += shape_errors()
     language = kollus_settings.get("DEFAULT_LANGUAGE")
     if language not in ("ko", "en", "ja"):
         messages.append(
@@ -126,6 +120,207 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
                 hint="Use a long random value, e.g. python -c 'import secrets; "
                 "print(secrets.token_urlsafe(32))'.",
                 id="wagtail_kollus.W004",
+            )
+        )
+    return messages
+
+
+# --- the type and shape of every setting -------------------------------------------------------
+# A value of the wrong type passes silently until the code that reads it runs: an int where a
+# list belongs fails every publish in the worker ("'int' object is not iterable"). One table says
+# what each setting must be; check_settings reports every value that is not.
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a setting's value must be: ``expected`` completes "must be …"."""
+
+    expected: str
+    accepts: Callable[[Any], bool]
+    check_id: str = "wagtail_kollus.E006"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_list_of(value: Any, item: Callable[[Any], bool]) -> bool:
+    return isinstance(value, list | tuple) and all(item(element) for element in value)
+
+
+def _is_hh_mm(value: Any) -> bool:
+    match = isinstance(value, str) and re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+    return bool(match) and int(match[1]) < 24 and int(match[2]) < 60
+
+
+def _is_tag_names(value: Any) -> bool:
+    # chooser_tags(): {id: "name"} or a list of (id, name) pairs, ids as ints or digit strings.
+    pairs = value.items() if isinstance(value, Mapping) else value
+    if not isinstance(pairs, list | tuple) and not isinstance(value, Mapping):
+        return False
+    return all(
+        isinstance(pair, list | tuple)
+        and len(pair) == 2
+        and (_is_int(pair[0]) or (isinstance(pair[0], str) and pair[0].strip().isdigit()))
+        and isinstance(pair[1], str)
+        for pair in pairs
+    )
+
+
+def _optional(shape: Shape) -> Shape:
+    return Shape(f"None or {shape.expected}", lambda v: v is None or shape.accepts(v))
+
+
+def _one_of(*choices: str) -> Shape:
+    return Shape("one of " + ", ".join(map(repr, choices)), lambda v: v in choices)
+
+
+POSITIVE_NUMBER = Shape(
+    "a positive number", lambda v: _is_number(v) and v > 0, "wagtail_kollus.E003"
+)
+NUMBER_OR_ZERO = Shape("a number, 0 or more", lambda v: _is_number(v) and v >= 0)
+COUNT = Shape("a whole number, 0 or more (0: none)", lambda v: _is_int(v) and v >= 0)
+POSITIVE_COUNT = Shape("a whole number above 0", lambda v: _is_int(v) and v > 0)
+FLAG = Shape("True or False", lambda v: isinstance(v, bool))
+TEXT = Shape("a string", lambda v: isinstance(v, str))
+NAME = Shape("a non-empty string", lambda v: isinstance(v, str) and bool(v.strip()))
+ID_LIST = Shape("a list of integer ids, such as [5] (or [])", lambda v: _is_list_of(v, _is_int))
+DELAY_LIST = Shape(
+    "a list of seconds, such as [30, 60, 300]",
+    lambda v: _is_list_of(v, lambda d: _is_number(d) and d >= 0),
+)
+# The statuses of a content record (reference: the contents API's ``status``).
+RECORD_STATUS = _one_of("publish", "pending", "paused", "in_review", "banned")
+
+# Every setting not checked by a check of its own (below, playback/checks.py, languages.py…).
+SETTING_SHAPES: dict[str, Shape] = {
+    **dict.fromkeys(
+        ("CONTENTS_API_KEY", "KOLLUS_ACCESS_TOKEN", "KOLLUS_SECURITY_KEY", "KOLLUS_CUSTOM_KEY",
+         "KOLLUS_SERVICE_ACCOUNT_KEY", "KOLLUS_CHANNEL_KEY", "KOLLUS_CATEGORY_KEY",
+         "CALLBACK_TOKEN", "VIEWER_ID_KEY", "SYNC_DEFAULT_DESCRIPTION_HTML"),
+        TEXT,
+    ),
+    **dict.fromkeys(
+        ("CONNECT_TIMEOUT", "READ_TIMEOUT", "BACKOFF_FACTOR", "BACKOFF_MAX",
+         "PLAYER_TOKEN_LIFETIME", "CHOOSER_CACHE_TIMEOUT", "CALLBACK_CLAIM_SECONDS",
+         "PLAYER_REFERENCE_MAX_AGE", "PLAYER_TOKEN_RATE_WINDOW", "PLAY_SESSION_SECONDS",
+         "PROGRESS_CONTEXT_MAX_AGE", "CATEGORIES_MAX_AGE", "STATS_CACHE_TIMEOUT",
+         "STATS_LAST_GOOD_TIMEOUT", "STATS_OUTAGE_PAUSE", "STATS_REQUEST_MAX_WAIT",
+         "SYNC_RETRY_HORIZON", "SYNC_RETRY_BACKOFF", "SYNC_RETRY_BACKOFF_MAX",
+         "SYNC_CLAIM_SECONDS", "MEDIA_RESYNC_HOURS", "IMPORT_TASK_SECONDS",
+         "STUCK_AFTER_MINUTES"),
+        POSITIVE_NUMBER,
+    ),
+    **dict.fromkeys(
+        ("SYNC_INLINE_RETRY_MAX", "SYNC_COALESCE_SECONDS", "SYNC_COALESCE_MAX",
+         "PROGRESS_RESUME_END_MARGIN"),
+        NUMBER_OR_ZERO,
+    ),
+    **dict.fromkeys(
+        ("MAX_RETRIES", "KOLLUS_RATE_LIMIT_PER_SECOND", "KOLLUS_RATE_LIMIT_PER_MINUTE",
+         "CONTENTS_RATE_LIMIT_PER_SECOND", "CONTENTS_RATE_LIMIT_PER_MINUTE",
+         "PLAYER_TOKEN_RATE_LIMIT", "PLAYER_TOKEN_RATE_LIMIT_PER_IP", "PLAYBACK_PREVIEW_SECONDS",
+         "PLAYBACK_MAX_STREAMS", "REFUSED_PLAYS_RETENTION_DAYS", "STATS_REQUEST_RETRIES",
+         "STATS_LIVE_DAYS_PER_VIDEO"),
+        COUNT,
+    ),
+    "STATS_RECORD_DAYS": POSITIVE_COUNT,
+    "CACHE_VERSION": COUNT,
+    **dict.fromkeys(
+        ("CACHE_SAFE_PLAYBACK", "BLOCK_STRUCTURED_DATA", "PLAYBACK_ACCESS_PANEL",
+         "PROGRESS_TRACKING", "CLUSTER_QUEUE_REPAIR", "SYNC_ENABLED", "SYNC_UNLINK_ON_DELETE",
+         "UPLOAD_ENCRYPTION", "UPLOAD_AUDIO"),
+        FLAG,
+    ),
+    "SYNC_DEFAULT_CATEGORY_IDS": ID_LIST,
+    "SYNC_DEFAULT_TAG_IDS": ID_LIST,
+    "CALLBACK_RETRY_DELAYS": DELAY_LIST,
+    "SYNC_UNPUBLISHED_STATUS": RECORD_STATUS,
+    "SYNC_DELETED_STATUS": RECORD_STATUS,
+    "SYNC_CONFLICT_POLICY": _one_of(*CONFLICT_POLICIES),
+    "SYNC_CONTENT_TYPE": NAME,
+    "SYNC_DEFAULT_FEATURED_IMAGE": Shape(
+        "an http(s) URL of an image, or ''", lambda v: v == "" or _is_http_url(v)
+    ),
+    "PLAY_CONTEXT_USERVALUE": _one_of(*(f"uservalue{n}" for n in range(10))),
+    "PROGRESS_COMPLETION_PERCENT": Shape(
+        "a number above 0 and at most 100", lambda v: _is_number(v) and 0 < v <= 100
+    ),
+    "PROGRESS_RETENTION_DAYS": _optional(POSITIVE_COUNT),
+    "UPLOAD_EXPIRE_TIME": Shape(
+        "a whole number of seconds from 1 to 21600 (Kollus's maximum)",
+        lambda v: _is_int(v) and 0 < v <= 21600,
+    ),
+    "UPLOAD_EDITOR_OVERRIDES": Shape(
+        "a list of upload fields among " + ", ".join(map(repr, OVERRIDABLE_UPLOAD_FIELDS)),
+        lambda v: _is_list_of(v, lambda field: field in OVERRIDABLE_UPLOAD_FIELDS),
+    ),
+    "STATS_SCHEDULE_TIME": Shape('a UTC time "HH:MM", such as "02:30"', _is_hh_mm),
+    "CHOOSER_TAGS": Shape('a dict of tag ids to names, such as {21: "Beginner"}', _is_tag_names),
+    "Q_CLUSTER_NAME": _optional(NAME),
+    "CACHE_ALIAS": Shape(
+        "the alias of a cache in CACHES",
+        lambda v: isinstance(v, str) and v in (getattr(settings, "CACHES", None) or {}),
+    ),
+}
+
+
+def _described(name: str, value: Any) -> str:
+    """The value as the message shows it: its type, and the value unless it is a secret."""
+    if name in SECRET_SETTINGS or name in SITE_SECRET_SETTINGS:
+        return type(value).__name__
+    shown = repr(value)
+    return f"{type(value).__name__} {shown if len(shown) <= 60 else shown[:57] + '...'}"
+
+
+def _loader_errors() -> dict[str, str]:
+    """Settings the plugin's own readers validate: their message, if they refuse the value."""
+    from .api.paths import resolve_paths
+    from .languages import locale_languages
+
+    found = {}
+    paths = kollus_settings.get("KOLLUS_API_PATHS")
+    if not isinstance(paths, Mapping):
+        found["KOLLUS_API_PATHS"] = (
+            f"{SETTINGS_NAME}['KOLLUS_API_PATHS'] must be a dict of path names to paths, "
+            f"not {_described('KOLLUS_API_PATHS', paths)}."
+        )
+    else:
+        try:
+            resolve_paths(paths)
+        except ConfigurationError as exc:
+            found["KOLLUS_API_PATHS"] = str(exc)
+    try:
+        locale_languages()
+    except ImproperlyConfigured as exc:
+        found["LOCALE_LANGUAGES"] = str(exc)
+    return found
+
+
+def shape_errors() -> list[Error]:
+    """An error for every setting whose value is not of its :data:`SETTING_SHAPES` shape."""
+    messages = []
+    for name, shape in SETTING_SHAPES.items():
+        value = kollus_settings.get(name)
+        if not shape.accepts(value):
+            messages.append(
+                Error(
+                    f"{SETTINGS_NAME}[{name!r}] must be {shape.expected}, "
+                    f"not {_described(name, value)}.",
+                    hint=f"The default is {DEFAULTS[name]!r}; see docs/configuration.md.",
+                    id=shape.check_id,
+                )
+            )
+    for name, message in _loader_errors().items():
+        messages.append(
+            Error(
+                message,
+                hint=f"The default is {DEFAULTS[name]!r}; see docs/configuration.md.",
+                id="wagtail_kollus.E006",
             )
         )
     return messages
@@ -341,3 +536,219 @@ def check_removed_player_templates(app_configs: Any = None, **kwargs: Any) -> li
             id="wagtail_kollus.W020",
         )
     ]
+
+
+# --- settings that name code: PLAYBACK_POLICY and CUID_RESOLVER --------------------------------
+
+
+def _policy_problem() -> str | None:
+    from .playback.policy import playback_policy
+
+    try:
+        playback_policy()  # the loader playback uses: import, instantiate, look for decide()
+    except ConfigurationError as exc:
+        return str(exc)
+    except DatabaseError:  # a policy that reads the database as it starts, before migrate
+        return None
+    except Exception as exc:  # the class itself failed (its __init__, its module's imports)
+        return (
+            f"{SETTINGS_NAME}['PLAYBACK_POLICY'] = {kollus_settings.PLAYBACK_POLICY!r} cannot be "
+            f"loaded: {type(exc).__name__}: {exc}"
+        )
+    return None
+
+
+def _cuid_resolver_problem() -> str | None:
+    from .playback.claims import _import_resolver
+
+    resolver = kollus_settings.CUID_RESOLVER
+    if not resolver or callable(resolver):  # empty: the default; a callable is used as it is
+        return None
+    if not isinstance(resolver, str):
+        return (
+            f"{SETTINGS_NAME}['CUID_RESOLVER'] must be a dotted path or a callable, "
+            f"not {type(resolver).__name__}."
+        )
+    try:
+        function = _import_resolver(resolver)  # the loader resolve_cuid uses
+    except ConfigurationError as exc:
+        return str(exc)
+    except Exception as exc:
+        return (
+            f"{SETTINGS_NAME}['CUID_RESOLVER'] = {resolver!r} cannot be imported: "
+            f"{type(exc).__name__}: {exc}"
+        )
+    if not callable(function):
+        return f"{SETTINGS_NAME}['CUID_RESOLVER'] = {resolver!r} is not callable."
+    return None
+
+
+@register(Tags.compatibility)
+def check_dotted_paths(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """Load the code ``PLAYBACK_POLICY`` and ``CUID_RESOLVER`` name, as playback will.
+
+    Playback never fails a page: a policy it cannot load turns every player into the
+    placeholder "This video is not available right now.", and only a log line says why.
+    """
+    problems = {"PLAYBACK_POLICY": _policy_problem(), "CUID_RESOLVER": _cuid_resolver_problem()}
+    return [
+        Error(
+            problem,
+            hint=f"Name an importable {what} (the default is {DEFAULTS[name]!r}); see "
+            "docs/selling-courses.md and docs/player.md.",
+            id="wagtail_kollus.E005",
+        )
+        for (name, problem), what in zip(
+            problems.items(), ("class with a decide() method", "function of the request"),
+            strict=True,
+        )
+        if problem
+    ]
+
+
+# --- django-q2: the plugin's background work needs it installed and given a broker -------------
+
+
+
+def _names_a_broker_other_than_redis(conf: dict) -> bool:
+    """What ``django_q.brokers.get_broker`` tests, in its order, before it falls back to Redis."""
+    return bool(
+        conf.get("broker_class")
+        or conf.get("iron_mq")
+        or isinstance(conf.get("sqs"), dict)
+        or conf.get("orm")
+        or conf.get("mongo")
+    )
+
+
+def _redis_is_installed() -> bool:
+    try:
+        importlib.import_module("redis")
+    except ImportError:
+        return False
+    return True
+
+
+@register(Tags.compatibility)
+def check_task_queue(app_configs: Any = None, **kwargs: Any) -> list:
+    """django-q2 must be installed, and its ``Q_CLUSTER`` must name a broker that can work.
+
+    Page sync, callbacks, the library import and the schedules are django-q2 tasks. Without
+    the app its tables do not exist ("no such table: django_q_schedule"); a ``Q_CLUSTER`` that
+    names no broker makes django-q2 fall back to Redis, and every enqueue fails when the
+    redis package is missing ("No module named 'redis'"): pages never sync.
+    """
+    return task_queue_messages(
+        getattr(settings, "Q_CLUSTER", None),
+        kollus_settings.get("Q_CLUSTER_NAME"),
+        django_q_installed=apps.is_installed("django_q"),
+        redis_installed=_redis_is_installed(),
+    )
+
+
+def task_queue_messages(
+    q_cluster: Any,
+    cluster_name: str | None,
+    *,
+    django_q_installed: bool = True,
+    redis_installed: bool = True,
+) -> list:
+    """The check above, for the given ``Q_CLUSTER``, cluster name and installed packages."""
+    if not django_q_installed:
+        return [
+            Error(
+                "'django_q' is not in INSTALLED_APPS: page sync, Kollus callbacks, the library "
+                "import and the schedules are django-q2 tasks, and cannot be queued.",
+                hint="Add \"django_q\" to INSTALLED_APPS, run manage.py migrate and set "
+                "Q_CLUSTER (docs/getting-started.md).",
+                id="wagtail_kollus.E007",
+            )
+        ]
+    conf = dict(q_cluster) if isinstance(q_cluster, dict) else {}
+    if cluster_name:  # django-q2's ALT_CLUSTERS override the main settings per cluster
+        conf.update((conf.get("ALT_CLUSTERS") or {}).get(cluster_name) or {})
+    if _names_a_broker_other_than_redis(conf):
+        return []
+    where = "Q_CLUSTER is not set" if not isinstance(q_cluster, dict) else "Q_CLUSTER names no broker"
+    example = '{"name": "mysite", "orm": "default", "timeout": 60, "retry": 180}'
+    if not redis_installed:
+        return [
+            Error(
+                f"{where}, so django-q2 uses Redis, and the redis package is not installed: "
+                "every page sync and callback fails to be queued.",
+                hint=f"Use the database as the broker: Q_CLUSTER = {example} "
+                "(docs/deployment.md), or pip install redis and set Q_CLUSTER['redis'].",
+                id="wagtail_kollus.E008",
+            )
+        ]
+    if conf.get("redis") or conf.get("django_redis"):
+        return []
+    return [
+        Warning(
+            f"{where}, so django-q2 uses a Redis server on localhost:6379: page sync and "
+            "callbacks are queued only if one runs there.",
+            hint=f"Name the broker: Q_CLUSTER = {example}, or Q_CLUSTER['redis'] = your Redis "
+            "URL (docs/deployment.md).",
+            id="wagtail_kollus.W007",
+        )
+    ]
+
+
+# --- the public URLs: Kollus's callbacks and the cache-safe player's token endpoint ------------
+
+# Named URLs of wagtail_kollus.urls; one of each family is enough to find the include.
+PUBLIC_URL_NAMES = {
+    "wagtail_kollus:callback-upload": {"token": "token"},
+    "wagtail_kollus:callback-play": {"token": "token"},
+    "wagtail_kollus:player_token": {},
+}
+
+
+@register(Tags.urls)
+def check_public_urls_are_included(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Warn when ``wagtail_kollus.urls`` is not included in the site's URLconf.
+
+    Kollus would post its callbacks into Wagtail's page serving, which answers them 403
+    "Forbidden (CSRF cookie not set.)", and cache-safe players could not fetch their URL.
+    """
+    if not getattr(settings, "ROOT_URLCONF", None):
+        return []
+    missing, shadowed = [], {}
+    for name, url_kwargs in PUBLIC_URL_NAMES.items():
+        try:
+            path = reverse(name, kwargs=url_kwargs)
+        except NoReverseMatch:
+            missing.append(name)
+            continue
+        try:
+            match = resolve(path)
+        except Resolver404:
+            shadowed[path] = None
+            continue
+        # Under any instance namespace (include(..., namespace=...)), the app's own URL name.
+        if f"{match.app_name}:{match.url_name}" != name:  # an earlier pattern took the path
+            shadowed[path] = match.view_name
+    if missing:
+        return [
+            Warning(
+                f"The URLs of wagtail-kollus are not in the site's URLconf (cannot reverse "
+                f"{', '.join(missing)}): Kollus's callbacks would be answered 403 \"Forbidden "
+                "(CSRF cookie not set.)\" and cache-safe players could not load.",
+                hint='Add path("kollus/", include("wagtail_kollus.urls")) to ROOT_URLCONF\'s '
+                "urlpatterns, before Wagtail's catch-all include(wagtail_urls).",
+                id="wagtail_kollus.W008",
+            )
+        ]
+    if shadowed:
+        path, served_by = next(iter(shadowed.items()))
+        return [
+            Warning(
+                f"{path} is served by {served_by or 'no view'}, not by wagtail-kollus: an "
+                "earlier URL pattern takes the plugin's URLs, so Kollus's callbacks would not "
+                "reach it.",
+                hint='Move path("kollus/", include("wagtail_kollus.urls")) above '
+                "include(wagtail_urls) (Wagtail's pages catch every path after them).",
+                id="wagtail_kollus.W009",
+            )
+        ]
+    return []

@@ -6,10 +6,14 @@ processes, the sandbox over HTTP. The panel updates itself by polling the status
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from tests.factories import make_course
 from tests.sync_support import SYNC_TEST_SETTINGS, link_of
+from wagtail_kollus.models import PageContentLink
 from wagtail_kollus.testing import running_cluster
 
 pytestmark = pytest.mark.cluster
@@ -89,4 +93,26 @@ def test_a_refused_record_is_explained_without_marking_the_form_invalid(
     assert "The “Image” field is required." in body
     assert "featured_image" not in body and "__all__" not in body
     assert body.count("is required") == 1  # said once
+    assert page.console_errors == []
+
+
+def test_without_a_worker_the_panel_says_the_queue_may_not_run(
+    admin_page, live_server, sandbox_live, settings
+):
+    # No cluster here, as on a site where `manage.py qcluster` was never started.
+    page = admin_page
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_TEST_SETTINGS}
+    course = make_course("Nobody syncs me")
+    publish_in_editor(page, live_server, course)
+    PageContentLink.objects.filter(page_key=course.pk).update(
+        requested_at=timezone.now() - timedelta(minutes=7)
+    )
+    page.goto(f"{live_server.url}/admin/pages/{course.pk}/edit/")
+    hint = page.locator("[data-kollus-sync-worker-silent]")
+    hint.wait_for()
+    assert "waiting for 7\xa0minutes" in hint.inner_text()
+    assert "manage.py qcluster" in hint.inner_text()
+    # The panel polls while pending; the refreshed body keeps the hint.
+    page.wait_for_timeout(2_000)
+    assert page.locator("[data-kollus-sync-worker-silent]").count() == 1
     assert page.console_errors == []

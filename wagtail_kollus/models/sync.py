@@ -57,7 +57,8 @@ class PageContentLink(LeasedWork):
     page_key = models.BigIntegerField(_("page ID"), unique=True)
     page_type = models.CharField(_("page type"), max_length=150, blank=True)
     page_title = models.CharField(_("page title"), max_length=255, blank=True)
-    content_id = models.BigIntegerField(_("content ID"), null=True, blank=True, db_index=True)
+    # Unique (the constraint below): two links on one record overwrite each other's pushes.
+    content_id = models.BigIntegerField(_("content ID"), null=True, blank=True)
     # Sent with the create so a POST whose answer was lost can be found and adopted.
     marker = models.CharField(_("marker"), max_length=100, blank=True)
     create_attempted_at = models.DateTimeField(null=True, blank=True)
@@ -95,6 +96,11 @@ class PageContentLink(LeasedWork):
         verbose_name = _("page content link")
         verbose_name_plural = _("page content links")
         permissions = [("retry_sync", _("Can retry Kollus content syncs"))]
+        constraints = [
+            # One record, one page (NULL, "no record yet", is never equal to another NULL).
+            # The engine gives a reused id to the page that created it (sync.engine._take_record).
+            models.UniqueConstraint(fields=["content_id"], name="kollus_link_unique_content_id"),
+        ]
         indexes = [
             models.Index(fields=["state", "requested_at"]),
             # The sync report: pending and failed links, newest request first, by page type.

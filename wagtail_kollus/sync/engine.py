@@ -14,6 +14,11 @@ Rules this module keeps (docs/sync.md explains them to site developers):
 * A create is reserved (marker and time saved) before the POST; a POST that may have landed is
   never repeated blindly: the record is looked up by its marker and adopted. Once the POST
   answered, the record's id is stored before anything else is written.
+* One record, one page. A create answered with an id another link holds (the API reused ids
+  after losing its data) gives the record to the page that just created it; the other link
+  forgets it and queues a new create (``_take_record``). A record that carries another
+  page's marker is never written to knowingly: the conflict is recorded on the link
+  (``RecordOfAnotherPage``).
 * The engine owns retries (the HTTP client is built with ``max_retries=0``) so that one policy
   applies: backoff, ``Retry-After`` honoured, a horizon, then "failed". Local transient errors
   (a busy database, a reset connection) are retried like an API outage; short waits sleep in
@@ -77,6 +82,27 @@ class ConflictError(EditorMessageError):
     """The record changed remotely since our last push and the policy is ``fail``."""
 
     default_message = "The content record was changed outside Wagtail since the last sync."
+
+
+class RecordOfAnotherPage(EditorMessageError):
+    """The record this link points at carries another page's create marker: it is that page's
+    record (the API reused an id), not this one's. Not retried: the link forgets the record
+    and *Retry now* creates a new one for this page."""
+
+
+#: ``wagtail-kollus:<page id>:<random>``: which page created a record, readable from the record.
+MARKER_PREFIX = "wagtail-kollus"
+
+
+def new_marker(page_key: int) -> str:
+    return f"{MARKER_PREFIX}:{page_key}:{uuid.uuid4().hex[:12]}"
+
+
+def marker_page_key(marker: str | None) -> int | None:
+    """The page that created a record, from its marker; None for anything else."""
+    prefix, _, rest = (marker or "").partition(":")
+    key = rest.partition(":")[0]
+    return int(key) if prefix == MARKER_PREFIX and key.isdigit() else None
 
 
 @dataclass
@@ -317,12 +343,14 @@ def _push_create(
             # The earlier POST landed: adopt that record, then send what differs from it.
             link.content_id = adopted.content_id
             known = {k: project(adopted.raw.get(k), v) for k, v in payload.items()}
-            PageContentLink.objects.filter(pk=link.pk).update(
-                content_id=adopted.content_id,
-                pushed_values=known,
-                pushed_hashes={k: value_hash(v) for k, v in known.items()},
-                remote_updated_at=_stamp(adopted),
-            )
+            with transaction.atomic():
+                _take_record(link, adopted.content_id)
+                PageContentLink.objects.filter(pk=link.pk).update(
+                    content_id=adopted.content_id,
+                    pushed_values=known,
+                    pushed_hashes={k: value_hash(v) for k, v in known.items()},
+                    remote_updated_at=_stamp(adopted),
+                )
             link.pushed_values = known
             link.pushed_hashes = {k: value_hash(v) for k, v in known.items()}
             link.remote_updated_at = _stamp(adopted)
@@ -331,7 +359,7 @@ def _push_create(
             result.operation = "adopt"
             return result
     # Reserve before sending: if we die after the POST, the next attempt looks for the marker.
-    marker = link.marker or f"wagtail-kollus:{link.page_key}:{uuid.uuid4().hex[:12]}"
+    marker = link.marker or new_marker(link.page_key)
     PageContentLink.objects.filter(pk=link.pk).update(
         marker=marker, create_attempted_at=timezone.now(), page_title=page.title[:255]
     )
@@ -357,16 +385,105 @@ def _remember(link: PageContentLink, sent: dict[str, Any], response: Any) -> Non
         name: project(answered[name], value) if name in answered else value
         for name, value in sent.items()
     }
+    new_record = response.content_id and response.content_id != link.content_id
     link.content_id = response.content_id or link.content_id
     link.pushed_values = {**link.pushed_values, **acknowledged}
     link.pushed_hashes = {**link.pushed_hashes, **{k: value_hash(v) for k, v in sent.items()}}
     link.remote_updated_at = _stamp(response)
-    PageContentLink.objects.filter(pk=link.pk).update(
-        content_id=link.content_id,
-        pushed_values=link.pushed_values,
-        pushed_hashes=link.pushed_hashes,
-        remote_updated_at=link.remote_updated_at,
-    )
+    stored: dict[str, Any] = {
+        "pushed_values": link.pushed_values,
+        "pushed_hashes": link.pushed_hashes,
+        "remote_updated_at": link.remote_updated_at,
+    }
+    with transaction.atomic():
+        if new_record:
+            _take_record(link, link.content_id)
+            stored["content_id"] = link.content_id
+        # An update leaves content_id alone: if another page's create took the id meanwhile
+        # (``_take_record`` cleared it here), this link must not claim it back.
+        PageContentLink.objects.filter(pk=link.pk).update(**stored)
+
+
+def _take_record(link: PageContentLink, content_id: int) -> None:
+    """Give ``content_id`` to ``link``: any other link holding it forgets it and is queued to
+    create a new record, with a message its editors see. Call inside a transaction.
+
+    The API just answered a create (or its adoption) with this id, so the record is
+    ``link``'s: it carries ``link``'s marker. Another link holding the same id is left from
+    before the API reused ids (its data was lost and it numbered records from the start); its
+    record is gone, so it needs a new one. Without this, the unique constraint would fail the
+    push of the page that rightly holds the record.
+    """
+    for other in PageContentLink.objects.filter(content_id=content_id).exclude(pk=link.pk):
+        message = Message.gettext(
+            "Content #%(content_id)s now belongs to page %(page)s, which created it: the "
+            "contents API gave that page the id of this page's record, so this page's record "
+            "is presumed lost. A new record is being created for this page.",
+            content_id=content_id,
+            page=link.page_key,
+        )
+        PageContentLink.objects.filter(pk=other.pk).update(
+            **_forgotten_record(),
+            # Outstanding again, so a worker (or the sweep) creates the new record; a bump, not
+            # synced_version + 1, so a push of it in flight now cannot mark it caught up.
+            version=F("version") + 1,
+            state=SyncState.PENDING,
+            attempts=0,
+            first_failure_at=None,
+            next_attempt_at=None,
+            requested_at=timezone.now(),
+            field_errors={},
+            **columns("last_error", message),
+        )
+        SyncLogEntry.objects.create(
+            link=other,
+            operation="displaced",
+            content_id=content_id,
+            error={"error": "RecordTaken", "message": message.english(), "page": link.page_key},
+            success=False,
+        )
+        logger.warning(
+            "Content #%s was created by page %s; page %s held the same id and will get a new "
+            "record",
+            content_id,
+            link.page_key,
+            other.page_key,
+        )
+        transaction.on_commit(lambda key=other.page_key: enqueue_sync(key))
+
+
+def _check_owner(
+    link: PageContentLink, mapping: ContentMapping, record: dict[str, Any], *, written: list[str]
+) -> None:
+    """Raise ``RecordOfAnotherPage`` when ``record`` carries another page's marker.
+
+    ``written``: the fields this push already sent to it (the PUT's answer is checked too,
+    for pushes that made no conflict read), said in the message so editors know what to fix.
+    """
+    found = mapping.marker_of(record)
+    owner = marker_page_key(found)
+    if found is None or found == link.marker or owner is None or owner == link.page_key:
+        return  # ours, made outside Wagtail, or by another system: nothing tells otherwise
+    content_id = link.content_id
+    _forget_record(link)
+    if written:
+        message = Message.gettext(
+            "Content #%(content_id)s belongs to page %(page)s (it carries that page's marker), "
+            "and this push changed its %(fields)s. This page was unlinked from it: check that "
+            "record on the contents site, then use Retry now to create this page's own record.",
+            content_id=content_id,
+            page=owner,
+            fields=", ".join(written),
+        )
+    else:
+        message = Message.gettext(
+            "Content #%(content_id)s belongs to page %(page)s (it carries that page's marker); "
+            "it was not changed. This page was unlinked from it: use Retry now to create this "
+            "page's own record.",
+            content_id=content_id,
+            page=owner,
+        )
+    raise RecordOfAnotherPage(message)
 
 
 def _find_by_marker(
@@ -405,6 +522,7 @@ def _push_update(
             # Deleted outside Wagtail: start over with a new record for the live page.
             _forget_record(link)
             return _push_create(link, page, mapping, client)
+        _check_owner(link, mapping, remote.raw or {}, written=[])
         changed, overwritten = _resolve_conflict(link, payload, changed, remote, policy)
     if not changed:
         _catch_up_mirror(link, client)
@@ -415,6 +533,9 @@ def _push_update(
         # Deleted outside Wagtail after the write our baseline came from (no GET was made).
         _forget_record(link)
         return _push_create(link, page, mapping, client)
+    # No conflict read before a PUT on the baseline of our own last write: its answer, which
+    # is the whole record, tells whether the id was reused meanwhile.
+    _check_owner(link, mapping, getattr(response, "raw", None) or {}, written=sorted(changed))
     _remember(link, changed, response)
     _mirror(response)
     return PushResult(
@@ -469,15 +590,20 @@ def _resolve_conflict(
     return send, {k: remote.raw.get(k) for k in edited}
 
 
+def _forgotten_record() -> dict[str, Any]:
+    """A link's columns once it no longer has a record (its next push creates one)."""
+    return {
+        "content_id": None,
+        "pushed_values": {},
+        "pushed_hashes": {},
+        "remote_updated_at": "",
+        "marker": "",
+        "create_attempted_at": None,
+    }
+
+
 def _forget_record(link: PageContentLink) -> None:
-    PageContentLink.objects.filter(pk=link.pk).update(
-        content_id=None,
-        pushed_values={},
-        pushed_hashes={},
-        remote_updated_at="",
-        marker="",
-        create_attempted_at=None,
-    )
+    PageContentLink.objects.filter(pk=link.pk).update(**_forgotten_record())
     link.content_id = None
     link.pushed_values, link.pushed_hashes = {}, {}
     link.remote_updated_at, link.marker, link.create_attempted_at = "", "", None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..models.sync import PageContentLink, SyncState
@@ -18,6 +20,12 @@ LABELS = {
     SyncState.FAILED: _("Failed"),
     SyncState.UNLINKED: _("Unlinked"),
 }
+
+
+#: A pending push nobody took for this long is not a worker busy elsewhere: a worker takes a
+#: job within seconds, waits at most ``SYNC_COALESCE_MAX`` for a burst to end, and the sweep
+#: queues a due retry within its minute. So the panel says no worker may be running.
+WORKER_SILENCE = timedelta(minutes=5)
 
 
 @dataclass
@@ -37,9 +45,28 @@ class SyncStatus:
     status_url: str = ""
     retry_url: str = ""
     can_retry: bool = False
+    #: The push waited ``WORKER_SILENCE`` without a worker taking it (``qcluster`` not running?).
+    worker_silent: bool = False
+    #: Datetimes for the panel's template (the JSON has the ISO strings above).
+    next_attempt: datetime | None = field(default=None, repr=False)
+    waiting_since: datetime | None = field(default=None, repr=False)
+    next_attempt_due: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        del data["next_attempt"], data["waiting_since"], data["next_attempt_due"]
+        return data
+
+
+def waiting_since(link: PageContentLink, now: datetime) -> datetime | None:
+    """Since when ``link``'s push has been due with no worker on it (None: not waiting)."""
+    if not link.is_outstanding or link.state == SyncState.FAILED:
+        return None
+    if link.claimed_until and link.claimed_until > now:
+        return None  # a worker holds it
+    if link.next_attempt_at:
+        return link.next_attempt_at if link.next_attempt_at <= now else None
+    return link.requested_at
 
 
 def status_for_link(link: PageContentLink | None, page_id: int) -> SyncStatus:
@@ -49,6 +76,8 @@ def status_for_link(link: PageContentLink | None, page_id: int) -> SyncStatus:
     )
     if link and link.state == SyncState.SYNCED and link.is_outstanding:
         state = SyncState.PENDING
+    now = timezone.now()
+    since = waiting_since(link, now) if link else None
     return SyncStatus(
         page_id=page_id,
         state=str(state),
@@ -63,6 +92,10 @@ def status_for_link(link: PageContentLink | None, page_id: int) -> SyncStatus:
         status_url=reverse("wagtail_kollus_sync:status", args=[page_id]),
         retry_url=reverse("wagtail_kollus_sync:retry", args=[page_id]),
         can_retry=bool(link) and state in (SyncState.FAILED, SyncState.PENDING),
+        worker_silent=since is not None and now - since >= WORKER_SILENCE,
+        next_attempt=link.next_attempt_at if link else None,
+        waiting_since=since,
+        next_attempt_due=bool(link and link.next_attempt_at and link.next_attempt_at <= now),
     )
 
 
