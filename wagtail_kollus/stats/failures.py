@@ -59,5 +59,6 @@ def for_operators(error: KollusAPIError) -> str:
             "statistics are recorded until then."
         )
     if kind == TRANSIENT:
-        return f"Kollus did not answer ({reason(error)}): try again later."
+        # Worded as before the causes were told apart (docs/troubleshooting.md quotes it).
+        return f"Kollus did not answer: {reason(error)}"
     return f"Kollus refused the statistics request: {reason(error)}"
