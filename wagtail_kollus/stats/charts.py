@@ -190,3 +190,9 @@ def format_bytes(value: float) -> str:
             return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
         value /= 1000
     return f"{value:,.1f} PB"  # pragma: no cover
+
+
+def format_known_bytes(value: float | None) -> str | None:
+    """:func:`format_bytes`, or None for an unknown amount (the screens show it as unknown,
+    never as "0 B")."""
+    return None if value is None else format_bytes(value)

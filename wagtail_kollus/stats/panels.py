@@ -11,7 +11,7 @@ from django.urls import reverse
 from wagtail.admin.ui.components import Component
 
 from . import service
-from .charts import format_bytes
+from .charts import format_known_bytes
 from .periods import DateRange
 from .rows import join_local, ranking_rows
 from .views import account_charts
@@ -39,13 +39,15 @@ class StatisticsPanel(Component):
             ranking = service.ranking(period)
             provenance.merge(ranking.provenance)
             rows = ranking_rows(ranking.top(TOP_VIDEOS))  # five rows read, not the ranking
-            rankings.append({"period": period, "rows": rows, "query": query})
+            rankings.append(
+                {"period": period, "rows": rows, "query": query, "measured": ranking.measured}
+            )
         join_local([row for ranking in rankings for row in ranking["rows"]])  # one join
         visitors_chart, transfer_chart = account_charts(account, "kollus-panel", compact=True)
         return {
             "rankings": rankings,
             "account": account,
-            "total_transfer": format_bytes(account.total_transfer_bytes),
+            "total_transfer": format_known_bytes(account.total_transfer_bytes),
             "visitors_chart": visitors_chart,
             "transfer_chart": transfer_chart,
             "provenance": provenance,

@@ -14,11 +14,13 @@ from datetime import UTC, date, datetime
 
 from django.core.cache import caches
 
+from ..api.errors import KollusAPIError
 from ..conf import kollus_settings
 from ..queue import enqueue
+from .failures import TRANSIENT, failure_kind, for_operators
 from .periods import DateRange, contiguous_runs
 from .service import unrecorded_video_days
-from .snapshots import record_days
+from .snapshots import log_recording_failure, record_days
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +69,22 @@ def request_recording(period: DateRange) -> RecordingRequest | None:
 
 
 def record_unrecorded_days(start: str, end: str) -> str:
-    """django-q2 task: record the days of ``start``..``end`` (ISO dates) with no snapshot."""
+    """django-q2 task: record the days of ``start``..``end`` (ISO dates) with no snapshot.
+
+    An outage is raised, so django-q2 hands the task out again later; a refusal (a wrong
+    access token, another 4xx) is logged as an error and ends the task: asking again with the
+    same token can only be refused again."""
     try:
         period = DateRange(date.fromisoformat(start), date.fromisoformat(end))
         recorded = 0
-        for run in contiguous_runs(unrecorded_video_days(period)):
-            recorded += len(record_days(run).recorded_days)
+        try:
+            for run in contiguous_runs(unrecorded_video_days(period)):
+                recorded += len(record_days(run).recorded_days)
+        except KollusAPIError as error:
+            log_recording_failure(error)
+            if failure_kind(error) == TRANSIENT:
+                raise
+            return f"recorded {recorded} day(s), then stopped: {for_operators(error)}"
         summary = f"recorded {recorded} day(s) of {period.start} – {period.end}"
         logger.info("Kollus statistics on request: %s", summary)
         return summary

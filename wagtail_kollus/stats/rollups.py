@@ -91,6 +91,20 @@ def find(key: str, today: date | None = None) -> StatsRollup | None:
     return rollup
 
 
+def last_remote(run: DateRange) -> StatsRollup | None:
+    """The newest stored copy of Kollus's ranking of ``run``, if any: the last good figures
+    when Kollus fails and the cache no longer has them (a restarted process with
+    ``LocMemCache``). Older copies are deleted as newer ones come (``_delete_superseded``)."""
+    rollup = (
+        StatsRollup.objects.filter(kind=RollupKind.REMOTE, start=run.start, end=run.end)
+        .order_by("-built_at")
+        .first()
+    )
+    if rollup is not None:
+        _mark_used(rollup, utc_today())
+    return rollup
+
+
 def settled(
     days: Sequence[date], recorded_at: dict[date, datetime], today: date
 ) -> StatsRollup:

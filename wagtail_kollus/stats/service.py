@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from ..api.errors import KollusAPIError
 from ..models.stats import DailyStatsSnapshot, DailyVideoViews, StatsRollup, StatsRollupRow
-from . import remote, rollups
+from . import failures, remote, rollups
 from .periods import (
     PRESET_DAYS,
     DateRange,
@@ -46,6 +47,10 @@ class Provenance:
     Kollus did not answer and nothing was kept (``unanswered_days``: back when Kollus is), or,
     for one video's daily views only, the day is inside Kollus's year but not recorded yet
     (``unrecorded_days``: the period's total still counts it; recording it fills the chart).
+
+    ``failure`` is why Kollus gave no answer (stale or unanswered days), the most telling of
+    the page's failures (``stats.failures``): the notices word an outage, a refused access
+    token and another refusal differently.
     """
 
     remote_calls_needed: bool = False
@@ -53,6 +58,7 @@ class Provenance:
     missing_days: set[date] = field(default_factory=set)
     unanswered_days: set[date] = field(default_factory=set)
     unrecorded_days: set[date] = field(default_factory=set)
+    failure: KollusAPIError | None = None
 
     def mark_stale(self, since: datetime) -> None:
         if self.stale_since is None or since < self.stale_since:
@@ -64,6 +70,9 @@ class Provenance:
     def add_unanswered(self, days) -> None:
         self.unanswered_days.update(days)
 
+    def note_failure(self, error: KollusAPIError | None) -> None:
+        self.failure = failures.most_telling(self.failure, error)
+
     def merge(self, other: Provenance) -> None:
         if other.stale_since is not None:
             self.mark_stale(other.stale_since)
@@ -71,6 +80,7 @@ class Provenance:
         self.unanswered_days |= other.unanswered_days
         self.unrecorded_days |= other.unrecorded_days
         self.remote_calls_needed |= other.remote_calls_needed
+        self.note_failure(other.failure)
 
     @property
     def missing(self) -> list[DateRange]:
@@ -88,6 +98,15 @@ class Provenance:
     def is_stale(self) -> bool:
         return self.stale_since is not None
 
+    @property
+    def failure_kind(self) -> str:
+        """``transient``, ``refused`` or ``other`` (``stats.failures``), for the notices."""
+        return failures.failure_kind(self.failure)
+
+    @property
+    def failure_reason(self) -> str:
+        return failures.reason(self.failure)
+
 
 @dataclass(slots=True)
 class AccountSeries:
@@ -96,12 +115,19 @@ class AccountSeries:
     provenance: Provenance
 
     @property
-    def total_visitors(self) -> int:
-        return sum(p.unique_visitors or 0 for p in self.points)
+    def total_visitors(self) -> int | None:
+        """None when no day of the period has figures (Kollus failed and nothing was
+        recorded): unknown, not zero."""
+        return _total(p.unique_visitors for p in self.points)
 
     @property
-    def total_transfer_bytes(self) -> int:
-        return sum(p.transfer_bytes or 0 for p in self.points)
+    def total_transfer_bytes(self) -> int | None:
+        return _total(p.transfer_bytes for p in self.points)
+
+
+def _total(values) -> int | None:
+    known = [value for value in values if value is not None]
+    return sum(known) if known else None
 
 
 @dataclass(slots=True)
@@ -110,7 +136,7 @@ class Ranking:
     read it a page at a time, whatever the number of videos."""
 
     period: DateRange
-    rollup: StatsRollup | None  # None: no video has figures in the period
+    rollup: StatsRollup | None  # None: no day of the period has figures (not even zero)
     provenance: Provenance
 
     @property
@@ -118,8 +144,16 @@ class Ranking:
         return self.rollup.row_count if self.rollup else 0
 
     @property
-    def total_views(self) -> int:
-        return self.rollup.total_views if self.rollup else 0
+    def measured(self) -> bool:
+        """False when no day of the period has figures: Kollus failed (or the days are older
+        than its year) and nothing was recorded. A measured period without views has a rollup
+        with no rows."""
+        return self.rollup is not None
+
+    @property
+    def total_views(self) -> int | None:
+        """None when not :attr:`measured`: unknown, not zero."""
+        return self.rollup.total_views if self.rollup else None
 
     def ordered(self, ordering: str = "-views") -> rollups.RankedRows:
         """Every row, in one of the report's orders (``rollups.ORDERINGS``); slice it."""
@@ -179,11 +213,13 @@ def account_series(
             fetched = remote.fetch(
                 "summary", run.start, run.end, lambda run=run: _summary_rows(client_factory, run)
             )
-        except remote.StatisticsUnavailable:
+        except remote.StatisticsUnavailable as unavailable:
+            provenance.note_failure(unavailable.error)
             _fall_back_to_snapshots(run, points, snapshots, provenance)
             continue
         if fetched.stale:
             provenance.mark_stale(fetched.fetched_at)
+            provenance.note_failure(fetched.error)
         for day, visitors, transfer in fetched.value:
             if day in points:
                 points[day].unique_visitors = visitors
@@ -197,7 +233,7 @@ def _fill_from_snapshot(point: DailyPoint, snapshot: DailyStatsSnapshot) -> None
 
 
 def _fall_back_to_snapshots(run, points, snapshots, provenance: Provenance) -> None:
-    """Kollus is down and nothing is cached: provisional snapshots are the last good figures."""
+    """Kollus failed and nothing is cached: provisional snapshots are the last good figures."""
     unanswered = []
     for day in run:
         snapshot = snapshots.get(day)
@@ -297,8 +333,14 @@ def ranking(
     for run in contiguous_runs(days.remote):
         try:
             remote_parts.append(_remote_part(run, client_factory, provenance))
-        except remote.StatisticsUnavailable:
+        except remote.StatisticsUnavailable as unavailable:
+            provenance.note_failure(unavailable.error)
             fallback = [d for d in run if d in days.recorded]
+            stored = _stored_answer(run, [days.recorded[d].videos_recorded_at for d in fallback])
+            if stored is not None:
+                remote_parts.append(stored)
+                provenance.mark_stale(stored.built_at)
+                continue
             settled_days.extend(fallback)
             for day in fallback:
                 provenance.mark_stale(days.recorded[day].videos_recorded_at)
@@ -328,6 +370,16 @@ def _stored_ranking(period: DateRange, days: _RankingDays):
     return rollups.find(rollups.combined_key(period, part_keys, settled_only=settled_only))
 
 
+def _stored_answer(run: DateRange, recorded_at: list[datetime]) -> StatsRollup | None:
+    """Kollus's last answer for ``run`` as stored in the database, when it is newer than what
+    was recorded of the run's days: the last good figures survive a restart even when the
+    cache (``LocMemCache``) does not."""
+    stored = rollups.last_remote(run)
+    if stored is None or any(at > stored.built_at for at in recorded_at):
+        return None
+    return stored
+
+
 def _remote_part(run: DateRange, client_factory: ClientFactory, provenance: Provenance):
     """Kollus's ranking of ``run`` as a rollup part. While Kollus's answer is cached, the
     part it was copied into is found by the answer's time alone."""
@@ -339,6 +391,7 @@ def _remote_part(run: DateRange, client_factory: ClientFactory, provenance: Prov
     fetched = fetch_rank(run, client_factory)
     if fetched.stale:
         provenance.mark_stale(fetched.fetched_at)
+        provenance.note_failure(fetched.error)
     return rollups.remote(run, fetched.fetched_at, fetched.value)
 
 
@@ -380,13 +433,19 @@ class VideoSeries:
     rank: StatsRollupRow | None  # None: no views in the period (or none Kollus could tell)
     points: list[DailyViews]
     provenance: Provenance
+    measured: bool = True  # False: no day of the period has figures (see Ranking.measured)
 
     @property
-    def views(self) -> int:
+    def views(self) -> int | None:
+        """None when not :attr:`measured`: unknown, not zero."""
+        if not self.measured:
+            return None
         return self.rank.views if self.rank else 0
 
     @property
-    def play_time_seconds(self) -> int:
+    def play_time_seconds(self) -> int | None:
+        if not self.measured:
+            return None
         return self.rank.play_time_seconds if self.rank else 0
 
     @property
@@ -415,7 +474,9 @@ def video_series(
         upload_file_key, period, today=today, client_factory=client_factory
     )
     provenance.merge(period_ranking.provenance)
-    return VideoSeries(period, upload_file_key, rank, points, provenance)
+    return VideoSeries(
+        period, upload_file_key, rank, points, provenance, measured=period_ranking.measured
+    )
 
 
 def video_daily_views(
@@ -455,11 +516,13 @@ def video_daily_views(
             provenance.remote_calls_needed = True
             try:
                 fetched = fetch_rank(DateRange(day, day), client_factory)
-            except remote.StatisticsUnavailable:
+            except remote.StatisticsUnavailable as unavailable:
                 failed = True
+                provenance.note_failure(unavailable.error)
             else:
                 if fetched.stale:
                     provenance.mark_stale(fetched.fetched_at)
+                    provenance.note_failure(fetched.error)
                 points[day].views = next(
                     (v for key, _t, v, _p in fetched.value if key == upload_file_key), 0
                 )

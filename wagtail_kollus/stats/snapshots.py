@@ -16,9 +16,11 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import transaction
 
 from ..accounts import KollusAccount, kollus_client
+from ..api.errors import KollusAPIError
 from ..api.vod import KollusClient
 from ..conf import kollus_settings
 from ..models.stats import DailyStatsSnapshot, DailyVideoViews
+from .failures import REFUSED, failure_kind, for_operators
 from .periods import DateRange, oldest_day_kollus_answers, utc_today
 
 logger = logging.getLogger(__name__)
@@ -135,6 +137,13 @@ def _store_day(day: date, summary, ranks) -> None:
     )
 
 
+def log_recording_failure(error: KollusAPIError) -> None:
+    """A refused access token is an error to fix, logged as one; an outage is a warning (the
+    next run records the same days again)."""
+    level = logging.ERROR if failure_kind(error) == REFUSED else logging.WARNING
+    logger.log(level, "Kollus statistics not recorded: %s", for_operators(error))
+
+
 def record_recent_days(
     today: date | None = None, *, account: KollusAccount | None = None
 ) -> RecordResult:
@@ -146,6 +155,10 @@ def record_recent_days(
     today = today or utc_today()
     days = max(1, int(kollus_settings.STATS_RECORD_DAYS))
     period = DateRange(today - timedelta(days=days), today - timedelta(days=1))
-    result = record_days(period, today=today, account=account)
+    try:
+        result = record_days(period, today=today, account=account)
+    except KollusAPIError as error:
+        log_recording_failure(error)
+        raise  # django-q2 keeps the task as failed, with the api layer's error
     logger.info("Kollus statistics snapshot: %s", result.summary)
     return result

@@ -13,6 +13,11 @@ from .snapshots import record_recent_days
 
 SCHEDULE_NAME = "wagtail_kollus: record daily statistics"
 TASK_PATH = "wagtail_kollus.stats.tasks.record_daily_snapshot"
+# A failed run (a refused access token, an outage) is kept as failed *and acknowledged*.
+# Unacknowledged, django-q2 hands it out again every ``retry`` seconds, for ever with its
+# default ``max_attempts`` (0): a refused token would be sent to Kollus again and again. The
+# next day's run records the same days again (``STATS_RECORD_DAYS``), so waiting loses nothing.
+SCHEDULE_KWARGS = "q_options={'ack_failure': True}"
 
 
 def record_daily_snapshot() -> str:
@@ -35,6 +40,17 @@ def ensure_schedule() -> tuple[object, bool]:
 
     Safe to call on every deploy (``manage.py kollus_stats --install-schedule``) or from
     ``post_migrate``: an existing schedule keeps its next run, only its task path and cluster
-    are corrected.
+    are corrected, and it gets ``SCHEDULE_KWARGS`` if it has no keyword arguments (the task
+    takes none).
     """
-    return ensure(SCHEDULE_NAME, TASK_PATH, schedule_type=Schedule.DAILY, next_run=_next_run())
+    schedule, created = ensure(
+        SCHEDULE_NAME,
+        TASK_PATH,
+        schedule_type=Schedule.DAILY,
+        next_run=_next_run(),
+        kwargs=SCHEDULE_KWARGS,
+    )
+    if not created and not schedule.kwargs:
+        schedule.kwargs = SCHEDULE_KWARGS
+        schedule.save(update_fields=["kwargs"])
+    return schedule, created

@@ -3,7 +3,8 @@
 Both are gated by ``wagtail_kollus.view_kollus_statistics`` and answer 403 without it (not
 Wagtail's usual redirect to the dashboard: a bookmarked report should say why it is closed).
 Neither ever shows an error page for a Kollus failure: the service falls back to the last good
-figures and the template says since when they are stale.
+figures and the template says since when they are stale, and why Kollus failed
+(``stats.failures``); a figure no day of the period gives is shown as unknown, not as 0.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from wagtail.admin.views.reports import ReportView
 from ..models import DailyVideoViews, KollusMedia
 from ..spreadsheets import CSVInRequestLanguageMixin
 from . import recording, rollups, service
-from .charts import Point, format_bytes, render_chart
+from .charts import Point, format_bytes, format_known_bytes, render_chart
 from .forms import StatisticsRangeForm
 from .periods import DateRange
 from .rows import join_local, joined_chunks, ranking_rows
@@ -194,6 +195,7 @@ class StatisticsReportView(
         context = super().get_context_data(**kwargs)
         if self.is_export:  # a spreadsheet holds the ranking only: no charts to draw
             return context
+        context["ranking_measured"] = self.ranking.measured
         provenance = service.Provenance()
         provenance.merge(self.account.provenance)
         provenance.merge(self.ranking.provenance)
@@ -208,7 +210,7 @@ class StatisticsReportView(
                 "visitors_chart": visitors_chart,
                 "transfer_chart": transfer_chart,
                 "total_views": self.ranking.total_views,
-                "total_transfer": format_bytes(self.account.total_transfer_bytes),
+                "total_transfer": format_known_bytes(self.account.total_transfer_bytes),
             }
         )
         return context
@@ -281,7 +283,11 @@ class VideoStatisticsView(
                 "upload_file_key": self.kwargs["upload_file_key"],
                 "provenance": series.provenance,
                 "total_views": series.views,
-                "play_time_hours": round(series.play_time_seconds / 3600, 2),
+                "play_time_hours": (
+                    None
+                    if series.play_time_seconds is None
+                    else round(series.play_time_seconds / 3600, 2)
+                ),
                 "unrecorded_count": unrecorded,
                 "recording_message": _recording_message(running) if running else "",
                 "record_url": reverse("wagtail_kollus_stats:record"),

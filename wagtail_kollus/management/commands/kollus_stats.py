@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wagtail_kollus.api.errors import KollusAPIError
 from wagtail_kollus.stats import snapshots, tasks
+from wagtail_kollus.stats.failures import for_operators
 from wagtail_kollus.stats.periods import DateRange
 
 
@@ -82,12 +83,11 @@ class Command(BaseCommand):
                     )
                 except KollusAPIError as error:
                     raise CommandError(
-                        f"Kollus did not answer after {recorded} day(s) were recorded (they "
-                        "stay recorded: run the same command with --resume to go on): "
-                        f"{error.describe()['message']}"
+                        f"{for_operators(error)} {recorded} day(s) were recorded before; they "
+                        "stay recorded: run the same command with --resume to go on."
                     ) from error
                 self.stdout.write(f"Backfill: {result.summary}.")
             if options["record_recent"]:
                 self.stdout.write(f"Recent days: {snapshots.record_recent_days().summary}.")
         except KollusAPIError as error:
-            raise CommandError(f"Kollus did not answer: {error.describe()['message']}") from error
+            raise CommandError(for_operators(error)) from error
