@@ -33,6 +33,10 @@ pytestmark = [
 # A distinct client address per test keeps the rate-limit counters of tests apart, also when
 # several tests share one process-wide cache.
 _addresses = (f"192.0.2.{n}" for n in itertools.count(1))
+# The rate limit's windows are fixed and counted from the epoch: a window of an hour ends at
+# every o'clock, and a test running across 12:00:00 counted its requests in two windows. The
+# window holding today ends in January 2038, so no run straddles one.
+ONE_WINDOW = 2**31
 
 
 @pytest.fixture
@@ -235,7 +239,7 @@ def test_clients_are_rate_limited_with_retry_after(client, token_url, address, s
     settings.WAGTAIL_KOLLUS = {
         **settings.WAGTAIL_KOLLUS,
         "PLAYER_TOKEN_RATE_LIMIT": 3,
-        "PLAYER_TOKEN_RATE_WINDOW": 3600,  # one window for the whole test
+        "PLAYER_TOKEN_RATE_WINDOW": ONE_WINDOW,  # one window for the whole test
     }
     reference = reference_for()
     statuses = [
@@ -243,10 +247,13 @@ def test_clients_are_rate_limited_with_retry_after(client, token_url, address, s
         for _ in range(4)
     ]
     assert statuses == [200, 200, 200, 429]
+    window_left_before = ONE_WINDOW - time.time() % ONE_WINDOW
     limited = client.get(token_url, {"reference": reference}, REMOTE_ADDR=address)
+    window_left_after = ONE_WINDOW - time.time() % ONE_WINDOW
     assert limited.status_code == 429
     assert limited.json()["error"] == "rate_limited"
-    assert 1 <= int(limited["Retry-After"]) <= 3600
+    # Until the window ends, in whole seconds.
+    assert window_left_after <= int(limited["Retry-After"]) <= window_left_before + 1
     assert "no-store" in limited["Cache-Control"]
     # Another visitor (another address) is not affected.
     other = type(client)().get(token_url, {"reference": reference}, REMOTE_ADDR=next(_addresses))
@@ -259,7 +266,7 @@ def test_dropping_the_session_cookie_does_not_escape_the_per_ip_limit(
     settings.WAGTAIL_KOLLUS = {
         **settings.WAGTAIL_KOLLUS,
         "PLAYER_TOKEN_RATE_LIMIT_PER_IP": 2,
-        "PLAYER_TOKEN_RATE_WINDOW": 3600,
+        "PLAYER_TOKEN_RATE_WINDOW": ONE_WINDOW,
     }
     reference = reference_for()
     statuses = []
@@ -305,7 +312,7 @@ def database_rate_cache(settings):
     settings.WAGTAIL_KOLLUS = {
         **settings.WAGTAIL_KOLLUS,
         "RATE_LIMIT_CACHE": "rates",
-        "PLAYER_TOKEN_RATE_WINDOW": 3600,  # one window for the whole test
+        "PLAYER_TOKEN_RATE_WINDOW": ONE_WINDOW,  # one window for the whole test
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -16,6 +17,7 @@ from openpyxl import load_workbook
 from wagtail.models import Page, ReferenceIndex
 
 from tests.factories import make_page, make_progress, make_video, video_block_data
+from wagtail_kollus.models import LearnerProgress
 
 pytestmark = pytest.mark.django_db
 
@@ -99,9 +101,9 @@ def test_the_page_report_filters_by_completion_and_period(viewer, lesson):
     assert completed.context["figures"].learners == 1
     in_progress = viewer.get(page_url(lesson, state="in_progress"))
     assert {row.learner_name for row in in_progress.context["object_list"]} == {"bob", "cid"}
-    from django.utils import timezone
-
-    today = timezone.localdate()
+    # The UTC day Ann and Bob last watched (the fixture's clock, not a second reading of
+    # it: a run that crosses midnight UTC would otherwise ask for the day after).
+    today = LearnerProgress.objects.get(learner=lesson["bob"]).last_watched_at.date()
     recent = viewer.get(page_url(lesson, start=today.isoformat()))
     assert {row.learner_name for row in recent.context["object_list"]} == {"Ann Lee", "bob"}
     # A period that ends before it starts: an error on the form, the whole history shown.
@@ -109,6 +111,27 @@ def test_the_page_report_filters_by_completion_and_period(viewer, lesson):
     assert wrong.status_code == 200
     assert "The end date is before the start date." in wrong.content.decode()
     assert wrong.context["figures"].learners == 3
+
+
+def test_the_period_filter_counts_utc_days_as_the_charts_do(viewer, django_user_model, settings):
+    """A site far from UTC: a learner who started at 20:00 UTC on 10 March (05:00 on the 11th
+    in Seoul) is in the report of 10 March, as that day's bar of the chart counts them."""
+    settings.TIME_ZONE = "Asia/Seoul"
+    make_video(1, title="Intro video")
+    page = make_page([], title="Late lesson")
+    late = make_user(django_user_model, "late")
+    evening = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)
+    make_progress(late, page, first_watched_at=evening, last_watched_at=evening)
+    day = "2026-03-10"
+
+    response = viewer.get(
+        reverse("wagtail_kollus_progress:page", args=[page.pk]) + f"?start={day}&end={day}"
+    )
+
+    assert [row.learner_name for row in response.context["object_list"]] == ["late"]
+    assert response.context["figures"].learners == 1
+    started, _completed = response.context["view"].progress.daily(response.context["days"])
+    assert [(point.day.isoformat(), point.value) for point in started] == [(day, 1)]
 
 
 def test_the_page_report_sorts_by_watched(viewer, lesson):

@@ -38,10 +38,13 @@ def kollus(sandbox, settings):
 
 
 def test_a_year_without_snapshots_is_split_into_92_day_calls(kollus):
-    period = DateRange.last_days(365)
+    now = today()
+    period = DateRange.last_days(365, now)
 
-    series = service.account_series(period)
-    ranking = service.ranking(period)
+    # The day the period was computed for, not a second reading of the clock: from midnight
+    # UTC on, the period's first day is outside Kollus's year.
+    series = service.account_series(period, today=now)
+    ranking = service.ranking(period, today=now)
 
     # 365 days in Kollus's window: today-364 .. today, 4 calls of at most 92 days each.
     assert kollus.request_count(SUMMARY) == 4
@@ -68,8 +71,8 @@ def test_old_days_come_from_snapshots_and_recent_days_from_kollus(kollus):
         )
     period = DateRange(old_days.start, now)
 
-    series = service.account_series(period)
-    ranking = service.ranking(period)
+    series = service.account_series(period, today=now)
+    ranking = service.ranking(period, today=now)
 
     # Only the unsettled tail (the last three days) is asked for: one call per endpoint.
     assert kollus.request_count(SUMMARY) == 1
@@ -84,10 +87,11 @@ def test_old_days_come_from_snapshots_and_recent_days_from_kollus(kollus):
 
 
 def test_days_before_the_window_without_snapshots_are_reported_missing(kollus):
-    oldest = oldest_day_kollus_answers(today())
+    now = today()
+    oldest = oldest_day_kollus_answers(now)
     period = DateRange(oldest - timedelta(days=5), oldest + timedelta(days=2))
 
-    series = service.account_series(period)
+    series = service.account_series(period, today=now)
 
     assert series.provenance.missing == [
         DateRange(oldest - timedelta(days=5), oldest - timedelta(days=1))
@@ -133,7 +137,7 @@ def test_kollus_down_with_nothing_cached_falls_back_to_provisional_snapshots(kol
     kollus.faults.set(SUMMARY, status=500)
     period = DateRange(now - timedelta(days=2), now - timedelta(days=1))
 
-    series = service.account_series(period)
+    series = service.account_series(period, today=now)
 
     assert series.points[1].unique_visitors == 42
     assert series.provenance.is_stale
@@ -202,8 +206,8 @@ def test_an_interrupted_backfill_says_how_to_go_on_and_resumes_after_the_final_d
 
 def test_recent_days_record_the_lagging_tail(kollus, settings):
     settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, "STATS_RECORD_DAYS": 3}
-    result = snapshots.record_recent_days()
     now = today()
+    result = snapshots.record_recent_days(now)
     assert result.recorded_days == [now - timedelta(days=n) for n in (3, 2, 1)]
 
 

@@ -16,7 +16,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 from django.utils.functional import cached_property
 
 from ..models import LearnerProgress
@@ -38,7 +37,10 @@ class Filters:
 
 
 def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+    """The start of ``day`` as a UTC day: the reports' days (the charts count per UTC day, the
+    default period ends on the UTC today), not the site's time zone, or a filter of one day
+    and that day's bar would count different learners."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def active_rows(rows: QuerySet, filters: Filters) -> QuerySet:

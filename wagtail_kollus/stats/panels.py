@@ -12,7 +12,7 @@ from wagtail.admin.ui.components import Component
 
 from . import service
 from .charts import format_known_bytes
-from .periods import DateRange
+from .periods import DateRange, utc_today
 from .rows import join_local, ranking_rows
 from .views import account_charts
 
@@ -29,14 +29,17 @@ class StatisticsPanel(Component):
         return Media(css={"all": [static("wagtail_kollus/css/stats.css")]})
 
     def get_context_data(self, parent_context: Mapping[str, Any] | None = None) -> dict:
-        month = DateRange.last_days(30)
-        week = DateRange.last_days(7)
-        account = service.account_series(month)
+        # One reading of the clock for the whole panel: read again per period, a load at
+        # midnight UTC could show a week and a month that end on different days.
+        today = utc_today()
+        month = DateRange.last_days(30, today)
+        week = DateRange.last_days(7, today)
+        account = service.account_series(month, today=today)
         rankings = []
         provenance = service.Provenance()
         provenance.merge(account.provenance)
         for period, query in ((week, "range=7"), (month, "range=30")):
-            ranking = service.ranking(period)
+            ranking = service.ranking(period, today=today)
             provenance.merge(ranking.provenance)
             rows = ranking_rows(ranking.top(TOP_VIDEOS))  # five rows read, not the ranking
             rankings.append(

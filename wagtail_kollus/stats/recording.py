@@ -54,10 +54,10 @@ def current() -> RecordingRequest | None:
     return _cache().get(_KEY)
 
 
-def request_recording(period: DateRange) -> RecordingRequest | None:
+def request_recording(period: DateRange, *, today: date | None = None) -> RecordingRequest | None:
     """Queue the recording of ``period``'s unrecorded days and return it; while another
     request runs, return that one instead (nothing is queued). None: nothing to record."""
-    days = unrecorded_video_days(period)
+    days = unrecorded_video_days(period, today=today)
     if not days:
         return None
     recording = RecordingRequest(days[0], days[-1], len(days), datetime.now(UTC))

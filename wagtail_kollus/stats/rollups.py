@@ -130,7 +130,7 @@ def settled(
         sql, params = sums.query.get_compiler(connection=connection).as_sql()
         _insert_ranked(rollup, sql, params)
 
-    return _get_or_build(key, RollupKind.SETTLED, days[0], days[-1], fill)
+    return _get_or_build(key, RollupKind.SETTLED, days[0], days[-1], fill, today)
 
 
 def remote(run: DateRange, fetched_at: datetime, ranks: Iterable[tuple]) -> StatsRollup:
@@ -235,8 +235,13 @@ def prune(today: date | None = None) -> int:
 # --- building ---------------------------------------------------------------------------------
 
 
-def _get_or_build(key: str, kind: str, start: date, end: date, fill) -> StatsRollup:
-    today = utc_today()
+def _get_or_build(
+    key: str, kind: str, start: date, end: date, fill, today: date | None = None
+) -> StatsRollup:
+    # The day the rollup is built for, when the caller knows it: a settled rollup prepared
+    # for tomorrow (``prepare_rankings``), or for a ``today`` passed explicitly, is marked
+    # used on that day, and the prune of that day keeps it.
+    today = today or utc_today()
     found = find(key, today)
     if found is not None:
         return found

@@ -9,6 +9,8 @@ figures and the template says since when they are stale, and why Kollus failed
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import redirect
@@ -32,7 +34,7 @@ from ..spreadsheets import CSVInRequestLanguageMixin
 from . import recording, rollups, service
 from .charts import Point, format_bytes, format_known_bytes, render_chart
 from .forms import StatisticsRangeForm
-from .periods import DateRange
+from .periods import DateRange, utc_today
 from .rows import join_local, joined_chunks, ranking_rows
 
 STATS_PERMISSION = "wagtail_kollus.view_kollus_statistics"
@@ -55,8 +57,14 @@ class RangeMixin:
     """Reads the date range from the query string (presets or custom)."""
 
     @cached_property
+    def today(self) -> date:
+        """The UTC day of this request, read once: the period and every figure of the screen
+        are computed for it, even when the request runs across midnight UTC."""
+        return utc_today()
+
+    @cached_property
     def range_form(self) -> StatisticsRangeForm:
-        return StatisticsRangeForm(self.request.GET or None)
+        return StatisticsRangeForm(self.request.GET or None, today=self.today)
 
     @cached_property
     def period(self) -> DateRange:
@@ -153,11 +161,11 @@ class StatisticsReportView(
     }
     @cached_property
     def ranking(self) -> service.Ranking:
-        return service.ranking(self.period)
+        return service.ranking(self.period, today=self.today)
 
     @cached_property
     def account(self) -> service.AccountSeries:
-        return service.account_series(self.period)
+        return service.account_series(self.period, today=self.today)
 
     def get_filename(self) -> str:
         return f"kollus-statistics-{self.period.start}-{self.period.end}"
@@ -235,7 +243,7 @@ class VideoStatisticsView(
 
     @cached_property
     def series(self) -> service.VideoSeries:
-        return service.video_series(self.kwargs["upload_file_key"], self.period)
+        return service.video_series(self.kwargs["upload_file_key"], self.period, today=self.today)
 
     @cached_property
     def title(self) -> str:
@@ -312,7 +320,7 @@ class RecordDaysView(StatisticsPermissionMixin, RangeMixin, View):
     def post(self, request, *args, **kwargs):
         running = recording.current()
         if running is None:
-            queued = recording.request_recording(self.period)
+            queued = recording.request_recording(self.period, today=self.today)
             if queued is None:
                 messages.info(request, gettext("Every day of this period is recorded already."))
             else:
