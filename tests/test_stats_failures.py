@@ -16,7 +16,12 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from tests.factories import store_snapshot
-from tests.stats_support import FAST_LIMITS, completed_keys, expected_visitors, today
+from tests.stats_support import (
+    completed_keys,
+    expected_visitors,
+    stats_sandbox,  # noqa: F401  (the fixture ``kollus``)
+    today,
+)
 from wagtail_kollus.api.errors import AuthenticationError
 from wagtail_kollus.stats import tasks
 from wagtail_kollus.stats.periods import DateRange
@@ -26,14 +31,6 @@ pytestmark = pytest.mark.django_db
 REPORT = "wagtail_kollus_stats:report"
 WRONG_TOKEN = "sandbox-access-tokn"
 STATS_ENDPOINTS = ("kollus.stats_summary_daily", "kollus.stats_content_rank")
-
-
-@pytest.fixture
-def kollus(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **FAST_LIMITS}
-    cache.clear()
-    yield sandbox
-    cache.clear()
 
 
 @pytest.fixture

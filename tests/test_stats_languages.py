@@ -19,11 +19,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from tests.factories import editor_speaking
-from tests.stats_support import FAST_LIMITS, completed_keys
+from tests.stats_support import (
+    completed_keys,
+    stats_sandbox,  # noqa: F401  (the fixture ``kollus``)
+)
 from wagtail_kollus.models import KollusMedia
 
 pytestmark = pytest.mark.django_db
@@ -34,14 +36,6 @@ CATALOGUE = (
 HANGUL_OR_KANA = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\uac00-\ud7a3\uff66-\uff9f]")
 # Video titles, upload keys and numbers are data, not interface; the sandbox's media titles are
 # English, so a Korean word on an English screen can only be the interface's.
-
-
-@pytest.fixture
-def kollus(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **FAST_LIMITS}
-    cache.clear()
-    yield sandbox
-    cache.clear()
 
 
 def screens(client, kollus) -> Iterator[tuple[str, str]]:

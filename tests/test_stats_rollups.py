@@ -21,7 +21,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import store_snapshot
-from tests.stats_support import FAST_LIMITS, expected_views, today
+from tests.stats_support import (
+    expected_views,
+    stats_sandbox,  # noqa: F401  (the fixture ``kollus``)
+    today,
+)
 from wagtail_kollus.models import (
     DailyStatsSnapshot,
     DailyVideoViews,
@@ -38,14 +42,6 @@ pytestmark = pytest.mark.django_db
 REPORT = "wagtail_kollus_stats:report"
 VIEWS_TABLE = DailyVideoViews._meta.db_table
 ROWS_TABLE = StatsRollupRow._meta.db_table
-
-
-@pytest.fixture
-def kollus(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **FAST_LIMITS}
-    cache.clear()
-    yield sandbox
-    cache.clear()
 
 
 def old_day(offset: int = 0):

@@ -12,10 +12,10 @@ from django.core.management.base import CommandError
 
 from tests.factories import store_snapshot
 from tests.stats_support import (
-    FAST_LIMITS,
     completed_keys,
     expected_views,
     expected_visitors,
+    stats_sandbox,  # noqa: F401  (the fixture ``kollus``)
     today,
 )
 from wagtail_kollus.models import DailyStatsSnapshot, DailyVideoViews
@@ -27,14 +27,6 @@ pytestmark = pytest.mark.django_db
 
 SUMMARY = "kollus.stats_summary_daily"
 RANK = "kollus.stats_content_rank"
-
-
-@pytest.fixture
-def kollus(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **FAST_LIMITS}
-    cache.clear()
-    yield sandbox
-    cache.clear()
 
 
 def test_a_year_without_snapshots_is_split_into_92_day_calls(kollus):

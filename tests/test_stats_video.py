@@ -7,12 +7,16 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils.html import escape
 
 from tests.factories import store_snapshot
-from tests.stats_support import FAST_LIMITS, completed_keys, expected_views, today
+from tests.stats_support import (
+    completed_keys,
+    expected_views,
+    stats_sandbox,  # noqa: F401  (the fixture ``kollus``)
+    today,
+)
 from wagtail_kollus.models import DailyStatsSnapshot, KollusMedia
 from wagtail_kollus.sandbox import statistics as sandbox_stats
 from wagtail_kollus.stats.periods import DateRange, oldest_day_kollus_answers
@@ -23,14 +27,6 @@ REPORT = "wagtail_kollus_stats:report"
 
 def video_url(key: str) -> str:
     return reverse("wagtail_kollus_stats:video", args=[key])
-
-
-@pytest.fixture
-def kollus(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **FAST_LIMITS}
-    cache.clear()
-    yield sandbox
-    cache.clear()
 
 
 def report_views(client, query: dict) -> dict[str, int]:

@@ -15,7 +15,12 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from tests.factories import store_snapshot
-from tests.stats_support import FAST_LIMITS, completed_keys, expected_views, today
+from tests.stats_support import (
+    completed_keys,
+    expected_views,
+    stats_sandbox,  # noqa: F401  (the fixture ``kollus``)
+    today,
+)
 from wagtail_kollus.models import KollusMedia
 from wagtail_kollus.sandbox import statistics as sandbox_stats
 from wagtail_kollus.stats.periods import DateRange
@@ -23,14 +28,6 @@ from wagtail_kollus.stats.periods import DateRange
 pytestmark = pytest.mark.django_db
 
 REPORT = "wagtail_kollus_stats:report"
-
-
-@pytest.fixture
-def kollus(sandbox, settings):
-    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **FAST_LIMITS}
-    cache.clear()
-    yield sandbox
-    cache.clear()
 
 
 def _editor(django_user_model, *, statistics: bool):
