@@ -16,6 +16,9 @@ from django.db.models.functions import Greatest
 
 from wagtail_kollus.messages import Message, columns
 
+# Portable across Wagtail 7.x (no swappable page model) and 8.x (WAGTAIL_PAGE_MODEL).
+PAGE_MODEL = getattr(settings, "WAGTAIL_PAGE_MODEL", "wagtailcore.Page")
+
 
 def _keeper(links, raw):
     """The link that keeps the record: the one whose create marker the record carries."""
@@ -84,7 +87,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('wagtail_kollus', '0013_media_stuck_index'),
-        migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
+        migrations.swappable_dependency(PAGE_MODEL),
     ]
 
     operations = [
