@@ -33,7 +33,9 @@ def failure_kind(error: KollusAPIError | None) -> str:
 _WEIGHT = {TRANSIENT: 0, OTHER: 1, REFUSED: 2}
 
 
-def most_telling(first: KollusAPIError | None, second: KollusAPIError | None):
+def most_telling(
+    first: KollusAPIError | None, second: KollusAPIError | None
+) -> KollusAPIError | None:
     """Of two failures of one page load, the one to tell: a refused token outranks any other
     cause (fixing it is what the editor must ask for), a client error outranks an outage."""
     if first is None:
