@@ -13,8 +13,15 @@ from django.urls import reverse
 
 from tests.factories import make_course, publish
 from tests.sync_support import link_of, publish_and_push, push, push_now
+from tests.testapp.models import CoursePage
 from wagtail_kollus.models import PageContentLink
-from wagtail_kollus.sync.engine import RecordOfAnotherPage, make_client, retry_now
+from wagtail_kollus.sync.engine import (
+    RecordOfAnotherPage,
+    make_client,
+    new_marker,
+    retry_now,
+    sync_page,
+)
 from wagtail_kollus.sync.engine import push as push_once
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +44,7 @@ def marker_of_record(content_id: int) -> str:
         client.close()
 
 
-def record_made_elsewhere(sandbox, marker: str) -> int:
+def record_made_elsewhere(sandbox, marker: str, **fields) -> int:
     """A record another site's page created (its marker names a page this site lacks)."""
     client = make_client()
     try:
@@ -50,6 +57,7 @@ def record_made_elsewhere(sandbox, marker: str) -> int:
                 "featured_image": "https://example.com/other.jpg",
                 "language": "en",
                 "external_id": marker,
+                **fields,
             }
         )
     finally:
@@ -148,3 +156,137 @@ def test_a_put_without_a_conflict_read_checks_the_marker_in_its_answer(
     assert [e["endpoint"] for e in synced.requests] == ["contents.update"]
     assert "this push changed its title" in raised.value.message
     assert link_of(page).content_id is None  # Retry now creates this page's own record
+
+
+# --- the pause of an unpublish or a delete --------------------------------------------------
+def lessons_record_at_the_home_pages_id(sandbox, capture) -> tuple[CoursePage, int, int]:
+    """The home page synced; then the API reused its record's id for the lesson's live record.
+
+    The lesson's record was made by a copy of this site sharing the contents API (a staging
+    site, or this site before its database was restored), so no link here holds it and no
+    create of ours displaced the home page's link: the home page's link still holds the id.
+    Returns the home page, the id and the lesson page's key.
+    """
+    home_page, home_link = publish_and_push(make_course("Home"), capture)
+    lesson = make_course("Lesson")
+    restart_without_state(sandbox)
+    taken = record_made_elsewhere(sandbox, new_marker(lesson.pk), title="Lesson", status="publish")
+    assert taken == home_link.content_id
+    sandbox._app.requests.clear()
+    return home_page, taken, lesson.pk
+
+
+def test_unpublishing_a_page_leaves_another_pages_record_at_its_id_alone(
+    synced, admin_client, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    home_page, taken, lesson_key = lessons_record_at_the_home_pages_id(synced, capture)
+    with capture(execute=False):
+        CoursePage.objects.get(pk=home_page.pk).unpublish()
+    link = push(home_page, capture)
+
+    # The conflict read the unpublish makes anyway saw the lesson's marker: no write.
+    assert [e["endpoint"] for e in synced.requests] == ["contents.get"]
+    record = synced.state.contents[taken]
+    assert record["status"] == "publish"
+    assert record["translations"]["en"]["title"] == "Lesson"
+    assert (link.state, link.content_id) == ("failed", None)
+    html = admin_client.get(reverse("wagtailadmin_pages:edit", args=[home_page.pk])).content
+    html = html.decode()
+    assert f"Content #{taken} belongs to page {lesson_key}" in html
+    assert "so it was not paused" in html
+    assert "publishing it again creates its own record" in html
+
+    # Nothing is retried against the lesson's record; publishing again creates the home page's.
+    with capture(execute=True):
+        retry_now(link)
+    link = push(home_page, capture)
+    assert (link.state, link.content_id) == ("synced", None)
+    with capture(execute=True):
+        publish(home_page)
+    link = push(home_page, capture)
+    assert link.state == "synced" and link.content_id not in (None, taken)
+    assert synced.state.contents[taken]["status"] == "publish"
+
+
+def test_deleting_a_page_leaves_another_pages_record_at_its_id_alone(
+    synced, admin_client, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    home_page, taken, lesson_key = lessons_record_at_the_home_pages_id(synced, capture)
+    with capture(execute=False):
+        CoursePage.objects.get(pk=home_page.pk).delete()
+    with capture(execute=True):
+        sync_page(home_page.pk)
+
+    assert synced.state.contents[taken]["status"] == "publish"
+    # A delete reads the record before pausing it (the one request it adds): no write.
+    assert [e["endpoint"] for e in synced.requests] == ["contents.get"]
+    link = PageContentLink.objects.get(page_key=home_page.pk)
+    assert (link.state, link.content_id) == ("failed", None)
+    report = admin_client.get(reverse("wagtail_kollus_sync:report")).content.decode()
+    assert f"Content #{taken} belongs to page {lesson_key}" in report
+    assert "so it was not paused. This deleted page was unlinked from it." in report
+
+    # Retry now (the report's) unlinks it, still without touching the lesson's record.
+    with capture(execute=True):
+        retry_now(link)
+    with capture(execute=True):
+        sync_page(home_page.pk)
+    assert PageContentLink.objects.get(page_key=home_page.pk).state == "unlinked"
+    assert synced.request_count("contents.update") == 0
+
+
+def test_deleting_a_page_pauses_its_own_record_after_reading_it(
+    synced, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    page, link = publish_and_push(make_course(), capture)
+    synced._app.requests.clear()
+    with capture(execute=False):
+        CoursePage.objects.get(pk=page.pk).delete()
+    with capture(execute=True):
+        sync_page(page.pk)
+    assert [e["endpoint"] for e in synced.requests] == ["contents.get", "contents.update"]
+    assert synced.state.contents[link.content_id]["status"] == "paused"
+    assert PageContentLink.objects.get(page_key=page.pk).state == "unlinked"
+
+
+def test_deleting_a_page_whose_record_is_gone_unlinks_it_without_a_write(
+    synced, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    page, link = publish_and_push(make_course(), capture)
+    assert requests.post(synced.base_url + "/_sandbox/reset", timeout=5).ok  # record gone
+    synced._app.requests.clear()
+    with capture(execute=False):
+        CoursePage.objects.get(pk=page.pk).delete()
+    with capture(execute=True):
+        sync_page(page.pk)
+    assert [e["endpoint"] for e in synced.requests] == ["contents.get"]
+    assert PageContentLink.objects.get(page_key=page.pk).state == "unlinked"
+
+
+def test_a_pause_without_a_read_before_it_says_it_changed_the_other_pages_record(
+    synced, django_capture_on_commit_callbacks
+):
+    # An unpublish on the baseline of our own last write (a split burst) makes no read before
+    # its PUT: the answer still tells whose record it was, and the editor what to check.
+    capture = django_capture_on_commit_callbacks
+    page = make_course()
+    link = push_now(page, capture)
+    restart_without_state(synced)
+    taken = record_made_elsewhere(synced, "wagtail-kollus:999999:0123456789ab")
+    assert taken == link.content_id
+    with capture(execute=False):
+        CoursePage.objects.get(pk=page.pk).unpublish()
+    client = make_client()
+    try:
+        with pytest.raises(RecordOfAnotherPage) as raised:
+            push_once(link_of(page), client, fresh_remote_stamp=link.remote_updated_at)
+    finally:
+        client.close()
+    assert "this push changed its status" in raised.value.message
+    assert "check that record on the contents site" in raised.value.message
+    assert "Retry now" not in raised.value.message  # it would not create a record: unpublished
+    assert link_of(page).content_id is None

@@ -18,7 +18,8 @@ Rules this module keeps (docs/sync.md explains them to site developers):
   after losing its data) gives the record to the page that just created it; the other link
   forgets it and queues a new create (``_take_record``). A record that carries another
   page's marker is never written to knowingly: the conflict is recorded on the link
-  (``RecordOfAnotherPage``).
+  (``RecordOfAnotherPage``). That holds for the pause of an unpublish or a delete too: the
+  record is read before it is paused (the unpublish's conflict GET; one GET for a delete).
 * The engine owns retries (the HTTP client is built with ``max_retries=0``) so that one policy
   applies: backoff, ``Retry-After`` honoured, a horizon, then "failed". Local transient errors
   (a busy database, a reset connection) are retried like an API outage; short waits sleep in
@@ -54,6 +55,7 @@ from ..models.sync import ContentRecord, PageContentLink, SyncAction, SyncLogEnt
 from ..signals import content_synced, send_robustly, sync_failed
 from .jobs import enqueue_in_transaction, enqueue_sync, enqueue_syncs
 from .mapping import ContentMapping, project, value_hash
+from .problems import page_model
 from .registry import get_mapping
 
 logger = logging.getLogger("wagtail_kollus.sync")
@@ -87,7 +89,8 @@ class ConflictError(EditorMessageError):
 class RecordOfAnotherPage(EditorMessageError):
     """The record this link points at carries another page's create marker: it is that page's
     record (the API reused an id), not this one's. Not retried: the link forgets the record
-    and *Retry now* creates a new one for this page."""
+    and *Retry now* creates a new one for this page (for an unpublished or deleted page, whose
+    push was a pause, there is nothing to create: it ends synced or unlinked)."""
 
 
 #: ``wagtail-kollus:<page id>:<random>``: which page created a record, readable from the record.
@@ -324,8 +327,22 @@ def _push_deleted(link: PageContentLink, client: Any) -> PushResult:
         return PushResult("unlink")
     status = kollus_settings.SYNC_DELETED_STATUS
     if link.pushed_values.get("status") == status:
-        return PushResult("unlink", link.content_id)
-    response = client.update_content(link.content_id, {"status": status})
+        return PushResult("unlink", link.content_id)  # paused already (by the unpublish)
+    mapping = _mapping_of_type(link.page_type)
+    # A GET before the pause, the one request a delete adds: the PUT's answer comes after the
+    # write, and the contents API has no conditional write (no If-Match), so only a read first
+    # keeps a delete from pausing another page's record at this id (the API reused it).
+    try:
+        remote = client.get_content(link.content_id, language=_record_language(link))
+    except NotFoundError:
+        return PushResult("unlink", link.content_id)  # deleted outside Wagtail: nothing to pause
+    _check_owner(link, mapping, remote.raw or {}, written=[], page=None)
+    try:
+        response = client.update_content(link.content_id, {"status": status})
+    except NotFoundError:
+        return PushResult("unlink", link.content_id)  # deleted since the read
+    # The id reused between the read and the write: the answer tells (the editors are told).
+    _check_owner(link, mapping, getattr(response, "raw", None) or {}, written=["status"], page=None)
     _remember(link, {"status": status}, response)
     _mirror(response)
     return PushResult("unlink", link.content_id, ["status"], remote_updated_at=_stamp(response))
@@ -452,13 +469,27 @@ def _take_record(link: PageContentLink, content_id: int) -> None:
         transaction.on_commit(lambda key=other.page_key: enqueue_sync(key))
 
 
+def _mapping_of_type(page_type: str) -> ContentMapping:
+    """The mapping a deleted page's type syncs with, to read its record's marker; the default
+    one (its marker field) when the type is gone or no longer syncs."""
+    model = page_model(page_type)
+    return (get_mapping(model) if model is not None else None) or ContentMapping(Page)
+
+
 def _check_owner(
-    link: PageContentLink, mapping: ContentMapping, record: dict[str, Any], *, written: list[str]
+    link: PageContentLink,
+    mapping: ContentMapping,
+    record: dict[str, Any],
+    *,
+    written: list[str],
+    page: Any,
 ) -> None:
     """Raise ``RecordOfAnotherPage`` when ``record`` carries another page's marker.
 
     ``written``: the fields this push already sent to it (the PUT's answer is checked too,
     for pushes that made no conflict read), said in the message so editors know what to fix.
+    ``page``: the page pushed, None when it was deleted; an unpublished or deleted page's
+    push is a pause, and the message says what becomes of the page then.
     """
     found = mapping.marker_of(record)
     owner = marker_page_key(found)
@@ -466,6 +497,8 @@ def _check_owner(
         return  # ours, made outside Wagtail, or by another system: nothing tells otherwise
     content_id = link.content_id
     _forget_record(link)
+    if page is None or not page.live:
+        raise RecordOfAnotherPage(_pause_refused(content_id, owner, written=written, page=page))
     if written:
         message = Message.gettext(
             "Content #%(content_id)s belongs to page %(page)s (it carries that page's marker), "
@@ -484,6 +517,33 @@ def _check_owner(
             page=owner,
         )
     raise RecordOfAnotherPage(message)
+
+
+def _pause_refused(content_id: int | None, owner: int, *, written: list[str], page: Any) -> Message:
+    """Why an unpublished or deleted page's record was not paused: it is another page's."""
+    if written:  # no read came before the write (a burst's baseline, or a race with the read)
+        return Message.gettext(
+            "Content #%(content_id)s belongs to page %(page)s (it carries that page's marker), "
+            "and this push changed its %(fields)s. This page was unlinked from it: check that "
+            "record on the contents site.",
+            content_id=content_id,
+            page=owner,
+            fields=", ".join(written),
+        )
+    if page is None:
+        return Message.gettext(
+            "Content #%(content_id)s belongs to page %(page)s (it carries that page's marker), "
+            "so it was not paused. This deleted page was unlinked from it.",
+            content_id=content_id,
+            page=owner,
+        )
+    return Message.gettext(
+        "Content #%(content_id)s belongs to page %(page)s (it carries that page's marker), so "
+        "it was not paused. This page was unlinked from it: publishing it again creates its "
+        "own record.",
+        content_id=content_id,
+        page=owner,
+    )
 
 
 def _find_by_marker(
@@ -522,7 +582,7 @@ def _push_update(
             # Deleted outside Wagtail: start over with a new record for the live page.
             _forget_record(link)
             return _push_create(link, page, mapping, client)
-        _check_owner(link, mapping, remote.raw or {}, written=[])
+        _check_owner(link, mapping, remote.raw or {}, written=[], page=page)
         changed, overwritten = _resolve_conflict(link, payload, changed, remote, policy)
     if not changed:
         _catch_up_mirror(link, client)
@@ -535,7 +595,9 @@ def _push_update(
         return _push_create(link, page, mapping, client)
     # No conflict read before a PUT on the baseline of our own last write: its answer, which
     # is the whole record, tells whether the id was reused meanwhile.
-    _check_owner(link, mapping, getattr(response, "raw", None) or {}, written=sorted(changed))
+    _check_owner(
+        link, mapping, getattr(response, "raw", None) or {}, written=sorted(changed), page=page
+    )
     _remember(link, changed, response)
     _mirror(response)
     return PushResult(
