@@ -318,6 +318,29 @@ def test_a_record_deleted_after_our_write_is_recreated_when_the_put_finds_nothin
     assert link_of(page).content_id == result.content_id
 
 
+def test_unpublishing_a_page_whose_record_was_deleted_creates_no_record_to_pause(
+    synced, django_capture_on_commit_callbacks
+):
+    # The conflict read finds nothing: a live page would get a new record, but an unpublished
+    # one would only get a paused record nobody asked for. Publishing again creates one.
+    page = make_course()
+    link = push_now(page, django_capture_on_commit_callbacks)
+    with synced.state.lock:
+        del synced.state.contents[link.content_id]
+    with django_capture_on_commit_callbacks(execute=False):
+        CoursePage.objects.get(pk=page.pk).unpublish()
+    synced._app.requests.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_page(page.pk)
+    assert [e["endpoint"] for e in synced.requests] == ["contents.get"]
+    assert link_of(page).content_id is None
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(CoursePage.objects.get(pk=page.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync_page(page.pk) == "synced"
+    assert link_of(page).content_id in synced.state.contents
+
+
 @pytest.fixture
 def price_as_text():
     """CoursePage's mapping sends its price as text; the API answers it as a number."""

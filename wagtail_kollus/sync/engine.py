@@ -558,6 +558,18 @@ def _find_by_marker(
     return None
 
 
+def _record_gone(
+    link: PageContentLink, page: Any, mapping: ContentMapping, client: Any
+) -> PushResult:
+    """The link's record was deleted outside Wagtail: a live page gets a new one; an
+    unpublished page's push was a pause, and a record created only to be paused would be
+    clutter on the contents site, so the link forgets the id (publishing creates a record)."""
+    _forget_record(link)
+    if not page.live:
+        return PushResult("skipped")
+    return _push_create(link, page, mapping, client)
+
+
 def _push_update(
     link: PageContentLink,
     page: Any,
@@ -580,8 +592,7 @@ def _push_update(
             remote = client.get_content(link.content_id, language=_record_language(link))
         except NotFoundError:
             # Deleted outside Wagtail: start over with a new record for the live page.
-            _forget_record(link)
-            return _push_create(link, page, mapping, client)
+            return _record_gone(link, page, mapping, client)
         _check_owner(link, mapping, remote.raw or {}, written=[], page=page)
         changed, overwritten = _resolve_conflict(link, payload, changed, remote, policy)
     if not changed:
@@ -591,8 +602,7 @@ def _push_update(
         response = client.update_content(link.content_id, changed)
     except NotFoundError:
         # Deleted outside Wagtail after the write our baseline came from (no GET was made).
-        _forget_record(link)
-        return _push_create(link, page, mapping, client)
+        return _record_gone(link, page, mapping, client)
     # No conflict read before a PUT on the baseline of our own last write: its answer, which
     # is the whole record, tells whether the id was reused meanwhile.
     _check_owner(
