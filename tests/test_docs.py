@@ -101,6 +101,7 @@ def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
         check_settings,
         import_slice_warnings,
         sqlite_cluster_warnings,
+        task_attempts_warnings,
         task_queue_messages,
     )
 
@@ -133,6 +134,7 @@ def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
     messages += task_queue_messages(None, None, django_q_installed=False)
     messages += task_queue_messages(None, None, redis_installed=False)
     messages += task_queue_messages({"name": "site"}, None, redis_installed=True)
+    messages += task_attempts_warnings({"name": "site", "orm": "default"})
     for patterns in ([WAGTAIL_PAGES], [WAGTAIL_PAGES, KOLLUS_URLS]):
         settings.ROOT_URLCONF = ModuleType("site_urls")
         settings.ROOT_URLCONF.urlpatterns = patterns

@@ -399,6 +399,18 @@ def sqlite_cluster_warnings(databases: dict, q_cluster: Any) -> list:
     ]
 
 
+def cluster_conf(q_cluster: Any, cluster_name: str | None) -> dict:
+    """The settings of the django-q2 cluster the plugin queues on: ``Q_CLUSTER``, with the
+    ``ALT_CLUSTERS`` entry ``Q_CLUSTER_NAME`` names over it (as django-q2 reads them for a
+    ``qcluster`` started with that name); ``{}`` when ``Q_CLUSTER`` is not a dict."""
+    if not isinstance(q_cluster, dict):
+        return {}
+    conf = dict(q_cluster)
+    if cluster_name:
+        conf.update((q_cluster.get("ALT_CLUSTERS") or {}).get(cluster_name) or {})
+    return conf
+
+
 @register(Tags.compatibility)
 def check_import_slice_fits_the_task_timeout(app_configs: Any = None, **kwargs: Any) -> list:
     """Warn when an import task's slice may outlast the cluster's task ``timeout``.
@@ -424,9 +436,7 @@ def import_slice_warnings(
     """The check above, for the given ``Q_CLUSTER`` and settings' values."""
     if not isinstance(q_cluster, dict) or q_cluster.get("sync"):
         return []
-    conf = dict(q_cluster)
-    if cluster_name:  # django-q2's ALT_CLUSTERS override the main settings per cluster
-        conf.update((q_cluster.get("ALT_CLUSTERS") or {}).get(cluster_name) or {})
+    conf = cluster_conf(q_cluster, cluster_name)
     try:
         timeout = float(conf.get("timeout") or 0)
         slice_seconds, read_timeout = float(slice_seconds), float(read_timeout)
@@ -664,13 +674,11 @@ def task_queue_messages(
                 id="wagtail_kollus.E007",
             )
         ]
-    conf = dict(q_cluster) if isinstance(q_cluster, dict) else {}
-    if cluster_name:  # django-q2's ALT_CLUSTERS override the main settings per cluster
-        conf.update((conf.get("ALT_CLUSTERS") or {}).get(cluster_name) or {})
+    conf = cluster_conf(q_cluster, cluster_name)
     if _names_a_broker_other_than_redis(conf):
         return []
     where = "Q_CLUSTER is not set" if not isinstance(q_cluster, dict) else "Q_CLUSTER names no broker"
-    example = '{"name": "mysite", "orm": "default", "timeout": 60, "retry": 180}'
+    example = '{"name": "mysite", "orm": "default", "timeout": 60, "retry": 180, "max_attempts": 3}'
     if not redis_installed:
         return [
             Error(
@@ -690,6 +698,52 @@ def task_queue_messages(
             hint=f"Name the broker: Q_CLUSTER = {example}, or Q_CLUSTER['redis'] = your Redis "
             "URL (docs/deployment.md).",
             id="wagtail_kollus.W007",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_task_attempts_are_limited(app_configs: Any = None, **kwargs: Any) -> list:
+    """Warn when the cluster hands a failing task out again for ever (``max_attempts`` 0).
+
+    django-q2 acknowledges a task that fails (raises, or runs past ``timeout``) only with
+    ``ack_failures``; otherwise a broker that redelivers (the ORM's, SQS, IronMQ, MongoDB)
+    hands it out again every ``retry`` seconds, and with the default ``max_attempts`` (0) it
+    never stops: a task that always fails keeps a worker busy and repeats its calls to the APIs
+    for ever. The plugin loses nothing by a limit: its sweep queues its own outstanding work
+    again (docs/deployment.md).
+    """
+    if not apps.is_installed("django_q"):
+        return []
+    return task_attempts_warnings(
+        getattr(settings, "Q_CLUSTER", None), kollus_settings.get("Q_CLUSTER_NAME")
+    )
+
+
+def task_attempts_warnings(q_cluster: Any, cluster_name: str | None = None) -> list:
+    """The check above, for the given ``Q_CLUSTER`` and cluster name."""
+    # No Q_CLUSTER is E008/W007's to report; a sync cluster runs tasks in the web process; the
+    # Redis broker never hands a task out twice (its queue is a list, popped); and a cluster
+    # that acknowledges failures does not hand a failed task out again.
+    conf = cluster_conf(q_cluster, cluster_name)
+    if not conf or conf.get("sync"):
+        return []
+    if not _names_a_broker_other_than_redis(conf) or conf.get("ack_failures"):
+        return []
+    attempts = conf.get("max_attempts")
+    if isinstance(attempts, int) and not isinstance(attempts, bool) and attempts > 0:
+        return []
+    where = f"Q_CLUSTER['ALT_CLUSTERS'][{cluster_name!r}]" if cluster_name else "Q_CLUSTER"
+    value = "not set" if attempts is None else f"{attempts!r}"
+    return [
+        Warning(
+            f"{where}['max_attempts'] is {value}: django-q2 hands a task that fails (raises, or "
+            "runs past its timeout) out again every 'retry' seconds, for ever.",
+            hint="Set \"max_attempts\": 3 in the cluster's settings (docs/deployment.md). "
+            "Nothing of the plugin's is lost when django-q2 gives up on a task: its sweep "
+            "(manage.py kollus_sweep --install-schedule) queues unfinished page syncs and "
+            "callback deliveries again.",
+            id="wagtail_kollus.W011",
         )
     ]
 
