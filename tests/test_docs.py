@@ -204,8 +204,11 @@ def test_troubleshooting_explains_every_system_check_with_its_real_message(setti
         if heading:
             quote = next(_QUOTE.match(nxt) for nxt in lines[n + 1 :] if _QUOTE.match(nxt))
             documented[heading["id"]] = quote["text"]
-    source = (PACKAGE / "checks.py").read_text(encoding="utf-8")
-    # Every id checks.py can report: in an Error/Warning(id=...) or in a table of its checks.
+    # Every id the settings checks can report: checks.py and the modules it draws on
+    # (checks_settings.py, the shape table), in an Error/Warning(id=...) or a table of checks.
+    sources = sorted(PACKAGE.glob("checks*.py"))
+    assert {path.name for path in sources} >= {"checks.py", "checks_settings.py"}
+    source = "\n".join(path.read_text(encoding="utf-8") for path in sources)
     assert set(documented) == set(re.findall(r'"(wagtail_kollus\.[EW]\d{3})"', source))
     actual = check_messages_by_id(settings, monkeypatch)
     assert set(actual) == set(documented), "a check id is not triggered by this test's settings"
