@@ -159,6 +159,7 @@ Q_CLUSTER = {
     "workers": 1,
     "timeout": 30,
     "retry": 60,
+    "max_attempts": 3,  # as docs/deployment.md recommends (check W011)
     "sync": False,
     "catch_up": False,
     "poll": 0.1,

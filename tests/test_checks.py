@@ -154,3 +154,50 @@ def test_the_registered_check_reads_the_settings(settings):
     assert [m.id for m in check_import_slice_fits_the_task_timeout()] == ["wagtail_kollus.W006"]
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 300}
     assert check_import_slice_fits_the_task_timeout() == []
+
+
+# --- W011: a cluster that hands a failing task out again for ever -----------------------------
+
+from wagtail_kollus.checks import (  # noqa: E402
+    check_task_attempts_are_limited,
+    task_attempts_warnings,
+)
+
+
+def test_a_redelivering_cluster_without_max_attempts_warns():
+    (warning,) = task_attempts_warnings({"name": "site", "orm": "default"})
+    assert warning.id == "wagtail_kollus.W011"
+    assert warning.msg.startswith("Q_CLUSTER['max_attempts'] is not set: ")
+    assert "for ever" in warning.msg
+    assert '"max_attempts": 3' in warning.hint and "sweep" in warning.hint
+    (warning,) = task_attempts_warnings({"orm": "default", "max_attempts": 0})
+    assert warning.msg.startswith("Q_CLUSTER['max_attempts'] is 0: ")
+    for broker in ({"sqs": {}}, {"mongo": {"host": "db"}}, {"iron_mq": {"token": "t"}}):
+        assert [m.id for m in task_attempts_warnings(broker)] == ["wagtail_kollus.W011"]
+
+
+def test_a_limited_or_non_redelivering_cluster_does_not_warn():
+    assert task_attempts_warnings({"orm": "default", "max_attempts": 3}) == []
+    assert task_attempts_warnings({"orm": "default", "ack_failures": True}) == []
+    assert task_attempts_warnings({"orm": "default", "sync": True}) == []  # in-process
+    assert task_attempts_warnings({"redis": "redis://cache:6379/0"}) == []  # never redelivers
+    assert task_attempts_warnings(None) == []  # E008/W007's to report
+    assert task_attempts_warnings({"name": "site"}) == []  # no broker: E008/W007 again
+
+
+def test_the_cluster_the_plugin_queues_on_is_the_one_whose_max_attempts_counts():
+    q_cluster = {
+        "orm": "default",
+        "max_attempts": 3,
+        "ALT_CLUSTERS": {"kollus": {"max_attempts": 0}, "other": {"timeout": 10}},
+    }
+    assert task_attempts_warnings(q_cluster) == []
+    assert task_attempts_warnings(q_cluster, "other") == []  # inherits the main setting
+    (warning,) = task_attempts_warnings(q_cluster, "kollus")
+    assert warning.msg.startswith("Q_CLUSTER['ALT_CLUSTERS']['kollus']['max_attempts'] is 0")
+
+
+def test_the_registered_check_reads_the_settings_and_the_test_settings_pass_it(settings):
+    assert check_task_attempts_are_limited() == []
+    settings.Q_CLUSTER = {k: v for k, v in settings.Q_CLUSTER.items() if k != "max_attempts"}
+    assert [m.id for m in check_task_attempts_are_limited()] == ["wagtail_kollus.W011"]

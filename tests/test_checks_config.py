@@ -20,13 +20,8 @@ from django.test import Client, override_settings
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 
-from wagtail_kollus.checks import (
-    SETTING_SHAPES,
-    check_dotted_paths,
-    check_task_queue,
-    shape_errors,
-    task_queue_messages,
-)
+from wagtail_kollus.checks import check_dotted_paths, check_task_queue, task_queue_messages
+from wagtail_kollus.checks_settings import SETTING_SHAPES, shape_errors
 from wagtail_kollus.conf import DEFAULTS, SECRET_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent

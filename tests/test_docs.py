@@ -101,6 +101,7 @@ def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
         check_settings,
         import_slice_warnings,
         sqlite_cluster_warnings,
+        task_attempts_warnings,
         task_queue_messages,
     )
 
@@ -133,6 +134,7 @@ def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
     messages += task_queue_messages(None, None, django_q_installed=False)
     messages += task_queue_messages(None, None, redis_installed=False)
     messages += task_queue_messages({"name": "site"}, None, redis_installed=True)
+    messages += task_attempts_warnings({"name": "site", "orm": "default"})
     for patterns in ([WAGTAIL_PAGES], [WAGTAIL_PAGES, KOLLUS_URLS]):
         settings.ROOT_URLCONF = ModuleType("site_urls")
         settings.ROOT_URLCONF.urlpatterns = patterns
@@ -202,8 +204,11 @@ def test_troubleshooting_explains_every_system_check_with_its_real_message(setti
         if heading:
             quote = next(_QUOTE.match(nxt) for nxt in lines[n + 1 :] if _QUOTE.match(nxt))
             documented[heading["id"]] = quote["text"]
-    source = (PACKAGE / "checks.py").read_text(encoding="utf-8")
-    # Every id checks.py can report: in an Error/Warning(id=...) or in a table of its checks.
+    # Every id the settings checks can report: checks.py and the modules it draws on
+    # (checks_settings.py, the shape table), in an Error/Warning(id=...) or a table of checks.
+    sources = sorted(PACKAGE.glob("checks*.py"))
+    assert {path.name for path in sources} >= {"checks.py", "checks_settings.py"}
+    source = "\n".join(path.read_text(encoding="utf-8") for path in sources)
     assert set(documented) == set(re.findall(r'"(wagtail_kollus\.[EW]\d{3})"', source))
     actual = check_messages_by_id(settings, monkeypatch)
     assert set(actual) == set(documented), "a check id is not triggered by this test's settings"

@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from django.utils import timezone
+from django.utils import timezone, translation
+
+from wagtail_kollus.messages import Message, shown
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,6 +64,11 @@ def test_existing_duplicates_keep_the_page_whose_marker_the_record_carries():
             "from it and will get a new record."
         )
         assert home.last_error_i18n["msgid"].startswith("Content #%(content_id)s was also")
+        # The migration's frozen copy of the stored-message format still reads as one today:
+        # the panel shows it translated (Korean here), not the English text column.
+        assert Message.from_json(home.last_error_i18n).english() == home.last_error
+        with translation.override("ko"):
+            assert shown(home.last_error, home.last_error_i18n) != home.last_error
         Log = apps.get_model(APP, "SyncLogEntry")
         assert sorted(Log.objects.values_list("link_id", "operation", "content_id")) == [
             (home.pk, "displaced", 4601),

@@ -6,16 +6,16 @@ still pass ``check``); values that can never work (malformed URLs, wrong types) 
 Besides the settings themselves: the code they name (``PLAYBACK_POLICY``, ``CUID_RESOLVER``),
 django-q2 and its broker, and the plugin's URLs in the site's URLconf, each of which fails
 quietly at run time (a placeholder, a task never queued, a callback answered 403).
+
+The type and shape of every setting (``E006``) is the table of :mod:`.checks_settings`;
+``check_settings`` reports what it finds.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 from django.apps import apps
 from django.conf import settings
@@ -23,16 +23,15 @@ from django.core.cache import InvalidCacheBackendError, caches
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.dummy import DummyCache
 from django.core.checks import Error, Tags, Warning, register
-from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from .api.errors import ConfigurationError
-from .conf import DEFAULTS, SECRET_SETTINGS, SETTINGS_NAME, SITE_SECRET_SETTINGS, kollus_settings
-from .media.forms import OVERRIDABLE_UPLOAD_FIELDS
-from .sync.engine import POLICIES as CONFLICT_POLICIES
+from .checks_settings import SETTING_SHAPES as SETTING_SHAPES  # it lived here: re-exported
+from .checks_settings import is_http_url, shape_errors
+from .conf import DEFAULTS, SETTINGS_NAME, kollus_settings
 
 _URL_SETTINGS = ("CONTENTS_API_URL", "KOLLUS_API_URL", "PLAYER_URL")
 _REQUIRED_FOR = {
@@ -43,13 +42,6 @@ _REQUIRED_FOR = {
     "KOLLUS_CUSTOM_KEY": "signed playback",
     "KOLLUS_SERVICE_ACCOUNT_KEY": "verifying Kollus callbacks",
 }
-
-
-def _is_http_url(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    parsed = urlparse(value)
-    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
 
 
 @register(Tags.compatibility)
@@ -85,7 +77,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
             )
     for name in _URL_SETTINGS:
         value = kollus_settings.get(name)
-        if value and not _is_http_url(value):
+        if value and not is_http_url(value):
             messages.append(
                 Error(
                     f"{SETTINGS_NAME}[{name!r}] is not an http(s) URL.",
@@ -120,207 +112,6 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
                 hint="Use a long random value, e.g. python -c 'import secrets; "
                 "print(secrets.token_urlsafe(32))'.",
                 id="wagtail_kollus.W004",
-            )
-        )
-    return messages
-
-
-# --- the type and shape of every setting -------------------------------------------------------
-# A value of the wrong type passes silently until the code that reads it runs: an int where a
-# list belongs fails every publish in the worker ("'int' object is not iterable"). One table says
-# what each setting must be; check_settings reports every value that is not.
-
-
-@dataclass(frozen=True)
-class Shape:
-    """What a setting's value must be: ``expected`` completes "must be …"."""
-
-    expected: str
-    accepts: Callable[[Any], bool]
-    check_id: str = "wagtail_kollus.E006"
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_list_of(value: Any, item: Callable[[Any], bool]) -> bool:
-    return isinstance(value, list | tuple) and all(item(element) for element in value)
-
-
-def _is_hh_mm(value: Any) -> bool:
-    match = isinstance(value, str) and re.fullmatch(r"(\d{1,2}):(\d{2})", value)
-    return bool(match) and int(match[1]) < 24 and int(match[2]) < 60
-
-
-def _is_tag_names(value: Any) -> bool:
-    # chooser_tags(): {id: "name"} or a list of (id, name) pairs, ids as ints or digit strings.
-    pairs = value.items() if isinstance(value, Mapping) else value
-    if not isinstance(pairs, list | tuple) and not isinstance(value, Mapping):
-        return False
-    return all(
-        isinstance(pair, list | tuple)
-        and len(pair) == 2
-        and (_is_int(pair[0]) or (isinstance(pair[0], str) and pair[0].strip().isdigit()))
-        and isinstance(pair[1], str)
-        for pair in pairs
-    )
-
-
-def _optional(shape: Shape) -> Shape:
-    return Shape(f"None or {shape.expected}", lambda v: v is None or shape.accepts(v))
-
-
-def _one_of(*choices: str) -> Shape:
-    return Shape("one of " + ", ".join(map(repr, choices)), lambda v: v in choices)
-
-
-POSITIVE_NUMBER = Shape(
-    "a positive number", lambda v: _is_number(v) and v > 0, "wagtail_kollus.E003"
-)
-NUMBER_OR_ZERO = Shape("a number, 0 or more", lambda v: _is_number(v) and v >= 0)
-COUNT = Shape("a whole number, 0 or more (0: none)", lambda v: _is_int(v) and v >= 0)
-POSITIVE_COUNT = Shape("a whole number above 0", lambda v: _is_int(v) and v > 0)
-FLAG = Shape("True or False", lambda v: isinstance(v, bool))
-TEXT = Shape("a string", lambda v: isinstance(v, str))
-NAME = Shape("a non-empty string", lambda v: isinstance(v, str) and bool(v.strip()))
-ID_LIST = Shape("a list of integer ids, such as [5] (or [])", lambda v: _is_list_of(v, _is_int))
-DELAY_LIST = Shape(
-    "a list of seconds, such as [30, 60, 300]",
-    lambda v: _is_list_of(v, lambda d: _is_number(d) and d >= 0),
-)
-# The statuses of a content record (reference: the contents API's ``status``).
-RECORD_STATUS = _one_of("publish", "pending", "paused", "in_review", "banned")
-
-# Every setting not checked by a check of its own (below, playback/checks.py, languages.py…).
-SETTING_SHAPES: dict[str, Shape] = {
-    **dict.fromkeys(
-        ("CONTENTS_API_KEY", "KOLLUS_ACCESS_TOKEN", "KOLLUS_SECURITY_KEY", "KOLLUS_CUSTOM_KEY",
-         "KOLLUS_SERVICE_ACCOUNT_KEY", "KOLLUS_CHANNEL_KEY", "KOLLUS_CATEGORY_KEY",
-         "CALLBACK_TOKEN", "VIEWER_ID_KEY", "SYNC_DEFAULT_DESCRIPTION_HTML"),
-        TEXT,
-    ),
-    **dict.fromkeys(
-        ("CONNECT_TIMEOUT", "READ_TIMEOUT", "BACKOFF_FACTOR", "BACKOFF_MAX",
-         "PLAYER_TOKEN_LIFETIME", "CHOOSER_CACHE_TIMEOUT", "CALLBACK_CLAIM_SECONDS",
-         "PLAYER_REFERENCE_MAX_AGE", "PLAYER_TOKEN_RATE_WINDOW", "PLAY_SESSION_SECONDS",
-         "PROGRESS_CONTEXT_MAX_AGE", "CATEGORIES_MAX_AGE", "STATS_CACHE_TIMEOUT",
-         "STATS_LAST_GOOD_TIMEOUT", "STATS_OUTAGE_PAUSE", "STATS_REQUEST_MAX_WAIT",
-         "SYNC_RETRY_HORIZON", "SYNC_RETRY_BACKOFF", "SYNC_RETRY_BACKOFF_MAX",
-         "SYNC_CLAIM_SECONDS", "MEDIA_RESYNC_HOURS", "IMPORT_TASK_SECONDS",
-         "STUCK_AFTER_MINUTES"),
-        POSITIVE_NUMBER,
-    ),
-    **dict.fromkeys(
-        ("SYNC_INLINE_RETRY_MAX", "SYNC_COALESCE_SECONDS", "SYNC_COALESCE_MAX",
-         "PROGRESS_RESUME_END_MARGIN"),
-        NUMBER_OR_ZERO,
-    ),
-    **dict.fromkeys(
-        ("MAX_RETRIES", "KOLLUS_RATE_LIMIT_PER_SECOND", "KOLLUS_RATE_LIMIT_PER_MINUTE",
-         "CONTENTS_RATE_LIMIT_PER_SECOND", "CONTENTS_RATE_LIMIT_PER_MINUTE",
-         "PLAYER_TOKEN_RATE_LIMIT", "PLAYER_TOKEN_RATE_LIMIT_PER_IP", "PLAYBACK_PREVIEW_SECONDS",
-         "PLAYBACK_MAX_STREAMS", "REFUSED_PLAYS_RETENTION_DAYS", "STATS_REQUEST_RETRIES",
-         "STATS_LIVE_DAYS_PER_VIDEO"),
-        COUNT,
-    ),
-    "STATS_RECORD_DAYS": POSITIVE_COUNT,
-    "CACHE_VERSION": COUNT,
-    **dict.fromkeys(
-        ("CACHE_SAFE_PLAYBACK", "BLOCK_STRUCTURED_DATA", "PLAYBACK_ACCESS_PANEL",
-         "PROGRESS_TRACKING", "CLUSTER_QUEUE_REPAIR", "SYNC_ENABLED", "SYNC_UNLINK_ON_DELETE",
-         "UPLOAD_ENCRYPTION", "UPLOAD_AUDIO"),
-        FLAG,
-    ),
-    "SYNC_DEFAULT_CATEGORY_IDS": ID_LIST,
-    "SYNC_DEFAULT_TAG_IDS": ID_LIST,
-    "CALLBACK_RETRY_DELAYS": DELAY_LIST,
-    "SYNC_UNPUBLISHED_STATUS": RECORD_STATUS,
-    "SYNC_DELETED_STATUS": RECORD_STATUS,
-    "SYNC_CONFLICT_POLICY": _one_of(*CONFLICT_POLICIES),
-    "SYNC_CONTENT_TYPE": NAME,
-    "SYNC_DEFAULT_FEATURED_IMAGE": Shape(
-        "an http(s) URL of an image, or ''", lambda v: v == "" or _is_http_url(v)
-    ),
-    "PLAY_CONTEXT_USERVALUE": _one_of(*(f"uservalue{n}" for n in range(10))),
-    "PROGRESS_COMPLETION_PERCENT": Shape(
-        "a number above 0 and at most 100", lambda v: _is_number(v) and 0 < v <= 100
-    ),
-    "PROGRESS_RETENTION_DAYS": _optional(POSITIVE_COUNT),
-    "UPLOAD_EXPIRE_TIME": Shape(
-        "a whole number of seconds from 1 to 21600 (Kollus's maximum)",
-        lambda v: _is_int(v) and 0 < v <= 21600,
-    ),
-    "UPLOAD_EDITOR_OVERRIDES": Shape(
-        "a list of upload fields among " + ", ".join(map(repr, OVERRIDABLE_UPLOAD_FIELDS)),
-        lambda v: _is_list_of(v, lambda field: field in OVERRIDABLE_UPLOAD_FIELDS),
-    ),
-    "STATS_SCHEDULE_TIME": Shape('a UTC time "HH:MM", such as "02:30"', _is_hh_mm),
-    "CHOOSER_TAGS": Shape('a dict of tag ids to names, such as {21: "Beginner"}', _is_tag_names),
-    "Q_CLUSTER_NAME": _optional(NAME),
-    "CACHE_ALIAS": Shape(
-        "the alias of a cache in CACHES",
-        lambda v: isinstance(v, str) and v in (getattr(settings, "CACHES", None) or {}),
-    ),
-}
-
-
-def _described(name: str, value: Any) -> str:
-    """The value as the message shows it: its type, and the value unless it is a secret."""
-    if name in SECRET_SETTINGS or name in SITE_SECRET_SETTINGS:
-        return type(value).__name__
-    shown = repr(value)
-    return f"{type(value).__name__} {shown if len(shown) <= 60 else shown[:57] + '...'}"
-
-
-def _loader_errors() -> dict[str, str]:
-    """Settings the plugin's own readers validate: their message, if they refuse the value."""
-    from .api.paths import resolve_paths
-    from .languages import locale_languages
-
-    found = {}
-    paths = kollus_settings.get("KOLLUS_API_PATHS")
-    if not isinstance(paths, Mapping):
-        found["KOLLUS_API_PATHS"] = (
-            f"{SETTINGS_NAME}['KOLLUS_API_PATHS'] must be a dict of path names to paths, "
-            f"not {_described('KOLLUS_API_PATHS', paths)}."
-        )
-    else:
-        try:
-            resolve_paths(paths)
-        except ConfigurationError as exc:
-            found["KOLLUS_API_PATHS"] = str(exc)
-    try:
-        locale_languages()
-    except ImproperlyConfigured as exc:
-        found["LOCALE_LANGUAGES"] = str(exc)
-    return found
-
-
-def shape_errors() -> list[Error]:
-    """An error for every setting whose value is not of its :data:`SETTING_SHAPES` shape."""
-    messages = []
-    for name, shape in SETTING_SHAPES.items():
-        value = kollus_settings.get(name)
-        if not shape.accepts(value):
-            messages.append(
-                Error(
-                    f"{SETTINGS_NAME}[{name!r}] must be {shape.expected}, "
-                    f"not {_described(name, value)}.",
-                    hint=f"The default is {DEFAULTS[name]!r}; see docs/configuration.md.",
-                    id=shape.check_id,
-                )
-            )
-    for name, message in _loader_errors().items():
-        messages.append(
-            Error(
-                message,
-                hint=f"The default is {DEFAULTS[name]!r}; see docs/configuration.md.",
-                id="wagtail_kollus.E006",
             )
         )
     return messages
@@ -399,6 +190,18 @@ def sqlite_cluster_warnings(databases: dict, q_cluster: Any) -> list:
     ]
 
 
+def cluster_conf(q_cluster: Any, cluster_name: str | None) -> dict:
+    """The settings of the django-q2 cluster the plugin queues on: ``Q_CLUSTER``, with the
+    ``ALT_CLUSTERS`` entry ``Q_CLUSTER_NAME`` names over it (as django-q2 reads them for a
+    ``qcluster`` started with that name); ``{}`` when ``Q_CLUSTER`` is not a dict."""
+    if not isinstance(q_cluster, dict):
+        return {}
+    conf = dict(q_cluster)
+    if cluster_name:
+        conf.update((q_cluster.get("ALT_CLUSTERS") or {}).get(cluster_name) or {})
+    return conf
+
+
 @register(Tags.compatibility)
 def check_import_slice_fits_the_task_timeout(app_configs: Any = None, **kwargs: Any) -> list:
     """Warn when an import task's slice may outlast the cluster's task ``timeout``.
@@ -424,9 +227,7 @@ def import_slice_warnings(
     """The check above, for the given ``Q_CLUSTER`` and settings' values."""
     if not isinstance(q_cluster, dict) or q_cluster.get("sync"):
         return []
-    conf = dict(q_cluster)
-    if cluster_name:  # django-q2's ALT_CLUSTERS override the main settings per cluster
-        conf.update((q_cluster.get("ALT_CLUSTERS") or {}).get(cluster_name) or {})
+    conf = cluster_conf(q_cluster, cluster_name)
     try:
         timeout = float(conf.get("timeout") or 0)
         slice_seconds, read_timeout = float(slice_seconds), float(read_timeout)
@@ -664,13 +465,11 @@ def task_queue_messages(
                 id="wagtail_kollus.E007",
             )
         ]
-    conf = dict(q_cluster) if isinstance(q_cluster, dict) else {}
-    if cluster_name:  # django-q2's ALT_CLUSTERS override the main settings per cluster
-        conf.update((conf.get("ALT_CLUSTERS") or {}).get(cluster_name) or {})
+    conf = cluster_conf(q_cluster, cluster_name)
     if _names_a_broker_other_than_redis(conf):
         return []
     where = "Q_CLUSTER is not set" if not isinstance(q_cluster, dict) else "Q_CLUSTER names no broker"
-    example = '{"name": "mysite", "orm": "default", "timeout": 60, "retry": 180}'
+    example = '{"name": "mysite", "orm": "default", "timeout": 60, "retry": 180, "max_attempts": 3}'
     if not redis_installed:
         return [
             Error(
@@ -690,6 +489,52 @@ def task_queue_messages(
             hint=f"Name the broker: Q_CLUSTER = {example}, or Q_CLUSTER['redis'] = your Redis "
             "URL (docs/deployment.md).",
             id="wagtail_kollus.W007",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_task_attempts_are_limited(app_configs: Any = None, **kwargs: Any) -> list:
+    """Warn when the cluster hands a failing task out again for ever (``max_attempts`` 0).
+
+    django-q2 acknowledges a task that fails (raises, or runs past ``timeout``) only with
+    ``ack_failures``; otherwise a broker that redelivers (the ORM's, SQS, IronMQ, MongoDB)
+    hands it out again every ``retry`` seconds, and with the default ``max_attempts`` (0) it
+    never stops: a task that always fails keeps a worker busy and repeats its calls to the APIs
+    for ever. The plugin loses nothing by a limit: its sweep queues its own outstanding work
+    again (docs/deployment.md).
+    """
+    if not apps.is_installed("django_q"):
+        return []
+    return task_attempts_warnings(
+        getattr(settings, "Q_CLUSTER", None), kollus_settings.get("Q_CLUSTER_NAME")
+    )
+
+
+def task_attempts_warnings(q_cluster: Any, cluster_name: str | None = None) -> list:
+    """The check above, for the given ``Q_CLUSTER`` and cluster name."""
+    # No Q_CLUSTER is E008/W007's to report; a sync cluster runs tasks in the web process; the
+    # Redis broker never hands a task out twice (its queue is a list, popped); and a cluster
+    # that acknowledges failures does not hand a failed task out again.
+    conf = cluster_conf(q_cluster, cluster_name)
+    if not conf or conf.get("sync"):
+        return []
+    if not _names_a_broker_other_than_redis(conf) or conf.get("ack_failures"):
+        return []
+    attempts = conf.get("max_attempts")
+    if isinstance(attempts, int) and not isinstance(attempts, bool) and attempts > 0:
+        return []
+    where = f"Q_CLUSTER['ALT_CLUSTERS'][{cluster_name!r}]" if cluster_name else "Q_CLUSTER"
+    value = "not set" if attempts is None else f"{attempts!r}"
+    return [
+        Warning(
+            f"{where}['max_attempts'] is {value}: django-q2 hands a task that fails (raises, or "
+            "runs past its timeout) out again every 'retry' seconds, for ever.",
+            hint="Set \"max_attempts\": 3 in the cluster's settings (docs/deployment.md). "
+            "Nothing of the plugin's is lost when django-q2 gives up on a task: its sweep "
+            "(manage.py kollus_sweep --install-schedule) queues unfinished page syncs and "
+            "callback deliveries again.",
+            id="wagtail_kollus.W011",
         )
     ]
 

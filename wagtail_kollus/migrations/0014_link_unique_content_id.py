@@ -13,11 +13,30 @@ from django.conf import settings
 from django.db import migrations, models
 from django.db.models import Count, F
 from django.db.models.functions import Greatest
-
-from wagtail_kollus.messages import Message, columns
+from django.utils.translation import gettext_noop
 
 # Portable across Wagtail 7.x (no swappable page model) and 8.x (WAGTAIL_PAGE_MODEL).
 PAGE_MODEL = getattr(settings, "WAGTAIL_PAGE_MODEL", "wagtailcore.Page")
+
+# Frozen here, not imported: a migration runs against every future version of the package, so
+# what it writes must not change (or break) when wagtail_kollus.messages does. These are the
+# values messages.columns("last_error", Message.gettext(DISPLACED, ...)) gave when this
+# migration was written: the English text in the text column, the msgid and its parameters in
+# the ``_i18n`` column (shown translated as long as a catalogue still has the msgid).
+# gettext_noop only marks the msgid for makemessages, so the catalogues keep its translations.
+DISPLACED = gettext_noop(
+    "Content #%(content_id)s was also linked to page %(page)s, which keeps it. This "
+    "page was unlinked from it and will get a new record."
+)
+
+
+def _displaced_columns(content_id, page):
+    """``last_error`` and ``last_error_i18n`` for a link unlinked in favour of ``page``."""
+    params = {"content_id": content_id, "page": page}
+    return {
+        "last_error": DISPLACED % params,
+        "last_error_i18n": {"msgid": DISPLACED, "params": params},
+    }
 
 
 def _keeper(links, raw):
@@ -49,12 +68,7 @@ def resolve_duplicate_links(apps, schema_editor):
         for link in links:
             if link.pk == keeper.pk:
                 continue
-            message = Message.gettext(
-                "Content #%(content_id)s was also linked to page %(page)s, which keeps it. This "
-                "page was unlinked from it and will get a new record.",
-                content_id=content_id,
-                page=keeper.page_key,
-            )
+            displaced = _displaced_columns(content_id, keeper.page_key)
             PageContentLink.objects.filter(pk=link.pk).update(
                 content_id=None,
                 pushed_values={},
@@ -68,7 +82,7 @@ def resolve_duplicate_links(apps, schema_editor):
                 first_failure_at=None,
                 next_attempt_at=None,
                 field_errors={},
-                **columns("last_error", message),
+                **displaced,
             )
             SyncLogEntry.objects.create(
                 link_id=link.pk,
@@ -76,7 +90,7 @@ def resolve_duplicate_links(apps, schema_editor):
                 content_id=content_id,
                 error={
                     "error": "DuplicateLink",
-                    "message": message.english(),
+                    "message": displaced["last_error"],
                     "page": keeper.page_key,
                 },
                 success=False,
