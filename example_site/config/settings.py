@@ -164,7 +164,7 @@ Q_CLUSTER = {
     "workers": 2,
     "timeout": 60,
     "retry": 120,
-    "max_attempts": 3,  # stop handing out a task whose worker keeps dying (the sweep goes on)
+    "max_attempts": 3,  # stop handing out a task that keeps failing (the sweep goes on)
     "orm": "default",
     "poll": 0.5,
     "catch_up": False,
