@@ -22,17 +22,28 @@ Django uses it (as ``scale``), with the sandbox as the contents API and a throwa
   until the contents API's own limit, ``CONTENTS_RATE_LIMIT_PER_SECOND``, which every worker
   shares through the cache).
 
-Measured on a 2-core machine (load average in brackets; the first two rows on 2026-12-07):
+Measured on a 2-core machine (load average in brackets; the first three rows on 2026-12-07):
 
 | run | completed | queued in | all synced after | 1 w | 4 w | scaling | 1 w / 4 w, 50 ms API | scaling |
 |---|---|---|---|---|---|---|---|---|
+| 2 000 pages, timed runs of 2 000, persistent connections (quiet, load < 1; 2026-12-07) | 1 | 2.3 s | 26 s | 49.5 /s | 85.6 /s | 1.73 | 13.9 / 53.9 /s | 3.87 |
 | 100 000 pages, timed runs of 2 000 (load 2-9: other benchmarks ran meanwhile) | 1 | 155 s | 2 812 s | 41.6 /s | 49.2 /s | 1.18 | 11.9 / 42.8 /s | 3.59 |
 | 2 000 pages, timed runs of 2 000 (quiet, load < 2.5) | 1 | 2.0 s | 32 s | 32.1 /s | 44.6 /s | 1.39 | 11.6 / 44.8 /s | 3.85 |
 | 20 000 pages, timed runs of 1 000 | 1 | 40.9 s | 497 s | 22.2 /s | 36.6 /s | 1.65 | 10.8 / 29.0 /s | 2.69 |
 | 5 000 pages, timed runs of 500 | 1 | 10.9 s | 168 s | 19.3 /s | 23.2 /s | 1.20 | 7.8 / 13.4 /s | 1.72 |
 | 5 000 / 500, before sync jobs saved no ``Success`` row | 1 | 19.0 s | 682 s | 13.7 /s | 18.0 /s | 1.32 | 9.9 / 18.6 /s | 1.87 |
 
-Before the last change, the cluster's single monitor process, saving and pruning one result
+The first row has the workers keep their PostgreSQL connection (``CONN_MAX_AGE``, as the
+deployment checklist says); the rows below it connected anew for every task, as Django does
+by default. Those short-lived backends (a fork, cold caches, for one task each) were missed by
+profiling each long-lived process: the quiet 1-worker run of the row below kept ~1.44 cores
+busy at 32 pages/s (~45 ms of CPU per page, system-wide), while with persistent connections
+the processes of a push (worker ~5 ms, its PostgreSQL backend ~4 ms, the sandbox ~2 ms,
+django-q2's pusher and monitor ~1 ms) add up to ~12-14 ms per page. The same runs now push
+1.5 to 2 times the pages per second; the 4-worker runs gain the most, as the connections
+were CPU the workers could not overlap.
+
+Before an earlier change, the cluster's single monitor process, saving and pruning one result
 row per push, was the bottleneck: workers stalled for a minute at each recycle (every 500
 tasks) waiting for it. Now a push costs about 25 ms of CPU in the worker (``kollus_sync
 --now`` profiled on SQLite: ~25 queries and three commits per page, 6 ms of it the HTTP
