@@ -9,8 +9,10 @@ import pytest
 from wagtail_kollus.api.errors import (
     AuthenticationError,
     BadResponseError,
+    KollusAPIError,
     RateLimitedError,
     UnavailableError,
+    ValidationError,
 )
 from wagtail_kollus.api.http import ApiSession
 
@@ -249,3 +251,62 @@ def test_total_timeout_caps_reads_retries_and_backoff_together(sandbox):
     assert time.monotonic() - started < 0.1
     assert sandbox.request_count("kollus.media_list") - before == 2
     assert sandbox.keys.access_token not in str(caught.value)
+
+
+def contents_session(sandbox, **kw) -> ApiSession:
+    return ApiSession(
+        "contents",
+        sandbox.contents_api_url,
+        auth_headers={"Authorization": f"Bearer {sandbox.keys.server_key}"},
+        max_retries=0,
+        sleep=Sleeps(),
+        **kw,
+    )
+
+
+def test_the_error_says_whether_a_post_may_have_been_applied(sandbox):
+    """The sync engine searches before repeating a create only when this is True."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    refused = ApiSession("contents", f"http://127.0.0.1:{port}", max_retries=0, sleep=Sleeps())
+    outcomes = {}
+    with pytest.raises(UnavailableError) as info:
+        refused.request("POST", "/contents", json={"title": "x"})
+    outcomes["refused"] = info.value.may_have_been_applied
+    for name, fault in {
+        "429": {"status": 429},
+        "503": {"status": 503},
+        "reset": {"reset": True},
+        "read timeout": {"commit_then_timeout": 1.0},
+        "html 200": {"body": "html"},
+    }.items():
+        sandbox.faults.set("contents.create", times=1, **fault)
+        with pytest.raises(KollusAPIError) as info:
+            contents_session(sandbox, read_timeout=0.3).request_json(
+                "POST", "/contents", json={"title": "x"}
+            )
+        outcomes[name] = info.value.may_have_been_applied
+    with pytest.raises(ValidationError) as info:  # 422: the payload lacks required fields
+        contents_session(sandbox).request("POST", "/contents", json={"title": "x"})
+    outcomes["422"] = info.value.may_have_been_applied
+    assert outcomes == {
+        "refused": False,
+        "429": False,
+        "503": True,
+        "reset": True,
+        "read timeout": True,
+        "html 200": True,
+        "422": False,
+    }
+
+
+def test_an_attempt_that_may_have_been_applied_marks_the_final_error(sandbox):
+    # A GET retried after a 503 (which may have been carried out) ends on a 429 that refused
+    # the retry: the error still says the call may have been applied.
+    sandbox.faults.set("kollus.media_list", status=503, times=1)
+    sandbox.faults.set("kollus.*", status=429, retry_after=300)
+    with pytest.raises(RateLimitedError) as info:
+        kollus_session(sandbox).request("GET", "/api/media-contents")
+    assert sandbox.request_count("kollus.media_list") == 2
+    assert info.value.may_have_been_applied is True

@@ -17,9 +17,18 @@ class KollusAPIError(Exception):
 
     ``service`` names the remote ("contents" or "kollus"), ``status_code`` is the HTTP status
     when there was a response, ``retryable`` says whether trying again later may succeed.
+
+    ``may_have_been_applied`` says whether the API may have carried the request out although
+    the call failed: a write whose answer was lost (a timeout or a dropped connection after
+    sending, a 5xx, an unreadable 2xx). It is False only when the failure proves nothing was
+    done: the request never left (connection refused, DNS failure, connect timeout, a missing
+    setting, our own rate limiter) or the API answered that it refused it (401/403, 404,
+    400/422, 429). A caller that must not repeat a write (the sync engine's create) looks for
+    its effect first while this is True. When in doubt it is True.
     """
 
     retryable = False
+    may_have_been_applied = True
     default_message = "The remote API call failed."
 
     def __init__(
@@ -32,7 +41,10 @@ class KollusAPIError(Exception):
         url: str = "",
         response_text: str = "",
         secrets: tuple[str, ...] = (),
+        may_have_been_applied: bool | None = None,
     ) -> None:
+        if may_have_been_applied is not None:  # else the class's answer
+            self.may_have_been_applied = may_have_been_applied
         self.service = service
         self.status_code = status_code
         self.method = method
@@ -62,18 +74,21 @@ class KollusAPIError(Exception):
 class AuthenticationError(KollusAPIError):
     """401/403: the key or access token is wrong, revoked, or lacks permission."""
 
+    may_have_been_applied = False  # refused before any handler ran
     default_message = "The API rejected the credentials. Check the configured key or access token."
 
 
 class NotFoundError(KollusAPIError):
     """404: the record or media does not exist (or no longer does)."""
 
+    may_have_been_applied = False
     default_message = "The requested item was not found."
 
 
 class ValidationError(KollusAPIError):
     """422 (or 400): the API refused the data. ``field_errors`` maps field → list of messages."""
 
+    may_have_been_applied = False  # Laravel validates before the handler writes anything
     default_message = "The API refused the data."
 
     def __init__(self, message: str | None = None, *, field_errors: dict | None = None, **kw):
@@ -91,6 +106,10 @@ class RateLimitedError(KollusAPIError):
     """429, or our own limiter refused to wait that long. ``retry_after`` is in seconds."""
 
     retryable = True
+    # A decision (the contents API does not document its limits): a 429 refuses the request,
+    # as RFC 6585 defines it and as Laravel's throttle answers before the handler runs; our
+    # own limiter raises this before sending.
+    may_have_been_applied = False
     default_message = "Too many requests to the API; try again shortly."
 
     def __init__(self, message: str | None = None, *, retry_after: float | None = None, **kw):
@@ -105,6 +124,7 @@ class UnavailableError(KollusAPIError):
     """5xx, timeout or connection failure: the API is down or too slow. Retry later.
 
     ``retry_after`` (seconds) is set when a 503 carried a ``Retry-After`` header.
+    ``may_have_been_applied`` is False when the connection failed before anything was sent.
     """
 
     retryable = True
@@ -125,6 +145,7 @@ class BadResponseError(KollusAPIError):
 class ConfigurationError(KollusAPIError):
     """A required setting is missing; raised before any request is sent."""
 
+    may_have_been_applied = False
     default_message = "wagtail-kollus is not configured for this API."
 
 

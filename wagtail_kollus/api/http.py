@@ -6,7 +6,9 @@ Retry policy (why it looks like this):
 * Only idempotent calls are retried (GET/HEAD/PUT/DELETE/OPTIONS by default). A POST may have
   been applied even if we never saw the answer, so it is retried only when the caller says
   ``idempotent=True``, or when the connection failed *before* anything was sent (connect
-  refused/timed out, name resolution), which is safe for every method.
+  refused/timed out, name resolution), which is safe for every method. The error raised says
+  which it was: ``may_have_been_applied`` is False only when no attempt can have been carried
+  out (see :class:`KollusAPIError`), so a caller knows whether to look before repeating a write.
 * Backoff is exponential with full jitter (``uniform(0, factor * 2**attempt)``, capped at
   ``backoff_max``) so that many workers do not retry in lockstep. A ``Retry-After`` header
   (seconds or HTTP date) replaces the computed delay; when it asks for more than
@@ -190,9 +192,19 @@ class ApiSession:
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         attempt = 0
+        # Whether an attempt so far may have been carried out: the error finally raised says
+        # so even when its own attempt never left (a retried PUT refused after a read timeout).
+        reached = False
         while True:
-            if rate_limited and self.rate_limiter is not None:
-                self.rate_limiter.acquire(self._within_budget(self.rate_limit_max_wait))
+            try:
+                if rate_limited and self.rate_limiter is not None:
+                    self.rate_limiter.acquire(self._within_budget(self.rate_limit_max_wait))
+                attempt_timeout = self._attempt_timeout(
+                    timeout or self.timeout, method, url, params
+                )
+            except KollusAPIError as refused:  # this attempt was not sent
+                refused.may_have_been_applied = reached
+                raise
             started = self.clock()
             try:
                 response = self.session.request(
@@ -203,10 +215,11 @@ class ApiSession:
                     data=data,
                     files=files,
                     headers=headers,
-                    timeout=self._attempt_timeout(timeout or self.timeout, method, url, params),
+                    timeout=attempt_timeout,
                 )
             except requests.RequestException as exc:
                 error, retry_safe = self._transport_error(exc, method, url, params, idempotent)
+                reached = error.may_have_been_applied = reached or error.may_have_been_applied
                 self._log(method, url, params, None, started, exc)
                 delay = self._backoff(attempt)
                 if (
@@ -233,6 +246,8 @@ class ApiSession:
             retry_after = parse_retry_after(
                 response.headers.get("Retry-After"), now=self.wall_clock()
             )
+            answer = self.error_for_response(response, retry_after=retry_after)
+            reached = answer.may_have_been_applied = reached or answer.may_have_been_applied
             delay = retry_after if retry_after is not None else self._backoff(attempt)
             if (
                 status in RETRY_STATUSES
@@ -246,7 +261,7 @@ class ApiSession:
                 self.sleep(delay)
                 attempt += 1
                 continue
-            raise self.error_for_response(response, retry_after=retry_after)
+            raise answer
 
     def request_json(self, method: str, path_or_url: str, **kwargs: Any) -> Any:
         """Like :meth:`request`, then parse the body as JSON (unreadable → BadResponseError)."""
@@ -323,8 +338,9 @@ class ApiSession:
         """The error to raise for a transport failure, and whether retrying is safe."""
         full_url = requests.Request(method, url, params=params).prepare().url or url
         name = self.service.capitalize()
+        sent = True
         if isinstance(exc, requests.ConnectionError) and _failed_before_sending(exc):
-            what, safe = "could not be reached", True
+            what, safe, sent = "could not be reached", True, False
         elif isinstance(exc, requests.Timeout):
             what, safe = "did not answer in time", idempotent
         elif isinstance(exc, requests.ConnectionError):
@@ -339,6 +355,7 @@ class ApiSession:
             method=method,
             url=full_url,
             secrets=self.secrets,
+            may_have_been_applied=sent,
         )
         return error, safe
 
@@ -373,6 +390,7 @@ class ApiSession:
                 method=method,
                 url=full_url,
                 secrets=self.secrets,
+                may_have_been_applied=False,  # this attempt is not sent
             )
         connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         return (min(connect, remaining), min(read, remaining))
