@@ -12,8 +12,10 @@ Rules this module keeps (docs/sync.md explains them to site developers):
 * The page is re-read inside the task: the record gets the *latest* published state.
 * Only fields whose value changed since the last successful push are sent.
 * A create is reserved (marker and time saved) before the POST; a POST that may have landed is
-  never repeated blindly: the record is looked up by its marker and adopted. Once the POST
-  answered, the record's id is stored before anything else is written.
+  never repeated blindly: the record is looked up by its marker and adopted. A POST that
+  surely did not land (refused before sending, a 401/422/429 answer) releases the reservation,
+  so its retry does not search. Once the POST answered, the record's id is stored before
+  anything else is written.
 * One record, one page. A create answered with an id another link holds (the API reused ids
   after losing its data) gives the record to the page that just created it; the other link
   forgets it and queues a new create (``_take_record``). A record that carries another
@@ -36,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -380,7 +382,12 @@ def _push_create(
     PageContentLink.objects.filter(pk=link.pk).update(
         marker=marker, create_attempted_at=timezone.now(), page_title=page.title[:255]
     )
-    created = client.create_content(mapping.mark_payload(payload, marker))
+    try:
+        created = client.create_content(mapping.mark_payload(payload, marker))
+    except KollusAPIError as error:
+        if not error.may_have_been_applied:
+            _release_reservation(link)
+        raise
     # The record exists now: its id is stored before anything else can fail (the mirror's
     # write may find the database busy), so a retry updates it instead of looking for it.
     _remember(link, payload, created)
@@ -388,6 +395,18 @@ def _push_create(
     return PushResult(
         "create", created.content_id, list(payload), remote_updated_at=_stamp(created)
     )
+
+
+def _release_reservation(link: PageContentLink) -> None:
+    """The POST was not carried out (refused before sending, or answered 401/422/429…): the
+    next attempt creates without searching for the marker first, since after an outage that
+    would be a full-text search per page the API never saw. The marker stays for that POST."""
+    try:
+        PageContentLink.objects.filter(pk=link.pk).update(create_attempted_at=None)
+    except DatabaseError:
+        # The reservation stays, so the next attempt searches: one GET, never a duplicate.
+        # The API's error, not this one, is what the push records.
+        logger.warning("Sync of page %s: the create's reservation stays", link.page_key)
 
 
 def _remember(link: PageContentLink, sent: dict[str, Any], response: Any) -> None:
