@@ -13,21 +13,26 @@ import socket
 import pytest
 from django.utils import timezone
 
-from tests.factories import make_course
+from tests.factories import make_course, publish
 from tests.sync_support import configure, link_of, push, push_now
-from wagtail_kollus.models import SyncLogEntry
+from wagtail_kollus.models import PageContentLink, SyncLogEntry
+from wagtail_kollus.sandbox.testing import SandboxServer
+from wagtail_kollus.sweep import sweep
 from wagtail_kollus.sync.engine import retry_now
-from wagtail_kollus.testing import wait_for
+from wagtail_kollus.testing import running_cluster, wait_for
 
 pytestmark = pytest.mark.django_db
 
 
-def unreachable_url(sandbox) -> str:
-    """The contents API's URL on a port nobody listens on: connections are refused."""
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return sandbox.contents_api_url.replace(sandbox.base_url, f"http://127.0.0.1:{port}")
+        return probe.getsockname()[1]
+
+
+def unreachable_url(sandbox) -> str:
+    """The contents API's URL on a port nobody listens on: connections are refused."""
+    return sandbox.contents_api_url.replace(sandbox.base_url, f"http://127.0.0.1:{free_port()}")
 
 
 def retry_when_due(page, capture):
@@ -119,3 +124,46 @@ def test_a_lost_answer_is_still_searched_for_after_an_outage(
     assert synced.request_count("contents.list") == 1
     assert [r["content_id"] for r in records_of(synced, link)] == [link.content_id]
     assert SyncLogEntry.objects.filter(link=link, operation="adopt").count() == 1
+
+
+@pytest.mark.cluster
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_sync_through_an_outage_costs_no_searches(synced, settings):
+    # The user's trial, in small: the contents API is down (nothing listens on its port) while
+    # a cluster syncs a batch of new pages, then it comes back and the sweep queues the due
+    # retries. Every POST of the outage was refused before it left: no page searches.
+    pages = 8
+    port = free_port()
+    configure(
+        settings,
+        SYNC_INLINE_RETRY_MAX=0,
+        CONTENTS_API_URL=synced.contents_api_url.replace(
+            synced.base_url, f"http://127.0.0.1:{port}"
+        ),
+    )
+    courses = [make_course(title=f"Course {number}") for number in range(pages)]
+    links = PageContentLink.objects.filter(page_key__in=[c.pk for c in courses])
+    api = SandboxServer(port=port)
+    try:
+        with running_cluster():
+            for course in courses:
+                publish(course)
+            wait_for(
+                lambda: links.filter(last_error__contains="could not be reached").count() == pages,
+                message="the pages were not all tried while the API was down",
+            )
+            api.start()
+
+            def swept_and_synced() -> bool:
+                sweep()  # what the schedule does every minute: queue the due retries
+                return links.filter(state="synced").count() == pages
+
+            wait_for(swept_and_synced, interval=0.5, message="the pages did not sync")
+        assert api.request_count("contents.list") == 0
+        assert api.request_count("contents.create") == pages
+        created = [c for c in api.state.contents.values() if c["extra"].get("external_id")]
+        assert sorted(c["content_id"] for c in created) == sorted(
+            links.values_list("content_id", flat=True)
+        )
+    finally:
+        api.stop()
