@@ -24,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from wagtail.models import Page
 
 from wagtail_kollus.accounts import contents_client
@@ -35,6 +36,7 @@ from wagtail_kollus.availability import (
     withdraw_content,
 )
 from wagtail_kollus.conf import kollus_settings
+from wagtail_kollus.management.interrupts import interrupted
 from wagtail_kollus.management.options import moment
 from wagtail_kollus.models.sync import ContentRecord, PageContentLink, SyncState
 from wagtail_kollus.queue import QUEUE_BATCH
@@ -68,8 +70,27 @@ def _key_batches(pages: Any, size: int) -> Iterator[list[int]]:
         last = keys[-1]
 
 
+# The summary's words, translated as it is printed; the counters keep the engine's words
+# (``sync_page()``'s results), which the command itself tests ("failed").
+OUTCOME_LABELS = {
+    "queued": pgettext_lazy("kollus_sync summary", "queued"),
+    "skipped": pgettext_lazy("kollus_sync summary", "skipped"),
+    "not live": pgettext_lazy("kollus_sync summary", "not live"),
+    "synced": pgettext_lazy("kollus_sync summary", "synced"),
+    "retrying": pgettext_lazy("kollus_sync summary", "retrying"),
+    "failed": pgettext_lazy("kollus_sync summary", "failed"),
+    "idle": pgettext_lazy("kollus_sync summary", "nothing to do"),
+}
+
+
 def _summary(outcomes: Counter[str]) -> str:
-    return ", ".join(f"{name}: {count}" for name, count in sorted(outcomes.items())) or "-"
+    return (
+        ", ".join(
+            f"{OUTCOME_LABELS.get(name, name)}: {count}"
+            for name, count in sorted(outcomes.items())
+        )
+        or "-"
+    )
 
 
 class CountBar:
@@ -218,7 +239,21 @@ class Command(BaseCommand):
                     outcomes[sync_page(key)] += 1
                 done += len(batch)
                 bar.update(done)
-        except (Exception, KeyboardInterrupt) as error:
+        except KeyboardInterrupt:
+            bar.done()
+            raise interrupted(
+                _(
+                    "Interrupted after %(done)d of %(total)d page(s) (%(summary)s). "
+                    "Nothing is lost: run the same command with --resume %(started)s to go on."
+                )
+                % {
+                    "done": done,
+                    "total": total,
+                    "summary": _summary(outcomes),
+                    "started": started.isoformat(),
+                }
+            ) from None
+        except Exception as error:
             bar.done()
             self.stderr.write(
                 _(
