@@ -7,6 +7,7 @@ manage.py kollus_sync --now               # push in this process (no cluster nee
 manage.py kollus_sync --resume 2026-12-07T02:40:00+00:00
                                           # go on after an interrupted run (it prints this)
 manage.py kollus_sync --pending           # re-queue pages still waiting (after an outage)
+manage.py kollus_sync --new               # only pages never queued (added in bulk, say)
 manage.py kollus_sync --pull              # refresh the local ContentRecord mirror
                                           # and the availability of chosen videos
 """
@@ -136,6 +137,11 @@ class Command(BaseCommand):
             "--pending", action="store_true", help=_("Re-queue pages whose push is outstanding.")
         )
         parser.add_argument(
+            "--new",
+            action="store_true",
+            help=_("Only pages never queued for a push (no sync row yet)."),
+        )
+        parser.add_argument(
             "--pull", action="store_true", help=_("Refresh the ContentRecord mirror from the API.")
         )
         parser.add_argument(
@@ -166,7 +172,9 @@ class Command(BaseCommand):
             count = sweep_outstanding()
             self.stdout.write(_("%(count)d outstanding page(s) queued.") % {"count": count})
             return None
-        return self.push(options["page"], options["type"], options["now"], options["resume"])
+        return self.push(
+            options["page"], options["type"], options["now"], options["resume"], options["new"]
+        )
 
     # --- push -----------------------------------------------------------------------------
     def _pages(self, page_ids: list[int], type_labels: list[str]) -> Any:
@@ -192,7 +200,12 @@ class Command(BaseCommand):
         return pages
 
     def push(
-        self, page_ids: list[int], type_labels: list[str], now: bool, resume: datetime | None
+        self,
+        page_ids: list[int],
+        type_labels: list[str],
+        now: bool,
+        resume: datetime | None,
+        new: bool = False,
     ) -> None:
         """Queue (or, ``now``, push) the pages in batches of ``QUEUE_BATCH``.
 
@@ -204,6 +217,10 @@ class Command(BaseCommand):
         pages = self._pages(page_ids, type_labels)
         if resume is not None:
             pages = pages.exclude(Exists(_requested_since(resume)))
+        if new:
+            # A page published while its type synced has its row already (the publish queued
+            # it): only pages from before, or written without signals, lack one.
+            pages = pages.exclude(Exists(PageContentLink.objects.filter(page_key=OuterRef("pk"))))
         # What --resume compares with: the requests this run makes are dated from here.
         started = bulk_requested_at()
         total = pages.count()
