@@ -71,7 +71,7 @@ def start_command(kollus_settings: dict, *args: str) -> subprocess.Popen:
 def interrupted(process: subprocess.Popen) -> tuple[str, str]:
     """The output of a process sent SIGINT, once it has ended as an interrupt should."""
     out, err = process.communicate(timeout=60)
-    assert process.returncode == INTERRUPTED, err
+    assert process.returncode == INTERRUPTED, (out, err)
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     return out, err
 
@@ -88,16 +88,22 @@ def wait_for_call(sandbox, endpoint: str, process: subprocess.Popen) -> None:
 def hold_write_lock_after_first_batch(db: str, process: subprocess.Popen) -> sqlite3.Connection:
     """Wait until the command has committed its first batch of jobs, then take SQLite's write
     lock: its next batch waits for it, so the SIGINT finds it mid-run however fast it queues."""
-    lock = sqlite3.connect(db, timeout=20, isolation_level=None)
+    # No busy timeout, tried every millisecond: SQLite's busy handler backs off to 100 ms
+    # sleeps, longer than the command's gap between two batches, and would starve us.
+    lock = sqlite3.connect(db, timeout=0, isolation_level=None)
     deadline = time.monotonic() + 60
     while True:
-        lock.execute("BEGIN IMMEDIATE")
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the first batch was never queued"
+        try:
+            lock.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # the command holds it: between two of its batches
+            time.sleep(0.001)
+            continue
         if lock.execute("SELECT COUNT(*) FROM django_q_ormq").fetchone()[0]:
             return lock
         lock.execute("ROLLBACK")
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the first batch was never queued"
-        time.sleep(0.02)
+        time.sleep(0.001)
 
 
 def test_ctrl_c_during_kollus_sync_ends_with_the_resume_hint_and_status_130(settings):
@@ -163,6 +169,23 @@ def test_ctrl_c_during_kollus_refresh_media_prints_its_resume_hint(kollus):
     process.send_signal(signal.SIGINT)
     _out, err = interrupted(process)
     assert re.search(r"Interrupted after 0 of 3 video\(s\)\. Go on with: --resume \S+", err), err
+
+
+def test_ctrl_c_while_kollus_refresh_media_queues_says_how_far_it_got():
+    KollusMedia.objects.bulk_create(
+        KollusMedia(upload_file_key=f"ufk-{n}", title=f"Clip {n}") for n in range(6_000)
+    )
+    process = start_command({}, "kollus_refresh_media", "--all", "--queue")
+    lock = hold_write_lock_after_first_batch(str(connection.settings_dict["NAME"]), process)
+    try:
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.5)  # the signal is pending in the process waiting for the lock
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    _out, err = interrupted(process)
+    found = re.search(r"Interrupted after queuing (\d+) of 6000 video\(s\)\.", err)
+    assert found and 0 < int(found.group(1)) < 6_000, err
 
 
 def test_ctrl_c_during_a_stats_backfill_says_to_go_on_with_resume(kollus):
