@@ -93,6 +93,22 @@ def test_an_interrupted_kollus_sync_says_so_and_resumes_where_it_stopped(synced)
     assert OrmQ.objects.count() == 1_200
 
 
+def test_kollus_sync_new_queues_only_the_pages_never_queued(synced):
+    courses(600)  # more than one batch
+    run_sync()
+    added = courses(7)
+    out, err = run_sync("--new")
+    assert "7 page(s). queued: 7" in out, out + err
+    assert OrmQ.objects.count() == 607
+    # The pages queued before were left alone: requested once, their push not asked again.
+    assert PageContentLink.objects.filter(version__gt=1).count() == 0
+    assert set(
+        PageContentLink.objects.order_by("-requested_at")[:7].values_list("page_key", flat=True)
+    ) == set(added)
+    out, _err = run_sync("--new")
+    assert "0 page(s)" in out and OrmQ.objects.count() == 607
+
+
 SMALL = scale_sync.SyncSizes(
     pages=300, scaling_pages=60, workers=(1, 2), timeout=240, api_latency=0
 )

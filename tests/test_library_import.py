@@ -75,8 +75,9 @@ def test_ctrl_c_in_the_middle_is_recorded_and_the_next_run_goes_on(kollus, monke
         return real_mirror_page(items, **kwargs)
 
     monkeypatch.setattr(importing, "mirror_page", interrupted_on_the_second_page)
-    with pytest.raises(CommandError, match="page 2"):
+    with pytest.raises(CommandError, match="page 2") as stopped:
         kollus_import()
+    assert stopped.value.returncode == 130  # the shell's status for an interrupt
     run = KollusImportRun.objects.get()
     assert (run.status, run.next_page) == (ImportStatus.FAILED, 2)
     assert "interrupted" in run.error_display

@@ -140,6 +140,11 @@ def upload_one(
         return _failed(
             path, media, Message.gettext("The file could not be read: %(reason)s", reason=error)
         )
+    except KeyboardInterrupt:
+        # Ctrl-C mid-file: the row must not stay "uploading" with the file's checksum, or
+        # the re-run the command suggests would skip the file as already uploaded.
+        _failed(path, media, Message.gettext("The upload was interrupted. Upload it again."))
+        raise
     return UploadOutcome(path, "uploaded", media)
 
 

@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from wagtail_kollus.management.commands.kollus_sync import CountBar
+from wagtail_kollus.management.interrupts import interrupted
 from wagtail_kollus.media import importing, jobs, stale
 from wagtail_kollus.models import ImportStatus, KollusImportRun
 
@@ -76,7 +77,7 @@ class Command(BaseCommand):
             run = importing.run_import(run.pk, progress=lambda r: bar.update(r.seen, r.total))
         except KeyboardInterrupt:
             bar.done()
-            raise CommandError(
+            raise interrupted(
                 _("Interrupted. Run the same command to go on from page %(page)d.")
                 % {"page": KollusImportRun.objects.get(pk=run.pk).next_page}
             ) from None

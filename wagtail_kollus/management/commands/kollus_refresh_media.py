@@ -12,9 +12,11 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wagtail_kollus.accounts import KollusAccount
 from wagtail_kollus.api.errors import KollusAPIError
+from wagtail_kollus.management.interrupts import interrupted
 from wagtail_kollus.management.options import moment
 from wagtail_kollus.media import jobs, services
 from wagtail_kollus.media.filters import stuck_media
@@ -54,19 +56,41 @@ class Command(BaseCommand):
         counts: dict[str, int] = {}
         verbosity = options["verbosity"]
         if options["queue"]:
-            for start in range(0, len(ids), QUEUE_BATCH):
-                batch = [(pk,) for pk in ids[start : start + QUEUE_BATCH]]
-                with transaction.atomic():  # one statement per batch on the ORM broker
-                    jobs.enqueue_many("refresh_media", batch)
-                counts["queued"] = counts.get("queued", 0) + len(batch)
-                self._progress(verbosity, counts["queued"], len(ids))
+            try:
+                for start in range(0, len(ids), QUEUE_BATCH):
+                    batch = [(pk,) for pk in ids[start : start + QUEUE_BATCH]]
+                    with transaction.atomic():  # one statement per batch on the ORM broker
+                        jobs.enqueue_many("refresh_media", batch)
+                    counts["queued"] = counts.get("queued", 0) + len(batch)
+                    self._progress(verbosity, counts["queued"], len(ids))
+            except KeyboardInterrupt:
+                raise interrupted(
+                    _(
+                        "Interrupted after queuing %(done)d of %(total)d video(s). Run the same "
+                        "command again to queue them all (a video queued twice is read twice)."
+                    )
+                    % {"done": counts.get("queued", 0), "total": len(ids)}
+                ) from None
         else:
             if verbosity > 0 and len(ids) > 1:
                 self.stdout.write(
                     f"{len(ids)} video(s), one Kollus call each within the shared rate limit. "
                     f"If this stops, go on with: --resume {started.isoformat()}"
                 )
-            self._refresh(ids, counts, verbosity)
+            try:
+                self._refresh(ids, counts, verbosity)
+            except KeyboardInterrupt:
+                raise interrupted(
+                    _(
+                        "Interrupted after %(done)d of %(total)d video(s). Go on with: "
+                        "--resume %(started)s"
+                    )
+                    % {
+                        "done": sum(counts.values()),
+                        "total": len(ids),
+                        "started": started.isoformat(),
+                    }
+                ) from None
         summary = ", ".join(f"{n} {what}" for what, n in sorted(counts.items())) or "nothing to do"
         self.stdout.write(self.style.SUCCESS(f"{len(ids)} video(s): {summary}."))
 

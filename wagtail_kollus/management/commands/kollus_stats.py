@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from wagtail_kollus.api.errors import KollusAPIError
+from wagtail_kollus.management.interrupts import interrupted
 from wagtail_kollus.stats import snapshots, tasks
 from wagtail_kollus.stats.failures import for_operators
 from wagtail_kollus.stats.periods import DateRange
@@ -86,6 +88,14 @@ class Command(BaseCommand):
                         f"{for_operators(error)} {recorded} day(s) were recorded before; they "
                         "stay recorded: run the same command with --resume to go on."
                     ) from error
+                except KeyboardInterrupt:
+                    raise interrupted(
+                        _(
+                            "Interrupted after %(recorded)d of %(total)d day(s); the days "
+                            "recorded stay recorded: run the same command with --resume to go on."
+                        )
+                        % {"recorded": recorded, "total": total}
+                    ) from None
                 self.stdout.write(f"Backfill: {result.summary}.")
             if options["record_recent"]:
                 self.stdout.write(f"Recent days: {snapshots.record_recent_days().summary}.")

@@ -7,6 +7,7 @@ manage.py kollus_sync --now               # push in this process (no cluster nee
 manage.py kollus_sync --resume 2026-12-07T02:40:00+00:00
                                           # go on after an interrupted run (it prints this)
 manage.py kollus_sync --pending           # re-queue pages still waiting (after an outage)
+manage.py kollus_sync --new               # only pages never queued (added in bulk, say)
 manage.py kollus_sync --pull              # refresh the local ContentRecord mirror
                                           # and the availability of chosen videos
 """
@@ -24,6 +25,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from wagtail.models import Page
 
 from wagtail_kollus.accounts import contents_client
@@ -35,6 +37,7 @@ from wagtail_kollus.availability import (
     withdraw_content,
 )
 from wagtail_kollus.conf import kollus_settings
+from wagtail_kollus.management.interrupts import interrupted
 from wagtail_kollus.management.options import moment
 from wagtail_kollus.models.sync import ContentRecord, PageContentLink, SyncState
 from wagtail_kollus.queue import QUEUE_BATCH
@@ -68,8 +71,27 @@ def _key_batches(pages: Any, size: int) -> Iterator[list[int]]:
         last = keys[-1]
 
 
+# The summary's words, translated as it is printed; the counters keep the engine's words
+# (``sync_page()``'s results), which the command itself tests ("failed").
+OUTCOME_LABELS = {
+    "queued": pgettext_lazy("kollus_sync summary", "queued"),
+    "skipped": pgettext_lazy("kollus_sync summary", "skipped"),
+    "not live": pgettext_lazy("kollus_sync summary", "not live"),
+    "synced": pgettext_lazy("kollus_sync summary", "synced"),
+    "retrying": pgettext_lazy("kollus_sync summary", "retrying"),
+    "failed": pgettext_lazy("kollus_sync summary", "failed"),
+    "idle": pgettext_lazy("kollus_sync summary", "nothing to do"),
+}
+
+
 def _summary(outcomes: Counter[str]) -> str:
-    return ", ".join(f"{name}: {count}" for name, count in sorted(outcomes.items())) or "-"
+    return (
+        ", ".join(
+            f"{OUTCOME_LABELS.get(name, name)}: {count}"
+            for name, count in sorted(outcomes.items())
+        )
+        or "-"
+    )
 
 
 class CountBar:
@@ -115,6 +137,11 @@ class Command(BaseCommand):
             "--pending", action="store_true", help=_("Re-queue pages whose push is outstanding.")
         )
         parser.add_argument(
+            "--new",
+            action="store_true",
+            help=_("Only pages never queued for a push (no sync row yet)."),
+        )
+        parser.add_argument(
             "--pull", action="store_true", help=_("Refresh the ContentRecord mirror from the API.")
         )
         parser.add_argument(
@@ -145,7 +172,9 @@ class Command(BaseCommand):
             count = sweep_outstanding()
             self.stdout.write(_("%(count)d outstanding page(s) queued.") % {"count": count})
             return None
-        return self.push(options["page"], options["type"], options["now"], options["resume"])
+        return self.push(
+            options["page"], options["type"], options["now"], options["resume"], options["new"]
+        )
 
     # --- push -----------------------------------------------------------------------------
     def _pages(self, page_ids: list[int], type_labels: list[str]) -> Any:
@@ -171,7 +200,12 @@ class Command(BaseCommand):
         return pages
 
     def push(
-        self, page_ids: list[int], type_labels: list[str], now: bool, resume: datetime | None
+        self,
+        page_ids: list[int],
+        type_labels: list[str],
+        now: bool,
+        resume: datetime | None,
+        new: bool = False,
     ) -> None:
         """Queue (or, ``now``, push) the pages in batches of ``QUEUE_BATCH``.
 
@@ -183,6 +217,10 @@ class Command(BaseCommand):
         pages = self._pages(page_ids, type_labels)
         if resume is not None:
             pages = pages.exclude(Exists(_requested_since(resume)))
+        if new:
+            # A page published while its type synced has its row already (the publish queued
+            # it): only pages from before, or written without signals, lack one.
+            pages = pages.exclude(Exists(PageContentLink.objects.filter(page_key=OuterRef("pk"))))
         # What --resume compares with: the requests this run makes are dated from here.
         started = bulk_requested_at()
         total = pages.count()
@@ -218,7 +256,21 @@ class Command(BaseCommand):
                     outcomes[sync_page(key)] += 1
                 done += len(batch)
                 bar.update(done)
-        except (Exception, KeyboardInterrupt) as error:
+        except KeyboardInterrupt:
+            bar.done()
+            raise interrupted(
+                _(
+                    "Interrupted after %(done)d of %(total)d page(s) (%(summary)s). "
+                    "Nothing is lost: run the same command with --resume %(started)s to go on."
+                )
+                % {
+                    "done": done,
+                    "total": total,
+                    "summary": _summary(outcomes),
+                    "started": started.isoformat(),
+                }
+            ) from None
+        except Exception as error:
             bar.done()
             self.stderr.write(
                 _(

@@ -12,9 +12,11 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from wagtail_kollus.accounts import KollusAccount, kollus_client
 from wagtail_kollus.api.errors import KollusAPIError
+from wagtail_kollus.management.interrupts import interrupted
 from wagtail_kollus.media.bulk_upload import UploadSummary, expand_paths, upload_one
 from wagtail_kollus.media.explain import explain
 
@@ -77,16 +79,27 @@ class Command(BaseCommand):
             # in the library (by checksum), so the count says how far the last one got.
             label = f"[{number}/{len(paths)}] {path.name}"
             bar = ProgressBar(self.stdout, label) if show_progress else None
-            outcome = upload_one(
-                path,
-                client=client,
-                account=account,
-                title=options["title"],
-                category_key=options["category_key"],
-                is_encryption_upload=options["encrypt"],
-                is_audio_upload=options["audio"],
-                progress=bar,
-            )
+            try:
+                outcome = upload_one(
+                    path,
+                    client=client,
+                    account=account,
+                    title=options["title"],
+                    category_key=options["category_key"],
+                    is_encryption_upload=options["encrypt"],
+                    is_audio_upload=options["audio"],
+                    progress=bar,
+                )
+            except KeyboardInterrupt:
+                if bar is not None:
+                    bar.done()
+                raise interrupted(
+                    _(
+                        "Interrupted at file %(number)d of %(total)d (%(name)s). Run the same "
+                        "command again: the files already uploaded are skipped."
+                    )
+                    % {"number": number, "total": len(paths), "name": path.name}
+                ) from None
             if bar is not None and outcome.status == "uploaded":
                 bar.done()
             summary.outcomes.append(outcome)
