@@ -12,7 +12,8 @@ deploy); ``manage.py kollus_sweep`` runs one sweep now.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 from django_q.models import Schedule
@@ -22,6 +23,9 @@ from .media.services import sweep_deliveries
 from .models import ApprovedPlay, RefusedPlay
 from .queue import ensure_schedule as ensure
 from .sync.tasks import sweep_outstanding
+
+if TYPE_CHECKING:
+    from .models.sync import PageContentLink
 
 SCHEDULE_NAME = "wagtail_kollus: sweep"
 TASK_PATH = "wagtail_kollus.sweep.sweep"
@@ -52,6 +56,19 @@ def sweep(lost_after: float | None = LOST_JOB_SECONDS) -> str:
     if refusals:
         summary += f"; deleted {refusals} old refused play(s)"
     return summary
+
+
+def requeued_by(link: PageContentLink, now: datetime) -> datetime:
+    """When the scheduled sweep queues ``link``'s waiting push again, at the latest.
+
+    The rule of ``leases.waiting_for_a_job``: an expired lease or a due retry is queued by the
+    next run; a push nobody ever claimed once it was requested ``LOST_JOB_SECONDS`` ago (and by
+    every run after that while nobody claims it). Assumes the sweep's schedule runs.
+    """
+    every = timedelta(minutes=MINUTES)
+    if link.claimed_until or link.next_attempt_at or link.requested_at is None:
+        return now + every
+    return max(link.requested_at + timedelta(seconds=LOST_JOB_SECONDS), now) + every
 
 
 def ensure_schedule() -> tuple[Any, bool]:
