@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 SCHEDULE_NAME = "wagtail_kollus: sweep"
 TASK_PATH = "wagtail_kollus.sweep.sweep"
 MINUTES = 1
+# django-q2's cluster looks for due schedules every 30 seconds: a run may start that late.
+SCHEDULER_LAG = timedelta(seconds=30)
 # A job queued this long ago without any worker taking its row is presumed lost. Generous: a
 # backlog of callbacks (Kollus allows one call a second) must not be queued twice.
 LOST_JOB_SECONDS = 15 * 60
@@ -59,16 +61,20 @@ def sweep(lost_after: float | None = LOST_JOB_SECONDS) -> str:
 
 
 def requeued_by(link: PageContentLink, now: datetime) -> datetime:
-    """When the scheduled sweep queues ``link``'s waiting push again, at the latest.
+    """When the scheduled sweep queues ``link``'s waiting push again, at the latest (a whole
+    minute, as editors read it).
 
     The rule of ``leases.waiting_for_a_job``: an expired lease or a due retry is queued by the
     next run; a push nobody ever claimed once it was requested ``LOST_JOB_SECONDS`` ago (and by
-    every run after that while nobody claims it). Assumes the sweep's schedule runs.
+    every run after that while nobody claims it). Assumes the sweep's schedule runs, and its
+    job is not itself queued behind a backlog.
     """
-    every = timedelta(minutes=MINUTES)
-    if link.claimed_until or link.next_attempt_at or link.requested_at is None:
-        return now + every
-    return max(link.requested_at + timedelta(seconds=LOST_JOB_SECONDS), now) + every
+    eligible = now
+    if not (link.claimed_until or link.next_attempt_at or link.requested_at is None):
+        eligible = max(link.requested_at + timedelta(seconds=LOST_JOB_SECONDS), now)
+    latest = eligible + timedelta(minutes=MINUTES) + SCHEDULER_LAG
+    whole_minute = latest.replace(second=0, microsecond=0)
+    return whole_minute if whole_minute == latest else whole_minute + timedelta(minutes=1)
 
 
 def ensure_schedule() -> tuple[Any, bool]:
