@@ -12,29 +12,23 @@ deploy); ``manage.py kollus_sweep`` runs one sweep now.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Q
 from django_q.models import Schedule
 
 from .conf import kollus_settings
+from .leases import LOST_JOB_SECONDS, SWEEP_MINUTES
 from .media.services import sweep_deliveries
 from .models import ApprovedPlay, RefusedPlay
 from .queue import ensure_schedule as ensure
 from .sync.tasks import sweep_outstanding
 
-if TYPE_CHECKING:
-    from .models.sync import PageContentLink
-
 SCHEDULE_NAME = "wagtail_kollus: sweep"
 TASK_PATH = "wagtail_kollus.sweep.sweep"
-MINUTES = 1
-# django-q2's cluster looks for due schedules every 30 seconds: a run may start that late.
-SCHEDULER_LAG = timedelta(seconds=30)
-# A job queued this long ago without any worker taking its row is presumed lost. Generous: a
-# backlog of callbacks (Kollus allows one call a second) must not be queued twice.
-LOST_JOB_SECONDS = 15 * 60
+# When the sweep runs and when it presumes a job lost are the lease rule's (``leases``): the
+# sync panel tells editors when a waiting push is queued again.
+MINUTES = SWEEP_MINUTES
 # What versions before this sweep left in django-q2's Schedule table.
 _OUR_TASKS = "wagtail_kollus."
 _EARLIER_SYNC_SWEEP = "wagtail_kollus: sync sweep"
@@ -58,23 +52,6 @@ def sweep(lost_after: float | None = LOST_JOB_SECONDS) -> str:
     if refusals:
         summary += f"; deleted {refusals} old refused play(s)"
     return summary
-
-
-def requeued_by(link: PageContentLink, now: datetime) -> datetime:
-    """When the scheduled sweep queues ``link``'s waiting push again, at the latest (a whole
-    minute, as editors read it).
-
-    The rule of ``leases.waiting_for_a_job``: an expired lease or a due retry is queued by the
-    next run; a push nobody ever claimed once it was requested ``LOST_JOB_SECONDS`` ago (and by
-    every run after that while nobody claims it). Assumes the sweep's schedule runs, and its
-    job is not itself queued behind a backlog.
-    """
-    eligible = now
-    if not (link.claimed_until or link.next_attempt_at or link.requested_at is None):
-        eligible = max(link.requested_at + timedelta(seconds=LOST_JOB_SECONDS), now)
-    latest = eligible + timedelta(minutes=MINUTES) + SCHEDULER_LAG
-    whole_minute = latest.replace(second=0, microsecond=0)
-    return whole_minute if whole_minute == latest else whole_minute + timedelta(minutes=1)
 
 
 def ensure_schedule() -> tuple[Any, bool]:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .. import sweep
+from .. import leases
 from ..models.sync import PageContentLink, SyncState
 from .problems import explain_failure
 
@@ -87,7 +87,7 @@ def workers_active(since: datetime, now: datetime) -> bool:
     Work older than ``LOST_JOB_SECONDS`` does not count: a cluster that stopped that long ago
     no longer runs the sweep either.
     """
-    recent = max(since, now - timedelta(seconds=sweep.LOST_JOB_SECONDS))
+    recent = max(since, now - timedelta(seconds=leases.LOST_JOB_SECONDS))
     return PageContentLink.objects.filter(
         Q(claimed_until__gt=now) | Q(last_synced_at__gte=recent)
     ).exists()
@@ -104,7 +104,7 @@ def status_for_link(link: PageContentLink | None, page_id: int) -> SyncStatus:
     since = waiting_since(link, now) if link else None
     waited_long = since is not None and now - since >= WORKER_SILENCE
     behind = waited_long and workers_active(since, now)
-    requeue = sweep.requeued_by(link, now) if behind else None
+    requeue = leases.requeued_by(link, link.requested_at, now) if behind else None
     return SyncStatus(
         page_id=page_id,
         state=str(state),
