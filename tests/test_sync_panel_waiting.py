@@ -1,5 +1,7 @@
 """The sync panel of a page whose push waits: when the next attempt is (in words, in the
-editor's time zone), and a hint when no worker has taken the push for minutes."""
+editor's time zone), and a hint when no worker has taken the push for minutes: no worker
+running at all, or workers busy with other pages (a backlog, or a job lost with a killed
+cluster, which the sweep queues again)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, time_format
+from django_q.models import OrmQ
 from wagtail.users.models import UserProfile
 
 from tests.factories import make_course, publish
 from tests.sync_support import link_of
 from wagtail_kollus.models import PageContentLink
+from wagtail_kollus.sweep import LOST_JOB_SECONDS
 from wagtail_kollus.sync.status import WORKER_SILENCE
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +108,96 @@ def test_a_retry_due_now_is_not_told_as_in_zero_minutes(admin_client, waiting_pa
     html = panel(admin_client, waiting_page)
     assert "Next attempt due now." in html
     assert "Next attempt in" not in html
+
+
+# --- workers busy elsewhere: a backlog, or this push's job was lost with a killed cluster -----
+def another_link(**changes) -> None:
+    """Another page's link, as a worker left it (synced, or held right now)."""
+    page = publish(make_course())
+    PageContentLink.objects.filter(page_key=page.pk).update(**changes)
+
+
+def test_a_push_waiting_while_workers_sync_other_pages_is_not_blamed_on_the_queue(
+    admin_client, waiting_page
+):
+    requested = timezone.now() - timedelta(minutes=12)
+    PageContentLink.objects.filter(page_key=waiting_page.pk).update(requested_at=requested)
+    another_link(
+        state="synced", synced_version=1, last_synced_at=timezone.now() - timedelta(minutes=4)
+    )
+    html = panel(admin_client, waiting_page)
+    assert "data-kollus-sync-worker-silent" not in html
+    assert "manage.py qcluster" not in html
+    assert "data-kollus-sync-waiting-behind" in html
+    assert "This push has been waiting for 12\xa0minutes while workers sync other pages" in html
+    # The sweep's rule for a job nobody claimed: LOST_JOB_SECONDS after the request, at its
+    # next run (every minute, started up to 30 s late by django-q2's scheduler), told as a
+    # whole minute that is not too early.
+    latest = requested + timedelta(seconds=LOST_JOB_SECONDS + 90)
+    requeue = latest.replace(second=0, microsecond=0)
+    requeue += timedelta(minutes=1) if requeue < latest else timedelta(0)
+    assert f"the sweep queues it again by {time_format(timezone.localtime(requeue))}" in html
+    assert "“Retry now” queues it at once" in html
+    assert "data-kollus-sync-retry" in html
+    data = status(admin_client, waiting_page)
+    assert (data["worker_silent"], data["waiting_behind"]) == (False, True)
+    assert data["requeued_by"] == requeue.isoformat()
+
+
+def test_a_worker_holding_another_page_counts_as_sync_work(admin_client, waiting_page):
+    PageContentLink.objects.filter(page_key=waiting_page.pk).update(
+        requested_at=timezone.now() - timedelta(minutes=40)
+    )
+    another_link(claimed_until=timezone.now() + timedelta(minutes=1), claimed_by="host:1")
+    data = status(admin_client, waiting_page)
+    assert (data["worker_silent"], data["waiting_behind"]) == (False, True)
+    # Long past LOST_JOB_SECONDS: every sweep queues it again, the next within its minute.
+    requeue = timezone.datetime.fromisoformat(data["requeued_by"])
+    assert timedelta(minutes=1, seconds=30) <= requeue - timezone.now() <= timedelta(minutes=3)
+    assert (requeue.second, requeue.microsecond) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "synced_ago",
+    [
+        pytest.param(timedelta(minutes=13), id="before this push was queued"),
+        pytest.param(timedelta(seconds=LOST_JOB_SECONDS + 60), id="before the sweep's window"),
+    ],
+)
+def test_sync_work_too_long_ago_still_says_the_queue_may_not_run(
+    admin_client, waiting_page, synced_ago
+):
+    PageContentLink.objects.filter(page_key=waiting_page.pk).update(
+        requested_at=timezone.now() - timedelta(minutes=12)
+        if synced_ago < timedelta(minutes=14)
+        else timezone.now() - timedelta(hours=1)
+    )
+    another_link(state="synced", synced_version=1, last_synced_at=timezone.now() - synced_ago)
+    # A lease that ended long ago is a stopped worker, not a running one.
+    another_link(claimed_until=timezone.now() - timedelta(minutes=30))
+    html = panel(admin_client, waiting_page)
+    assert "data-kollus-sync-worker-silent" in html
+    assert "data-kollus-sync-waiting-behind" not in html
+    data = status(admin_client, waiting_page)
+    assert (data["worker_silent"], data["waiting_behind"], data["requeued_by"]) == (True, False, "")
+
+
+def test_retry_now_queues_a_pending_push_nobody_claimed(
+    admin_client, waiting_page, django_capture_on_commit_callbacks
+):
+    """The remedy the message offers: a job queued at once, and the sweep's clock restarted."""
+    PageContentLink.objects.filter(page_key=waiting_page.pk).update(
+        requested_at=timezone.now() - timedelta(minutes=12)
+    )
+    OrmQ.objects.all().delete()  # the job queued with the publish, as if lost
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("wagtail_kollus_sync:retry", args=[waiting_page.pk]),
+            HTTP_ACCEPT="application/json",
+        )
+    assert response.json()["state"] == "pending"
+    queued = [q.task for q in OrmQ.objects.all()]
+    assert [(t["func"], t["args"]) for t in queued] == [
+        ("wagtail_kollus.sync.tasks.sync_page_task", (waiting_page.pk,))
+    ]
+    assert timezone.now() - link_of(waiting_page).requested_at < timedelta(minutes=1)

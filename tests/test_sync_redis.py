@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import make_course, publish
-from tests.sync_support import synced_link
+from tests.sync_support import link_of, synced_link
+from wagtail_kollus.models import PageContentLink
 from wagtail_kollus.testing import running_cluster
 
 pytestmark = [pytest.mark.redis, pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
@@ -30,3 +35,32 @@ def test_several_workers_on_redis_sync_each_page_once(synced, redis_server):
     for link in links:
         record = synced.state.render_content(synced.state.contents[link.content_id])
         assert record["description_html"] == "<p>Second edit</p>"
+
+
+def test_a_push_whose_job_redis_lost_is_told_so_and_retry_now_runs_it(
+    synced, redis_server, admin_client
+):
+    """The trial: a cluster killed with jobs taken off the Redis list; Redis hands none of them
+    out again. Here the lost page's job went to the ORM queue, which no cluster reads."""
+    lost = publish(make_course("Lost job"))
+    PageContentLink.objects.filter(page_key=lost.pk).update(
+        requested_at=timezone.now() - timedelta(minutes=6)
+    )
+    status_url = reverse("wagtail_kollus_sync:status", args=[lost.pk])
+    assert admin_client.get(status_url).json()["worker_silent"] is True  # nothing ran yet
+    connection = {k: v for k, v in redis_server.items() if k != "url"}
+    with running_cluster(ORM=None, REDIS=connection, WORKERS=2):
+        synced_link(publish(make_course("Another page")))
+        status = admin_client.get(status_url).json()
+        assert (status["state"], status["worker_silent"], status["waiting_behind"]) == (
+            "pending",
+            False,
+            True,
+        )
+        assert "the sweep queues it again by" in status["html"]
+        retried = admin_client.post(
+            reverse("wagtail_kollus_sync:retry", args=[lost.pk]), HTTP_ACCEPT="application/json"
+        )
+        assert retried.status_code == 200
+        assert synced_link(lost).state == "synced"
+    assert link_of(lost).attempts == 0

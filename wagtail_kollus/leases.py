@@ -27,7 +27,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
@@ -35,6 +35,9 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from .api.errors import KollusAPIError
+
+if TYPE_CHECKING:
+    from .models.leased import LeasedWork
 
 #: The claim columns of a row nobody holds.
 RELEASED: dict[str, Any] = {"claim_token": "", "claimed_until": None, "claimed_by": ""}
@@ -105,6 +108,33 @@ def held(rows: QuerySet, token: str) -> QuerySet:
 def release(rows: QuerySet, token: str, **changes: Any) -> bool:
     """Give the row back, writing ``changes`` with it; ``False`` if the lease was lost."""
     return bool(held(rows, token).update(**RELEASED, **changes))
+
+
+#: The sweep (``wagtail_kollus.sweep``) runs every this many minutes.
+SWEEP_MINUTES = 1
+#: A job queued this long ago without any worker taking its row is presumed lost (a Redis
+#: broker does not hand out again the jobs a killed cluster had taken). Generous: a backlog
+#: (a large ``kollus_sync``; callbacks, which Kollus sends one a second) must not be queued twice.
+LOST_JOB_SECONDS = 15 * 60
+#: django-q2's cluster looks for due schedules every 30 seconds: a run may start that late.
+_SCHEDULER_LAG = timedelta(seconds=30)
+
+
+def requeued_by(row: LeasedWork, requested_at: datetime | None, now: datetime) -> datetime:
+    """When the scheduled sweep queues ``row`` (waiting, nobody holds it) again, at the latest:
+    a whole minute, as editors read it.
+
+    The rule of :func:`waiting_for_a_job`: an expired lease or a due retry is queued by the
+    next run; work nobody ever claimed once it was requested ``LOST_JOB_SECONDS`` ago (and by
+    every run after that while nobody claims it). Assumes the sweep's schedule runs and its
+    own job is not queued behind a backlog.
+    """
+    eligible = now
+    if not (row.claimed_until or row.next_attempt_at or requested_at is None):
+        eligible = max(requested_at + timedelta(seconds=LOST_JOB_SECONDS), now)
+    latest = eligible + timedelta(minutes=SWEEP_MINUTES) + _SCHEDULER_LAG
+    whole_minute = latest.replace(second=0, microsecond=0)
+    return whole_minute if whole_minute == latest else whole_minute + timedelta(minutes=1)
 
 
 def waiting_for_a_job(rows: QuerySet, *, now: datetime, requested_before: Q | None) -> QuerySet:

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django_q.models import Schedule
 
 from .conf import kollus_settings
+from .leases import LOST_JOB_SECONDS, SWEEP_MINUTES
 from .media.services import sweep_deliveries
 from .models import ApprovedPlay, RefusedPlay
 from .queue import ensure_schedule as ensure
@@ -25,10 +26,9 @@ from .sync.tasks import sweep_outstanding
 
 SCHEDULE_NAME = "wagtail_kollus: sweep"
 TASK_PATH = "wagtail_kollus.sweep.sweep"
-MINUTES = 1
-# A job queued this long ago without any worker taking its row is presumed lost. Generous: a
-# backlog of callbacks (Kollus allows one call a second) must not be queued twice.
-LOST_JOB_SECONDS = 15 * 60
+# When the sweep runs and when it presumes a job lost are the lease rule's (``leases``): the
+# sync panel tells editors when a waiting push is queued again.
+MINUTES = SWEEP_MINUTES
 # What versions before this sweep left in django-q2's Schedule table.
 _OUR_TASKS = "wagtail_kollus."
 _EARLIER_SYNC_SWEEP = "wagtail_kollus: sync sweep"

@@ -114,6 +114,10 @@ class PageContentLink(LeasedWork):
                 condition=models.Q(state__in=REPORTED_STATES),
                 name="kollus_link_reported_type_idx",
             ),
+            # Whether workers are doing sync work at all (``sync.status.workers_active``): one
+            # indexed look-up for the panel, never a scan of the outbox.
+            models.Index(fields=["last_synced_at"], name="kollus_link_synced_at_idx"),
+            models.Index(fields=["claimed_until"], name="kollus_link_claimed_idx"),
         ]
 
     def __str__(self) -> str:
