@@ -569,3 +569,46 @@ def test_the_sweep_queues_only_what_needs_a_job(kollus):
 )
 def test_only_what_may_pass_by_itself_is_transient(error, transient):
     assert leases.is_transient(error) is transient
+
+
+def test_the_sweep_queues_a_lost_job_once_then_leaves_it_to_that_job(kollus):
+    # A backlog waiting longer than LOST_JOB_SECONDS (a kollus_sync of 100 000 pages) was
+    # queued again by every run of the sweep, once a minute: tens of thousands of duplicate
+    # jobs a minute. A row the sweep queued is left to that job until it looks lost in turn.
+    from wagtail_kollus.sync.tasks import sweep_outstanding
+
+    now = timezone.now()
+    lost = leases.LOST_JOB_SECONDS
+    for n in range(3):
+        PageContentLink.objects.create(
+            page_key=9_000_000 + n,
+            page_type="testapp.coursepage",
+            state="pending",
+            version=2,
+            synced_version=1,
+            requested_at=now - timedelta(seconds=lost + 300),
+        )
+    assert [sweep_outstanding(lost_after=lost) for _ in range(3)] == [3, 0, 0]
+    # The job the sweep queued was lost too (nobody took it for as long): queued once more.
+    PageContentLink.objects.update(swept_at=now - timedelta(seconds=lost + 1))
+    assert sweep_outstanding(lost_after=lost) == 3
+    # By hand (kollus_sync --pending) everything that waits is queued, marked or not.
+    assert sweep_outstanding() == 3
+    # A worker taking the row clears the mark: its next due retry is queued by the next run.
+    link = PageContentLink.objects.get(page_key=9_000_000)
+    claim = leases.claim(PageContentLink.objects.filter(pk=link.pk), seconds=60)
+    assert claim is not None
+    assert PageContentLink.objects.get(pk=link.pk).swept_at is None
+    leases.release(
+        PageContentLink.objects.filter(pk=link.pk),
+        claim.token,
+        attempts=1,
+        next_attempt_at=timezone.now() - timedelta(seconds=1),
+    )
+    assert sweep_outstanding(lost_after=lost) == 1
+
+    # Callback deliveries follow the same rule.
+    deliver("upload", upload_file_key="ufk-lost")
+    CallbackDelivery.objects.update(last_received_at=now - timedelta(hours=1))
+    assert sweep() == "queued 0 page sync(s) and 1 callback delivery(ies)"
+    assert sweep() == "queued 0 page sync(s) and 0 callback delivery(ies)"

@@ -40,7 +40,12 @@ if TYPE_CHECKING:
     from .models.leased import LeasedWork
 
 #: The claim columns of a row nobody holds.
-RELEASED: dict[str, Any] = {"claim_token": "", "claimed_until": None, "claimed_by": ""}
+RELEASED: dict[str, Any] = {
+    "claim_token": "",
+    "claimed_until": None,
+    "claimed_by": "",
+    "swept_at": None,  # a worker had the row: no job the sweep queued is still waiting
+}
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ def claim(
         "claim_token": token,
         "claimed_until": lease_end(seconds, now),
         "claimed_by": worker_name(),
+        "swept_at": None,  # the job the sweep queued (if any) was taken: this one
         **changes,
     }
     if rows.filter(claimed_until__isnull=True).update(**values):
@@ -125,19 +131,23 @@ def requeued_by(row: LeasedWork, requested_at: datetime | None, now: datetime) -
     a whole minute, as editors read it.
 
     The rule of :func:`waiting_for_a_job`: an expired lease or a due retry is queued by the
-    next run; work nobody ever claimed once it was requested ``LOST_JOB_SECONDS`` ago (and by
-    every run after that while nobody claims it). Assumes the sweep's schedule runs and its
+    next run; work nobody ever claimed once it was requested ``LOST_JOB_SECONDS`` ago; and a
+    row the sweep queued already, ``LOST_JOB_SECONDS`` after that while nobody takes it. Assumes the sweep's schedule runs and its
     own job is not queued behind a backlog.
     """
     eligible = now
     if not (row.claimed_until or row.next_attempt_at or requested_at is None):
         eligible = max(requested_at + timedelta(seconds=LOST_JOB_SECONDS), now)
+    if row.swept_at:  # the sweep queued a job nobody has taken yet: it waits for that one
+        eligible = max(row.swept_at + timedelta(seconds=LOST_JOB_SECONDS), eligible)
     latest = eligible + timedelta(minutes=SWEEP_MINUTES) + _SCHEDULER_LAG
     whole_minute = latest.replace(second=0, microsecond=0)
     return whole_minute if whole_minute == latest else whole_minute + timedelta(minutes=1)
 
 
-def waiting_for_a_job(rows: QuerySet, *, now: datetime, requested_before: Q | None) -> QuerySet:
+def waiting_for_a_job(
+    rows: QuerySet, *, now: datetime, requested_before: Q | None, lost_after: float | None = None
+) -> QuerySet:
     """The row(s) of ``rows`` that need a job queued, as the sweep sees them.
 
     * a lease that expired (its worker stopped and no other worker took the row over yet);
@@ -145,6 +155,9 @@ def waiting_for_a_job(rows: QuerySet, *, now: datetime, requested_before: Q | No
     * with ``requested_before``: work that nobody claimed since it was requested (its job was
       lost, e.g. with a Redis broker restarted without persistence). Recent requests are
       left to the job queued with them, so a backlog is not queued twice.
+
+    With ``lost_after`` (seconds), a row the sweep queued a job for less than that long ago,
+    which no worker has taken since, is left to that job too (see :func:`mark_swept`).
     """
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     rows = rows.filter(free).filter(due(now))
@@ -152,7 +165,18 @@ def waiting_for_a_job(rows: QuerySet, *, now: datetime, requested_before: Q | No
         rows = rows.filter(
             Q(claimed_until__isnull=False) | Q(next_attempt_at__isnull=False) | requested_before
         )
+    if lost_after is not None:
+        rows = rows.filter(
+            Q(swept_at__isnull=True) | Q(swept_at__lt=now - timedelta(seconds=lost_after))
+        )
     return rows
+
+
+def mark_swept(rows: QuerySet, now: datetime) -> int:
+    """Note on ``rows`` that the sweep queued a job for them (in the transaction that queues
+    it). Only rows nobody holds: a claim or a release clears the mark."""
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    return rows.filter(free).update(swept_at=now)
 
 
 # --- what is worth another try -----------------------------------------------------------------

@@ -290,11 +290,16 @@ def sweep_deliveries(lost_after: float | None = None) -> int:
     if lost_after is not None:
         waited = Q(last_received_at__lt=now - timedelta(seconds=lost_after))
     rows = leases.waiting_for_a_job(
-        CallbackDelivery.objects.filter(status__in=OPEN_STATUSES), now=now, requested_before=waited
+        CallbackDelivery.objects.filter(status__in=OPEN_STATUSES),
+        now=now,
+        requested_before=waited,
+        lost_after=lost_after,
     )
     fingerprints = list(rows.values_list("fingerprint", flat=True))
     for fingerprint in fingerprints:
-        enqueue("process_callback", fingerprint)
+        with transaction.atomic():
+            leases.mark_swept(CallbackDelivery.objects.filter(fingerprint=fingerprint), now)
+            enqueue("process_callback", fingerprint)
     return len(fingerprints)
 
 

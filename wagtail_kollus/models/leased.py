@@ -20,6 +20,11 @@ class LeasedWork(models.Model):
     claimed_by = models.CharField(max_length=100, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # When the sweep last queued a job for the row that no worker has taken since (a claim or
+    # a release clears it): the sweep leaves the row to that job for LOST_JOB_SECONDS instead
+    # of queueing it again every minute, which during a large backlog (a kollus_sync of
+    # 100 000 pages) queued every waiting page once a minute after the first 15.
+    swept_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         abstract = True

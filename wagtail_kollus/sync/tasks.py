@@ -36,12 +36,17 @@ def sweep_outstanding(lost_after: float | None = None) -> int:
             requested_at__lt=now - timedelta(seconds=lost_after)
         )
     rows = leases.waiting_for_a_job(
-        PageContentLink.objects.outstanding(), now=now, requested_before=waited
+        PageContentLink.objects.outstanding(),
+        now=now,
+        requested_before=waited,
+        lost_after=lost_after,
     )
     keys = list(rows.values_list("page_key", flat=True))
     for start in range(0, len(keys), QUEUE_BATCH):
+        batch = keys[start : start + QUEUE_BATCH]
         # One transaction per batch: its queue rows in one statement (ORM broker), or one
         # broker connection for the batch (Redis), whatever the size of the backlog.
         with transaction.atomic(using=router.db_for_write(PageContentLink)):
-            enqueue_syncs(keys[start : start + QUEUE_BATCH])
+            leases.mark_swept(PageContentLink.objects.filter(page_key__in=batch), now)
+            enqueue_syncs(batch)
     return len(keys)
