@@ -14,6 +14,7 @@ from django_q.signals import pre_enqueue
 
 from benchmarks import scale_sync
 from tests.bulk_pages import build_pages, tree_root
+from tests.bulk_support import SYNC_SETTINGS, run_sync
 from tests.testapp.models import CoursePage
 from wagtail_kollus import queue
 from wagtail_kollus.models import PageContentLink, SyncState
@@ -21,13 +22,6 @@ from wagtail_kollus.sync.jobs import SYNC_GROUP
 from wagtail_kollus.testing import q_conf, running_cluster
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-SYNC_SETTINGS = {
-    "SYNC_DEFAULT_CATEGORY_IDS": [5],
-    "SYNC_DEFAULT_FEATURED_IMAGE": "https://example.com/course.jpg",
-    "READ_TIMEOUT": 5.0,
-}
-
 
 @pytest.fixture
 def synced(sandbox, settings, monkeypatch):
@@ -40,12 +34,6 @@ def synced(sandbox, settings, monkeypatch):
 
 def courses(count: int) -> list[int]:
     return build_pages(tree_root(), count, CoursePage, intro="<p>Bulk</p>")
-
-
-def run_sync(*args: str) -> tuple[str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    call_command("kollus_sync", "--no-progress", *args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
 
 
 def test_kollus_sync_queues_thousands_of_pages_with_the_orm_broker(synced):

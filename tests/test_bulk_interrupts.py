@@ -23,7 +23,7 @@ from django.db import connection
 from django.utils import translation
 
 from tests.bulk_pages import build_pages, tree_root
-from tests.test_bulk_commands import SYNC_SETTINGS, run_sync
+from tests.bulk_support import SYNC_SETTINGS, run_sync
 from tests.testapp.models import CoursePage
 from wagtail_kollus.models import KollusMedia, MediaState, PageContentLink
 
