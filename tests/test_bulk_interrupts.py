@@ -106,10 +106,9 @@ def hold_write_lock_after_first_batch(db: str, process: subprocess.Popen) -> sql
         time.sleep(0.001)
 
 
-def test_ctrl_c_during_kollus_sync_ends_with_the_resume_hint_and_status_130(settings):
-    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_SETTINGS}
-    build_pages(tree_root(), 2_000, CoursePage, intro="<p>Bulk</p>")
-    process = start_command(SYNC_SETTINGS, "kollus_sync", "--no-progress")
+def interrupted_after_first_batch(process: subprocess.Popen) -> tuple[str, str]:
+    """SIGINT to a queueing command while it waits for SQLite's write lock after its first
+    committed batch, so the signal always lands mid-run; what it printed."""
     lock = hold_write_lock_after_first_batch(str(connection.settings_dict["NAME"]), process)
     try:
         process.send_signal(signal.SIGINT)
@@ -117,7 +116,14 @@ def test_ctrl_c_during_kollus_sync_ends_with_the_resume_hint_and_status_130(sett
     finally:
         lock.execute("ROLLBACK")
         lock.close()
-    _out, err = interrupted(process)
+    return interrupted(process)
+
+
+def test_ctrl_c_during_kollus_sync_ends_with_the_resume_hint_and_status_130(settings):
+    settings.WAGTAIL_KOLLUS = {**settings.WAGTAIL_KOLLUS, **SYNC_SETTINGS}
+    build_pages(tree_root(), 2_000, CoursePage, intro="<p>Bulk</p>")
+    process = start_command(SYNC_SETTINGS, "kollus_sync", "--no-progress")
+    _out, err = interrupted_after_first_batch(process)
 
     found = re.search(
         r"Interrupted after (\d+) of 2000 page\(s\) \(queued: \1\)\. Nothing is lost: "
@@ -176,14 +182,7 @@ def test_ctrl_c_while_kollus_refresh_media_queues_says_how_far_it_got():
         KollusMedia(upload_file_key=f"ufk-{n}", title=f"Clip {n}") for n in range(6_000)
     )
     process = start_command({}, "kollus_refresh_media", "--all", "--queue")
-    lock = hold_write_lock_after_first_batch(str(connection.settings_dict["NAME"]), process)
-    try:
-        process.send_signal(signal.SIGINT)
-        time.sleep(0.5)  # the signal is pending in the process waiting for the lock
-    finally:
-        lock.execute("ROLLBACK")
-        lock.close()
-    _out, err = interrupted(process)
+    _out, err = interrupted_after_first_batch(process)
     found = re.search(r"Interrupted after queuing (\d+) of 6000 video\(s\)\.", err)
     assert found and 0 < int(found.group(1)) < 6_000, err
 
