@@ -30,7 +30,11 @@ if [ "$(id -u)" = 0 ]; then chown postgres "$DIR"; fi
 
 as_owner "$BIN/initdb" -D "$DIR/data" --auth trust -U postgres -E UTF8 >&2
 # fsync off: a test cluster that is thrown away needs no durability, and it is much faster.
+# max_connections 400: the live-server tests fire 81 requests at once, each on its own
+# connection, and the two xdist workers can run two such tests together; the default 100
+# answered some of them "sorry, too many clients already" (a CI run failed on it).
 as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w \
-    -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off" start >&2
+    -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400" \
+    start >&2
 echo "PGDATA=$DIR/data"
 echo "postgres://postgres@127.0.0.1:$PORT/postgres"
