@@ -56,7 +56,10 @@ with the sandbox answering the contents API after ``api_latency`` (50 ms: a remo
 round trip, which the sandbox on localhost does not have), where workers wait for the network
 as they do in production and the extra workers overlap those waits; ``sync_pages`` (how many pages the completion run had), ``sync_queue_s`` (the
 command's own time to queue them), ``sync_completed_s`` (from the command's start to the
-last page synced), ``sync_failed``, ``sync_pages_per_s_1w`` and ``sync_pages_per_s_4w``.
+last page synced), ``sync_failed``, ``sync_pages_per_s_1w`` and ``sync_pages_per_s_4w``;
+``sync_sweep_runs`` and ``sync_sweep_queued`` (the completion run has the sweep installed, as
+``kollus_setup`` does: how often it ran, and how many pushes it queued again because they had
+waited ``LOST_JOB_SECONDS``, which a long backlog's last pages do).
 
 Environment: ``BENCH_SYNC_PAGES`` (default 100 000), ``BENCH_SYNC_SCALING_PAGES`` (pages per
 timed run, default 2 000), ``BENCH_SCALE_DATABASE_URL`` (a throwaway PostgreSQL to use instead
@@ -68,6 +71,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -249,10 +253,14 @@ def _completion_run(sandbox, sizes: SyncSizes, redis, progress) -> dict[str, flo
     """Every page of the type queued by ``kollus_sync`` while the cluster pushes."""
     from django.core.management import call_command
 
+    from wagtail_kollus.sweep import ensure_schedule
     from wagtail_kollus.testing import running_cluster
 
     keys = _new_pages(sizes.pages, "Bulk")
     progress(f"{len(keys)} pages built")
+    # The sweep runs as on a site set up by the docs (``kollus_setup`` installs it): once a
+    # minute, it queues again what has waited LOST_JOB_SECONDS, which a long backlog does.
+    ensure_schedule()
     with running_cluster(WORKERS=sizes.workers[-1]):
         started = time.monotonic()
         output = io.StringIO()
@@ -268,7 +276,20 @@ def _completion_run(sandbox, sizes: SyncSizes, redis, progress) -> dict[str, flo
         "sync_failed": failed,
         "sync_queue_s": round(queued_s, 1),
         "sync_completed_s": round(completed_s, 1),
+        **_sweep_effect(),
     }
+
+
+def _sweep_effect() -> dict[str, float]:
+    """How often the sweep ran during the completion run and how many pushes it queued again
+    (from the results django-q2 saved; each says "queued N page sync(s) ...")."""
+    from django_q.models import Task
+
+    from wagtail_kollus.sweep import TASK_PATH
+
+    runs = list(Task.objects.filter(func=TASK_PATH).values_list("result", flat=True))
+    queued = sum(int(m.group(1)) for r in runs if (m := re.match(r"queued (\d+) page", str(r))))
+    return {"sync_sweep_runs": len(runs), "sync_sweep_queued": queued}
 
 
 def _records_of(sandbox, keys: list[int]) -> int:

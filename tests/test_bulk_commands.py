@@ -114,6 +114,8 @@ def test_the_bulk_sync_benchmark_small_on_redis_while_workers_write(synced, redi
     assert results["sync_failed"] == 0
     assert results["sync_pages_per_s_1w"] > 1.5  # not one page a second (coalescing)
     assert results["sync_worker_scaling"] > 0
+    # The sweep is installed; nothing waited LOST_JOB_SECONDS, so it queued nothing again.
+    assert results["sync_sweep_queued"] == 0, results
 
 
 @pytest.mark.redis
