@@ -201,3 +201,51 @@ def test_the_registered_check_reads_the_settings_and_the_test_settings_pass_it(s
     assert check_task_attempts_are_limited() == []
     settings.Q_CLUSTER = {k: v for k, v in settings.Q_CLUSTER.items() if k != "max_attempts"}
     assert [m.id for m in check_task_attempts_are_limited()] == ["wagtail_kollus.W011"]
+
+
+# --- W012 (check --deploy): PostgreSQL that connects anew for every request and task ---------
+
+from django.core.checks import registry as check_registry  # noqa: E402
+
+from wagtail_kollus.checks import (  # noqa: E402
+    check_persistent_connections,
+    short_lived_connection_warnings,
+)
+
+POSTGRES = {"ENGINE": "django.db.backends.postgresql", "NAME": "site"}
+
+
+def test_postgres_with_django_s_default_conn_max_age_warns_and_names_the_setting():
+    (warning,) = short_lived_connection_warnings({"default": POSTGRES}, {"orm": "default"})
+    assert warning.id == "wagtail_kollus.W012"
+    assert "DATABASES['default']" in warning.msg and "CONN_MAX_AGE 0" in warning.msg
+    assert "'CONN_MAX_AGE'] = 60" in warning.hint
+
+
+@pytest.mark.parametrize(
+    "database",
+    [
+        {**POSTGRES, "CONN_MAX_AGE": 60},
+        {**POSTGRES, "CONN_MAX_AGE": None},  # unlimited
+        {**POSTGRES, "OPTIONS": {"pool": True}},  # psycopg's pool, which needs CONN_MAX_AGE 0
+        {**POSTGRES, "DISABLE_SERVER_SIDE_CURSORS": True},  # PgBouncer, as Django's docs say
+        SQLITE_FILE,
+    ],
+    ids=["persistent", "unlimited", "pool", "pgbouncer", "sqlite"],
+)
+def test_persistent_or_pooled_connections_or_another_database_are_silent(database):
+    assert short_lived_connection_warnings({"default": database}, {"orm": "default"}) == []
+
+
+def test_the_cluster_s_own_database_alias_is_checked_too():
+    databases = {"default": {**POSTGRES, "CONN_MAX_AGE": 60}, "queue": POSTGRES}
+    (warning,) = short_lived_connection_warnings(databases, {"orm": "queue"})
+    assert "DATABASES['queue']" in warning.msg
+    assert short_lived_connection_warnings(databases, {"redis": {}}) == []
+
+
+def test_only_check_deploy_runs_it():
+    # A laptop's PostgreSQL without persistent connections is fine: no warning on every
+    # runserver, only in the production checklist's `manage.py check --deploy`.
+    assert check_persistent_connections not in check_registry.registry.get_checks(False)
+    assert check_persistent_connections in check_registry.registry.get_checks(True)

@@ -100,6 +100,7 @@ def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
         check_public_urls_are_included,
         check_settings,
         import_slice_warnings,
+        short_lived_connection_warnings,
         sqlite_cluster_warnings,
         task_attempts_warnings,
         task_queue_messages,
@@ -124,6 +125,9 @@ def check_messages_by_id(settings, monkeypatch) -> dict[str, list[str]]:
             found.setdefault(message.id, []).append(message.msg)
     shared_sqlite = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}}
     for message in sqlite_cluster_warnings(shared_sqlite, {"name": "site", "orm": "default"}):
+        found.setdefault(message.id, []).append(message.msg)
+    postgres = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "site"}}
+    for message in short_lived_connection_warnings(postgres, {"orm": "default"}):
         found.setdefault(message.id, []).append(message.msg)
     for message in playback_check_messages(settings):
         found.setdefault(message.id, []).append(message.msg)

@@ -190,6 +190,54 @@ def sqlite_cluster_warnings(databases: dict, q_cluster: Any) -> list:
     ]
 
 
+@register(Tags.compatibility, deploy=True)
+def check_persistent_connections(app_configs: Any = None, **kwargs: Any) -> list:
+    """``check --deploy``: warn when PostgreSQL connects anew for every request and task.
+
+    With Django's default ``CONN_MAX_AGE`` of 0, every django-q2 task (a page sync push, a
+    callback) opens a connection, and PostgreSQL forks a backend for it whose caches start
+    cold: measured by ``make bench ONLY=scale_sync``, that costs as much CPU as the push and
+    halves bulk sync on two cores. Only a deployment check: on a laptop it does not matter.
+    """
+    return short_lived_connection_warnings(
+        settings.DATABASES,
+        cluster_conf(getattr(settings, "Q_CLUSTER", None), kollus_settings.get("Q_CLUSTER_NAME")),
+    )
+
+
+def short_lived_connection_warnings(databases: dict, q_cluster: dict) -> list:
+    """The check above, for the given ``DATABASES`` and cluster settings."""
+    aliases = dict.fromkeys(["default", q_cluster.get("orm") or "default"])
+    messages = []
+    for alias in aliases:
+        database = databases.get(alias) or {}
+        # Django's default is 0; None keeps a connection for ever.
+        if (
+            "postgresql" not in str(database.get("ENGINE", ""))
+            or database.get("CONN_MAX_AGE", 0) != 0
+        ):
+            continue
+        # Silent where connections are pooled elsewhere: psycopg's pool (Django 5.1+, which
+        # requires CONN_MAX_AGE 0), or PgBouncer in transaction mode, for which Django's docs
+        # have DISABLE_SERVER_SIDE_CURSORS set.
+        if (database.get("OPTIONS") or {}).get("pool") or database.get(
+            "DISABLE_SERVER_SIDE_CURSORS"
+        ):
+            continue
+        messages.append(
+            Warning(
+                f"DATABASES[{alias!r}] is PostgreSQL with CONN_MAX_AGE 0: every request and "
+                "every django-q2 task (each page sync push) opens a new database connection.",
+                hint=f"Set DATABASES[{alias!r}]['CONN_MAX_AGE'] = 60 and "
+                "'CONN_HEALTH_CHECKS' = True, or pool the connections (OPTIONS 'pool', or "
+                "PgBouncer) (docs/deployment.md). Persistent connections measured 1.5-2 times "
+                "the page syncs per second.",
+                id="wagtail_kollus.W012",
+            )
+        )
+    return messages
+
+
 def cluster_conf(q_cluster: Any, cluster_name: str | None) -> dict:
     """The settings of the django-q2 cluster the plugin queues on: ``Q_CLUSTER``, with the
     ``ALT_CLUSTERS`` entry ``Q_CLUSTER_NAME`` names over it (as django-q2 reads them for a
