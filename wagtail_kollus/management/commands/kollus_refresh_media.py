@@ -50,19 +50,23 @@ def _summary(counts: dict[str, int]) -> str:
 
 
 class Command(BaseCommand):
-    help = "Refresh Kollus videos from the Kollus API (default: the stuck ones)."
+    help = _("Refresh Kollus videos from the Kollus API (default: the stuck ones).")
 
     def add_arguments(self, parser) -> None:
         which = parser.add_mutually_exclusive_group()
-        which.add_argument("--all", action="store_true", help="Every video that is not deleted.")
-        which.add_argument("--ids", nargs="+", type=int, help="These video ids.")
-        parser.add_argument("--queue", action="store_true", help="Queue for the django-q2 cluster.")
+        which.add_argument("--all", action="store_true", help=_("Every video that is not deleted."))
+        which.add_argument("--ids", nargs="+", type=int, help=_("These video ids."))
+        parser.add_argument(
+            "--queue", action="store_true", help=_("Queue for the django-q2 cluster.")
+        )
         parser.add_argument(
             "--resume",
             type=moment,
             metavar="WHEN",
-            help="Skip videos refreshed since WHEN (ISO date and time): what an interrupted "
-            "run had done. The command prints the value to give.",
+            help=_(
+                "Skip videos refreshed since WHEN (ISO date and time): what an interrupted "
+                "run had done. The command prints the value to give."
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -63,39 +63,41 @@ def _describe(result: RecordResult) -> str:
 
 
 class Command(BaseCommand):
-    help = "Record Kollus viewing statistics snapshots and install their daily schedule."
+    help = _("Record Kollus viewing statistics snapshots and install their daily schedule.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--install-schedule",
             action="store_true",
-            help="Create the daily django-q2 schedule that records snapshots (idempotent).",
+            help=_("Create the daily django-q2 schedule that records snapshots (idempotent)."),
         )
         parser.add_argument(
             "--backfill",
             nargs=2,
             metavar=("FROM", "TO"),
-            help="Record every day FROM..TO (YYYY-MM-DD, inclusive) within Kollus's one-year "
-            "window: one summary call per 92 days and one ranking call per day, paced by the "
-            "shared rate limiter (60 calls/min). Recorded days are replaced.",
+            help=_(
+                "Record every day FROM..TO (YYYY-MM-DD, inclusive) within Kollus's one-year "
+                "window: one summary call per 92 days and one ranking call per day, paced by the "
+                "shared rate limiter (60 calls/min). Recorded days are replaced."
+            ),
         )
         parser.add_argument(
             "--resume",
             action="store_true",
-            help="With --backfill: keep the days already recorded final (an interrupted "
-            "backfill goes on where it stopped).",
+            help=_(
+                "With --backfill: keep the days already recorded final (an interrupted "
+                "backfill goes on where it stopped)."
+            ),
         )
         parser.add_argument(
             "--record-recent",
             action="store_true",
-            help="Record the last STATS_RECORD_DAYS days now (what the schedule runs).",
+            help=_("Record the last STATS_RECORD_DAYS days now (what the schedule runs)."),
         )
 
     def handle(self, *args, **options) -> None:
         if not (options["install_schedule"] or options["backfill"] or options["record_recent"]):
-            raise CommandError(
-                _("Give --install-schedule, --backfill FROM TO or --record-recent.")
-            )
+            raise CommandError(_("Give --install-schedule, --backfill FROM TO or --record-recent."))
         if options["install_schedule"]:
             schedule, created = tasks.ensure_schedule()
             message = (

@@ -56,17 +56,19 @@ class ProgressBar:
 
 
 class Command(BaseCommand):
-    help = "Upload video files to Kollus (skips files already uploaded, by sha256)."
+    help = _("Upload video files to Kollus (skips files already uploaded, by sha256).")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("paths", nargs="+", help="Files, or directories to walk.")
-        parser.add_argument("--title", help="Title (one file only; default: the file name).")
-        parser.add_argument("--category", dest="category_key", help="Kollus category key.")
+        parser.add_argument("paths", nargs="+", help=_("Files, or directories to walk."))
+        parser.add_argument("--title", help=_("Title (one file only; default: the file name)."))
+        parser.add_argument("--category", dest="category_key", help=_("Kollus category key."))
         flags = parser.add_mutually_exclusive_group()
         flags.add_argument("--encrypt", dest="encrypt", action="store_true", default=None)
         flags.add_argument("--no-encrypt", dest="encrypt", action="store_false")
-        parser.add_argument("--audio", action="store_true", default=None, help="Audio-only upload.")
-        parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+        parser.add_argument(
+            "--audio", action="store_true", default=None, help=_("Audio-only upload.")
+        )
+        parser.add_argument("--no-progress", action="store_true", help=_("No progress bar."))
 
     def handle(self, *args: Any, **options: Any) -> None:
         paths = list(expand_paths(options["paths"]))
