@@ -9,7 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from wagtail_kollus.models import KollusMedia, MediaState
 from wagtail_kollus.testing import wait_for
@@ -111,6 +111,26 @@ def test_refresh_command_fixes_stuck_videos(kollus, tmp_path, settings):
     assert "1 video(s): 1 refreshed." in out.getvalue()
     row.refresh_from_db()
     assert row.state == MediaState.READY
+
+
+@pytest.mark.django_db
+def test_upload_and_refresh_report_in_the_sites_language(kollus, tmp_path):
+    """A Korean site (LANGUAGE_CODE "ko", as the demo) reads the commands' lines in Korean."""
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"korean clip" * 100)
+    with translation.override("ko"):
+        first, _ = upload(str(clip), "--no-progress")
+        again, _ = upload(str(clip), "--no-progress")
+        refreshed = StringIO()
+        call_command("kollus_refresh_media", "--all", "--queue", stdout=refreshed)
+    row = KollusMedia.objects.get()
+
+    assert f"업로드함  {clip}  → #{row.pk} ({row.upload_file_key})" in first, first
+    assert "업로드 1개, 건너뜀 0개, 실패 0개." in first, first
+    assert f"건너뜀    {clip}  (이미 #{row.pk}(으)로 업로드됨)" in again, again
+    assert "업로드 0개, 건너뜀 1개, 실패 0개." in again, again
+    assert "동영상 1개: 대기열에 넣음 1건." in refreshed.getvalue(), refreshed.getvalue()
+    assert "uploaded" not in first + again and "queued" not in refreshed.getvalue()
 
 
 def _library(count: int) -> list[KollusMedia]:

@@ -4,11 +4,13 @@ caching, the stale fallback, and recording snapshots."""
 from __future__ import annotations
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from tests.factories import store_snapshot
 from tests.stats_support import (
@@ -225,6 +227,23 @@ def test_the_command_installs_the_schedule_and_needs_an_action(kollus):
     assert Schedule.objects.filter(name=tasks.SCHEDULE_NAME).count() == 1
     with pytest.raises(CommandError):
         call_command("kollus_stats")
+
+
+def test_the_backfill_reports_in_the_sites_language(kollus):
+    """A Korean site (LANGUAGE_CODE "ko", as the demo) reads the command's summary in Korean,
+    the days outside Kollus's window included."""
+    oldest = oldest_day_kollus_answers(today())
+    out = StringIO()
+    with translation.override("ko"):
+        call_command(
+            "kollus_stats", "--backfill", str(oldest - timedelta(days=1)), str(oldest), stdout=out
+        )
+        with pytest.raises(CommandError, match="TO가 FROM보다 앞선 날짜입니다"):
+            call_command("kollus_stats", "--backfill", "2026-02-02", "2026-02-01")
+
+    printed = out.getvalue()
+    assert "과거 기록: 1일 기록함; Kollus가 제공하는 최근 1년 범위 밖의 1일은 건너뜀" in printed, printed
+    assert "recorded" not in printed and "day(s)" not in printed
 
 
 def test_an_outage_is_logged_without_the_access_token(kollus, caplog):

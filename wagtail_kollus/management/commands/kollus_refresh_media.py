@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from wagtail_kollus.accounts import KollusAccount
 from wagtail_kollus.api.errors import KollusAPIError
@@ -23,21 +24,49 @@ from wagtail_kollus.media.filters import stuck_media
 from wagtail_kollus.models import KollusMedia, MediaState
 from wagtail_kollus.queue import QUEUE_BATCH
 
+# The summary's words, translated as it is printed; the counters keep the words
+# ``services.refresh_media()`` returns (and "queued", "failed" of this command).
+OUTCOME_LABELS = {
+    "queued": pgettext_lazy("kollus_refresh_media summary", "queued"),
+    "refreshed": pgettext_lazy("kollus_refresh_media summary", "refreshed"),
+    "abandoned": pgettext_lazy("kollus_refresh_media summary", "abandoned"),
+    "not found": pgettext_lazy("kollus_refresh_media summary", "not found"),
+    "nothing to refresh": pgettext_lazy("kollus_refresh_media summary", "nothing to refresh"),
+    "failed": pgettext_lazy("kollus_refresh_media summary", "failed"),
+}
+
+
+def _label(outcome: str) -> str:
+    return str(OUTCOME_LABELS.get(outcome, outcome))
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return ", ".join(
+        # Translators: one item of kollus_refresh_media's summary, e.g. "3 refreshed".
+        pgettext("kollus_refresh_media summary", "%(count)d %(outcome)s")
+        % {"count": n, "outcome": _label(what)}
+        for what, n in sorted(counts.items())
+    ) or pgettext("kollus_refresh_media summary", "nothing to do")
+
 
 class Command(BaseCommand):
-    help = "Refresh Kollus videos from the Kollus API (default: the stuck ones)."
+    help = _("Refresh Kollus videos from the Kollus API (default: the stuck ones).")
 
     def add_arguments(self, parser) -> None:
         which = parser.add_mutually_exclusive_group()
-        which.add_argument("--all", action="store_true", help="Every video that is not deleted.")
-        which.add_argument("--ids", nargs="+", type=int, help="These video ids.")
-        parser.add_argument("--queue", action="store_true", help="Queue for the django-q2 cluster.")
+        which.add_argument("--all", action="store_true", help=_("Every video that is not deleted."))
+        which.add_argument("--ids", nargs="+", type=int, help=_("These video ids."))
+        parser.add_argument(
+            "--queue", action="store_true", help=_("Queue for the django-q2 cluster.")
+        )
         parser.add_argument(
             "--resume",
             type=moment,
             metavar="WHEN",
-            help="Skip videos refreshed since WHEN (ISO date and time): what an interrupted "
-            "run had done. The command prints the value to give.",
+            help=_(
+                "Skip videos refreshed since WHEN (ISO date and time): what an interrupted "
+                "run had done. The command prints the value to give."
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -74,8 +103,14 @@ class Command(BaseCommand):
         else:
             if verbosity > 0 and len(ids) > 1:
                 self.stdout.write(
-                    f"{len(ids)} video(s), one Kollus call each within the shared rate limit. "
-                    f"If this stops, go on with: --resume {started.isoformat()}"
+                    ngettext(
+                        "%(count)d video, one Kollus call each within the shared rate limit. "
+                        "If this stops, go on with: --resume %(started)s",
+                        "%(count)d videos, one Kollus call each within the shared rate limit. "
+                        "If this stops, go on with: --resume %(started)s",
+                        len(ids),
+                    )
+                    % {"count": len(ids), "started": started.isoformat()}
                 )
             try:
                 self._refresh(ids, counts, verbosity)
@@ -91,8 +126,12 @@ class Command(BaseCommand):
                         "started": started.isoformat(),
                     }
                 ) from None
-        summary = ", ".join(f"{n} {what}" for what, n in sorted(counts.items())) or "nothing to do"
-        self.stdout.write(self.style.SUCCESS(f"{len(ids)} video(s): {summary}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("%(count)d video(s): %(summary)s.")
+                % {"count": len(ids), "summary": _summary(counts)}
+            )
+        )
 
     def _refresh(self, ids: list[int], counts: dict[str, int], verbosity: int) -> None:
         account = KollusAccount.from_settings()
@@ -104,7 +143,7 @@ class Command(BaseCommand):
                 result = "failed"
             counts[result] = counts.get(result, 0) + 1
             if verbosity > 1:
-                self.stdout.write(f"#{pk}: {result}")
+                self.stdout.write(f"#{pk}: {_label(result)}")
             else:
                 self._progress(verbosity, done, len(ids))
 

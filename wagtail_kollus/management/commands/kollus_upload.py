@@ -17,7 +17,12 @@ from django.utils.translation import gettext as _
 from wagtail_kollus.accounts import KollusAccount, kollus_client
 from wagtail_kollus.api.errors import KollusAPIError
 from wagtail_kollus.management.interrupts import interrupted
-from wagtail_kollus.media.bulk_upload import UploadSummary, expand_paths, upload_one
+from wagtail_kollus.media.bulk_upload import (
+    UploadOutcome,
+    UploadSummary,
+    expand_paths,
+    upload_one,
+)
 from wagtail_kollus.media.explain import explain
 
 
@@ -51,22 +56,24 @@ class ProgressBar:
 
 
 class Command(BaseCommand):
-    help = "Upload video files to Kollus (skips files already uploaded, by sha256)."
+    help = _("Upload video files to Kollus (skips files already uploaded, by sha256).")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("paths", nargs="+", help="Files, or directories to walk.")
-        parser.add_argument("--title", help="Title (one file only; default: the file name).")
-        parser.add_argument("--category", dest="category_key", help="Kollus category key.")
+        parser.add_argument("paths", nargs="+", help=_("Files, or directories to walk."))
+        parser.add_argument("--title", help=_("Title (one file only; default: the file name)."))
+        parser.add_argument("--category", dest="category_key", help=_("Kollus category key."))
         flags = parser.add_mutually_exclusive_group()
         flags.add_argument("--encrypt", dest="encrypt", action="store_true", default=None)
         flags.add_argument("--no-encrypt", dest="encrypt", action="store_false")
-        parser.add_argument("--audio", action="store_true", default=None, help="Audio-only upload.")
-        parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+        parser.add_argument(
+            "--audio", action="store_true", default=None, help=_("Audio-only upload.")
+        )
+        parser.add_argument("--no-progress", action="store_true", help=_("No progress bar."))
 
     def handle(self, *args: Any, **options: Any) -> None:
         paths = list(expand_paths(options["paths"]))
         if options["title"] and len(paths) != 1:
-            raise CommandError("--title needs exactly one file.")
+            raise CommandError(_("--title needs exactly one file."))
         account = KollusAccount.from_settings()
         try:
             client = kollus_client(account)
@@ -106,17 +113,40 @@ class Command(BaseCommand):
             self.report(outcome)
         self.stdout.write(
             self.style.SUCCESS(
-                f"{summary.count('uploaded')} uploaded, {summary.count('skipped')} skipped, "
-                f"{summary.count('failed')} failed."
+                _("%(uploaded)d uploaded, %(skipped)d skipped, %(failed)d failed.")
+                % {
+                    "uploaded": summary.count("uploaded"),
+                    "skipped": summary.count("skipped"),
+                    "failed": summary.count("failed"),
+                }
             )
         )
         if summary.count("failed"):
             sys.exit(1)
 
-    def report(self, outcome: Any) -> None:
+    def report(self, outcome: UploadOutcome) -> None:
         if outcome.status == "uploaded":
-            self.stdout.write(f"uploaded  {outcome.path}  → #{outcome.media.pk} ({outcome.media.upload_file_key})")
+            self.stdout.write(
+                _("uploaded  %(path)s  → #%(id)d (%(key)s)")
+                % {
+                    "path": outcome.path,
+                    "id": outcome.media.pk,
+                    "key": outcome.media.upload_file_key,
+                }
+            )
         elif outcome.status == "skipped":
-            self.stdout.write(f"skipped   {outcome.path}  ({outcome.message})")
+            # The existing row says which video has these bytes; outcome.message is the same
+            # in English only.
+            self.stdout.write(
+                _("skipped   %(path)s  (already uploaded as #%(id)d)")
+                % {"path": outcome.path, "id": outcome.media.pk}
+            )
         else:
-            self.stderr.write(self.style.ERROR(f"failed    {outcome.path}  ({outcome.message})"))
+            # The reason stays as bulk_upload gives it (English; the library shows it in each
+            # editor's language).
+            self.stderr.write(
+                self.style.ERROR(
+                    _("failed    %(path)s  (%(reason)s)")
+                    % {"path": outcome.path, "reason": outcome.message}
+                )
+            )
