@@ -122,6 +122,12 @@ SWEEP_MINUTES = 1
 #: broker does not hand out again the jobs a killed cluster had taken). Generous: a backlog
 #: (a large ``kollus_sync``; callbacks, which Kollus sends one a second) must not be queued twice.
 LOST_JOB_SECONDS = 15 * 60
+#: Sooner when the broker's queue of our cluster is empty (``queue.broker_queue_empty``): a
+#: job then waits behind no backlog, and one nobody took this long is in a running cluster's
+#: own queue (``queue_limit``, workers² jobs taken within minutes) or was lost with a killed
+#: one. Queuing it again is harmless either way: the first job to claim the row does the work,
+#: the other finds nothing to do.
+EMPTY_QUEUE_LOST_JOB_SECONDS = 5 * 60
 #: django-q2's cluster looks for due schedules every 30 seconds: a run may start that late.
 _SCHEDULER_LAG = timedelta(seconds=30)
 
@@ -134,6 +140,10 @@ def requeued_by(row: LeasedWork, requested_at: datetime | None, now: datetime) -
     next run; work nobody ever claimed once it was requested ``LOST_JOB_SECONDS`` ago; and a
     row the sweep queued already, ``LOST_JOB_SECONDS`` after that while nobody takes it. Assumes the sweep's schedule runs and its
     own job is not queued behind a backlog.
+
+    The bound that holds whatever the broker holds: with its queue empty the sweep queues
+    never-claimed work sooner (``EMPTY_QUEUE_LOST_JOB_SECONDS``), but the queue may fill before
+    that run, and the panel asking the broker on every view would only say so for a minute.
     """
     eligible = now
     if not (row.claimed_until or row.next_attempt_at or requested_at is None):

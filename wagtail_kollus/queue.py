@@ -12,6 +12,7 @@ commit.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -28,6 +29,8 @@ from django_q.tasks import async_task
 
 from .conf import kollus_settings
 from .models.callbacks import PreparedInsert, prepare_insert
+
+logger = logging.getLogger("wagtail_kollus.queue")
 
 # Jobs queued per transaction by the bulk paths (kollus_sync, kollus_refresh_media --queue, the
 # sweep): short enough that a worker waiting for SQLite's write lock is not kept waiting long,
@@ -52,6 +55,33 @@ def same_database_orm_broker(using: str = DEFAULT_DB_ALIAS) -> bool:
         # Exactly the ORM broker: a subclass may enqueue differently.
         _ORM_BROKER[cluster] = type(get_broker(cluster)) is ORM
     return _ORM_BROKER[cluster]
+
+
+# The brokers whose ``queue_size`` counts exactly the jobs no cluster has taken yet: Redis, the
+# length of its list; the ORM broker, the rows not locked by a cluster (a dead cluster's rows
+# count again once their lock of ``retry`` seconds ends, and are handed out again).
+_COUNTING_BROKERS = ("django_q.brokers.redis_broker.Redis", "django_q.brokers.orm.ORM")
+
+
+def broker_queue_empty() -> bool:
+    """Whether the broker's queue our jobs go to (``Q_CLUSTER_NAME``) holds no job that waits
+    for a cluster to take it. Every job queued earlier is then running or in a running
+    cluster's own queue, or was lost with a killed cluster (``leases.EMPTY_QUEUE_LOST_JOB_SECONDS``).
+
+    ``False`` whenever it cannot tell: an unreachable broker, a broker whose count means
+    something else (SQS's is approximate; a custom ``broker_class``), django-q2's ``sync``.
+    """
+    if Conf.SYNC:
+        return False
+    try:
+        broker = get_broker(kollus_settings.Q_CLUSTER_NAME)
+        kind = f"{type(broker).__module__}.{type(broker).__qualname__}"
+        return kind in _COUNTING_BROKERS and broker.queue_size() == 0
+    except Exception as error:
+        # The sweep must run on (retries, leases) and fall back to the long wait. The error's
+        # text may name the broker's address: only its type is logged.
+        logger.warning("Could not read the task queue's length (%s).", type(error).__name__)
+        return False
 
 
 def task_options(group: str, save: bool | None = None) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The one sweep: every minute, queue the leased work that needs a job (``wagtail_kollus.leases``).
 
 It picks up, for page syncs and callback deliveries alike, a lease whose worker stopped, a
-retry that is due, and work whose job was lost (nobody claimed it for ``LOST_JOB_SECONDS``).
+retry that is due, and work whose job was lost (nobody claimed it for ``LOST_JOB_SECONDS``, or
+for ``EMPTY_QUEUE_LOST_JOB_SECONDS`` while the broker's queue is empty).
 Retries of leased work are never written to django-q2's ``Schedule`` table: the row says when
 it is due and this sweep queues it. (One-off follow-ups with no row of their own use
 ``media.jobs.schedule_later``, whose schedules django-q2 deletes once they ran.)
@@ -18,9 +19,10 @@ from django.db.models import Q
 from django_q.models import Schedule
 
 from .conf import kollus_settings
-from .leases import LOST_JOB_SECONDS, SWEEP_MINUTES
+from .leases import EMPTY_QUEUE_LOST_JOB_SECONDS, LOST_JOB_SECONDS, SWEEP_MINUTES
 from .media.services import sweep_deliveries
 from .models import ApprovedPlay, RefusedPlay
+from .queue import broker_queue_empty
 from .queue import ensure_schedule as ensure
 from .sync.tasks import sweep_outstanding
 
@@ -40,8 +42,9 @@ def sweep(lost_after: float | None = LOST_JOB_SECONDS) -> str:
     ``lost_after=None`` (``manage.py kollus_sweep``, after an outage) queues everything that
     waits, however recent.
     """
-    pages = sweep_outstanding(lost_after=lost_after)
-    deliveries = sweep_deliveries(lost_after=lost_after)
+    unclaimed_after = never_claimed_wait(lost_after)
+    pages = sweep_outstanding(lost_after=lost_after, unclaimed_after=unclaimed_after)
+    deliveries = sweep_deliveries(lost_after=lost_after, unclaimed_after=unclaimed_after)
     # Plays approved by the play callback count as streams only until they expire.
     plays = ApprovedPlay.delete_expired()
     # The refused plays report keeps REFUSED_PLAYS_RETENTION_DAYS (one indexed DELETE).
@@ -52,6 +55,21 @@ def sweep(lost_after: float | None = LOST_JOB_SECONDS) -> str:
     if refusals:
         summary += f"; deleted {refusals} old refused play(s)"
     return summary
+
+
+def never_claimed_wait(lost_after: float | None) -> float | None:
+    """How long work nobody ever claimed waits before this run presumes its job lost.
+
+    ``lost_after``, unless the broker's queue is empty: then no backlog is ahead of the job,
+    and ``EMPTY_QUEUE_LOST_JOB_SECONDS`` is enough (a Redis cluster killed with jobs it had
+    taken off the list loses them; Redis hands nothing out again). Asked before the rows are
+    read: a job taken off the queue in between is in a running cluster, and queuing its row
+    again costs one job that finds nothing to do. A row the sweep queued already keeps
+    waiting ``lost_after`` (``swept_at``): this shortens the first wait, never the flood guard.
+    """
+    if lost_after is None or lost_after <= EMPTY_QUEUE_LOST_JOB_SECONDS:
+        return lost_after
+    return EMPTY_QUEUE_LOST_JOB_SECONDS if broker_queue_empty() else lost_after
 
 
 def ensure_schedule() -> tuple[Any, bool]:

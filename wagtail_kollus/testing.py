@@ -51,6 +51,7 @@ __all__ = [
     "CALLBACK_KINDS",
     "TEST_CALLBACK_TOKEN",
     "SandboxServer",
+    "kill_cluster",
     "point_callbacks_at",
     "q_conf",
     "ready_video",
@@ -122,12 +123,25 @@ def stop_cluster(cluster: Cluster, timeout: float = 60.0) -> bool:
     logger.warning(
         "The django-q2 cluster did not stop within %s s; killing its processes.", timeout
     )
-    for pid in [*_child_pids(sentinel.pid), sentinel.pid]:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    sentinel.join(10)
-    cluster.start_event = cluster.stop_event = None
+    kill_cluster(cluster)
     return False
+
+
+def kill_cluster(cluster: Cluster) -> None:
+    """SIGKILL ``cluster``'s sentinel and its workers, monitor and pusher, as ``kill -9`` of a
+    ``qcluster`` (or an OOM kill, a host lost) does: the jobs it had taken off the broker and
+    not finished go with it. :func:`stop_cluster` (and :func:`running_cluster`'s exit) then
+    finds it stopped."""
+    sentinel = cluster.sentinel
+    if sentinel is not None and sentinel.is_alive():
+        # Stopped first, so that it cannot replace a child killed before it.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(sentinel.pid, signal.SIGSTOP)
+        for pid in [*_child_pids(sentinel.pid), sentinel.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        sentinel.join(10)
+    cluster.start_event = cluster.stop_event = None
 
 
 def _child_pids(pid: int) -> list[int]:

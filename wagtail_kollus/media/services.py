@@ -280,15 +280,19 @@ def _retry_later(delivery: CallbackDelivery, token: str, reason: Message) -> str
     return "retry scheduled"
 
 
-def sweep_deliveries(lost_after: float | None = None) -> int:
+def sweep_deliveries(
+    lost_after: float | None = None, unclaimed_after: float | None = None
+) -> int:
     """Queue every delivery that waits for a job: an expired lease, a due retry and, with
     ``lost_after`` seconds, one that nobody claimed for that long after it arrived (its job
-    was lost). Called by the sweep (``wagtail_kollus.sweep``); returns how many were queued.
+    was lost; ``unclaimed_after`` instead, if given, as ``sync.tasks.sweep_outstanding``).
+    Called by the sweep (``wagtail_kollus.sweep``); returns how many were queued.
     """
     now = timezone.now()
     waited = None
     if lost_after is not None:
-        waited = Q(last_received_at__lt=now - timedelta(seconds=lost_after))
+        wait = lost_after if unclaimed_after is None else unclaimed_after
+        waited = Q(last_received_at__lt=now - timedelta(seconds=wait))
     rows = leases.waiting_for_a_job(
         CallbackDelivery.objects.filter(status__in=OPEN_STATUSES),
         now=now,

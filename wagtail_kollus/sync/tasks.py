@@ -20,21 +20,23 @@ def sync_page_task(page_key: int) -> str:
     return sync_page(int(page_key))
 
 
-def sweep_outstanding(lost_after: float | None = None) -> int:
+def sweep_outstanding(
+    lost_after: float | None = None, unclaimed_after: float | None = None
+) -> int:
     """Queue every page that waits for a job: an expired lease, a due retry and, without
     ``lost_after`` (``kollus_sync --pending``), every outstanding page nobody holds.
 
     With ``lost_after`` (seconds; the scheduled sweep, ``wagtail_kollus.sweep``), a page that
-    is simply waiting is queued again only once it has waited that long: its own job is
-    presumed lost, while a recent one is left to the job queued with it. Returns how many
-    pages were queued.
+    is simply waiting is queued again only once it has waited that long (``unclaimed_after``
+    instead, if given: the sweep's shorter wait when the broker's queue is empty): its own
+    job is presumed lost, while a recent one is left to the job queued with it. A page the
+    sweep queued already waits ``lost_after`` again. Returns how many pages were queued.
     """
     now = timezone.now()
     waited = None
     if lost_after is not None:
-        waited = Q(requested_at__isnull=True) | Q(
-            requested_at__lt=now - timedelta(seconds=lost_after)
-        )
+        wait = lost_after if unclaimed_after is None else unclaimed_after
+        waited = Q(requested_at__isnull=True) | Q(requested_at__lt=now - timedelta(seconds=wait))
     rows = leases.waiting_for_a_job(
         PageContentLink.objects.outstanding(),
         now=now,
