@@ -10,6 +10,7 @@ go over HTTP to the sandbox; the real cluster (a worker SIGKILLed mid-callback) 
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -21,7 +22,7 @@ from django.db import OperationalError
 from django.db.models.signals import post_save
 from django.test import Client
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django_q.models import OrmQ, Schedule
 
 from tests.factories import make_course, publish
@@ -508,7 +509,7 @@ def test_install_schedule_is_idempotent_and_removes_what_earlier_versions_left(c
     output = capsys.readouterr().out
     assert "Created schedule 'wagtail_kollus: sweep'" in output
     assert "Kept schedule 'wagtail_kollus: sweep'" in output
-    assert "Removed 3 schedule(s)" in output
+    assert "Removed 3 schedules earlier versions left behind." in output
     [ours] = Schedule.objects.filter(name="wagtail_kollus: sweep")
     assert (ours.func, ours.schedule_type, ours.minutes, ours.repeats) == (
         "wagtail_kollus.sweep.sweep",
@@ -543,8 +544,16 @@ def test_the_sweep_queues_only_what_needs_a_job(kollus):
     assert set(queued_fingerprints()) == {d.fingerprint for d in expected}
     # By hand (manage.py kollus_sweep), everything that waits, however recent.
     OrmQ.objects.all().delete()
-    call_command("kollus_sweep")
+    out = io.StringIO()
+    call_command("kollus_sweep", stdout=out)
     assert len(queued_fingerprints()) == 4
+    assert out.getvalue() == "Sweep: 0 page syncs queued, 4 callback deliveries queued.\n"
+    # A Korean site's operator reads it in Korean.
+    OrmQ.objects.all().delete()
+    with translation.override("ko"):
+        out = io.StringIO()
+        call_command("kollus_sweep", stdout=out)
+    assert "콜백" in out.getvalue() and "queued" not in out.getvalue(), out.getvalue()
 
 
 # --- what is transient ----------------------------------------------------------------------------

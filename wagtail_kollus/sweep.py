@@ -13,9 +13,12 @@ deploy); ``manage.py kollus_sweep`` runs one sweep now.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_q.models import Schedule
 
 from .conf import kollus_settings
@@ -36,8 +39,63 @@ _OUR_TASKS = "wagtail_kollus."
 _EARLIER_SYNC_SWEEP = "wagtail_kollus: sync sweep"
 
 
+@dataclass(frozen=True)
+class SweepResult:
+    """What one sweep did: work queued again, and expired rows deleted."""
+
+    pages: int
+    deliveries: int
+    plays: int = 0
+    refusals: int = 0
+
+    def __str__(self) -> str:
+        # English: django-q2 keeps it as the task's result, which operators read in the
+        # admin's task list beside django-q2's own English.
+        summary = f"queued {self.pages} page sync(s) and {self.deliveries} callback delivery(ies)"
+        if self.plays:
+            summary += f"; deleted {self.plays} expired play(s)"
+        if self.refusals:
+            summary += f"; deleted {self.refusals} old refused play(s)"
+        return summary
+
+    def describe(self) -> str:
+        """The summary in the active language (``manage.py kollus_sweep``)."""
+        parts = [
+            ngettext("%(count)d page sync queued", "%(count)d page syncs queued", self.pages)
+            % {"count": self.pages},
+            ngettext(
+                "%(count)d callback delivery queued",
+                "%(count)d callback deliveries queued",
+                self.deliveries,
+            )
+            % {"count": self.deliveries},
+        ]
+        if self.plays:
+            parts.append(
+                ngettext(
+                    "%(count)d expired play deleted", "%(count)d expired plays deleted", self.plays
+                )
+                % {"count": self.plays}
+            )
+        if self.refusals:
+            parts.append(
+                ngettext(
+                    "%(count)d old refused play deleted",
+                    "%(count)d old refused plays deleted",
+                    self.refusals,
+                )
+                % {"count": self.refusals}
+            )
+        return _("Sweep: %(summary)s.") % {"summary": ", ".join(parts)}
+
+
 def sweep(lost_after: float | None = LOST_JOB_SECONDS) -> str:
-    """django-q2 task: queue expired leases, due retries and lost jobs. Returns a summary.
+    """django-q2 task: queue expired leases, due retries and lost jobs. Returns a summary."""
+    return str(run(lost_after))
+
+
+def run(lost_after: float | None = LOST_JOB_SECONDS) -> SweepResult:
+    """One sweep (the task's, or ``manage.py kollus_sweep``'s).
 
     ``lost_after=None`` (``manage.py kollus_sweep``, after an outage) queues everything that
     waits, however recent.
@@ -49,12 +107,7 @@ def sweep(lost_after: float | None = LOST_JOB_SECONDS) -> str:
     plays = ApprovedPlay.delete_expired()
     # The refused plays report keeps REFUSED_PLAYS_RETENTION_DAYS (one indexed DELETE).
     refusals = RefusedPlay.delete_older_than(kollus_settings.REFUSED_PLAYS_RETENTION_DAYS)
-    summary = f"queued {pages} page sync(s) and {deliveries} callback delivery(ies)"
-    if plays:
-        summary += f"; deleted {plays} expired play(s)"
-    if refusals:
-        summary += f"; deleted {refusals} old refused play(s)"
-    return summary
+    return SweepResult(pages, deliveries, plays, refusals)
 
 
 def never_claimed_wait(lost_after: float | None) -> float | None:
