@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django_q.models import Schedule
 
 from .conf import kollus_settings
@@ -86,7 +86,7 @@ class SweepResult:
                 )
                 % {"count": self.refusals}
             )
-        return _("Sweep: %(summary)s.") % {"summary": ", ".join(parts)}
+        return _("Sweep: %(summary)s.") % {"summary": pgettext("list separator", ", ").join(parts)}
 
 
 def sweep(lost_after: float | None = LOST_JOB_SECONDS) -> str:
