@@ -58,8 +58,10 @@ as they do in production and the extra workers overlap those waits; ``sync_pages
 command's own time to queue them), ``sync_completed_s`` (from the command's start to the
 last page synced), ``sync_failed``, ``sync_pages_per_s_1w`` and ``sync_pages_per_s_4w``;
 ``sync_sweep_runs`` and ``sync_sweep_queued`` (the completion run has the sweep installed, as
-``kollus_setup`` does: how often it ran, and how many pushes it queued again because they had
-waited ``LOST_JOB_SECONDS``, which a long backlog's last pages do).
+``kollus_sweep --install-schedule`` does on a site: how often it ran, and how many pushes it
+queued again because they had waited ``LOST_JOB_SECONDS``, which a long backlog's last pages
+do, or ``EMPTY_QUEUE_LOST_JOB_SECONDS`` once Redis's list is empty, which the last jobs in the
+clusters' own queues may have; a duplicate finds its page claimed or synced and does nothing).
 
 Environment: ``BENCH_SYNC_PAGES`` (default 100 000), ``BENCH_SYNC_SCALING_PAGES`` (pages per
 timed run, default 2 000), ``BENCH_SCALE_DATABASE_URL`` (a throwaway PostgreSQL to use instead
@@ -258,7 +260,7 @@ def _completion_run(sandbox, sizes: SyncSizes, redis, progress) -> dict[str, flo
 
     keys = _new_pages(sizes.pages, "Bulk")
     progress(f"{len(keys)} pages built")
-    # The sweep runs as on a site set up by the docs (``kollus_setup`` installs it): once a
+    # The sweep runs as on a site set up by the docs (``kollus_sweep --install-schedule``): once a
     # minute, it queues again what has waited LOST_JOB_SECONDS, which a long backlog does.
     ensure_schedule()
     with running_cluster(WORKERS=sizes.workers[-1]):
