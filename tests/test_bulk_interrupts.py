@@ -25,7 +25,7 @@ from django.utils import translation
 from tests.bulk_pages import build_pages, tree_root
 from tests.bulk_support import SYNC_SETTINGS, run_sync
 from tests.testapp.models import CoursePage
-from wagtail_kollus.models import KollusMedia, MediaState, PageContentLink
+from wagtail_kollus.models import ContentRecord, KollusMedia, MediaState, PageContentLink
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -200,6 +200,22 @@ def test_ctrl_c_during_a_stats_backfill_says_to_go_on_with_resume(kollus):
     process.send_signal(signal.SIGINT)
     _out, err = interrupted(process)
     assert "Interrupted after 1 of 5 day(s)" in err and "with --resume to go on." in err, err
+
+
+def test_ctrl_c_during_kollus_sync_pull_says_a_rerun_goes_on(kollus):
+    # The second page of the listing (the seed has more than 100 Korean records) is slowed:
+    # the first page's records are mirrored by then.
+    kollus.faults.set("contents.list", latency=30, after=1)
+    process = start_command(kollus.kollus_settings(), "kollus_sync", "--pull", "--pause", "0")
+    deadline = time.monotonic() + 60
+    while kollus.request_count("contents.list") < 2:
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _out, err = interrupted(process)
+    assert "Interrupted after 100 record(s)." in err, err
+    assert "run the same command again to mirror the rest." in err, err
+    assert ContentRecord.objects.count() == 100  # kept, as it says
 
 
 def test_the_kollus_sync_summary_speaks_the_sites_language():

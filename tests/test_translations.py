@@ -173,3 +173,21 @@ def test_django_serves_plural_translations(language, expected):
     with translation.override(language):
         message = translation.ngettext("%(count)d sync queued.", "%(count)d syncs queued.", 3)
         assert message % {"count": 3} == expected
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_admin_menu_paths_use_wagtail_s_own_names(language):
+    """"see Reports → Contents sync" must name the menu as Wagtail's translation shows it
+    (Korean "리포트", not "보고서"): an operator looks for that word in the sidebar."""
+    with translation.override(language):
+        reports = translation.gettext("Reports")  # Wagtail's catalogue
+    assert reports != "Reports"
+    mo = LOCALE / language / "LC_MESSAGES" / "django.mo"
+    paths = {
+        key: value
+        for key, value in _catalog(mo).items()
+        if isinstance(key, str) and "Reports → " in key
+    }
+    assert paths, "no message names the Reports menu any more"
+    wrong = {key: value for key, value in paths.items() if f"{reports} → " not in value}
+    assert not wrong, wrong

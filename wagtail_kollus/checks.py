@@ -229,9 +229,9 @@ def short_lived_connection_warnings(databases: dict, q_cluster: dict) -> list:
                 f"DATABASES[{alias!r}] is PostgreSQL with CONN_MAX_AGE 0: every request and "
                 "every django-q2 task (each page sync push) opens a new database connection.",
                 hint=f"Set DATABASES[{alias!r}]['CONN_MAX_AGE'] = 60 and "
-                "'CONN_HEALTH_CHECKS' = True, or pool the connections (OPTIONS 'pool', or "
-                "PgBouncer) (docs/deployment.md). Persistent connections measured 1.5-2 times "
-                "the page syncs per second.",
+                "'CONN_HEALTH_CHECKS' = True, or pool the connections: OPTIONS 'pool' (psycopg[pool]), "
+                "or PgBouncer with DISABLE_SERVER_SIDE_CURSORS = True (docs/deployment.md). "
+                "Persistent connections measured 1.5-2 times the page syncs per second.",
                 id="wagtail_kollus.W012",
             )
         )

@@ -328,6 +328,17 @@ class Command(BaseCommand):
             # Only after a complete listing: a record missing from it is listed in another
             # language only, or gone, and only a direct read can tell which.
             videos += self._read_unlisted(client, unlisted, pause)
+        except KeyboardInterrupt:
+            bar.done()
+            # The mirror is written record by record and a pull is idempotent: a plain re-run
+            # goes on (from the first page: the listing has no stable cursor to resume from).
+            raise interrupted(
+                _(
+                    "Interrupted after %(seen)d record(s). The records mirrored so far are "
+                    "kept: run the same command again to mirror the rest."
+                )
+                % {"seen": seen}
+            ) from None
         except KollusAPIError as error:
             bar.done()
             raise CommandError(

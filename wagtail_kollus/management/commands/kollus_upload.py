@@ -63,8 +63,19 @@ class Command(BaseCommand):
         parser.add_argument("--title", help=_("Title (one file only; default: the file name)."))
         parser.add_argument("--category", dest="category_key", help=_("Kollus category key."))
         flags = parser.add_mutually_exclusive_group()
-        flags.add_argument("--encrypt", dest="encrypt", action="store_true", default=None)
-        flags.add_argument("--no-encrypt", dest="encrypt", action="store_false")
+        flags.add_argument(
+            "--encrypt",
+            dest="encrypt",
+            action="store_true",
+            default=None,
+            help=_("Ask Kollus to encrypt the videos (default: UPLOAD_ENCRYPTION)."),
+        )
+        flags.add_argument(
+            "--no-encrypt",
+            dest="encrypt",
+            action="store_false",
+            help=_("Ask Kollus not to encrypt the videos (default: UPLOAD_ENCRYPTION)."),
+        )
         parser.add_argument(
             "--audio", action="store_true", default=None, help=_("Audio-only upload.")
         )
