@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from django.utils import translation
 from tests.bulk_pages import build_pages, tree_root
 from tests.bulk_support import SYNC_SETTINGS, run_sync
 from tests.testapp.models import CoursePage
+from wagtail_kollus.management.interrupts import CountedCommit
 from wagtail_kollus.models import ContentRecord, KollusMedia, MediaState, PageContentLink
 
 pytestmark = [
@@ -225,3 +227,24 @@ def test_the_kollus_sync_summary_speaks_the_sites_language():
         call_command("kollus_sync", "--no-progress", stdout=out)
     assert "대기열에 넣음: 3" in out.getvalue(), out.getvalue()
     assert "queued" not in out.getvalue()
+
+
+@pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread(), reason="signals: main thread"
+)
+def test_a_ctrl_c_between_a_batch_s_commit_and_its_count_waits_for_the_count():
+    # The race the kollus_sync test above once lost under load: SIGINT right after a batch
+    # committed, before it was counted, printed "0 of 2000 page(s) (queued: 500)".
+    commit = CountedCommit()
+    counted = 0
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            commit.hold()
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # where the interrupt used to land
+            counted += 500
+        finally:
+            commit.release()
+    assert counted == 500
+    assert signal.getsignal(signal.SIGINT) is before  # the handler is put back

@@ -17,7 +17,7 @@ from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from wagtail_kollus.accounts import KollusAccount
 from wagtail_kollus.api.errors import KollusAPIError
-from wagtail_kollus.management.interrupts import interrupted
+from wagtail_kollus.management.interrupts import CountedCommit, interrupted
 from wagtail_kollus.management.options import moment
 from wagtail_kollus.media import jobs, services
 from wagtail_kollus.media.filters import stuck_media
@@ -85,12 +85,17 @@ class Command(BaseCommand):
         counts: dict[str, int] = {}
         verbosity = options["verbosity"]
         if options["queue"]:
+            commit = CountedCommit()  # what Ctrl-C reports is what was committed
             try:
                 for start in range(0, len(ids), QUEUE_BATCH):
                     batch = [(pk,) for pk in ids[start : start + QUEUE_BATCH]]
-                    with transaction.atomic():  # one statement per batch on the ORM broker
-                        jobs.enqueue_many("refresh_media", batch)
-                    counts["queued"] = counts.get("queued", 0) + len(batch)
+                    try:
+                        with transaction.atomic():  # one statement per batch on the ORM broker
+                            jobs.enqueue_many("refresh_media", batch)
+                            commit.hold()
+                        counts["queued"] = counts.get("queued", 0) + len(batch)
+                    finally:
+                        commit.release()
                     self._progress(verbosity, counts["queued"], len(ids))
             except KeyboardInterrupt:
                 raise interrupted(

@@ -37,7 +37,7 @@ from wagtail_kollus.availability import (
     withdraw_content,
 )
 from wagtail_kollus.conf import kollus_settings
-from wagtail_kollus.management.interrupts import interrupted
+from wagtail_kollus.management.interrupts import CountedCommit, interrupted
 from wagtail_kollus.management.options import moment
 from wagtail_kollus.models.sync import ContentRecord, PageContentLink, SyncState
 from wagtail_kollus.queue import QUEUE_BATCH
@@ -232,6 +232,7 @@ class Command(BaseCommand):
         bar = CountBar(self.stdout, _("Pages"), total, self.show_progress)
         outcomes: Counter[str] = Counter()
         done = 0
+        commit = CountedCommit()  # what Ctrl-C reports is what was committed
         try:
             for keys in _key_batches(pages, QUEUE_BATCH):
                 batch = list(Page.objects.filter(pk__in=keys).order_by("path").specific())
@@ -244,17 +245,26 @@ class Command(BaseCommand):
                         outcomes["not live"] += 1
                     else:
                         wanted.append(page)
-                with transaction.atomic():
-                    if now:
-                        requested = [
-                            p.pk for p in wanted if request_sync(p, enqueue=False, settled=True)
-                        ]
-                    else:
-                        requested = request_syncs(wanted)
+                try:
+                    with transaction.atomic():
+                        if now:
+                            requested = [
+                                p.pk
+                                for p in wanted
+                                if request_sync(p, enqueue=False, settled=True)
+                            ]
+                        else:
+                            requested = request_syncs(wanted)
+                        commit.hold()
+                    if not now:
                         outcomes["queued"] += len(requested)
+                        done += len(batch)
+                finally:
+                    commit.release()
                 for key in requested if now else ():
                     outcomes[sync_page(key)] += 1
-                done += len(batch)
+                if now:
+                    done += len(batch)
                 bar.update(done)
         except KeyboardInterrupt:
             bar.done()
