@@ -78,12 +78,13 @@ def interrupted(process: subprocess.Popen) -> tuple[str, str]:
     return out, err
 
 
-def wait_for_call(sandbox, endpoint: str, process: subprocess.Popen) -> None:
-    """Until the command waits for Kollus's (slowed) answer to ``endpoint``."""
+def wait_for_call(sandbox, endpoint: str, process: subprocess.Popen, calls: int = 1) -> None:
+    """Until the command has made ``calls`` calls to ``endpoint`` (it then waits for the
+    sandbox's slowed answer to the last one)."""
     deadline = time.monotonic() + 60
-    while not sandbox.request_count(endpoint):
+    while sandbox.request_count(endpoint) < calls:
         assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, f"{endpoint} was never called"
+        assert time.monotonic() < deadline, f"{endpoint} was not called {calls} time(s)"
         time.sleep(0.05)
 
 
@@ -148,10 +149,7 @@ def test_ctrl_c_mid_upload_marks_the_file_failed_so_the_rerun_uploads_it(kollus,
     kollus.faults.set("kollus.upload", latency=30, after=1, times=1)  # the second file's
     settings = kollus.kollus_settings(KOLLUS_RATE_LIMIT_PER_SECOND=100)
     process = start_command(settings, "kollus_upload", "--no-progress", str(tmp_path))
-    deadline = time.monotonic() + 60
-    while kollus.request_count("kollus.upload") < 2:
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.05)
+    wait_for_call(kollus, "kollus.upload", process, calls=2)
     process.send_signal(signal.SIGINT)
     _out, err = interrupted(process)
 
@@ -195,10 +193,7 @@ def test_ctrl_c_during_a_stats_backfill_says_to_go_on_with_resume(kollus):
     end = date.today() - timedelta(days=1)
     start = end - timedelta(days=4)
     process = start_command(settings, "kollus_stats", "--backfill", str(start), str(end))
-    deadline = time.monotonic() + 60
-    while kollus.request_count("kollus.stats_content_rank") < 2:
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.05)
+    wait_for_call(kollus, "kollus.stats_content_rank", process, calls=2)
     process.send_signal(signal.SIGINT)
     _out, err = interrupted(process)
     assert "Interrupted after 1 of 5 day(s)" in err and "with --resume to go on." in err, err
@@ -209,10 +204,7 @@ def test_ctrl_c_during_kollus_sync_pull_says_a_rerun_goes_on(kollus):
     # the first page's records are mirrored by then.
     kollus.faults.set("contents.list", latency=30, after=1)
     process = start_command(kollus.kollus_settings(), "kollus_sync", "--pull", "--pause", "0")
-    deadline = time.monotonic() + 60
-    while kollus.request_count("contents.list") < 2:
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.05)
+    wait_for_call(kollus, "contents.list", process, calls=2)
     process.send_signal(signal.SIGINT)
     _out, err = interrupted(process)
     assert "Interrupted after 100 record(s)." in err, err
