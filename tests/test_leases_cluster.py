@@ -12,13 +12,12 @@ from __future__ import annotations
 import os
 import signal
 import time
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from django_q.models import Schedule
-from django_q.signals import pre_execute
 
+from tests.cluster_support import jobs_started
 from wagtail_kollus.models import CallbackDelivery, DeliveryStatus, KollusMedia, MediaState
 from wagtail_kollus.testing import running_cluster, wait_for
 
@@ -39,20 +38,8 @@ def kollus(sandbox, settings):
 @pytest.fixture
 def worker_pids(tmp_path):
     """The pid of every worker process that starts a task (written by the worker itself)."""
-    log = tmp_path / "worker-pids"
-
-    def remember(sender, func, task, **kwargs):
-        with open(log, "a") as file:
-            file.write(f"{os.getpid()}\n")
-
-    # Connected before the cluster forks, so the workers inherit the receiver.
-    pre_execute.connect(remember, weak=False)
-    yield log
-    pre_execute.disconnect(remember)
-
-
-def pids(log: Path) -> list[int]:
-    return [int(line) for line in log.read_text().split()] if log.exists() else []
+    with jobs_started(tmp_path / "worker-pids") as started:
+        yield lambda: [pid for pid, _job in started()]
 
 
 def ready_media_key(sandbox) -> str:
@@ -80,12 +67,12 @@ def test_a_worker_killed_while_processing_a_callback_does_not_lose_it(
     with running_cluster(RETRY=2):
         assert client.post(url, form).status_code == 200
         wait_for(
-            lambda: kollus.request_count("kollus.media_detail") >= 1 and pids(worker_pids),
+            lambda: kollus.request_count("kollus.media_detail") >= 1 and worker_pids(),
             message="no worker started on the callback",
         )
         delivery = CallbackDelivery.objects.get()
         assert delivery.status == DeliveryStatus.PROCESSING
-        [pid] = pids(worker_pids)
+        [pid] = worker_pids()
         os.kill(pid, signal.SIGKILL)
 
         delivery = wait_for(
@@ -93,7 +80,7 @@ def test_a_worker_killed_while_processing_a_callback_does_not_lose_it(
             timeout=30,
             message=f"the delivery was lost: {CallbackDelivery.objects.values().first()}",
         )
-    assert pid not in pids(worker_pids)[1:], "the job ran again in another worker"
+    assert pid not in worker_pids()[1:], "the job ran again in another worker"
     assert delivery.attempts == 1  # the killed attempt, counted when its lease was taken over
     assert KollusMedia.objects.get(upload_file_key=ufk).state == MediaState.READY
     assert kollus.request_count("kollus.media_detail") >= 2

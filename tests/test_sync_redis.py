@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from django_q.signals import pre_execute
 from django_q.tasks import async_task
 
+from tests.cluster_support import jobs_started
 from tests.factories import make_course, publish
 from tests.sync_support import link_of, synced_link
 from wagtail_kollus.leases import EMPTY_QUEUE_LOST_JOB_SECONDS, LOST_JOB_SECONDS
@@ -99,15 +99,8 @@ def requested_long_ago(*pages) -> None:
 @pytest.fixture
 def jobs_run(tmp_path):
     """``func args`` of every job a worker starts (written by the forked worker itself)."""
-    log = tmp_path / "jobs-run"
-
-    def remember(sender, func, task, **kwargs):
-        with open(log, "a") as file:
-            file.write(f"{task['func']} {' '.join(map(str, task['args']))}\n")
-
-    pre_execute.connect(remember, weak=False)  # before the cluster forks: workers inherit it
-    yield lambda: log.read_text().splitlines() if log.exists() else []
-    pre_execute.disconnect(remember)
+    with jobs_started(tmp_path / "jobs-run") as started:
+        yield lambda: [job for _pid, job in started()]
 
 
 def hold_the_only_worker(seconds: float) -> None:
